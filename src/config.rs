@@ -1,0 +1,129 @@
+//! Runtime configuration, read from the environment (flags may override).
+//!
+//! | variable               | default                                   |
+//! |------------------------|-------------------------------------------|
+//! | `CERTRAIL_BIND`        | `127.0.0.1:8080`                          |
+//! | `CERTRAIL_PUBLIC_URL`  | `http://{CERTRAIL_BIND}`                  |
+//! | `CERTRAIL_DATA_DIR`    | `./data`                                  |
+//! | `DATABASE_URL`         | `sqlite://{CERTRAIL_DATA_DIR}/certrail.db` |
+//! | `CERTRAIL_ADMIN_TOKEN` | unset (no environment admin token)        |
+//! | `CERTRAIL_MASTER_KEY`  | generated into `{CERTRAIL_DATA_DIR}/master.key` |
+//! | `CERTRAIL_DB_POOL`     | `8` (connections; SQLite writes always use one) |
+//! | `RUST_LOG`             | `info`                                    |
+
+use std::path::PathBuf;
+
+/// Settings the service runs with.
+#[derive(Clone)]
+pub struct Config {
+    pub bind: String,
+    /// Base of every URL put in a QR code, without a trailing slash.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    /// Accepted as the platform admin's bearer token, if set. Never logged.
+    pub admin_token: Option<String>,
+    /// `CERTRAIL_MASTER_KEY`, if set. Never logged.
+    pub master_key: Option<String>,
+    pub pool_size: u32,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
+            .field("master_key", &self.master_key.as_ref().map(|_| "<set>"))
+            .field("pool_size", &self.pool_size)
+            .finish()
+    }
+}
+
+/// Optional overrides, e.g. from command-line flags; `None` falls back to the environment.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub bind: Option<String>,
+    pub public_url: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    /// Reads the environment, applying `overrides` first.
+    pub fn from_env(overrides: Overrides) -> Result<Self, String> {
+        let bind = overrides
+            .bind
+            .or_else(|| env("CERTRAIL_BIND"))
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let public_url = overrides
+            .public_url
+            .or_else(|| env("CERTRAIL_PUBLIC_URL"))
+            .unwrap_or_else(|| format!("http://{bind}"));
+        let data_dir = overrides
+            .data_dir
+            .or_else(|| env("CERTRAIL_DATA_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = overrides
+            .database_url
+            .or_else(|| env("DATABASE_URL"))
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("certrail.db").display()));
+        let pool_size = match env("CERTRAIL_DB_POOL") {
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or("CERTRAIL_DB_POOL must be a positive integer")?,
+            None => 8,
+        };
+        Ok(Self {
+            bind,
+            public_url: public_url.trim_end_matches('/').to_string(),
+            data_dir,
+            database_url,
+            admin_token: env("CERTRAIL_ADMIN_TOKEN"),
+            master_key: env("CERTRAIL_MASTER_KEY"),
+            pool_size,
+        })
+    }
+}
+
+/// Hides a password in a database URL for logs (`postgres://user:***@host/db`).
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://./data/x.db"), "sqlite://./data/x.db");
+    }
+}

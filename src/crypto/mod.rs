@@ -1,0 +1,7 @@
+//! Signatures, key ids, sealing of private keys at rest, and random identifiers.
+
+pub mod random;
+pub mod seal;
+pub mod signing;
+
+pub use signing::{b64url, b64url_decode, kid_of};

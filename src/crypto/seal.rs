@@ -1,0 +1,161 @@
+//! Private signing keys at rest: XChaCha20-Poly1305 under the master key, bound to the key id.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use zeroize::Zeroizing;
+
+use super::random::new_secret;
+use super::signing::{b64url, b64url_decode};
+
+const NONCE_LEN: usize = 24;
+
+/// The key that encrypts every organization's private signing key.
+#[derive(Clone)]
+pub struct MasterKey(XChaCha20Poly1305);
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(…)")
+    }
+}
+
+impl MasterKey {
+    /// From 32 raw bytes.
+    pub fn from_bytes(bytes: &[u8; 32]) -> Self {
+        Self(XChaCha20Poly1305::new(bytes.into()))
+    }
+
+    /// Parses the `CERTRAIL_MASTER_KEY` form: 32 bytes as base64url (43 chars) or hex (64 chars).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let raw = if text.len() == 64 {
+            (0..64)
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+                .collect::<Option<Vec<u8>>>()
+        } else {
+            b64url_decode(text)
+        };
+        let raw = Zeroizing::new(raw.ok_or("master key is neither hex nor base64url")?);
+        let bytes: [u8; 32] = raw
+            .as_slice()
+            .try_into()
+            .map_err(|_| "master key must be exactly 32 bytes".to_string())?;
+        Ok(Self::from_bytes(&bytes))
+    }
+
+    /// Reads the key file, or creates it (mode 0600) with a fresh random key.
+    pub fn load_or_create(path: &Path) -> Result<Self, String> {
+        if path.exists() {
+            let text = Zeroizing::new(
+                fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+            );
+            return Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()));
+        }
+        let secret = Zeroizing::new(new_secret());
+        let encoded = Zeroizing::new(b64url(secret.as_ref()));
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options
+            .open(path)
+            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        file.write_all(encoded.as_bytes())
+            .and_then(|_| file.sync_all())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(Self::from_bytes(&secret))
+    }
+
+    /// Encrypts `plaintext`; `aad` (the key id) is authenticated, so a sealed key cannot be
+    /// moved to another row. Output: nonce (24 bytes) ‖ ciphertext ‖ tag.
+    pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
+        let nonce_bytes: [u8; NONCE_LEN] = {
+            let mut n = [0u8; NONCE_LEN];
+            n.copy_from_slice(&new_secret()[..NONCE_LEN]);
+            n
+        };
+        let nonce = XNonce::from(nonce_bytes);
+        // Encryption with a valid key and in-memory buffers has no failure mode.
+        let ciphertext = self
+            .0
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
+            .unwrap_or_default();
+        [nonce_bytes.as_slice(), &ciphertext].concat()
+    }
+
+    /// Decrypts what [`seal`](Self::seal) produced; `None` if the key, data or aad differ.
+    pub fn open(&self, sealed: &[u8], aad: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        if sealed.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        let nonce = XNonce::from_slice(nonce);
+        self.0
+            .decrypt(
+                nonce,
+                Payload {
+                    msg: ciphertext,
+                    aad,
+                },
+            )
+            .ok()
+            .map(Zeroizing::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_round_trip_and_binding() {
+        let key = MasterKey::from_bytes(&[1u8; 32]);
+        let sealed = key.seal(b"secret", b"kid-1");
+        assert_eq!(key.open(&sealed, b"kid-1").unwrap().as_slice(), b"secret");
+        assert!(key.open(&sealed, b"kid-2").is_none());
+        assert!(MasterKey::from_bytes(&[2u8; 32])
+            .open(&sealed, b"kid-1")
+            .is_none());
+        let mut flipped = sealed.clone();
+        flipped[30] ^= 1;
+        assert!(key.open(&flipped, b"kid-1").is_none());
+    }
+
+    #[test]
+    fn parse_forms() {
+        assert!(MasterKey::parse(&"ab".repeat(32)).is_ok());
+        assert!(MasterKey::parse(&b64url(&[9u8; 32])).is_ok());
+        assert!(MasterKey::parse("short").is_err());
+    }
+
+    #[test]
+    fn key_file_is_created_private_and_reloaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let a = MasterKey::load_or_create(&path).unwrap();
+        let b = MasterKey::load_or_create(&path).unwrap();
+        let sealed = a.seal(b"x", b"k");
+        assert!(b.open(&sealed, b"k").is_some());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

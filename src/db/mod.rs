@@ -1,0 +1,215 @@
+//! Storage: one connection type over SQLite (embedded default) and PostgreSQL (production),
+//! connection pools, migrations, and the row models with their queries.
+
+pub mod models;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+/// A connection to whichever backend `DATABASE_URL` names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Per-connection SQLite settings: WAL for concurrent readers, enforced foreign keys, a wait
+/// instead of an immediate "database is locked", and fsync at checkpoints only.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+     PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+
+/// Seconds libpq waits for a PostgreSQL server before giving up (unless the URL says otherwise).
+const PG_CONNECT_TIMEOUT_SECS: u32 = 5;
+
+/// Which backend a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A parsed `DATABASE_URL`: `sqlite://PATH` or `postgres://…` / `postgresql://…`.
+#[derive(Debug, Clone)]
+pub struct DbUrl {
+    pub backend: Backend,
+    /// What the driver is given: a file path for SQLite, the URL for PostgreSQL.
+    target: String,
+}
+
+impl DbUrl {
+    /// Rejects anything but the two known schemes, so a typo never opens a new SQLite file.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(
+                    "DATABASE_URL sqlite:// needs a file path, e.g. sqlite://./data/certrail.db"
+                        .into(),
+                );
+            }
+            return Ok(Self {
+                backend: Backend::Sqlite,
+                target: path.to_string(),
+            });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let mut target = url.to_string();
+            if !target.contains("connect_timeout=") {
+                target.push(if target.contains('?') { '&' } else { '?' });
+                target.push_str(&format!("connect_timeout={PG_CONNECT_TIMEOUT_SECS}"));
+            }
+            return Ok(Self {
+                backend: Backend::Postgres,
+                target,
+            });
+        }
+        Err(format!(
+            "DATABASE_URL must start with sqlite:// or postgres:// (got {})",
+            crate::config::redact_url(url)
+        ))
+    }
+
+    /// Opens one connection, with the backend's per-connection settings applied.
+    pub fn establish(&self) -> Result<DbConn, diesel::ConnectionError> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.target)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            Backend::Postgres => PgConnection::establish(&self.target).map(DbConn::Pg),
+        }
+    }
+}
+
+/// r2d2 manager that opens connections of the backend the URL names.
+#[derive(Debug, Clone)]
+pub struct Manager(DbUrl);
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        self.0
+            .establish()
+            .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        use diesel::r2d2::R2D2Connection;
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.is_broken()
+    }
+}
+
+pub type DbPool = Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
+
+/// Connection pools. SQLite allows one writer at a time, so writes there go through a pool
+/// of one connection (queued in-process instead of failing with "database is locked");
+/// PostgreSQL reads and writes share one pool.
+#[derive(Clone)]
+pub struct Db {
+    pub backend: Backend,
+    read: DbPool,
+    write: DbPool,
+}
+
+impl Db {
+    /// Connects, runs pending migrations and builds the pools. Fails fast with a clear
+    /// message when the URL is malformed or the server cannot be reached.
+    pub fn connect(url: &str, pool_size: u32) -> Result<Self, String> {
+        let url = DbUrl::parse(url)?;
+        let mut first = url.establish().map_err(|e| {
+            format!(
+                "cannot open database {}: {e}",
+                crate::config::redact_url(&url.target)
+            )
+        })?;
+        run_migrations(&mut first)?;
+        let manager = Manager(url.clone());
+        let build = |size: u32| {
+            Pool::builder()
+                .max_size(size)
+                .min_idle(Some(1))
+                .connection_timeout(Duration::from_secs(10))
+                .build(manager.clone())
+                .map_err(|e| format!("cannot build connection pool: {e}"))
+        };
+        let read = build(pool_size)?;
+        let write = match url.backend {
+            Backend::Sqlite => build(1)?,
+            Backend::Postgres => read.clone(),
+        };
+        Ok(Self {
+            backend: url.backend,
+            read,
+            write,
+        })
+    }
+
+    /// A connection for queries that only read.
+    pub fn reader(&self) -> Result<PooledConn, diesel::r2d2::PoolError> {
+        self.read.get()
+    }
+
+    /// A connection for transactions that write.
+    pub fn writer(&self) -> Result<PooledConn, diesel::r2d2::PoolError> {
+        self.write.get()
+    }
+}
+
+/// Applies the backend's embedded migrations.
+pub fn run_migrations(conn: &mut DbConn) -> Result<(), String> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+    }
+    .map_err(|e| format!("migrations failed: {e}"))?;
+    if applied > 0 {
+        log::info!("applied {applied} database migration(s)");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_schemes() {
+        assert_eq!(
+            DbUrl::parse("sqlite://./x.db").unwrap().backend,
+            Backend::Sqlite
+        );
+        let pg = DbUrl::parse("postgres://u@127.0.0.1/db").unwrap();
+        assert_eq!(pg.backend, Backend::Postgres);
+        assert!(pg.target.ends_with("?connect_timeout=5"));
+        assert!(DbUrl::parse("postgresql://h/db?connect_timeout=1")
+            .unwrap()
+            .target
+            .ends_with("=1"));
+        for bad in [
+            "postgress://h/db",
+            "./data/x.db",
+            "sqlite:",
+            "sqlite://",
+            "mysql://h/db",
+        ] {
+            assert!(DbUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

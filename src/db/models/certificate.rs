@@ -1,0 +1,48 @@
+//! `certificates`: the signed payload exactly as issued, its signature and current status.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::certificates;
+use crate::db::DbConn;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = certificates)]
+pub struct Certificate {
+    pub id: String,
+    /// The issuing producer.
+    pub organization_id: String,
+    pub product_id: String,
+    pub batch_no: String,
+    pub kid: String,
+    /// Canonical (RFC 8785) JSON of the signed payload.
+    pub payload: String,
+    /// Raw 64-byte Ed25519 signature.
+    pub signature: Vec<u8>,
+    /// `active`, `suspended`, `revoked` or `recalled`.
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub units: Option<i64>,
+    pub issued_at: NaiveDateTime,
+}
+
+impl Certificate {
+    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
+        diesel::insert_into(certificates::table)
+            .values(self)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Self>> {
+        certificates::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+        certificates::table.count().get_result(conn)
+    }
+}

@@ -1,0 +1,19 @@
+//! Row structs, one file per table, each with the queries that table answers.
+
+pub mod certificate;
+pub mod organization;
+pub mod product;
+pub mod signing_key;
+pub mod token;
+
+pub use certificate::Certificate;
+pub use organization::Organization;
+pub use product::Product;
+pub use signing_key::SigningKeyRow;
+pub use token::ApiToken;
+
+/// The current UTC time, truncated to whole seconds (as stored).
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    now - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&now)))
+}

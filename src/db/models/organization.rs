@@ -1,0 +1,56 @@
+//! `organizations`: producers, retailers, regulators, certification bodies and labs.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::organizations;
+use crate::db::DbConn;
+use crate::domain::role::OrgKind;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = organizations)]
+pub struct Organization {
+    pub id: String,
+    /// One of [`OrgKind`]'s snake_case names.
+    pub kind: String,
+    pub name: String,
+    pub credit_code: String,
+    pub region_code: String,
+    pub address: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl Organization {
+    /// The organization's kind; rows are constrained by a CHECK, so an unknown value is
+    /// treated as the least privileged kind.
+    pub fn kind(&self) -> OrgKind {
+        OrgKind::parse(&self.kind).unwrap_or(OrgKind::Lab)
+    }
+
+    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
+        diesel::insert_into(organizations::table)
+            .values(self)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Self>> {
+        organizations::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find_by_credit_code(conn: &mut DbConn, credit_code: &str) -> QueryResult<Option<Self>> {
+        organizations::table
+            .filter(organizations::credit_code.eq(credit_code))
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+        organizations::table.count().get_result(conn)
+    }
+}

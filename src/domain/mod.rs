@@ -1,0 +1,12 @@
+//! Pure rules and types of the certificate domain: identifiers, payloads, verdicts and input
+//! validation. Nothing here does I/O.
+
+pub mod credit_code;
+pub mod gtin;
+pub mod payload;
+pub mod region;
+pub mod role;
+pub mod validate;
+pub mod verdict;
+
+pub use validate::ValidationError;

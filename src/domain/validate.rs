@@ -1,0 +1,152 @@
+//! Input checks shared by every front end: free text, dates and counts. Each failure names
+//! the field and carries a stable snake_case code for the error envelope.
+
+use chrono::NaiveDate;
+
+/// A well-formed request that breaks a rule (HTTP 422).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ValidationError {
+    /// Stable snake_case code, e.g. `invalid_credit_code`.
+    pub code: &'static str,
+    /// The request field at fault, dotted for nested fields (`items.0.name`).
+    pub field: String,
+    /// Human text.
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(code: &'static str, field: &str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Trims `value` and checks it is non-empty, at most `max_chars` characters long and free of
+/// control characters. Text is otherwise kept verbatim (escaping is the renderer's job).
+pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, ValidationError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ValidationError::new(
+            "required",
+            field,
+            format!("{field} must not be empty"),
+        ));
+    }
+    if value.chars().count() > max_chars {
+        return Err(ValidationError::new(
+            "too_long",
+            field,
+            format!("{field} must be at most {max_chars} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(ValidationError::new(
+            "invalid_characters",
+            field,
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// Like [`text`] for an optional field; an absent or blank value becomes `None`.
+pub fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    max_chars: usize,
+) -> Result<Option<String>, ValidationError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text(field, v, max_chars).map(Some),
+    }
+}
+
+/// Parses a calendar date written exactly as `YYYY-MM-DD`.
+pub fn date(field: &str, value: &str) -> Result<NaiveDate, ValidationError> {
+    let value = value.trim();
+    let parsed = (value.len() == 10)
+        .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
+        .flatten();
+    parsed.ok_or_else(|| {
+        ValidationError::new(
+            "invalid_date",
+            field,
+            format!("{field} must be a real calendar date written YYYY-MM-DD"),
+        )
+    })
+}
+
+/// Checks `min <= value <= max`.
+pub fn count(field: &str, value: i64, min: i64, max: i64) -> Result<i64, ValidationError> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ValidationError::new(
+            "out_of_range",
+            field,
+            format!("{field} must be between {min} and {max}"),
+        ))
+    }
+}
+
+/// Whether `s` has the shape of a certrail id (base64url, 1 to 32 characters). Checked before
+/// any lookup so that arbitrary bytes from a URL never reach the database.
+pub fn is_id(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_rules() {
+        assert_eq!(text("f", "  常德  ", 10).unwrap(), "常德");
+        assert_eq!(text("f", "   ", 10).unwrap_err().code, "required");
+        assert_eq!(
+            text("f", &"长".repeat(11), 10).unwrap_err().code,
+            "too_long"
+        );
+        assert_eq!(
+            text("f", "a\u{0}b", 10).unwrap_err().code,
+            "invalid_characters"
+        );
+        assert_eq!(
+            text("f", "<b>'; DROP TABLE x;--", 100).unwrap(),
+            "<b>'; DROP TABLE x;--"
+        );
+    }
+
+    #[test]
+    fn id_shape() {
+        assert!(is_id("Xk3vQ9mT2pLr8WzA") && is_id("a-b_c"));
+        assert!(
+            !is_id("")
+                && !is_id("a b")
+                && !is_id("a\u{0}")
+                && !is_id(&"a".repeat(33))
+                && !is_id("%ZZ")
+        );
+    }
+
+    #[test]
+    fn date_rules() {
+        assert!(date("d", "2026-02-28").is_ok());
+        for bad in [
+            "2026-02-30",
+            "2026-2-5",
+            "26-02-05",
+            "2026/02/05",
+            "",
+            "2026-13-01",
+        ] {
+            assert_eq!(date("d", bad).unwrap_err().code, "invalid_date", "{bad}");
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! One error type for the whole service and its JSON envelope (contract §7):
+//! `{"error": {"code": "<snake_case>", "message": "<human text>", "field": "<name>"?}}`.
+//!
+//! Server-side failures log their whole cause and tell the client nothing internal.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+
+use crate::domain::ValidationError;
+
+/// Every way a request can fail, named by what it means over HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request cannot be parsed.
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
+    /// 401: no, or an unknown, bearer token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: wrong role, or someone else's data.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// 413.
+    #[error("request body is too large")]
+    PayloadTooLarge,
+    /// 415.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422: well-formed but breaks a rule.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// 503: the database cannot be reached. The cause is logged, not returned.
+    #[error("the database is unavailable, try again shortly")]
+    Unavailable(String),
+    /// 500. The cause is logged, not returned.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    /// 422 with a code, field and message.
+    pub fn invalid(code: &'static str, field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid(ValidationError::new(code, field, message))
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        AppError::NotFound(format!("{what} not found"))
+    }
+
+    /// The envelope's `code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest { code, .. } | AppError::Conflict { code, .. } => code,
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::Invalid(v) => v.code,
+            AppError::Unavailable(_) => "database_unavailable",
+            AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            AppError::BadRequest { field, .. } => field.as_deref(),
+            AppError::Invalid(v) => Some(v.field.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// The `error` member of the envelope.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody<'a> {
+    pub code: &'a str,
+    pub message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'a str>,
+}
+
+/// `{"error": {...}}`.
+#[derive(Debug, Serialize)]
+pub struct Envelope<'a> {
+    pub error: ErrorBody<'a>,
+}
+
+/// Builds an envelope response.
+pub fn envelope_response(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    field: Option<&str>,
+) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Envelope {
+            error: ErrorBody {
+                code,
+                message,
+                field,
+            },
+        })
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            AppError::Unavailable(cause) | AppError::Internal(cause) => {
+                log::error!("{}: {cause}", self.code());
+            }
+            _ => {}
+        }
+        let mut response = envelope_response(
+            self.status_code(),
+            self.code(),
+            &self.to_string(),
+            self.field(),
+        );
+        if matches!(self, AppError::Unauthorized(_)) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+impl From<DieselError> for AppError {
+    fn from(err: DieselError) -> Self {
+        match err {
+            DieselError::NotFound => AppError::NotFound("not found".into()),
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                AppError::Conflict {
+                    code: "conflict",
+                    message: format!(
+                        "already exists ({})",
+                        info.constraint_name().unwrap_or("unique key")
+                    ),
+                }
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                AppError::Unavailable(info.message().to_string())
+            }
+            // SQLite reports a lock it could not get within busy_timeout as "database is locked".
+            DieselError::DatabaseError(_, ref info)
+                if info.message().contains("database is locked") =>
+            {
+                AppError::Unavailable(info.message().to_string())
+            }
+            other => AppError::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(err: diesel::r2d2::PoolError) -> Self {
+        AppError::Unavailable(format!("connection pool: {err}"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(format!("blocking task failed: {err}"))
+    }
+}
+
+/// Result alias used across the service.
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,17 @@
+//! certrail: digital product conformity certificates (产品合格证), signed QR labels and
+//! their verification.
+//!
+//! Layers, imported strictly top to bottom:
+//! `startup → routes / web / cli → service → crypto, db → domain, qr, error, config`.
+
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod qr;
+pub mod routes;
+pub mod service;
+pub mod startup;
+pub mod web;

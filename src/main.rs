@@ -1,0 +1,28 @@
+//! The `certrail` binary: parses the command line and starts the server or a command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use certrail::cli::{self, AdminCommand, Cli, Command};
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    let result = cli.config().and_then(|config| match &cli.command {
+        None | Some(Command::Serve) => {
+            actix_web::rt::System::new().block_on(certrail::startup::serve(config))
+        }
+        Some(Command::Admin {
+            command: AdminCommand::Token,
+        }) => cli::admin_token(config),
+        Some(Command::Demo) => cli::demo(config),
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("certrail: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

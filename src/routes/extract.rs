@@ -1,0 +1,142 @@
+//! Request extractors: the bearer-token caller and JSON bodies whose errors name the field.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, AppResult};
+use crate::service::auth::authenticate;
+use crate::service::{Actor, AppState};
+
+type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// Runs a blocking use case on actix's thread pool.
+pub async fn blocking<T, F>(state: &web::Data<AppState>, f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&AppState) -> AppResult<T> + Send + 'static,
+{
+    let state = state.clone();
+    web::block(move || f(&state)).await?
+}
+
+/// The authenticated caller (`Authorization: Bearer <token>`); 401 without a valid token.
+pub struct Auth(pub Actor);
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_string())
+}
+
+impl FromRequest for Auth {
+    type Error = AppError;
+    type Future = LocalFuture<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| AppError::Internal("application state missing".into()))?;
+            let token = token.ok_or_else(|| {
+                AppError::Unauthorized("an Authorization: Bearer token is required".into())
+            })?;
+            blocking(&state, move |s| authenticate(s, &token))
+                .await
+                .map(Auth)
+        })
+    }
+}
+
+/// A JSON body deserialized with the failing field's path in the error.
+pub struct ValidJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
+    type Error = AppError;
+    type Future = LocalFuture<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .mime_type()
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(AppError::UnsupportedMediaType(
+                    "send the body as Content-Type: application/json".into(),
+                ));
+            }
+            let bytes = body.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::BadRequest {
+                        code: "unreadable_body",
+                        message: e.to_string(),
+                        field: None,
+                    }
+                }
+            })?;
+            parse_json(&bytes).map(ValidJson)
+        })
+    }
+}
+
+/// Text between the first pair of backticks in a serde message (the field name).
+fn quoted_name(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+/// Parses a JSON body: syntax errors are 400 `malformed_json`; wrong types, missing and unknown
+/// fields are 422 with the field's dotted path.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    let value = match result {
+        Ok(value) => value,
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            if !inner.is_data() {
+                return Err(AppError::BadRequest {
+                    code: "malformed_json",
+                    message: format!("the body is not valid JSON: {inner}"),
+                    field: None,
+                });
+            }
+            let message = inner.to_string();
+            let code = if message.starts_with("missing field") {
+                "missing_field"
+            } else if message.starts_with("unknown field") {
+                "unknown_field"
+            } else if message.starts_with("invalid type") {
+                "invalid_type"
+            } else {
+                "invalid_value"
+            };
+            let field = match (code, quoted_name(&message)) {
+                ("missing_field", Some(name)) if path == "." => name.to_string(),
+                ("missing_field", Some(name)) => format!("{path}.{name}"),
+                ("unknown_field", Some(name)) if path == "." => name.to_string(),
+                _ => path,
+            };
+            return Err(AppError::invalid(code, &field, message));
+        }
+    };
+    de.end().map_err(|e| AppError::BadRequest {
+        code: "malformed_json",
+        message: format!("trailing characters after the JSON body: {e}"),
+        field: None,
+    })?;
+    Ok(value)
+}

@@ -1,0 +1,32 @@
+//! The JSON API under `/api/v1`, health and the shared HTTP plumbing (extractors, error
+//! envelopes for actix's own errors).
+
+pub mod api;
+pub mod errors;
+pub mod extract;
+
+use actix_web::web::{self, get, post, resource};
+
+/// Largest JSON body accepted by the single-item endpoints.
+pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
+
+/// Registers the API routes. Each path is one resource, so a wrong method is a 405.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/healthz").route(get().to(api::healthz)))
+        .service(resource("/api/v1/keys").route(get().to(api::keys)))
+        .service(resource("/api/v1/organizations").route(post().to(api::create_organization)))
+        .service(resource("/api/v1/organizations/{id}").route(get().to(api::get_organization)))
+        .service(resource("/api/v1/organizations/{id}/tokens").route(post().to(api::create_token)))
+        .service(
+            resource("/api/v1/products")
+                .route(post().to(api::create_product))
+                .route(get().to(api::list_products)),
+        )
+        .service(resource("/api/v1/products/{id}").route(get().to(api::get_product)))
+        .service(resource("/api/v1/certificates").route(post().to(api::issue_certificate)))
+        .service(resource("/api/v1/certificates/{id}/qr.{format}").route(get().to(api::batch_qr)))
+        .service(
+            resource("/api/v1/certificates/{id}/units/{serial}/qr.{format}")
+                .route(get().to(api::unit_qr)),
+        );
+}

@@ -1,0 +1,90 @@
+//! Who is calling: bearer tokens resolved to the platform admin or an organization, and the
+//! role and ownership checks every write goes through.
+
+use diesel::Connection;
+
+use crate::crypto::random::{new_token, token_hash};
+use crate::db::models::{now, ApiToken, Organization};
+use crate::domain::role::OrgKind;
+use crate::error::{AppError, AppResult};
+
+use super::AppState;
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// The platform admin: manages organizations and tokens, issues nothing.
+    Admin,
+    /// A member of an organization; its kind is its role.
+    Org(Organization),
+}
+
+impl Actor {
+    /// Allows only the platform admin.
+    pub fn require_admin(&self) -> AppResult<()> {
+        match self {
+            Actor::Admin => Ok(()),
+            Actor::Org(_) => Err(AppError::Forbidden(
+                "only the platform admin may do this".into(),
+            )),
+        }
+    }
+
+    /// Allows only organizations of one of `kinds`; returns the organization.
+    pub fn require_kind(&self, kinds: &[OrgKind]) -> AppResult<&Organization> {
+        match self {
+            Actor::Org(org) if kinds.contains(&org.kind()) => Ok(org),
+            _ => {
+                let names: Vec<_> = kinds.iter().map(|k| k.as_str()).collect();
+                Err(AppError::Forbidden(format!(
+                    "this needs the role {}",
+                    names.join(" or ")
+                )))
+            }
+        }
+    }
+}
+
+/// Resolves a bearer token. The environment admin token is compared by hash, like stored ones.
+pub fn authenticate(state: &AppState, token: &str) -> AppResult<Actor> {
+    let hash = token_hash(token);
+    if let Some(admin) = &state.config.admin_token {
+        if token_hash(admin) == hash {
+            return Ok(Actor::Admin);
+        }
+    }
+    let mut conn = state.db.reader()?;
+    let Some(row) = ApiToken::find(&mut conn, &hash)? else {
+        return Err(AppError::Unauthorized("unknown or revoked token".into()));
+    };
+    match row.organization_id {
+        None => Ok(Actor::Admin),
+        Some(org_id) => Organization::find(&mut conn, &org_id)?
+            .map(Actor::Org)
+            .ok_or_else(|| {
+                AppError::Unauthorized("the token's organization no longer exists".into())
+            }),
+    }
+}
+
+/// Creates a token for `organization_id` (`None`: a platform admin token). Returns the token,
+/// which is shown once; only its hash is stored.
+pub fn issue_token(
+    conn: &mut crate::db::DbConn,
+    organization_id: Option<String>,
+) -> AppResult<String> {
+    let (token, hash) = new_token();
+    ApiToken {
+        token_hash: hash,
+        organization_id,
+        created_at: now(),
+    }
+    .insert(conn)?;
+    Ok(token)
+}
+
+/// `certrail admin token`: a fresh platform admin token.
+pub fn create_admin_token(state: &AppState) -> AppResult<String> {
+    let mut conn = state.db.writer()?;
+    conn.transaction(|conn| issue_token(conn, None))
+}

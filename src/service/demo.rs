@@ -1,0 +1,228 @@
+//! `certrail demo`: a small, realistic Changde dataset for a first look, built through the
+//! same use cases the API calls.
+
+use chrono::{Days, Utc};
+
+use crate::db::models::Organization;
+use crate::domain::credit_code::check_char;
+use crate::domain::payload::{InspectionItem, Mark};
+use crate::error::{AppError, AppResult};
+
+use super::issue::{issue, IssueRequest};
+use super::organizations::{create, create_token, NewOrganization};
+use super::products::{create as create_product, NewProduct};
+use super::{Actor, AppState};
+
+/// One organization the demo created, with its token (shown once).
+#[derive(Debug, Clone)]
+pub struct DemoOrg {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub token: String,
+}
+
+/// What the demo created.
+#[derive(Debug, Clone, Default)]
+pub struct DemoData {
+    pub organizations: Vec<DemoOrg>,
+    /// (product name, batch no, verify URL)
+    pub certificates: Vec<(String, String, String)>,
+}
+
+/// A valid credit code from its first 17 characters.
+fn credit(first17: &str) -> String {
+    format!("{first17}{}", check_char(first17).unwrap_or('0'))
+}
+
+fn item(name: &str, requirement: &str, measured: &str) -> InspectionItem {
+    InspectionItem {
+        name: name.into(),
+        requirement: requirement.into(),
+        measured: measured.into(),
+        verdict: "pass".into(),
+    }
+}
+
+/// Fills an empty database. Refuses to touch one that already has organizations.
+pub fn load(state: &AppState) -> AppResult<DemoData> {
+    {
+        let mut conn = state.db.reader()?;
+        if Organization::count(&mut conn)? > 0 {
+            return Err(AppError::Conflict {
+                code: "not_empty",
+                message: "the database already has data; run the demo on a fresh CERTRAIL_DATA_DIR"
+                    .into(),
+            });
+        }
+    }
+    let admin = Actor::Admin;
+    let orgs = [
+        (
+            "producer",
+            "常德市德山酱板鸭食品有限公司",
+            "91430702MA4L8K2P3",
+            "430702",
+            "湖南省常德市武陵区德山大道18号",
+        ),
+        (
+            "producer",
+            "湖南桃源红茶业有限公司",
+            "91430725MA4PXK3B5",
+            "430725",
+            "湖南省常德市桃源县漳江镇茶园路6号",
+        ),
+        (
+            "producer",
+            "常德市鼎城区稻香米业有限公司",
+            "91430703MA4R2N7Q1",
+            "430703",
+            "湖南省常德市鼎城区武陵镇粮库路3号",
+        ),
+        (
+            "retailer",
+            "步步高超市常德武陵店",
+            "91430702MA4M5T9W2",
+            "430702",
+            "湖南省常德市武陵区人民路288号",
+        ),
+        (
+            "retailer",
+            "常德市惠民生鲜超市有限公司",
+            "91430702MA4N6U1X8",
+            "430702",
+            "湖南省常德市武陵区朗州路66号",
+        ),
+        (
+            "regulator",
+            "常德市市场监督管理局",
+            "11430700MB1C2D3E4",
+            "430700",
+            "湖南省常德市武陵区洞庭大道西段1号",
+        ),
+    ];
+    let mut data = DemoData::default();
+    let mut actors = Vec::new();
+    for (kind, name, first17, region, address) in orgs {
+        let view = create(
+            state,
+            &admin,
+            NewOrganization {
+                kind: kind.into(),
+                name: name.into(),
+                credit_code: credit(first17),
+                region_code: region.into(),
+                address: address.into(),
+            },
+        )?;
+        let token = create_token(state, &admin, &view.id)?.token;
+        let org = {
+            let mut conn = state.db.reader()?;
+            Organization::find(&mut conn, &view.id)?
+                .ok_or_else(|| AppError::not_found("organization"))?
+        };
+        actors.push(Actor::Org(org));
+        data.organizations.push(DemoOrg {
+            id: view.id,
+            kind: kind.into(),
+            name: name.into(),
+            token,
+        });
+    }
+
+    let today = Utc::now().date_naive();
+    let day = |ago: u64| {
+        today
+            .checked_sub_days(Days::new(ago))
+            .unwrap_or(today)
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let products = [
+        (
+            0,
+            "酱板鸭（香辣味）",
+            "500g/袋",
+            "GB/T 23586-2022",
+            Some("6901234567892"),
+            "酱卤肉制品",
+            vec![],
+        ),
+        (
+            1,
+            "桃源工夫红茶",
+            "250g/罐 特级",
+            "GB/T 13738.2-2017",
+            None,
+            "茶叶",
+            vec![Mark {
+                scheme: "organic".into(),
+                cert_no: "1240P2300123".into(),
+            }],
+        ),
+        (
+            2,
+            "稻香粳米",
+            "10kg/袋 一级",
+            "GB/T 1354-2018",
+            None,
+            "大米",
+            vec![],
+        ),
+    ];
+    for (n, (producer, name, model, standard, gtin, category, marks)) in
+        products.into_iter().enumerate()
+    {
+        let actor = &actors[producer];
+        let product = create_product(
+            state,
+            actor,
+            NewProduct {
+                name: name.into(),
+                model: model.into(),
+                standard: standard.into(),
+                gtin: gtin.map(Into::into),
+                category: Some(category.into()),
+                marks: Some(marks),
+            },
+        )?;
+        for batch in 0..2u64 {
+            let batch_no = format!("{}-{:02}", today.format("%Y%m%d"), batch + 1);
+            let issued = issue(
+                state,
+                actor,
+                IssueRequest {
+                    product_id: product.id.clone(),
+                    batch_no: batch_no.clone(),
+                    quantity: 1200 + 300 * (n as i64),
+                    unit: if n == 1 { "罐".into() } else { "袋".into() },
+                    production_date: day(2 + batch),
+                    inspection_date: day(1 + batch),
+                    inspector: format!("QC-{:02}", 7 + n),
+                    result: "pass".into(),
+                    items: Some(vec![
+                        item("感官", "色泽正常，无异味", "符合"),
+                        item("净含量", "≥ 标示值", "合格"),
+                        item("菌落总数", "≤ 10000 CFU/g", "3200 CFU/g"),
+                    ]),
+                    lab_report_no: Some(format!(
+                        "CD-LAB-{}-{:04}",
+                        today.format("%Y"),
+                        101 + n as u64 * 10 + batch
+                    )),
+                    expiry_date: Some(
+                        today
+                            .checked_add_days(Days::new(180))
+                            .unwrap_or(today)
+                            .format("%Y-%m-%d")
+                            .to_string(),
+                    ),
+                    units: (batch == 0).then_some(12),
+                },
+            )?;
+            data.certificates
+                .push((name.to_string(), batch_no, issued.verify_url));
+        }
+    }
+    Ok(data)
+}

@@ -1,0 +1,87 @@
+//! Use cases, each written once and called alike by the API, the HTML pages, the CLI and
+//! the demo loader. Front ends parse and present; the rules live here and in `domain`.
+//!
+//! Every function here blocks (it talks to the database): async callers run it in
+//! `web::block`.
+
+pub mod auth;
+pub mod issue;
+pub mod keyring;
+pub mod labels;
+pub mod organizations;
+pub mod products;
+pub mod trust;
+pub mod verify;
+
+pub mod demo;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::validate::is_id;
+use crate::error::{AppError, AppResult};
+
+pub use auth::Actor;
+pub use keyring::KeyRing;
+
+/// Everything a use case needs: storage, keys and settings.
+pub struct AppState {
+    pub db: Db,
+    pub keys: KeyRing,
+    pub config: Config,
+}
+
+impl AppState {
+    /// Connects to the database (running migrations) and loads the master key.
+    pub fn open(config: Config) -> Result<Self, String> {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| format!("cannot create data dir {}: {e}", config.data_dir.display()))?;
+        let db = Db::connect(&config.database_url, config.pool_size)?;
+        let master = match &config.master_key {
+            Some(text) => crate::crypto::seal::MasterKey::parse(text)
+                .map_err(|e| format!("CERTRAIL_MASTER_KEY: {e}"))?,
+            None => {
+                crate::crypto::seal::MasterKey::load_or_create(&config.data_dir.join("master.key"))?
+            }
+        };
+        Ok(Self {
+            db,
+            keys: KeyRing::new(master),
+            config,
+        })
+    }
+
+    /// The public verify URL of a batch label (contract §3).
+    pub fn batch_label_url(&self, id: &str, signature_b64: &str) -> String {
+        format!("{}/v/{id}?s={signature_b64}", self.config.public_url)
+    }
+
+    /// The public verify URL of a unit label (contract §3).
+    pub fn unit_label_url(&self, id: &str, serial: i64, signature_b64: &str) -> String {
+        format!(
+            "{}/v/{id}/{serial}?s={signature_b64}",
+            self.config.public_url
+        )
+    }
+
+    /// An absolute URL under the public base.
+    pub fn public_url(&self, path: &str) -> String {
+        format!("{}{path}", self.config.public_url)
+    }
+
+    /// Runs `f` in one write transaction; any error rolls everything back.
+    pub fn write<T>(&self, f: impl FnOnce(&mut crate::db::DbConn) -> AppResult<T>) -> AppResult<T> {
+        use diesel::Connection;
+        let mut pooled = self.db.writer()?;
+        let conn: &mut crate::db::DbConn = &mut pooled;
+        conn.transaction(f)
+    }
+}
+
+/// Accepts `id` only if it has the shape of an id; anything else cannot exist (404).
+pub fn checked_id<'a>(id: &'a str, what: &str) -> AppResult<&'a str> {
+    if is_id(id) {
+        Ok(id)
+    } else {
+        Err(AppError::not_found(what))
+    }
+}

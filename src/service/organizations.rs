@@ -1,0 +1,129 @@
+//! Registering organizations (each with its own signing key) and their API tokens.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::b64url;
+use crate::crypto::random::new_id;
+use crate::db::models::{now, Organization, SigningKeyRow};
+use crate::domain::role::OrgKind;
+use crate::domain::{credit_code, region, validate};
+use crate::error::{AppError, AppResult};
+
+use super::auth::issue_token;
+use super::{checked_id, Actor, AppState};
+
+/// `POST /api/v1/organizations`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganization {
+    /// producer, retailer, regulator, certification_body or lab.
+    pub kind: String,
+    pub name: String,
+    /// 18-character unified social credit code.
+    pub credit_code: String,
+    /// 6-digit GB/T 2260 region code.
+    pub region_code: String,
+    pub address: String,
+}
+
+/// An organization as shown to anyone, with its current public key.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrganizationView {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub credit_code: String,
+    pub region_code: String,
+    pub address: String,
+    pub kid: Option<String>,
+    /// base64url, no padding, 43 characters.
+    pub public_key: Option<String>,
+    pub created_at: String,
+}
+
+impl OrganizationView {
+    fn new(org: Organization, key: Option<&SigningKeyRow>) -> Self {
+        Self {
+            id: org.id,
+            kind: org.kind,
+            name: org.name,
+            credit_code: org.credit_code,
+            region_code: org.region_code,
+            address: org.address,
+            kid: key.map(|k| k.kid.clone()),
+            public_key: key.map(|k| b64url(&k.public_key)),
+            created_at: crate::domain::payload::rfc3339_seconds(org.created_at.and_utc()),
+        }
+    }
+}
+
+/// A new token, shown once.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewToken {
+    pub token: String,
+    pub organization_id: String,
+}
+
+/// Admin only: registers an organization and generates its signing key, in one transaction.
+pub fn create(
+    state: &AppState,
+    actor: &Actor,
+    input: NewOrganization,
+) -> AppResult<OrganizationView> {
+    actor.require_admin()?;
+    let kind = OrgKind::parse(input.kind.trim()).ok_or_else(|| {
+        AppError::invalid(
+            "invalid_kind",
+            "kind",
+            "kind must be one of producer, retailer, regulator, certification_body, lab",
+        )
+    })?;
+    let org = Organization {
+        id: new_id(),
+        kind: kind.as_str().to_string(),
+        name: validate::text("name", &input.name, 200)?,
+        credit_code: credit_code::parse("credit_code", &input.credit_code)?,
+        region_code: region::parse("region_code", &input.region_code)?,
+        address: validate::text("address", &input.address, 300)?,
+        created_at: now(),
+    };
+    let key = state.keys.generate(&org.id);
+    state.write(|conn| {
+        if Organization::find_by_credit_code(conn, &org.credit_code)?.is_some() {
+            return Err(AppError::Conflict {
+                code: "duplicate_credit_code",
+                message: format!(
+                    "an organization with credit code {} exists",
+                    org.credit_code
+                ),
+            });
+        }
+        org.insert(conn)?;
+        key.insert(conn)?;
+        Ok(())
+    })?;
+    Ok(OrganizationView::new(org, Some(&key)))
+}
+
+/// Admin only: a new bearer token for the organization. Only its hash is stored.
+pub fn create_token(state: &AppState, actor: &Actor, organization_id: &str) -> AppResult<NewToken> {
+    actor.require_admin()?;
+    let token = state.write(|conn| {
+        Organization::find(conn, checked_id(organization_id, "organization")?)?
+            .ok_or_else(|| AppError::not_found("organization"))?;
+        issue_token(conn, Some(organization_id.to_string()))
+    })?;
+    Ok(NewToken {
+        token,
+        organization_id: organization_id.to_string(),
+    })
+}
+
+/// Public: one organization with its current key.
+pub fn get(state: &AppState, organization_id: &str) -> AppResult<OrganizationView> {
+    let mut conn = state.db.reader()?;
+    let org = Organization::find(&mut conn, checked_id(organization_id, "organization")?)?
+        .ok_or_else(|| AppError::not_found("organization"))?;
+    let key = SigningKeyRow::active_for(&mut conn, &org.id)?;
+    Ok(OrganizationView::new(org, key.as_ref()))
+}

@@ -1,0 +1,308 @@
+//! Bad input, one test per class: the right 4xx envelope, and nothing written.
+
+use actix_web::test::TestRequest;
+use serde_json::json;
+
+use crate::helpers::{batch, path_of, spawn, with_token, CODES};
+
+#[actix_web::test]
+async fn malformed_json_is_400() {
+    let t = spawn().await;
+    let (token, product) = t.producer_with_product(CODES[0]).await;
+    let before = t.counts();
+    let trailing = format!("{} x", batch(&product));
+    for raw in [
+        "{",
+        "{\"product_id\": }",
+        "not json",
+        "",
+        "\u{0}",
+        trailing.as_str(),
+    ] {
+        let req = with_token(
+            TestRequest::post().uri("/api/v1/certificates"),
+            Some(&token),
+        )
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(raw.to_string());
+        t.send(req).await.error(400, "malformed_json");
+    }
+    assert_eq!(t.counts(), before);
+}
+
+#[actix_web::test]
+async fn wrong_types_missing_and_unknown_fields_are_422_with_the_field() {
+    let t = spawn().await;
+    let (token, product) = t.producer_with_product(CODES[0]).await;
+    let before = t.counts();
+
+    let mut body = batch(&product);
+    body["quantity"] = json!("many");
+    let err = t
+        .post("/api/v1/certificates", Some(&token), &body)
+        .await
+        .error(422, "invalid_type");
+    assert_eq!(err["field"], "quantity");
+
+    let mut body = batch(&product);
+    body["items"][0]["verdict"] = json!(1);
+    let err = t
+        .post("/api/v1/certificates", Some(&token), &body)
+        .await
+        .error(422, "invalid_type");
+    assert_eq!(err["field"], "items[0].verdict");
+
+    let mut body = batch(&product);
+    body.as_object_mut().unwrap().remove("batch_no");
+    let err = t
+        .post("/api/v1/certificates", Some(&token), &body)
+        .await
+        .error(422, "missing_field");
+    assert_eq!(err["field"], "batch_no");
+
+    let mut body = batch(&product);
+    body["colour"] = json!("red");
+    let err = t
+        .post("/api/v1/certificates", Some(&token), &body)
+        .await
+        .error(422, "unknown_field");
+    assert_eq!(err["field"], "colour");
+
+    let mut body = batch(&product);
+    body["quantity"] = json!(1.5);
+    t.post("/api/v1/certificates", Some(&token), &body)
+        .await
+        .error(422, "invalid_type");
+    assert_eq!(t.counts(), before);
+}
+
+#[actix_web::test]
+async fn oversized_body_is_413_and_wrong_content_type_415() {
+    let t = spawn().await;
+    let (token, product) = t.producer_with_product(CODES[0]).await;
+    let before = t.counts();
+    let mut body = batch(&product);
+    body["inspector"] = json!("x".repeat(200_000));
+    t.post("/api/v1/certificates", Some(&token), &body)
+        .await
+        .error(413, "payload_too_large");
+    let req = with_token(
+        TestRequest::post().uri("/api/v1/certificates"),
+        Some(&token),
+    )
+    .insert_header(("Content-Type", "text/plain"))
+    .set_payload(batch(&product).to_string());
+    t.send(req).await.error(415, "unsupported_media_type");
+    assert_eq!(t.counts(), before);
+}
+
+#[actix_web::test]
+async fn invalid_credit_and_region_codes_are_422() {
+    let t = spawn().await;
+    let org = |credit: &str, region: &str| json!({"kind": "producer", "name": "常德某公司", "credit_code": credit, "region_code": region, "address": "常德"});
+    let err = t
+        .post(
+            "/api/v1/organizations",
+            Some(&t.admin),
+            &org("91350200776049653B", "430700"),
+        )
+        .await
+        .error(422, "invalid_credit_code");
+    assert_eq!(err["field"], "credit_code");
+    t.post(
+        "/api/v1/organizations",
+        Some(&t.admin),
+        &org("9135020077604965", "430700"),
+    )
+    .await
+    .error(422, "invalid_credit_code");
+    let err = t
+        .post(
+            "/api/v1/organizations",
+            Some(&t.admin),
+            &org(CODES[0], "4307"),
+        )
+        .await
+        .error(422, "invalid_region_code");
+    assert_eq!(err["field"], "region_code");
+    t.post(
+        "/api/v1/organizations",
+        Some(&t.admin),
+        &org(CODES[0], "990000"),
+    )
+    .await
+    .error(422, "invalid_region_code");
+    let mut bad_kind = org(CODES[0], "430700");
+    bad_kind["kind"] = json!("wholesaler");
+    t.post("/api/v1/organizations", Some(&t.admin), &bad_kind)
+        .await
+        .error(422, "invalid_kind");
+    assert_eq!(t.counts(), vec![0, 0, 0, 0, 0]);
+
+    // Lower case is accepted and upper-cased; a duplicate is a conflict.
+    let res = t
+        .post(
+            "/api/v1/organizations",
+            Some(&t.admin),
+            &org("91440101ma5cjq4n59", "430700"),
+        )
+        .await;
+    assert_eq!(res.status, 201);
+    assert_eq!(res.json()["credit_code"], "91440101MA5CJQ4N59");
+    t.post(
+        "/api/v1/organizations",
+        Some(&t.admin),
+        &org("91440101MA5CJQ4N59", "430700"),
+    )
+    .await
+    .error(409, "duplicate_credit_code");
+    assert_eq!(t.counts()[..2], [1, 1]);
+}
+
+#[actix_web::test]
+async fn impossible_dates_and_batch_rules_are_422() {
+    let t = spawn().await;
+    let (token, product) = t.producer_with_product(CODES[0]).await;
+    let before = t.counts();
+    let cases = [
+        ("production_date", json!("2026-02-30"), "invalid_date"),
+        ("production_date", json!("2026/11/01"), "invalid_date"),
+        (
+            "inspection_date",
+            json!("2000-01-01"),
+            "inspection_before_production",
+        ),
+        (
+            "production_date",
+            json!("2999-01-01"),
+            "production_date_in_future",
+        ),
+        (
+            "expiry_date",
+            json!("2000-01-01"),
+            "expiry_before_production",
+        ),
+        ("quantity", json!(0), "out_of_range"),
+        ("quantity", json!(-5), "out_of_range"),
+        ("units", json!(0), "out_of_range"),
+        ("units", json!(1201), "out_of_range"),
+        ("result", json!("fail"), "result_not_pass"),
+        ("product_id", json!(""), "not_found"),
+    ];
+    for (field, value, code) in cases {
+        let mut body = batch(&product);
+        body[field] = value.clone();
+        let res = t.post("/api/v1/certificates", Some(&token), &body).await;
+        let status = if code == "not_found" { 404 } else { 422 };
+        let err = res.error(status, code);
+        if status == 422 {
+            assert_eq!(err["field"], field, "{field}={value}");
+        }
+    }
+    let mut body = batch(&product);
+    body["items"][0]["verdict"] = json!("fail");
+    let err = t
+        .post("/api/v1/certificates", Some(&token), &body)
+        .await
+        .error(422, "item_failed");
+    assert_eq!(err["field"], "items.0.verdict");
+    assert_eq!(t.counts(), before);
+}
+
+#[actix_web::test]
+async fn ten_thousand_character_strings_are_422() {
+    let t = spawn().await;
+    let (token, product) = t.producer_with_product(CODES[0]).await;
+    let before = t.counts();
+    let long = "长".repeat(10_000);
+    for field in ["batch_no", "unit", "inspector", "lab_report_no"] {
+        let mut body = batch(&product);
+        body[field] = json!(long);
+        let err = t
+            .post("/api/v1/certificates", Some(&token), &body)
+            .await
+            .error(422, "too_long");
+        assert_eq!(err["field"], field);
+    }
+    let product_body = json!({"name": long, "model": "m", "standard": "GB 1"});
+    t.post("/api/v1/products", Some(&token), &product_body)
+        .await
+        .error(422, "too_long");
+    let blank = json!({"name": "  ", "model": "m", "standard": "GB 1"});
+    t.post("/api/v1/products", Some(&token), &blank)
+        .await
+        .error(422, "required");
+    let gtin = json!({"name": "n", "model": "m", "standard": "GB 1", "gtin": "6901234567891"});
+    t.post("/api/v1/products", Some(&token), &gtin)
+        .await
+        .error(422, "invalid_gtin");
+    assert_eq!(t.counts(), before);
+}
+
+#[actix_web::test]
+async fn sql_metacharacters_and_html_are_stored_verbatim_and_escaped_in_pages() {
+    let t = spawn().await;
+    let (token, _) = t.producer_with_product(CODES[0]).await;
+    let nasty = "<script>alert('x')</script>\"; DROP TABLE certificates; --";
+    let res = t
+        .post(
+            "/api/v1/products",
+            Some(&token),
+            &json!({"name": nasty, "model": "' OR '1'='1", "standard": "GB/T 1 & <b>"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let product = res.json();
+    assert_eq!(product["name"], nasty);
+    let mut body = batch(product["id"].as_str().unwrap());
+    body["inspector"] = json!("<img src=x onerror=alert(1)>");
+    let issued = t.issue(&token, &body).await;
+    assert_eq!(issued["payload"]["product"]["name"], nasty);
+
+    let answer = t
+        .get_json(&path_of(issued["verify_url"].as_str().unwrap()))
+        .await
+        .json();
+    assert_eq!(answer["verdict"], "genuine");
+    assert_eq!(
+        answer["certificate"]["payload"]["product"]["model"],
+        "' OR '1'='1"
+    );
+    let html = t
+        .get(&path_of(issued["verify_url"].as_str().unwrap()), None)
+        .await
+        .text();
+    assert!(
+        !html.contains("<script>alert") && !html.contains("<img src=x"),
+        "unescaped HTML"
+    );
+    assert!(
+        html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"),
+        "{html}"
+    );
+    assert_eq!(t.counts()[4], 1, "the certificates table survived");
+}
+
+#[actix_web::test]
+async fn bad_paths_unknown_routes_and_methods_get_the_envelope() {
+    let t = spawn().await;
+    t.get("/no/such/route", None).await.error(404, "not_found");
+    t.get("/api/v1/organizations/%ZZ", None)
+        .await
+        .error(404, "not_found");
+    t.get("/api/v1/products/%E0%A4%A", None)
+        .await
+        .error(404, "not_found");
+    let res = t.get_json("/v/%ZZ%00?s=%GG").await;
+    assert!(res.status == 404 || res.status == 400, "{}", res.status);
+    assert!(res.json()["error"]["code"].is_string());
+    t.get_json("/v/abc/not-a-number")
+        .await
+        .error(404, "not_found");
+    t.send(TestRequest::delete().uri("/api/v1/keys"))
+        .await
+        .error(405, "method_not_allowed");
+    t.send(TestRequest::put().uri("/api/v1/certificates"))
+        .await
+        .error(405, "method_not_allowed");
+}

@@ -1,0 +1,315 @@
+//! Test harness: builds the app on a fresh database and offers request helpers.
+
+use actix_http::Request;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::test::{self, TestRequest};
+use actix_web::web;
+use certrail::config::Config;
+use certrail::db::DbConn;
+use certrail::service::AppState;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use serde_json::{json, Value};
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDb {
+    pub url: String,
+    pg: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(base) => {
+                let schema = format!(
+                    "t_{}",
+                    certrail::crypto::random::new_id()
+                        .to_lowercase()
+                        .replace(['-', '_'], "x")
+                );
+                let mut conn = PgConnection::establish(&base).expect("TEST_DATABASE_URL reachable");
+                conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+                    .expect("create schema");
+                let sep = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+                Self {
+                    url,
+                    pg: Some((base, schema)),
+                    _dir: dir,
+                }
+            }
+            None => {
+                let url = format!("sqlite://{}", dir.path().join("certrail.db").display());
+                Self {
+                    url,
+                    pg: None,
+                    _dir: dir,
+                }
+            }
+        }
+    }
+
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = &self.pg {
+            if let Ok(mut conn) = PgConnection::establish(base) {
+                let _ = conn.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
+            }
+        }
+    }
+}
+
+/// A response with its body read.
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub body: web::Bytes,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// A header's value ("" when absent).
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Asserts the status and the contract's error envelope; returns the error member.
+    #[track_caller]
+    pub fn error(&self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text());
+        let body = self.json();
+        let error = body["error"].clone();
+        assert_eq!(error["code"], code, "body: {body}");
+        assert!(
+            error["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "body: {body}"
+        );
+        let keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
+        assert!(keys.contains(&"error".to_string()));
+        error
+    }
+}
+
+pub struct TestApp<S> {
+    pub app: S,
+    pub state: web::Data<AppState>,
+    pub admin: String,
+    /// Kept for its Drop: the database is removed after the test.
+    _db: TestDb,
+}
+
+pub const PUBLIC_URL: &str = "http://certrail.test";
+
+/// The app on a fresh database, with an environment admin token.
+pub async fn spawn() -> TestApp<
+    impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+> {
+    let db = TestDb::new();
+    let admin = certrail::crypto::random::new_token().0;
+    let config = Config {
+        bind: "127.0.0.1:0".into(),
+        public_url: PUBLIC_URL.into(),
+        data_dir: db.dir().to_path_buf(),
+        database_url: db.url.clone(),
+        admin_token: Some(admin.clone()),
+        master_key: None,
+        pool_size: 4,
+    };
+    let state = web::Data::new(AppState::open(config).expect("app state"));
+    let app = test::init_service(certrail::startup::app(state.clone())).await;
+    TestApp {
+        app,
+        state,
+        admin,
+        _db: db,
+    }
+}
+
+impl<S, B> TestApp<S>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    pub async fn send(&self, req: TestRequest) -> Resp {
+        let res = test::call_service(&self.app, req.to_request()).await;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = test::read_body(res).await;
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.send(with_token(TestRequest::get().uri(path), token))
+            .await
+    }
+
+    pub async fn get_json(&self, path: &str) -> Resp {
+        self.send(
+            TestRequest::get()
+                .uri(path)
+                .insert_header(("Accept", "application/json")),
+        )
+        .await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        self.send(with_token(
+            TestRequest::post().uri(path).set_json(body),
+            token,
+        ))
+        .await
+    }
+
+    /// Creates an organization of `kind` and a token for it; returns (id, token).
+    pub async fn org(&self, kind: &str, credit_code: &str, region: &str) -> (String, String) {
+        let res = self
+            .post(
+                "/api/v1/organizations",
+                Some(&self.admin),
+                &json!({"kind": kind, "name": format!("{kind} 常德 {credit_code}"), "credit_code": credit_code,
+                        "region_code": region, "address": "湖南省常德市武陵区人民路1号"}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let id = res.json()["id"].as_str().unwrap().to_string();
+        let res = self
+            .post(
+                &format!("/api/v1/organizations/{id}/tokens"),
+                Some(&self.admin),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        (id, res.json()["token"].as_str().unwrap().to_string())
+    }
+
+    /// A producer with one product; returns (producer token, product id).
+    pub async fn producer_with_product(&self, credit_code: &str) -> (String, String) {
+        let (_, token) = self.org("producer", credit_code, "430702").await;
+        let res = self
+            .post(
+                "/api/v1/products",
+                Some(&token),
+                &json!({"name": "酱板鸭", "model": "500g/袋", "standard": "GB/T 23586-2022", "gtin": "6901234567892"}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        (token, res.json()["id"].as_str().unwrap().to_string())
+    }
+
+    /// Issues a certificate; returns the 201 body.
+    pub async fn issue(&self, token: &str, body: &Value) -> Value {
+        let res = self.post("/api/v1/certificates", Some(token), body).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        res.json()
+    }
+
+    /// Runs raw SQL against the test database (for tampering with it).
+    pub fn sql(&self, statement: &str) {
+        let mut conn = self.state.db.writer().unwrap();
+        match &mut *conn {
+            DbConn::Sqlite(c) => c.batch_execute(statement).unwrap(),
+            DbConn::Pg(c) => c.batch_execute(statement).unwrap(),
+        }
+    }
+
+    /// Row counts of every table, to prove a failed request wrote nothing.
+    pub fn counts(&self) -> Vec<i64> {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.state.db.reader().unwrap();
+        [
+            "organizations",
+            "signing_keys",
+            "api_tokens",
+            "products",
+            "certificates",
+        ]
+        .iter()
+        .map(|t| {
+            let q = format!("SELECT COUNT(*) AS n FROM {t}");
+            let rows: Vec<N> = match &mut *conn {
+                DbConn::Sqlite(c) => diesel::sql_query(&q).load(c).unwrap(),
+                DbConn::Pg(c) => diesel::sql_query(&q).load(c).unwrap(),
+            };
+            rows[0].n
+        })
+        .collect()
+    }
+}
+
+pub fn with_token(req: TestRequest, token: Option<&str>) -> TestRequest {
+    match token {
+        Some(t) => req.insert_header(("Authorization", format!("Bearer {t}"))),
+        None => req,
+    }
+}
+
+/// A valid batch for `product_id`, dated a few days back.
+pub fn batch(product_id: &str) -> Value {
+    let today = chrono::Utc::now().date_naive();
+    let d = |n: u64| {
+        (today - chrono::Days::new(n))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    json!({
+        "product_id": product_id,
+        "batch_no": "20261120-01",
+        "quantity": 1200,
+        "unit": "袋",
+        "production_date": d(3),
+        "inspection_date": d(2),
+        "inspector": "QC-07",
+        "result": "pass",
+        "items": [{"name": "菌落总数", "requirement": "≤ 10000 CFU/g", "measured": "3200 CFU/g", "verdict": "pass"}],
+        "lab_report_no": "CD-LAB-2026-0101",
+        "expiry_date": (today + chrono::Days::new(180)).format("%Y-%m-%d").to_string(),
+    })
+}
+
+/// Known-good credit codes from the contract.
+pub const CODES: [&str; 4] = [
+    "91350200776049653A",
+    "91350213678251743X",
+    "913502000728319549",
+    "91440101MA5CJQ4N59",
+];
+
+/// Path and query of a full label URL.
+pub fn path_of(url: &str) -> String {
+    url.strip_prefix(PUBLIC_URL)
+        .unwrap_or_else(|| panic!("{url} is not under {PUBLIC_URL}"))
+        .to_string()
+}

@@ -1,0 +1,13 @@
+//! End-to-end tests through the real application: one binary, a fresh database per test
+//! (temp-file SQLite, or a fresh PostgreSQL schema when `TEST_DATABASE_URL` is set).
+
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod cli;
+mod labels;
+mod migrations;
+mod stories;
+mod tampering;
+mod trust;
