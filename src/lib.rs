@@ -2,7 +2,7 @@
 //! their verification.
 //!
 //! Layers, imported strictly top to bottom:
-//! `startup → routes / web / cli → service → crypto, db → domain, qr, error, config`.
+//! `startup → routes / web / cli → service → crypto, db → domain, qr, error, config, metrics`.
 
 pub mod cli;
 pub mod config;
@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod metrics;
 pub mod qr;
 pub mod routes;
 pub mod service;

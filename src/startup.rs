@@ -1,7 +1,9 @@
 //! The one app factory shared by `main` and every test, and the server loop.
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use std::time::Instant;
+
+use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Compress, Logger};
 use actix_web::{web, App, HttpServer};
 
@@ -31,6 +33,26 @@ pub fn app(
         .configure(routes::configure)
         .configure(crate::web::configure)
         .default_service(web::to(errors::not_found))
+        .wrap_fn(|req, srv| {
+            // Outermost, so it sees the final status of every response.
+            let started = Instant::now();
+            let method = req.method().to_string();
+            let state = req.app_data::<web::Data<AppState>>().cloned();
+            let response = srv.call(req);
+            async move {
+                let response = response.await?;
+                if let Some(state) = state {
+                    let route = response
+                        .request()
+                        .match_pattern()
+                        .unwrap_or_else(|| "unmatched".into());
+                    let status = response.status().as_u16();
+                    let seconds = started.elapsed().as_secs_f64();
+                    state.metrics.observe_http(&method, &route, status, seconds);
+                }
+                Ok(response)
+            }
+        })
 }
 
 /// Opens storage and serves until interrupted.

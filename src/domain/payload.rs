@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub const PAYLOAD_VERSION: u8 = 1;
 
 /// A certificate payload exactly as signed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Payload {
     pub v: u8,
@@ -29,7 +29,7 @@ pub struct Payload {
     pub units: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Producer {
     pub name: String,
@@ -37,7 +37,7 @@ pub struct Producer {
     pub address: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Product {
     pub name: String,
@@ -48,7 +48,7 @@ pub struct Product {
     pub gtin: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Batch {
     pub no: String,
@@ -61,7 +61,7 @@ pub struct Batch {
     pub expiry_date: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Inspection {
     /// `YYYY-MM-DD`.
@@ -75,7 +75,7 @@ pub struct Inspection {
     pub lab_report_no: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InspectionItem {
     pub name: String,
@@ -86,7 +86,7 @@ pub struct InspectionItem {
 }
 
 /// A certification mark claimed by the product (organic, green product, CCC, …).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Mark {
     pub scheme: String,

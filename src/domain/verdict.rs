@@ -4,7 +4,7 @@ use serde::Serialize;
 
 /// What a verifier concludes about a label. Declared from strongest to weakest: when several
 /// findings apply, the first in this order wins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Unknown,

@@ -6,12 +6,14 @@ use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
 use crate::qr;
-use crate::service::issue::IssueRequest;
-use crate::service::organizations::NewOrganization;
-use crate::service::products::NewProduct;
+use crate::service::issue::{IssueRequest, Issued};
+use crate::service::organizations::{NewOrganization, NewToken, OrganizationView};
+use crate::service::products::{NewProduct, ProductView};
+use crate::service::trust::TrustList;
 use crate::service::{issue, labels, organizations, products, trust, AppState};
 
 use super::extract::{blocking, Auth, ValidJson};
+use super::openapi::ErrorEnvelope;
 
 type State = web::Data<AppState>;
 
@@ -19,10 +21,19 @@ fn created<T: serde::Serialize>(body: &T) -> HttpResponse {
     HttpResponse::Created().json(body)
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "The server accepts requests")))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
+/// `GET /metrics`: Prometheus (OpenMetrics text).
+pub async fn metrics(state: State) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(state.metrics.render())
+}
+
+#[utoipa::path(get, path = "/api/v1/keys", tag = "verification", responses((status = 200, body = TrustList)))]
 pub async fn keys(state: State) -> AppResult<HttpResponse> {
     let list = blocking(&state, trust::trust_list).await?;
     Ok(HttpResponse::Ok()
@@ -30,6 +41,8 @@ pub async fn keys(state: State) -> AppResult<HttpResponse> {
         .json(list))
 }
 
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", request_body = NewOrganization, security(("bearer" = [])),
+    responses((status = 201, body = OrganizationView), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_organization(
     state: State,
     Auth(actor): Auth,
@@ -39,11 +52,15 @@ pub async fn create_organization(
     Ok(created(&org))
 }
 
+#[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = String, Path)),
+    responses((status = 200, body = OrganizationView), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_organization(state: State, id: web::Path<String>) -> AppResult<HttpResponse> {
     let org = blocking(&state, move |s| organizations::get(s, &id)).await?;
     Ok(HttpResponse::Ok().json(org))
 }
 
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/tokens", tag = "organizations", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 201, body = NewToken, description = "The token, shown once; only its hash is stored"), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn create_token(
     state: State,
     Auth(actor): Auth,
@@ -55,6 +72,8 @@ pub async fn create_token(
         .json(token))
 }
 
+#[utoipa::path(post, path = "/api/v1/products", tag = "products", request_body = NewProduct, security(("bearer" = [])),
+    responses((status = 201, body = ProductView), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_product(
     state: State,
     Auth(actor): Auth,
@@ -64,16 +83,22 @@ pub async fn create_product(
     Ok(created(&product))
 }
 
+#[utoipa::path(get, path = "/api/v1/products", tag = "products", security(("bearer" = [])),
+    responses((status = 200, description = "`{\"products\": [ProductView]}`: the caller's products")))]
 pub async fn list_products(state: State, Auth(actor): Auth) -> AppResult<HttpResponse> {
     let list = blocking(&state, move |s| products::list_own(s, &actor)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "products": list })))
 }
 
+#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "products", params(("id" = String, Path)),
+    responses((status = 200, body = ProductView), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_product(state: State, id: web::Path<String>) -> AppResult<HttpResponse> {
     let product = blocking(&state, move |s| products::get(s, &id)).await?;
     Ok(HttpResponse::Ok().json(product))
 }
 
+#[utoipa::path(post, path = "/api/v1/certificates", tag = "certificates", request_body = IssueRequest, security(("bearer" = [])),
+    responses((status = 201, body = Issued), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn issue_certificate(
     state: State,
     Auth(actor): Auth,
@@ -120,12 +145,18 @@ fn label_response(content: &str, format: &str, cache: &'static str) -> AppResult
     Ok(response)
 }
 
+#[utoipa::path(get, path = "/api/v1/certificates/{id}/qr.{format}", tag = "certificates",
+    params(("id" = String, Path), ("format" = String, Path, description = "png (image/png) or svg (image/svg+xml)")),
+    responses((status = 200, description = "The batch label: a QR code of the verify URL", content_type = "image/png"), (status = 404, body = ErrorEnvelope)))]
 pub async fn batch_qr(state: State, path: web::Path<BatchLabelPath>) -> AppResult<HttpResponse> {
     let BatchLabelPath { id, format } = path.into_inner();
     let url = blocking(&state, move |s| labels::batch_label(s, &id)).await?;
     label_response(&url, &format, "public, max-age=86400")
 }
 
+#[utoipa::path(get, path = "/api/v1/certificates/{id}/units/{serial}/qr.{format}", tag = "certificates", security(("bearer" = [])),
+    params(("id" = String, Path), ("serial" = i64, Path), ("format" = String, Path, description = "png (image/png) or svg (image/svg+xml)")),
+    responses((status = 200, description = "A unit label, for the issuing producer only", content_type = "image/png"), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn unit_qr(
     state: State,
     Auth(actor): Auth,

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod errors;
 pub mod extract;
+pub mod openapi;
 
 use actix_web::web::{self, get, post, resource};
 
@@ -13,6 +14,8 @@ pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
 /// Registers the API routes. Each path is one resource, so a wrong method is a 405.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(get().to(api::healthz)))
+        .service(resource("/metrics").route(get().to(api::metrics)))
+        .service(resource("/api-docs/openapi.json").route(get().to(openapi::openapi_json)))
         .service(resource("/api/v1/keys").route(get().to(api::keys)))
         .service(resource("/api/v1/organizations").route(post().to(api::create_organization)))
         .service(resource("/api/v1/organizations/{id}").route(get().to(api::get_organization)))

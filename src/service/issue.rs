@@ -22,7 +22,7 @@ pub const MAX_UNITS: i64 = 1_000_000;
 pub const MAX_QUANTITY: i64 = 1_000_000_000;
 
 /// `POST /api/v1/certificates`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueRequest {
     pub product_id: String,
@@ -45,7 +45,7 @@ pub struct IssueRequest {
 }
 
 /// What issuing answers (201).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Issued {
     pub id: String,
     pub payload: Payload,
@@ -240,6 +240,7 @@ pub fn issue(state: &AppState, actor: &Actor, req: IssueRequest) -> AppResult<Is
         Ok((row, payload))
     })?;
     let (row, payload) = certificate;
+    state.metrics.certificate_issued();
     let signature = b64url(&row.signature);
     Ok(Issued {
         verify_url: state.batch_label_url(&row.id, &signature),

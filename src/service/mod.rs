@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::domain::validate::is_id;
 use crate::error::{AppError, AppResult};
+use crate::metrics::Metrics;
 
 pub use auth::Actor;
 pub use keyring::KeyRing;
@@ -28,6 +29,7 @@ pub struct AppState {
     pub db: Db,
     pub keys: KeyRing,
     pub config: Config,
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
             db,
             keys: KeyRing::new(master),
             config,
+            metrics: Metrics::default(),
         })
     }
 

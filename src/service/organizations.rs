@@ -13,7 +13,7 @@ use super::auth::issue_token;
 use super::{checked_id, Actor, AppState};
 
 /// `POST /api/v1/organizations`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganization {
     /// producer, retailer, regulator, certification_body or lab.
@@ -27,7 +27,7 @@ pub struct NewOrganization {
 }
 
 /// An organization as shown to anyone, with its current public key.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrganizationView {
     pub id: String,
     pub kind: String,
@@ -58,7 +58,7 @@ impl OrganizationView {
 }
 
 /// A new token, shown once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NewToken {
     pub token: String,
     pub organization_id: String,

@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult};
 use super::{checked_id, Actor, AppState};
 
 /// `POST /api/v1/products`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
     pub name: String,
@@ -26,7 +26,7 @@ pub struct NewProduct {
 }
 
 /// A product as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProductView {
     pub id: String,
     pub organization_id: String,

@@ -9,7 +9,7 @@ use crate::error::AppResult;
 
 use super::AppState;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TrustedKey {
     pub kid: String,
     pub algorithm: &'static str,
@@ -24,7 +24,7 @@ pub struct TrustedKey {
     pub valid_until: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TrustList {
     pub keys: Vec<TrustedKey>,
 }

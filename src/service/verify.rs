@@ -14,15 +14,17 @@ use crate::error::AppResult;
 use super::AppState;
 
 /// A risk signal that does not change the verdict.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Warning {
     pub code: String,
     pub message: String,
 }
 
 /// The certificate as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CertificateView {
+    /// The signed payload (contract §2).
+    #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     /// base64url, no padding, 86 characters.
     pub signature: String,
@@ -31,13 +33,13 @@ pub struct CertificateView {
 }
 
 /// The unit a unit label names.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UnitView {
     pub serial: i64,
 }
 
 /// The verification answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Answer {
     pub verdict: Verdict,
     pub reasons: Vec<String>,
@@ -72,6 +74,7 @@ pub fn verify(state: &AppState, label: &Label<'_>) -> AppResult<Answer> {
         false => None,
     };
     let Some(cert) = found else {
+        state.metrics.verified(Verdict::Unknown.as_str());
         return Ok(Answer {
             verdict: Verdict::Unknown,
             reasons: vec!["unknown_certificate".into()],
@@ -165,6 +168,7 @@ pub fn verify(state: &AppState, label: &Label<'_>) -> AppResult<Answer> {
         }
     }
 
+    state.metrics.verified(findings.verdict().as_str());
     Ok(Answer {
         verdict: findings.verdict(),
         reasons: findings.reasons(),

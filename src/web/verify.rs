@@ -159,6 +159,11 @@ async fn respond(
     Ok(response.content_type("text/html; charset=utf-8").body(html))
 }
 
+#[utoipa::path(get, path = "/v/{id}", tag = "verification",
+    params(("id" = String, Path), ("s" = Option<String>, Query, description = "label signature, base64url"),
+           ("Accept" = Option<String>, Header, description = "application/json for the JSON answer; otherwise an HTML page")),
+    responses((status = 200, body = Answer, description = "Every known certificate, whatever its verdict"),
+              (status = 404, body = Answer, description = "verdict unknown, with an `error` member")))]
 pub async fn batch(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -168,6 +173,9 @@ pub async fn batch(
     respond(state, req, id.into_inner(), None, q.into_inner().s).await
 }
 
+#[utoipa::path(get, path = "/v/{id}/{serial}", tag = "verification",
+    params(("id" = String, Path), ("serial" = i64, Path), ("s" = Option<String>, Query, description = "unit label signature, base64url")),
+    responses((status = 200, body = Answer), (status = 404, body = Answer)))]
 pub async fn unit(
     state: web::Data<AppState>,
     req: HttpRequest,

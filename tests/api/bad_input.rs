@@ -286,7 +286,13 @@ async fn sql_metacharacters_and_html_are_stored_verbatim_and_escaped_in_pages() 
 #[actix_web::test]
 async fn bad_paths_unknown_routes_and_methods_get_the_envelope() {
     let t = spawn().await;
-    t.get("/no/such/route", None).await.error(404, "not_found");
+    let res = t.get("/no/such/route", None).await;
+    assert_eq!(res.status, 404);
+    assert_eq!(res.header("content-type"), "application/json");
+    assert_eq!(
+        res.text(),
+        r#"{"error":{"code":"not_found","message":"no such route"}}"#
+    );
     t.get("/api/v1/organizations/%ZZ", None)
         .await
         .error(404, "not_found");

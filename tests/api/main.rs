@@ -8,6 +8,7 @@ mod bad_input;
 mod cli;
 mod labels;
 mod migrations;
+mod ops;
 mod stories;
 mod tampering;
 mod trust;

@@ -1,0 +1,136 @@
+//! Prometheus metrics served at `/metrics`: HTTP traffic by route pattern, certificates
+//! issued, and verification verdicts.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLabels {
+    method: String,
+    /// The matched route pattern (`/v/{id}`), never the raw path: bounded cardinality.
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VerdictLabels {
+    verdict: String,
+}
+
+/// The service's metrics registry.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<HttpLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    issued: Counter,
+    verifications: Family<VerdictLabels, Counter>,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.25 ms .. about 4 s.
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("certrail");
+        let requests = Family::<HttpLabels, Counter>::default();
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        let issued = Counter::default();
+        let verifications = Family::<VerdictLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route pattern and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            latency.clone(),
+        );
+        registry.register("certificates_issued", "Certificates issued", issued.clone());
+        registry.register(
+            "verifications",
+            "Label verifications by verdict",
+            verifications.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            issued,
+            verifications,
+        }
+    }
+}
+
+impl Metrics {
+    /// Records one HTTP request.
+    pub fn observe_http(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&HttpLabels {
+                method: method.to_string(),
+                route: route.to_string(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels {
+                route: route.to_string(),
+            })
+            .observe(seconds);
+    }
+
+    pub fn certificate_issued(&self) {
+        self.issued.inc();
+    }
+
+    pub fn verified(&self, verdict: &str) {
+        self.verifications
+            .get_or_create(&VerdictLabels {
+                verdict: verdict.to_string(),
+            })
+            .inc();
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters() {
+        let m = Metrics::default();
+        m.observe_http("GET", "/v/{id}", 200, 0.001);
+        m.certificate_issued();
+        m.verified("genuine");
+        let text = m.render();
+        assert!(
+            text.contains(
+                r#"certrail_http_requests_total{method="GET",route="/v/{id}",status="200"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(text.contains("certrail_certificates_issued_total 1"));
+        assert!(text.contains(r#"certrail_verifications_total{verdict="genuine"} 1"#));
+    }
+}

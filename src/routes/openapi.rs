@@ -1,0 +1,77 @@
+//! The OpenAPI 3 document at `/api-docs/openapi.json`, generated from the handlers' annotations.
+
+use actix_web::HttpResponse;
+use serde::Serialize;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::domain::payload::{Batch, Inspection, InspectionItem, Mark, Payload, Producer, Product};
+use crate::domain::verdict::Verdict;
+use crate::service::issue::{IssueRequest, Issued};
+use crate::service::organizations::{NewOrganization, NewToken, OrganizationView};
+use crate::service::products::{NewProduct, ProductView};
+use crate::service::trust::{TrustList, TrustedKey};
+use crate::service::verify::{Answer, CertificateView, UnitView, Warning};
+
+/// The error envelope every non-2xx answer carries (contract §7).
+#[derive(Serialize, ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// snake_case, stable.
+    pub code: String,
+    pub message: String,
+    /// The request field at fault, if any.
+    pub field: Option<String>,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "certrail",
+        version = "1",
+        description = "Digital product conformity certificates (产品合格证): signed QR labels, verification and trust list. Contract v1."
+    ),
+    paths(
+        super::api::healthz,
+        super::api::keys,
+        super::api::create_organization,
+        super::api::get_organization,
+        super::api::create_token,
+        super::api::create_product,
+        super::api::list_products,
+        super::api::get_product,
+        super::api::issue_certificate,
+        super::api::batch_qr,
+        super::api::unit_qr,
+        crate::web::verify::batch,
+        crate::web::verify::unit,
+    ),
+    components(schemas(
+        ErrorEnvelope, ErrorDetail, Payload, Producer, Product, Batch, Inspection, InspectionItem, Mark,
+        Verdict, NewOrganization, OrganizationView, NewToken, NewProduct, ProductView, IssueRequest,
+        Issued, Answer, CertificateView, UnitView, Warning, TrustList, TrustedKey
+    )),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+/// `GET /api-docs/openapi.json`.
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
