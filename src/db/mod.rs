@@ -144,7 +144,9 @@ impl Db {
         let build = |size: u32| {
             Pool::builder()
                 .max_size(size)
-                .min_idle(Some(1))
+                // No eager background connects: a connect still running when a short-lived
+                // CLI process exits races libpq/OpenSSL's exit handlers (seen as SIGSEGV).
+                .min_idle(Some(0))
                 .connection_timeout(Duration::from_secs(10))
                 .build(manager.clone())
                 .map_err(|e| format!("cannot build connection pool: {e}"))

@@ -23,7 +23,8 @@ fn admin_token_prints_a_token_and_logs_no_secret() {
     let out = certrail(&db, &["admin", "token"]);
     assert!(
         out.status.success(),
-        "{}",
+        "{:?}: {}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
