@@ -9,6 +9,8 @@
 //! | `CERTRAIL_ADMIN_TOKEN` | unset (no environment admin token)        |
 //! | `CERTRAIL_MASTER_KEY`  | generated into `{CERTRAIL_DATA_DIR}/master.key` |
 //! | `CERTRAIL_DB_POOL`     | `8` (connections; SQLite writes always use one) |
+//! | `CERTRAIL_COPY_WINDOW_HOURS` | `24` (unit scans in two provinces within it warn) |
+//! | `CERTRAIL_MAX_UNIT_SCANS` | `20` (more scans of one unit label warn) |
 //! | `RUST_LOG`             | `info`                                    |
 
 use std::path::PathBuf;
@@ -26,6 +28,8 @@ pub struct Config {
     /// `CERTRAIL_MASTER_KEY`, if set. Never logged.
     pub master_key: Option<String>,
     pub pool_size: u32,
+    /// Copied-label warning thresholds.
+    pub copy: crate::domain::copy::Thresholds,
 }
 
 impl std::fmt::Debug for Config {
@@ -38,6 +42,7 @@ impl std::fmt::Debug for Config {
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
             .field("master_key", &self.master_key.as_ref().map(|_| "<set>"))
             .field("pool_size", &self.pool_size)
+            .field("copy", &self.copy)
             .finish()
     }
 }
@@ -53,6 +58,21 @@ pub struct Overrides {
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// A positive integer variable, or `default` when unset.
+fn positive<T: std::str::FromStr + PartialOrd + Default>(
+    name: &str,
+    default: T,
+) -> Result<T, String> {
+    match env(name) {
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|n| *n > T::default())
+            .ok_or(format!("{name} must be a positive integer")),
+        None => Ok(default),
+    }
 }
 
 impl Config {
@@ -74,13 +94,10 @@ impl Config {
             .database_url
             .or_else(|| env("DATABASE_URL"))
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("certrail.db").display()));
-        let pool_size = match env("CERTRAIL_DB_POOL") {
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or("CERTRAIL_DB_POOL must be a positive integer")?,
-            None => 8,
+        let pool_size = positive("CERTRAIL_DB_POOL", 8)?;
+        let copy = crate::domain::copy::Thresholds {
+            window_hours: positive("CERTRAIL_COPY_WINDOW_HOURS", 24)?,
+            max_unit_scans: positive("CERTRAIL_MAX_UNIT_SCANS", 20)?,
         };
         Ok(Self {
             bind,
@@ -90,6 +107,7 @@ impl Config {
             admin_token: env("CERTRAIL_ADMIN_TOKEN"),
             master_key: env("CERTRAIL_MASTER_KEY"),
             pool_size,
+            copy,
         })
     }
 }

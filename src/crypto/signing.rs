@@ -20,10 +20,7 @@ pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
 }
 
-/// Lower-case hex SHA-256.
-pub fn sha256_hex(data: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(data))
-}
+pub use crate::domain::hash::sha256_hex;
 
 /// Key id: base64url of the first 8 bytes of SHA-256(raw public key), 11 characters.
 pub fn kid_of(key: &VerifyingKey) -> String {

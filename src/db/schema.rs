@@ -60,6 +60,73 @@ diesel::table! {
         status_reason -> Nullable<Text>,
         units -> Nullable<BigInt>,
         issued_at -> Timestamp,
+        trail_seq -> BigInt,
+        trail_hash -> Text,
+        lab_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    events (certificate_id, seq) {
+        certificate_id -> Text,
+        seq -> BigInt,
+        #[sql_name = "type"]
+        kind -> Text,
+        actor_id -> Text,
+        serial -> Nullable<BigInt>,
+        at -> Timestamp,
+        body -> Text,
+        hash -> Text,
+        kid -> Text,
+        signature -> Binary,
+    }
+}
+
+diesel::table! {
+    scans (certificate_id, id) {
+        certificate_id -> Text,
+        id -> Text,
+        serial -> Nullable<BigInt>,
+        hour -> Timestamp,
+        region_code -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    recalls (id) {
+        id -> Text,
+        product_id -> Text,
+        batch_no -> Nullable<Text>,
+        reason -> Text,
+        actor_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    marks (id) {
+        id -> Text,
+        product_id -> Text,
+        body_id -> Text,
+        scheme -> Text,
+        cert_no -> Text,
+        valid_from -> Text,
+        valid_until -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    accreditations (id) {
+        id -> Text,
+        lab_id -> Text,
+        scheme -> Text,
+        number -> Text,
+        scope -> Text,
+        valid_from -> Text,
+        valid_until -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -67,6 +134,11 @@ diesel::joinable!(signing_keys -> organizations (organization_id));
 diesel::joinable!(api_tokens -> organizations (organization_id));
 diesel::joinable!(products -> organizations (organization_id));
 diesel::joinable!(certificates -> products (product_id));
+diesel::joinable!(events -> certificates (certificate_id));
+diesel::joinable!(events -> organizations (actor_id));
+diesel::joinable!(scans -> certificates (certificate_id));
+diesel::joinable!(recalls -> products (product_id));
+diesel::joinable!(marks -> products (product_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -74,4 +146,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     products,
     certificates,
+    events,
+    scans,
+    recalls,
+    marks,
+    accreditations,
 );

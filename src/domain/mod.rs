@@ -1,11 +1,14 @@
 //! Pure rules and types of the certificate domain: identifiers, payloads, verdicts and input
 //! validation. Nothing here does I/O.
 
+pub mod copy;
 pub mod credit_code;
 pub mod gtin;
+pub mod hash;
 pub mod payload;
 pub mod region;
 pub mod role;
+pub mod trail;
 pub mod validate;
 pub mod verdict;
 

@@ -26,9 +26,37 @@ pub fn parse(field: &str, input: &str) -> Result<String, ValidationError> {
     }
 }
 
+/// Whether `region` lies inside `jurisdiction`: `430000` covers the province, `430700` the
+/// prefecture, `430702` only itself (trailing `00` pairs are wildcards).
+pub fn within(jurisdiction: &str, region: &str) -> bool {
+    let mut prefix = jurisdiction;
+    for _ in 0..2 {
+        prefix = prefix.strip_suffix("00").unwrap_or(prefix);
+    }
+    region.starts_with(prefix)
+}
+
+/// The province part (first two digits) of a region code.
+pub fn province(region: &str) -> &str {
+    region.get(..2).unwrap_or(region)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jurisdiction() {
+        assert!(
+            within("430700", "430702") && within("430000", "430725") && within("430702", "430702")
+        );
+        assert!(
+            !within("430700", "430100")
+                && !within("430702", "430703")
+                && !within("440000", "430702")
+        );
+        assert_eq!(province("430702"), "43");
+    }
 
     #[test]
     fn region_codes() {

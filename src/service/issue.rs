@@ -10,11 +10,12 @@ use crate::crypto::signing::certificate_message;
 use crate::db::models::{now, Certificate, Organization, Product};
 use crate::domain::payload::{self, Batch, Inspection, InspectionItem, Payload, PAYLOAD_VERSION};
 use crate::domain::role::OrgKind;
+use crate::domain::trail::EventType;
 use crate::domain::validate::{self, ValidationError};
 use crate::error::{AppError, AppResult};
 
 use super::products::parse_marks;
-use super::{checked_id, Actor, AppState};
+use super::{checked_id, trail, Actor, AppState};
 
 /// Most serialized units one certificate may carry.
 pub const MAX_UNITS: i64 = 1_000_000;
@@ -199,17 +200,18 @@ pub fn issue(state: &AppState, actor: &Actor, req: IssueRequest) -> AppResult<Is
         // Re-read the producer so the payload carries its registered name and address.
         let producer = Organization::find(conn, &org.id)?
             .ok_or_else(|| AppError::not_found("organization"))?;
+        let producer_fields = payload::Producer {
+            name: producer.name.clone(),
+            credit_code: producer.credit_code.clone(),
+            address: producer.address.clone(),
+        };
         let id = new_id();
         let payload = Payload {
             v: PAYLOAD_VERSION,
             id: id.clone(),
             kid: signer.kid.clone(),
             issued_at: payload::rfc3339_seconds(issued_at),
-            producer: payload::Producer {
-                name: producer.name,
-                credit_code: producer.credit_code,
-                address: producer.address,
-            },
+            producer: producer_fields,
             product: payload::Product {
                 name: product.name,
                 model: product.model,
@@ -235,8 +237,22 @@ pub fn issue(state: &AppState, actor: &Actor, req: IssueRequest) -> AppResult<Is
             status_reason: None,
             units: checked.units,
             issued_at: now(),
+            trail_seq: 0,
+            trail_hash: String::new(),
+            lab_id: None,
         };
         row.insert(conn)?;
+        let details =
+            serde_json::Map::from_iter([("batch_no".to_string(), payload.batch.no.clone().into())]);
+        trail::append(
+            state,
+            conn,
+            &row.id,
+            &producer,
+            EventType::Issued,
+            None,
+            details,
+        )?;
         Ok((row, payload))
     })?;
     let (row, payload) = certificate;

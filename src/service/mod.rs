@@ -10,6 +10,7 @@ pub mod keyring;
 pub mod labels;
 pub mod organizations;
 pub mod products;
+pub mod trail;
 pub mod trust;
 pub mod verify;
 

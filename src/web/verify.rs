@@ -10,7 +10,7 @@ use crate::domain::payload::Payload;
 use crate::domain::verdict::Verdict;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::routes::extract::blocking;
-use crate::service::verify::{verify, Answer, Label};
+use crate::service::verify::{verify, Answer, Label, Source};
 use crate::service::AppState;
 
 /// The label's query string.
@@ -18,6 +18,8 @@ use crate::service::AppState;
 pub struct LabelQuery {
     /// The label signature, base64url.
     s: Option<String>,
+    /// Optional 6-digit region code a scanner app may add (for copy detection); never personal data.
+    region: Option<String>,
 }
 
 #[derive(Template)]
@@ -111,15 +113,19 @@ async fn respond(
     req: HttpRequest,
     id: String,
     serial: Option<i64>,
-    s: Option<String>,
+    query: LabelQuery,
 ) -> AppResult<HttpResponse> {
     let answer = blocking(&state, move |st| {
+        let label = Label {
+            id: &id,
+            serial,
+            signature: query.s.as_deref(),
+        };
         verify(
             st,
-            &Label {
-                id: &id,
-                serial,
-                signature: s.as_deref(),
+            &label,
+            Source::Consumer {
+                region: query.region.as_deref(),
             },
         )
     })
@@ -170,7 +176,7 @@ pub async fn batch(
     id: web::Path<String>,
     q: web::Query<LabelQuery>,
 ) -> AppResult<HttpResponse> {
-    respond(state, req, id.into_inner(), None, q.into_inner().s).await
+    respond(state, req, id.into_inner(), None, q.into_inner()).await
 }
 
 #[utoipa::path(get, path = "/v/{id}/{serial}", tag = "verification",
@@ -183,5 +189,5 @@ pub async fn unit(
     q: web::Query<LabelQuery>,
 ) -> AppResult<HttpResponse> {
     let (id, serial) = path.into_inner();
-    respond(state, req, id, Some(serial), q.into_inner().s).await
+    respond(state, req, id, Some(serial), q.into_inner()).await
 }

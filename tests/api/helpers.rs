@@ -138,6 +138,7 @@ pub async fn spawn() -> TestApp<
         admin_token: Some(admin.clone()),
         master_key: None,
         pool_size: 4,
+        copy: Default::default(),
     };
     let state = web::Data::new(AppState::open(config).expect("app state"));
     let app = test::init_service(certrail::startup::app(state.clone())).await;

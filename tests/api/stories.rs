@@ -57,8 +57,16 @@ async fn producer_issues_and_anyone_verifies_the_batch_label() {
     let answer = res.json();
     assert_eq!(answer["verdict"], "genuine", "{answer}");
     assert_eq!(answer["reasons"], json!([]));
-    assert_eq!(answer["warnings"], json!([]));
+    // Scanned before any shipment or intake was recorded: a warning, not a verdict.
+    assert_eq!(answer["warnings"][0]["code"], "no_intake_recorded");
     assert_eq!(answer["certificate"]["payload"], *payload);
+    let trail = answer["trail"].as_array().unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(
+        (trail[0]["seq"].as_i64(), trail[0]["type"].as_str()),
+        (Some(1), Some("issued"))
+    );
+    assert_eq!(trail[0]["actor"]["credit_code"], CODES[0]);
     assert_eq!(answer["certificate"]["signature"], issued["signature"]);
     assert_eq!(answer["certificate"]["kid"], issued["kid"]);
     assert_eq!(answer["certificate"]["status"], "active");

@@ -24,6 +24,12 @@ pub struct Certificate {
     pub status_reason: Option<String>,
     pub units: Option<i64>,
     pub issued_at: NaiveDateTime,
+    /// Sequence number of the last trail event (0 before the first).
+    pub trail_seq: i64,
+    /// Hash of the last trail event.
+    pub trail_hash: String,
+    /// The testing lab the certificate cites, if any (not part of the signed payload).
+    pub lab_id: Option<String>,
 }
 
 impl Certificate {
@@ -40,6 +46,21 @@ impl Certificate {
             .select(Self::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// Sets the status and its reason.
+    pub fn set_status(
+        conn: &mut DbConn,
+        id: &str,
+        status: &str,
+        reason: &str,
+    ) -> QueryResult<usize> {
+        diesel::update(certificates::table.find(id))
+            .set((
+                certificates::status.eq(status),
+                certificates::status_reason.eq(reason),
+            ))
+            .execute(conn)
     }
 
     pub fn count(conn: &mut DbConn) -> QueryResult<i64> {

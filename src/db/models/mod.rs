@@ -1,10 +1,21 @@
 //! Row structs, one file per table, each with the queries that table answers.
 
+pub mod accreditation;
 pub mod certificate;
+pub mod event;
+pub mod mark;
 pub mod organization;
 pub mod product;
+pub mod recall;
+pub mod scan;
 pub mod signing_key;
 pub mod token;
+
+pub use accreditation::Accreditation;
+pub use event::EventRow;
+pub use mark::MarkRecord;
+pub use recall::Recall;
+pub use scan::Scan;
 
 pub use certificate::Certificate;
 pub use organization::Organization;

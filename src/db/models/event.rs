@@ -1,0 +1,83 @@
+//! `events`: each certificate's trail, append-only and hash-chained.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{certificates, events};
+use crate::db::DbConn;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = events)]
+pub struct EventRow {
+    pub certificate_id: String,
+    /// 1-based position in the certificate's trail.
+    pub seq: i64,
+    /// The event type (`issued`, `shipped`, …).
+    pub kind: String,
+    pub actor_id: String,
+    pub serial: Option<i64>,
+    pub at: NaiveDateTime,
+    /// Canonical JSON of the hashed event body.
+    pub body: String,
+    /// Lower-case hex SHA-256 of `body`.
+    pub hash: String,
+    pub kid: String,
+    /// Raw 64-byte Ed25519 signature over the event message.
+    pub signature: Vec<u8>,
+}
+
+/// The head of a certificate's chain, claimed for one append.
+pub struct ClaimedHead {
+    pub seq: i64,
+    pub prev_hash: String,
+}
+
+impl EventRow {
+    /// Reserves the next sequence number of `certificate_id`'s trail. The UPDATE takes the row
+    /// lock first, so concurrent appenders on PostgreSQL queue here instead of racing for the
+    /// same `seq`; SQLite has a single writer anyway.
+    pub fn claim_next(conn: &mut DbConn, certificate_id: &str) -> QueryResult<ClaimedHead> {
+        diesel::update(certificates::table.find(certificate_id))
+            .set(certificates::trail_seq.eq(certificates::trail_seq + 1))
+            .execute(conn)?;
+        let (seq, prev_hash) = certificates::table
+            .find(certificate_id)
+            .select((certificates::trail_seq, certificates::trail_hash))
+            .first::<(i64, String)>(conn)?;
+        Ok(ClaimedHead { seq, prev_hash })
+    }
+
+    /// Stores the event and moves the certificate's head hash to it.
+    pub fn append(&self, conn: &mut DbConn) -> QueryResult<()> {
+        diesel::insert_into(events::table)
+            .values(self)
+            .execute(conn)?;
+        diesel::update(certificates::table.find(&self.certificate_id))
+            .set(certificates::trail_hash.eq(&self.hash))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// The whole trail, in order.
+    pub fn trail(conn: &mut DbConn, certificate_id: &str) -> QueryResult<Vec<Self>> {
+        events::table
+            .filter(events::certificate_id.eq(certificate_id))
+            .order(events::seq.asc())
+            .select(Self::as_select())
+            .load(conn)
+    }
+
+    /// Certificate ids that `actor_id` recorded an event of `kind` for.
+    pub fn certificates_with(
+        conn: &mut DbConn,
+        actor_id: &str,
+        kind: &str,
+    ) -> QueryResult<Vec<String>> {
+        events::table
+            .filter(events::actor_id.eq(actor_id))
+            .filter(events::kind.eq(kind))
+            .select(events::certificate_id)
+            .distinct()
+            .load(conn)
+    }
+}

@@ -1,0 +1,68 @@
+//! `recalls`: a product, or one batch of it, called back.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{certificates, recalls};
+use crate::db::DbConn;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = recalls)]
+pub struct Recall {
+    pub id: String,
+    pub product_id: String,
+    /// `None`: every batch of the product.
+    pub batch_no: Option<String>,
+    pub reason: String,
+    pub actor_id: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl Recall {
+    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
+        diesel::insert_into(recalls::table)
+            .values(self)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Self>> {
+        recalls::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Ids of the certificates the recall covers.
+    pub fn certificate_ids(&self, conn: &mut DbConn) -> QueryResult<Vec<String>> {
+        let query = certificates::table
+            .filter(certificates::product_id.eq(&self.product_id))
+            .into_boxed();
+        let query = match &self.batch_no {
+            Some(batch) => query.filter(certificates::batch_no.eq(batch)),
+            None => query,
+        };
+        query
+            .order(certificates::id.asc())
+            .select(certificates::id)
+            .load(conn)
+    }
+
+    /// Recalls of any of `product_ids`, newest first.
+    pub fn for_products(conn: &mut DbConn, product_ids: &[String]) -> QueryResult<Vec<Self>> {
+        recalls::table
+            .filter(recalls::product_id.eq_any(product_ids))
+            .order(recalls::created_at.desc())
+            .select(Self::as_select())
+            .load(conn)
+    }
+
+    /// Every recall, newest first.
+    pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Self>> {
+        recalls::table
+            .order(recalls::created_at.desc())
+            .select(Self::as_select())
+            .load(conn)
+    }
+}

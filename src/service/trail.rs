@@ -1,0 +1,149 @@
+//! Appending to and reading a certificate's trail. Every state change of a certificate goes
+//! through [`append`], inside the same transaction as the change itself.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::crypto::b64url;
+use crate::crypto::signing::verify as verify_sig;
+use crate::db::models::{now, Certificate, EventRow, Organization};
+use crate::db::DbConn;
+use crate::domain::payload::rfc3339_seconds;
+use crate::domain::trail::{
+    check_chain, event_message, ChainFault, EventActor, EventBody, EventType, StoredEvent,
+};
+use crate::error::{AppError, AppResult};
+
+use super::{checked_id, AppState};
+
+/// An event as the API shows it: the hashed body plus its hash and signature.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TrailEvent {
+    #[serde(flatten)]
+    pub body: EventBody,
+    /// Lower-case hex SHA-256 of the canonical (RFC 8785) body.
+    pub hash: String,
+    /// Key id of the acting organization's key.
+    pub kid: String,
+    /// Ed25519 over `"CERTRAIL-EVENT-V1\n" ‖ hash`, base64url, no padding.
+    pub signature: String,
+}
+
+/// `GET /api/v1/certificates/{id}/trail`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Trail {
+    pub certificate_id: String,
+    /// `true` when every hash, link and signature checks and the chain ends at the recorded head.
+    pub intact: bool,
+    /// Why not, if `intact` is false (`trail_event_altered`, `trail_chain_broken`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+    pub events: Vec<TrailEvent>,
+}
+
+/// Appends an event signed by `actor` to `certificate_id`'s trail. Call inside a write
+/// transaction: the sequence number is claimed there, so appends never interleave.
+pub fn append(
+    state: &AppState,
+    conn: &mut DbConn,
+    certificate_id: &str,
+    actor: &Organization,
+    kind: EventType,
+    serial: Option<i64>,
+    details: Map<String, Value>,
+) -> AppResult<EventRow> {
+    let signer = state.keys.signer(conn, &actor.id)?;
+    let head = EventRow::claim_next(conn, certificate_id)?;
+    let at = now();
+    let body = EventBody {
+        v: 1,
+        certificate_id: certificate_id.to_string(),
+        seq: head.seq,
+        kind,
+        at: rfc3339_seconds(at.and_utc()),
+        actor: EventActor {
+            id: actor.id.clone(),
+            name: actor.name.clone(),
+            kind: actor.kind.clone(),
+            credit_code: actor.credit_code.clone(),
+            region_code: actor.region_code.clone(),
+        },
+        serial,
+        details,
+        prev_hash: if head.seq == 1 {
+            crate::domain::trail::GENESIS.to_string()
+        } else {
+            head.prev_hash
+        },
+    };
+    let (canonical, hash) = body.seal();
+    let row = EventRow {
+        certificate_id: certificate_id.to_string(),
+        seq: head.seq,
+        kind: kind.as_str().to_string(),
+        actor_id: actor.id.clone(),
+        serial,
+        at,
+        signature: signer.sign(&event_message(&hash)).to_vec(),
+        body: canonical,
+        hash,
+        kid: signer.kid.clone(),
+    };
+    row.append(conn)?;
+    Ok(row)
+}
+
+/// Loads the trail and checks it; `Err` names the first fault.
+pub fn load(
+    state: &AppState,
+    conn: &mut DbConn,
+    cert: &Certificate,
+) -> AppResult<(Vec<EventRow>, Result<(), ChainFault>)> {
+    let rows = EventRow::trail(conn, &cert.id)?;
+    let mut signature_ok = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let key = state.keys.verifying_key(conn, &row.kid)?;
+        signature_ok
+            .push(key.is_some_and(|k| verify_sig(&k, &event_message(&row.hash), &row.signature)));
+    }
+    let stored: Vec<StoredEvent<'_>> = rows
+        .iter()
+        .zip(&signature_ok)
+        .map(|(r, ok)| StoredEvent {
+            seq: r.seq,
+            body: &r.body,
+            hash: &r.hash,
+            signature_ok: *ok,
+        })
+        .collect();
+    let check = check_chain(&stored, cert.trail_seq, &cert.trail_hash);
+    Ok((rows, check))
+}
+
+/// Presents stored events; a body that no longer parses is left out (the check reports it).
+pub fn present(rows: &[EventRow]) -> Vec<TrailEvent> {
+    rows.iter()
+        .filter_map(|r| {
+            Some(TrailEvent {
+                body: serde_json::from_str(&r.body).ok()?,
+                hash: r.hash.clone(),
+                kid: r.kid.clone(),
+                signature: b64url(&r.signature),
+            })
+        })
+        .collect()
+}
+
+/// Public: a certificate's trail with the result of the chain check.
+pub fn get(state: &AppState, id: &str) -> AppResult<Trail> {
+    let mut conn = state.db.reader()?;
+    let cert = Certificate::find(&mut conn, checked_id(id, "certificate")?)?
+        .ok_or_else(|| AppError::not_found("certificate"))?;
+    let (rows, check) = load(state, &mut conn, &cert)?;
+    Ok(Trail {
+        certificate_id: cert.id,
+        intact: check.is_ok(),
+        fault: check.err().map(|f| f.code().to_string()),
+        events: present(&rows),
+    })
+}
