@@ -5,6 +5,7 @@ pub mod copy;
 pub mod credit_code;
 pub mod gtin;
 pub mod hash;
+pub mod label;
 pub mod payload;
 pub mod region;
 pub mod role;

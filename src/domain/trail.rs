@@ -61,18 +61,18 @@ impl EventType {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
-    /// GS1 CBV business step and disposition (EPCIS 2.0) of this event type.
-    pub fn epcis(self) -> (&'static str, Option<&'static str>) {
+    /// GS1 CBV 2.0 business step and disposition of this event type (EPCIS 2.0). Status
+    /// changes carry only a disposition; an inspection's disposition depends on its result.
+    pub fn epcis(self) -> (Option<&'static str>, Option<&'static str>) {
         match self {
-            EventType::Issued => ("creating_class_instance", Some("active")),
-            EventType::Shipped => ("shipping", Some("in_transit")),
-            EventType::Received => ("receiving", Some("sellable_accessible")),
-            EventType::Sold => ("retail_selling", Some("retail_sold")),
-            EventType::Inspected => ("inspecting", None),
-            EventType::Suspended => ("holding", Some("non_sellable_other")),
-            EventType::Reinstated => ("holding", Some("sellable_accessible")),
-            EventType::Revoked => ("holding", Some("non_sellable_other")),
-            EventType::Recalled => ("holding", Some("recalled")),
+            EventType::Issued => (Some("creating_class_instance"), Some("active")),
+            EventType::Shipped => (Some("shipping"), Some("in_transit")),
+            EventType::Received => (Some("receiving"), Some("sellable_accessible")),
+            EventType::Sold => (Some("retail_selling"), Some("retail_sold")),
+            EventType::Inspected => (Some("inspecting"), None),
+            EventType::Suspended | EventType::Revoked => (None, Some("non_sellable_other")),
+            EventType::Reinstated => (None, Some("sellable_accessible")),
+            EventType::Recalled => (None, Some("recalled")),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod errors;
 pub mod extract;
 pub mod openapi;
+pub mod trail;
 
 use actix_web::web::{self, get, post, resource};
 
@@ -31,5 +32,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/api/v1/certificates/{id}/units/{serial}/qr.{format}")
                 .route(get().to(api::unit_qr)),
-        );
+        )
+        .service(resource("/api/v1/certificates/{id}/events").route(post().to(trail::record_event)))
+        .service(resource("/api/v1/certificates/{id}/inspections").route(post().to(trail::inspect)))
+        .service(resource("/api/v1/certificates/{id}/suspend").route(post().to(trail::suspend)))
+        .service(resource("/api/v1/certificates/{id}/reinstate").route(post().to(trail::reinstate)))
+        .service(resource("/api/v1/certificates/{id}/revoke").route(post().to(trail::revoke)))
+        .service(resource("/api/v1/certificates/{id}/trail").route(get().to(trail::get_trail)))
+        .service(resource("/api/v1/certificates/{id}/epcis").route(get().to(trail::get_epcis)))
+        .service(
+            resource("/api/v1/recalls")
+                .route(post().to(trail::create_recall))
+                .route(get().to(trail::list_recalls)),
+        )
+        .service(resource("/api/v1/recalls/{id}").route(get().to(trail::get_recall)));
 }

@@ -6,12 +6,17 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::domain::payload::{Batch, Inspection, InspectionItem, Mark, Payload, Producer, Product};
+use crate::domain::trail::{EventActor, EventBody, EventType};
 use crate::domain::verdict::Verdict;
+use crate::service::events::{LabelCheck, NewEvent, Recorded};
 use crate::service::issue::{IssueRequest, Issued};
 use crate::service::organizations::{NewOrganization, NewToken, OrganizationView};
 use crate::service::products::{NewProduct, ProductView};
+use crate::service::recalls::{AffectedRetailer, NewRecall, RecallView};
+use crate::service::status::{NewInspection, StatusChange, StatusChanged};
+use crate::service::trail::{Trail, TrailEvent};
 use crate::service::trust::{TrustList, TrustedKey};
-use crate::service::verify::{Answer, CertificateView, UnitView, Warning};
+use crate::service::verify::{Answer, CertificateView, MarkStatus, UnitView, Warning};
 
 /// The error envelope every non-2xx answer carries (contract §7).
 #[derive(Serialize, ToSchema)]
@@ -59,13 +64,25 @@ impl Modify for BearerAuth {
         super::api::issue_certificate,
         super::api::batch_qr,
         super::api::unit_qr,
+        super::trail::record_event,
+        super::trail::inspect,
+        super::trail::suspend,
+        super::trail::reinstate,
+        super::trail::revoke,
+        super::trail::get_trail,
+        super::trail::get_epcis,
+        super::trail::create_recall,
+        super::trail::list_recalls,
+        super::trail::get_recall,
         crate::web::verify::batch,
         crate::web::verify::unit,
     ),
     components(schemas(
         ErrorEnvelope, ErrorDetail, Payload, Producer, Product, Batch, Inspection, InspectionItem, Mark,
         Verdict, NewOrganization, OrganizationView, NewToken, NewProduct, ProductView, IssueRequest,
-        Issued, Answer, CertificateView, UnitView, Warning, TrustList, TrustedKey
+        Issued, Answer, CertificateView, UnitView, Warning, TrustList, TrustedKey, MarkStatus,
+        NewEvent, Recorded, LabelCheck, NewInspection, StatusChange, StatusChanged, Trail, TrailEvent,
+        EventBody, EventActor, EventType, NewRecall, RecallView, AffectedRetailer
     )),
     modifiers(&BearerAuth)
 )]

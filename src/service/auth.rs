@@ -88,3 +88,38 @@ pub fn create_admin_token(state: &AppState) -> AppResult<String> {
     let mut conn = state.db.writer()?;
     conn.transaction(|conn| issue_token(conn, None))
 }
+
+/// Allows the producer that owns the goods, or a regulator whose jurisdiction (region code
+/// prefix) covers that producer; returns the acting organization.
+pub fn require_owner_or_regulator<'a>(
+    actor: &'a Actor,
+    producer: &Organization,
+) -> AppResult<&'a Organization> {
+    let org = actor.require_kind(&[OrgKind::Producer, OrgKind::Regulator])?;
+    let allowed = match org.kind() {
+        OrgKind::Producer => org.id == producer.id,
+        _ => crate::domain::region::within(&org.region_code, &producer.region_code),
+    };
+    if allowed {
+        Ok(org)
+    } else {
+        Err(AppError::Forbidden(
+            "only the owning producer or a regulator of its region may do this".into(),
+        ))
+    }
+}
+
+/// Allows only regulators whose jurisdiction covers `producer`.
+pub fn require_regulator_of<'a>(
+    actor: &'a Actor,
+    producer: &Organization,
+) -> AppResult<&'a Organization> {
+    let org = actor.require_kind(&[OrgKind::Regulator])?;
+    if crate::domain::region::within(&org.region_code, &producer.region_code) {
+        Ok(org)
+    } else {
+        Err(AppError::Forbidden(
+            "this producer is outside the regulator's region".into(),
+        ))
+    }
+}

@@ -5,16 +5,20 @@
 //! `web::block`.
 
 pub mod auth;
+pub mod events;
 pub mod issue;
 pub mod keyring;
 pub mod labels;
 pub mod organizations;
 pub mod products;
+pub mod recalls;
+pub mod status;
 pub mod trail;
 pub mod trust;
 pub mod verify;
 
 pub mod demo;
+pub mod epcis;
 
 use crate::config::Config;
 use crate::db::Db;

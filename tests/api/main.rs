@@ -11,4 +11,5 @@ mod migrations;
 mod ops;
 mod stories;
 mod tampering;
+mod trail;
 mod trust;

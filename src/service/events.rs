@@ -1,0 +1,186 @@
+//! Custody events: the producer ships; a retailer records intake (进货查验: the scanned label is
+//! verified and the verdict it saw is recorded, even a failed one) and sale.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::db::models::{Certificate, EventRow, Organization};
+use crate::db::DbConn;
+use crate::domain::label;
+use crate::domain::role::OrgKind;
+use crate::domain::trail::EventType;
+use crate::domain::validate;
+use crate::domain::verdict::Verdict;
+use crate::error::{AppError, AppResult};
+
+use super::trail::{self, TrailEvent};
+use super::verify::{verify, Label, Source};
+use super::{checked_id, Actor, AppState};
+
+/// `POST /api/v1/certificates/{id}/events`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvent {
+    /// `shipped` (producer), `received` or `sold` (retailer).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The unit, for serialized certificates.
+    pub serial: Option<i64>,
+    /// The scanned QR content; verified and recorded with its verdict. Required for `received`.
+    pub label_url: Option<String>,
+    pub note: Option<String>,
+}
+
+/// What a label check saw.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LabelCheck {
+    pub verdict: Verdict,
+    pub reasons: Vec<String>,
+}
+
+/// The recorded event, with the label check if a label was scanned.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Recorded {
+    pub event: TrailEvent,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<LabelCheck>,
+}
+
+/// Loads a certificate and the producer that issued it.
+pub fn certificate_with_producer(
+    conn: &mut DbConn,
+    id: &str,
+) -> AppResult<(Certificate, Organization)> {
+    let cert = Certificate::find(conn, checked_id(id, "certificate")?)?
+        .ok_or_else(|| AppError::not_found("certificate"))?;
+    let producer = Organization::find(conn, &cert.organization_id)?
+        .ok_or_else(|| AppError::Internal(format!("certificate {id} has no producer")))?;
+    Ok((cert, producer))
+}
+
+/// Checks `serial` names one of the certificate's units.
+pub fn check_serial(cert: &Certificate, serial: Option<i64>) -> AppResult<()> {
+    match (serial, cert.units) {
+        (None, _) => Ok(()),
+        (Some(_), None) => Err(AppError::invalid(
+            "not_serialized",
+            "serial",
+            "this certificate has no unit serials",
+        )),
+        (Some(s), Some(units)) if (1..=units).contains(&s) => Ok(()),
+        (Some(_), Some(units)) => Err(AppError::invalid(
+            "out_of_range",
+            "serial",
+            format!("serial must be 1..={units}"),
+        )),
+    }
+}
+
+/// Records a custody event on certificate `id`.
+pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> AppResult<Recorded> {
+    let kind = match input.kind.trim() {
+        "shipped" => EventType::Shipped,
+        "received" => EventType::Received,
+        "sold" => EventType::Sold,
+        _ => {
+            return Err(AppError::invalid(
+                "invalid_event_type",
+                "type",
+                "type must be shipped, received or sold",
+            ))
+        }
+    };
+    let org = match kind {
+        EventType::Shipped => actor.require_kind(&[OrgKind::Producer])?,
+        _ => actor.require_kind(&[OrgKind::Retailer])?,
+    };
+    let (cert, _) = certificate_with_producer(&mut *state.db.reader()?, id)?;
+    if kind == EventType::Shipped && cert.organization_id != org.id {
+        return Err(AppError::Forbidden(
+            "only the issuing producer ships its goods".into(),
+        ));
+    }
+    let note = validate::optional_text("note", input.note.as_deref(), 500)?;
+    let mut serial = input.serial;
+    let scanned = match input
+        .label_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    {
+        None if kind == EventType::Received => {
+            return Err(AppError::invalid(
+                "required",
+                "label_url",
+                "intake records the scanned label_url",
+            ));
+        }
+        None => None,
+        Some(text) => {
+            let scanned = label::parse("label_url", text)?;
+            if scanned.id != cert.id {
+                return Err(AppError::invalid(
+                    "label_mismatch",
+                    "label_url",
+                    "the label names another certificate",
+                ));
+            }
+            if serial.is_some() && scanned.serial.is_some() && serial != scanned.serial {
+                return Err(AppError::invalid(
+                    "label_mismatch",
+                    "serial",
+                    "serial differs from the label's unit",
+                ));
+            }
+            serial = serial.or(scanned.serial);
+            Some(scanned)
+        }
+    };
+    check_serial(&cert, serial)?;
+    let check = match &scanned {
+        None => None,
+        Some(s) => {
+            let label = Label {
+                id: &s.id,
+                serial: s.serial,
+                signature: s.signature.as_deref(),
+            };
+            let answer = verify(state, &label, Source::Check)?;
+            Some(LabelCheck {
+                verdict: answer.verdict,
+                reasons: answer.reasons,
+            })
+        }
+    };
+    let mut details = Map::new();
+    if let Some(note) = note {
+        details.insert("note".into(), Value::String(note));
+    }
+    if let Some(check) = &check {
+        details.insert(
+            "label_verdict".into(),
+            Value::String(check.verdict.as_str().into()),
+        );
+        details.insert("label_reasons".into(), check.reasons.clone().into());
+    }
+    let row = state.write(|conn| {
+        if kind == EventType::Sold {
+            let received = EventRow::trail(conn, &cert.id)?.iter().any(|e| {
+                e.kind == "received"
+                    && e.actor_id == org.id
+                    && (e.serial.is_none() || e.serial == serial)
+            });
+            if !received {
+                return Err(AppError::Conflict {
+                    code: "not_received",
+                    message: "record intake (received) before the sale".into(),
+                });
+            }
+        }
+        trail::append(state, conn, &cert.id, org, kind, serial, details)
+    })?;
+    Ok(Recorded {
+        event: trail::present(std::slice::from_ref(&row)).remove(0),
+        label: check,
+    })
+}

@@ -1,0 +1,199 @@
+//! Status changes and spot-checks: suspend, reinstate, revoke, and regulators' inspections
+//! (a non-conformant result suspends the certificate).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::db::models::{Accreditation, Certificate, Organization};
+use crate::db::DbConn;
+use crate::domain::role::OrgKind;
+use crate::domain::trail::EventType;
+use crate::domain::validate;
+use crate::error::{AppError, AppResult};
+
+use super::auth::{require_owner_or_regulator, require_regulator_of};
+use super::events::certificate_with_producer;
+use super::trail::{self, TrailEvent};
+use super::{checked_id, Actor, AppState};
+
+/// `POST /api/v1/certificates/{id}/suspend`, `/reinstate`, `/revoke`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    pub reason: String,
+}
+
+/// The certificate's new status and the event that recorded it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StatusChanged {
+    pub id: String,
+    pub status: String,
+    pub events: Vec<TrailEvent>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// `POST /api/v1/certificates/{id}/inspections`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInspection {
+    /// `conformant` or `non_conformant`.
+    pub result: String,
+    pub findings: String,
+    pub lab_report_no: Option<String>,
+    /// The lab that tested the sample; warned about if not accredited (CMA and CATL) today.
+    pub lab_id: Option<String>,
+}
+
+/// Status transitions: (event, allowed from, to).
+fn transition(kind: EventType) -> (&'static [&'static str], &'static str) {
+    match kind {
+        EventType::Suspended => (&["active"], "suspended"),
+        EventType::Reinstated => (&["suspended"], "active"),
+        EventType::Revoked => (&["active", "suspended", "recalled"], "revoked"),
+        _ => (&[], ""),
+    }
+}
+
+/// Moves `cert` to the status `kind` leads to and records the event; `Conflict` if the current
+/// status does not allow it.
+pub fn apply(
+    state: &AppState,
+    conn: &mut DbConn,
+    cert_id: &str,
+    actor: &Organization,
+    kind: EventType,
+    details: Map<String, Value>,
+) -> AppResult<crate::db::models::EventRow> {
+    let cert =
+        Certificate::find(conn, cert_id)?.ok_or_else(|| AppError::not_found("certificate"))?;
+    let (from, to) = transition(kind);
+    if !from.contains(&cert.status.as_str()) {
+        return Err(AppError::Conflict {
+            code: "invalid_transition",
+            message: format!("a {} certificate cannot become {to}", cert.status),
+        });
+    }
+    let reason = details
+        .get("reason")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    Certificate::set_status(conn, cert_id, to, &reason)?;
+    trail::append(state, conn, cert_id, actor, kind, None, details)
+}
+
+/// Owning producer or a regulator of its region: suspend, reinstate or revoke.
+pub fn change(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    kind: EventType,
+    input: StatusChange,
+) -> AppResult<StatusChanged> {
+    let reason = validate::text("reason", &input.reason, 500)?;
+    let (cert, producer) = certificate_with_producer(&mut *state.db.reader()?, id)?;
+    let org = require_owner_or_regulator(actor, &producer)?;
+    let details = Map::from_iter([("reason".to_string(), Value::String(reason))]);
+    let row = state.write(|conn| apply(state, conn, &cert.id, org, kind, details))?;
+    Ok(StatusChanged {
+        id: cert.id,
+        status: transition(kind).1.to_string(),
+        events: trail::present(&[row]),
+        warnings: vec![],
+    })
+}
+
+/// Whether `lab_id` held both CMA and CATL accreditations valid on `date` (YYYY-MM-DD).
+pub fn lab_accredited(conn: &mut DbConn, lab_id: &str, date: &str) -> AppResult<bool> {
+    let valid = Accreditation::for_lab(conn, lab_id)?
+        .into_iter()
+        .filter(|a| a.valid_from.as_str() <= date && date <= a.valid_until.as_str())
+        .map(|a| a.scheme)
+        .collect::<Vec<_>>();
+    Ok(valid.iter().any(|s| s == "CMA") && valid.iter().any(|s| s == "CATL"))
+}
+
+/// Regulators of the producer's region: a spot-check. `non_conformant` suspends an active
+/// certificate in the same transaction.
+pub fn inspect(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    input: NewInspection,
+) -> AppResult<StatusChanged> {
+    let conformant = match input.result.trim() {
+        "conformant" => true,
+        "non_conformant" => false,
+        _ => {
+            return Err(AppError::invalid(
+                "invalid_result",
+                "result",
+                "result must be conformant or non_conformant",
+            ))
+        }
+    };
+    let findings = validate::text("findings", &input.findings, 2000)?;
+    let report = validate::optional_text("lab_report_no", input.lab_report_no.as_deref(), 64)?;
+    let mut conn = state.db.reader()?;
+    let (cert, producer) = certificate_with_producer(&mut conn, id)?;
+    let org = require_regulator_of(actor, &producer)?;
+    let mut warnings = Vec::new();
+    if let Some(lab_id) = input.lab_id.as_deref() {
+        let lab = Organization::find(&mut conn, checked_id(lab_id, "lab")?)?
+            .filter(|o| o.kind() == OrgKind::Lab)
+            .ok_or_else(|| AppError::invalid("unknown_lab", "lab_id", "no lab has this id"))?;
+        let today = chrono::Utc::now()
+            .date_naive()
+            .format("%Y-%m-%d")
+            .to_string();
+        if !lab_accredited(&mut conn, &lab.id, &today)? {
+            warnings.push("lab_not_accredited".to_string());
+        }
+    }
+    drop(conn);
+    let mut details = Map::new();
+    details.insert("result".into(), Value::String(input.result.trim().into()));
+    details.insert("findings".into(), Value::String(findings));
+    if let Some(report) = report {
+        details.insert("lab_report_no".into(), Value::String(report));
+    }
+    if let Some(lab_id) = &input.lab_id {
+        details.insert("lab_id".into(), Value::String(lab_id.clone()));
+    }
+    if !warnings.is_empty() {
+        details.insert("warnings".into(), warnings.clone().into());
+    }
+    let rows = state.write(|conn| {
+        let inspected = trail::append(
+            state,
+            conn,
+            &cert.id,
+            org,
+            EventType::Inspected,
+            None,
+            details,
+        )?;
+        let current = Certificate::find(conn, &cert.id)?
+            .map(|c| c.status)
+            .unwrap_or_default();
+        if conformant || current != "active" {
+            return Ok(vec![inspected]);
+        }
+        let reason = Map::from_iter([(
+            "reason".to_string(),
+            Value::String("non_conformant_inspection".into()),
+        )]);
+        let suspended = apply(state, conn, &cert.id, org, EventType::Suspended, reason)?;
+        Ok(vec![inspected, suspended])
+    })?;
+    let status = Certificate::find(&mut *state.db.reader()?, &cert.id)?
+        .map(|c| c.status)
+        .unwrap_or_default();
+    Ok(StatusChanged {
+        id: cert.id,
+        status,
+        events: trail::present(&rows),
+        warnings,
+    })
+}

@@ -1,0 +1,641 @@
+//! The trail: shipment, intake, sale, spot-checks, status changes, recalls, tamper evidence,
+//! copy warnings and EPCIS.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{batch, path_of, spawn, CODES};
+
+const MORE: [&str; 2] = ["91110000600037341L", "91310000132200821H"];
+
+fn types(trail: &Value) -> Vec<String> {
+    trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[actix_web::test]
+async fn goods_travel_from_producer_to_shelf_and_every_step_is_in_the_trail() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let (_, retailer) = t.org("retailer", CODES[1], "430702").await;
+    let mut body = batch(&product);
+    body["units"] = json!(4);
+    let issued = t.issue(&producer, &body).await;
+    let id = issued["id"].as_str().unwrap();
+    let events = format!("/api/v1/certificates/{id}/events");
+
+    let res = t
+        .post(
+            &events,
+            Some(&producer),
+            &json!({"type": "shipped", "note": "发往步步高"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    assert_eq!(res.json()["event"]["seq"], 2);
+
+    // Intake: the retailer scans the unit label it got.
+    let unit_png = t
+        .get(
+            &format!("/api/v1/certificates/{id}/units/2/qr.png"),
+            Some(&producer),
+        )
+        .await
+        .body;
+    let unit_url = crate::labels::decode_png(&unit_png);
+    let res = t
+        .post(
+            &events,
+            Some(&retailer),
+            &json!({"type": "received", "label_url": unit_url}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let recorded = res.json();
+    assert_eq!(recorded["label"]["verdict"], "genuine");
+    assert_eq!(recorded["event"]["serial"], 2);
+    assert_eq!(recorded["event"]["details"]["label_verdict"], "genuine");
+    assert_eq!(recorded["event"]["actor"]["kind"], "retailer");
+
+    let res = t
+        .post(
+            &events,
+            Some(&retailer),
+            &json!({"type": "sold", "serial": 2}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    // Selling a unit never taken in is refused.
+    t.post(
+        &events,
+        Some(&retailer),
+        &json!({"type": "sold", "serial": 3}),
+    )
+    .await
+    .error(409, "not_received");
+
+    let answer = t
+        .get_json(&format!("{}&region=430702", path_of(&unit_url)))
+        .await
+        .json();
+    assert_eq!(answer["verdict"], "genuine");
+    assert_eq!(answer["warnings"], json!([]), "custody was recorded");
+    assert_eq!(answer["unit"], json!({"serial": 2, "scans": 1}));
+    assert_eq!(
+        types(&answer["trail"]),
+        ["issued", "shipped", "received", "sold"]
+    );
+    let again = t.get_json(&path_of(&unit_url)).await.json();
+    assert_eq!(again["unit"]["scans"], 2);
+
+    let trail = t
+        .get(&format!("/api/v1/certificates/{id}/trail"), None)
+        .await
+        .json();
+    assert_eq!(trail["intact"], true);
+    assert_eq!(
+        types(&trail["events"]),
+        ["issued", "shipped", "received", "sold"]
+    );
+}
+
+#[actix_web::test]
+async fn intake_of_a_forged_label_is_recorded_with_its_verdict() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let (_, retailer) = t.org("retailer", CODES[1], "430702").await;
+    let issued = t.issue(&producer, &batch(&product)).await;
+    let id = issued["id"].as_str().unwrap();
+    let forged = format!("http://elsewhere.example/v/{id}?s=AAAA");
+    let res = t
+        .post(
+            &format!("/api/v1/certificates/{id}/events"),
+            Some(&retailer),
+            &json!({"type": "received", "label_url": forged, "note": "外包装破损"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let body = res.json();
+    assert_eq!(body["label"]["verdict"], "forged");
+    assert_eq!(body["event"]["details"]["label_verdict"], "forged");
+    assert_eq!(body["event"]["details"]["note"], "外包装破损");
+
+    // A label naming another certificate, or no label at all, is not an intake record.
+    let other = t.issue(&producer, &batch(&product)).await;
+    let wrong = other["verify_url"].as_str().unwrap();
+    t.post(
+        &format!("/api/v1/certificates/{id}/events"),
+        Some(&retailer),
+        &json!({"type": "received", "label_url": wrong}),
+    )
+    .await
+    .error(422, "label_mismatch");
+    t.post(
+        &format!("/api/v1/certificates/{id}/events"),
+        Some(&retailer),
+        &json!({"type": "received"}),
+    )
+    .await
+    .error(422, "required");
+    t.post(
+        &format!("/api/v1/certificates/{id}/events"),
+        Some(&retailer),
+        &json!({"type": "stolen"}),
+    )
+    .await
+    .error(422, "invalid_event_type");
+}
+
+#[actix_web::test]
+async fn spot_check_suspends_and_status_changes_follow_the_rules() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let (_, regulator) = t.org("regulator", CODES[2], "430700").await;
+    let (_, far_regulator) = t.org("regulator", CODES[3], "440100").await;
+    let issued = t.issue(&producer, &batch(&product)).await;
+    let id = issued["id"].as_str().unwrap();
+    let label = path_of(issued["verify_url"].as_str().unwrap());
+    let inspection = json!({"result": "non_conformant", "findings": "菌落总数超标 (12000 CFU/g)", "lab_report_no": "CD-2026-77"});
+
+    t.post(
+        &format!("/api/v1/certificates/{id}/inspections"),
+        Some(&far_regulator),
+        &inspection,
+    )
+    .await
+    .error(403, "forbidden");
+    t.post(
+        &format!("/api/v1/certificates/{id}/inspections"),
+        Some(&producer),
+        &inspection,
+    )
+    .await
+    .error(403, "forbidden");
+    let res = t
+        .post(
+            &format!("/api/v1/certificates/{id}/inspections"),
+            Some(&regulator),
+            &inspection,
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    assert_eq!(res.json()["status"], "suspended");
+    let answer = t.get_json(&label).await.json();
+    assert_eq!(answer["verdict"], "suspended");
+    assert_eq!(answer["reasons"], json!(["certificate_suspended"]));
+    assert_eq!(
+        answer["certificate"]["status_reason"],
+        "non_conformant_inspection"
+    );
+    assert_eq!(
+        types(&answer["trail"]),
+        ["issued", "inspected", "suspended"]
+    );
+
+    let reason = json!({"reason": "复检合格"});
+    let res = t
+        .post(
+            &format!("/api/v1/certificates/{id}/reinstate"),
+            Some(&producer),
+            &reason,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(t.get_json(&label).await.json()["verdict"], "genuine");
+    t.post(
+        &format!("/api/v1/certificates/{id}/reinstate"),
+        Some(&producer),
+        &reason,
+    )
+    .await
+    .error(409, "invalid_transition");
+
+    let res = t
+        .post(
+            &format!("/api/v1/certificates/{id}/revoke"),
+            Some(&regulator),
+            &json!({"reason": "虚假标注"}),
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    let answer = t.get_json(&label).await.json();
+    assert_eq!(answer["verdict"], "revoked");
+    t.post(
+        &format!("/api/v1/certificates/{id}/suspend"),
+        Some(&producer),
+        &reason,
+    )
+    .await
+    .error(409, "invalid_transition");
+    t.post(
+        &format!("/api/v1/certificates/{id}/revoke"),
+        Some(&producer),
+        &json!({"reason": " "}),
+    )
+    .await
+    .error(422, "required");
+}
+
+#[actix_web::test]
+async fn recall_reaches_the_retailers_that_took_the_goods_in() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let (_, shop_a) = t.org("retailer", CODES[1], "430702").await;
+    let (_, shop_b) = t.org("retailer", CODES[2], "430702").await;
+    let first = t.issue(&producer, &batch(&product)).await;
+    let mut other_batch = batch(&product);
+    other_batch["batch_no"] = json!("20261120-02");
+    let second = t.issue(&producer, &other_batch).await;
+    for (shop, cert) in [(&shop_a, &first), (&shop_b, &second)] {
+        let id = cert["id"].as_str().unwrap();
+        let res = t
+            .post(
+                &format!("/api/v1/certificates/{id}/events"),
+                Some(shop),
+                &json!({"type": "received", "label_url": cert["verify_url"]}),
+            )
+            .await;
+        assert_eq!(res.status, 201);
+    }
+
+    let res = t
+        .post(
+            "/api/v1/recalls",
+            Some(&producer),
+            &json!({"product_id": product, "batch_no": "20261120-01", "reason": "金属异物"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let recall = res.json();
+    assert_eq!(recall["certificates"], json!([first["id"]]));
+    assert_eq!(recall["retailers"].as_array().unwrap().len(), 1);
+    assert!(recall["retailers"][0]["name"]
+        .as_str()
+        .unwrap()
+        .contains(CODES[1]));
+
+    let answer = t
+        .get_json(&path_of(first["verify_url"].as_str().unwrap()))
+        .await
+        .json();
+    assert_eq!(answer["verdict"], "recalled");
+    assert_eq!(
+        t.get_json(&path_of(second["verify_url"].as_str().unwrap()))
+            .await
+            .json()["verdict"],
+        "genuine"
+    );
+
+    let mine = t.get("/api/v1/recalls", Some(&shop_a)).await.json();
+    assert_eq!(mine["recalls"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["recalls"][0]["id"], recall["id"]);
+    assert_eq!(
+        t.get("/api/v1/recalls", Some(&shop_b)).await.json()["recalls"],
+        json!([])
+    );
+    assert_eq!(
+        t.get(
+            &format!("/api/v1/recalls/{}", recall["id"].as_str().unwrap()),
+            None
+        )
+        .await
+        .status,
+        200
+    );
+
+    // A whole-product recall takes the rest; nothing matching is a 422.
+    let res = t
+        .post(
+            "/api/v1/recalls",
+            Some(&producer),
+            &json!({"product_id": product, "reason": "全部召回"}),
+        )
+        .await;
+    assert_eq!(res.json()["certificates"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        t.get("/api/v1/recalls", Some(&shop_b)).await.json()["recalls"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    t.post(
+        "/api/v1/recalls",
+        Some(&producer),
+        &json!({"product_id": product, "batch_no": "none", "reason": "x"}),
+    )
+    .await
+    .error(422, "nothing_to_recall");
+    t.post(
+        "/api/v1/recalls",
+        Some(&shop_a),
+        &json!({"product_id": product, "reason": "x"}),
+    )
+    .await
+    .error(403, "forbidden");
+}
+
+#[actix_web::test]
+async fn edited_or_deleted_events_are_detected() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let issued = t.issue(&producer, &batch(&product)).await;
+    let id = issued["id"].as_str().unwrap();
+    let label = path_of(issued["verify_url"].as_str().unwrap());
+    for note in ["一", "二"] {
+        let res = t
+            .post(
+                &format!("/api/v1/certificates/{id}/events"),
+                Some(&producer),
+                &json!({"type": "shipped", "note": note}),
+            )
+            .await;
+        assert_eq!(res.status, 201);
+    }
+    assert_eq!(t.get_json(&label).await.json()["verdict"], "genuine");
+
+    t.sql(&format!("UPDATE events SET body = replace(body, '\"note\":\"一\"', '\"note\":\"三\"') WHERE certificate_id = '{id}' AND seq = 2"));
+    let answer = t.get_json(&label).await.json();
+    assert_eq!(answer["verdict"], "tampered");
+    assert_eq!(answer["reasons"], json!(["trail_event_altered"]));
+    let trail = t
+        .get(&format!("/api/v1/certificates/{id}/trail"), None)
+        .await
+        .json();
+    assert_eq!(
+        (trail["intact"].as_bool(), trail["fault"].as_str()),
+        (Some(false), Some("trail_event_altered"))
+    );
+
+    t.sql(&format!("UPDATE events SET body = replace(body, '\"note\":\"三\"', '\"note\":\"一\"') WHERE certificate_id = '{id}' AND seq = 2"));
+    assert_eq!(t.get_json(&label).await.json()["verdict"], "genuine");
+    t.sql(&format!(
+        "DELETE FROM events WHERE certificate_id = '{id}' AND seq = 3"
+    ));
+    let answer = t.get_json(&label).await.json();
+    assert_eq!(
+        (answer["verdict"].as_str(), answer["reasons"][0].as_str()),
+        (Some("tampered"), Some("trail_head_mismatch"))
+    );
+}
+
+#[actix_web::test]
+async fn a_verifier_can_recompute_the_chain_and_check_every_signature() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let (_, retailer) = t.org("retailer", CODES[1], "430702").await;
+    let issued = t.issue(&producer, &batch(&product)).await;
+    let id = issued["id"].as_str().unwrap();
+    t.post(
+        &format!("/api/v1/certificates/{id}/events"),
+        Some(&producer),
+        &json!({"type": "shipped"}),
+    )
+    .await;
+    t.post(
+        &format!("/api/v1/certificates/{id}/events"),
+        Some(&retailer),
+        &json!({"type": "received", "label_url": issued["verify_url"]}),
+    )
+    .await;
+
+    let keys = t.get("/api/v1/keys", None).await.json();
+    let trail = t
+        .get(&format!("/api/v1/certificates/{id}/trail"), None)
+        .await
+        .json();
+    let mut prev = "0".repeat(64);
+    for event in trail["events"].as_array().unwrap() {
+        let mut body = event.clone();
+        let obj = body.as_object_mut().unwrap();
+        let hash = obj.remove("hash").unwrap();
+        let kid = obj.remove("kid").unwrap();
+        let signature = obj.remove("signature").unwrap();
+        // serde_json's map is sorted: RFC 8785 for this ASCII-keyed, float-free body.
+        let canonical = serde_json::to_string(&body).unwrap();
+        assert_eq!(
+            format!("{:x}", Sha256::digest(canonical.as_bytes())),
+            hash.as_str().unwrap()
+        );
+        assert_eq!(body["prev_hash"], prev.as_str());
+        prev = hash.as_str().unwrap().to_string();
+        let key = keys["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kid"] == kid)
+            .expect("signer in trust list");
+        let public = ed25519_compact::PublicKey::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(key["public_key"].as_str().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        let sig = ed25519_compact::Signature::from_slice(
+            &URL_SAFE_NO_PAD.decode(signature.as_str().unwrap()).unwrap(),
+        )
+        .unwrap();
+        public
+            .verify(
+                format!("CERTRAIL-EVENT-V1\n{}", hash.as_str().unwrap()),
+                &sig,
+            )
+            .expect("event signature");
+        assert_eq!(key["credit_code"], body["actor"]["credit_code"]);
+    }
+    assert_eq!(trail["events"].as_array().unwrap().len(), 3);
+}
+
+#[actix_web::test]
+async fn copied_labels_raise_warnings_but_never_change_the_verdict() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let (_, shop_a) = t.org("retailer", CODES[1], "430702").await;
+    let (_, shop_b) = t.org("retailer", CODES[2], "440100").await;
+    let mut body = batch(&product);
+    body["units"] = json!(3);
+    let issued = t.issue(&producer, &body).await;
+    let id = issued["id"].as_str().unwrap();
+    let unit_url = crate::labels::decode_png(
+        &t.get(
+            &format!("/api/v1/certificates/{id}/units/1/qr.png"),
+            Some(&producer),
+        )
+        .await
+        .body,
+    );
+    for shop in [&shop_a, &shop_b] {
+        let res = t
+            .post(
+                &format!("/api/v1/certificates/{id}/events"),
+                Some(shop),
+                &json!({"type": "received", "label_url": unit_url}),
+            )
+            .await;
+        assert_eq!(res.status, 201);
+    }
+    t.get_json(&format!("{}&region=430702", path_of(&unit_url)))
+        .await;
+    let answer = t
+        .get_json(&format!("{}&region=440100", path_of(&unit_url)))
+        .await
+        .json();
+    assert_eq!(answer["verdict"], "genuine");
+    let codes: Vec<&str> = answer["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["scanned_far_apart", "received_by_several_retailers"]
+    );
+    assert!(answer["warnings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("province"));
+}
+
+#[actix_web::test]
+async fn epcis_document_maps_the_trail_to_cbv() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let (_, retailer) = t.org("retailer", CODES[1], "430702").await;
+    let (_, regulator) = t.org("regulator", CODES[2], "430700").await;
+    let issued = t.issue(&producer, &batch(&product)).await;
+    let id = issued["id"].as_str().unwrap();
+    t.post(
+        &format!("/api/v1/certificates/{id}/events"),
+        Some(&producer),
+        &json!({"type": "shipped"}),
+    )
+    .await;
+    t.post(
+        &format!("/api/v1/certificates/{id}/events"),
+        Some(&retailer),
+        &json!({"type": "received", "label_url": issued["verify_url"]}),
+    )
+    .await;
+    t.post(
+        &format!("/api/v1/certificates/{id}/events"),
+        Some(&retailer),
+        &json!({"type": "sold"}),
+    )
+    .await;
+    t.post(
+        &format!("/api/v1/certificates/{id}/inspections"),
+        Some(&regulator),
+        &json!({"result": "conformant", "findings": "抽检合格"}),
+    )
+    .await;
+    t.post(
+        "/api/v1/recalls",
+        Some(&producer),
+        &json!({"product_id": product, "reason": "预防性召回"}),
+    )
+    .await;
+
+    let res = t
+        .get(&format!("/api/v1/certificates/{id}/epcis"), None)
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("content-type"), "application/ld+json");
+    let doc = res.json();
+    assert_eq!(doc["type"], "EPCISDocument");
+    assert_eq!(doc["schemaVersion"], "2.0");
+    let events = doc["epcisBody"]["eventList"].as_array().unwrap();
+    let steps: Vec<(Value, Value)> = events
+        .iter()
+        .map(|e| (e["bizStep"].clone(), e["disposition"].clone()))
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            (json!("creating_class_instance"), json!("active")),
+            (json!("shipping"), json!("in_transit")),
+            (json!("receiving"), json!("sellable_accessible")),
+            (json!("retail_selling"), json!("retail_sold")),
+            (json!("inspecting"), json!("conformant")),
+            (Value::Null, json!("recalled")),
+        ]
+    );
+    assert_eq!(events[0]["action"], "ADD");
+    assert_eq!(events[0]["quantityList"][0]["quantity"], 1200);
+    assert!(events
+        .iter()
+        .all(|e| e["type"] == "ObjectEvent" && e["eventTime"].as_str().unwrap().ends_with('Z')));
+}
+
+#[actix_web::test]
+async fn parallel_intakes_leave_a_linear_complete_chain() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let mut shops = Vec::new();
+    for (i, code) in [CODES[1], CODES[2], CODES[3], MORE[0], MORE[1]]
+        .iter()
+        .enumerate()
+    {
+        let (id, _) = t.org("retailer", code, "430702").await;
+        let mut conn = t.state.db.reader().unwrap();
+        shops.push((
+            i,
+            certrail::db::models::Organization::find(&mut conn, &id)
+                .unwrap()
+                .unwrap(),
+        ));
+    }
+    let issued = t.issue(&producer, &batch(&product)).await;
+    let id = issued["id"].as_str().unwrap().to_string();
+    let url = issued["verify_url"].as_str().unwrap().to_string();
+    let state = t.state.clone();
+    std::thread::scope(|scope| {
+        for (_, shop) in &shops {
+            for _ in 0..4 {
+                let (state, id, url) = (&state, &id, &url);
+                let actor = certrail::service::Actor::Org(shop.clone());
+                scope.spawn(move || {
+                    let event = certrail::service::events::NewEvent {
+                        kind: "received".into(),
+                        serial: None,
+                        label_url: Some(url.clone()),
+                        note: None,
+                    };
+                    certrail::service::events::record(state, &actor, id, event)
+                        .expect("intake recorded");
+                    let label = certrail::service::verify::Label {
+                        id,
+                        serial: None,
+                        signature: url.split("s=").nth(1),
+                    };
+                    certrail::service::verify::verify(
+                        state,
+                        &label,
+                        certrail::service::verify::Source::Consumer { region: None },
+                    )
+                    .expect("scan");
+                });
+            }
+        }
+    });
+    let trail = t
+        .get(&format!("/api/v1/certificates/{id}/trail"), None)
+        .await
+        .json();
+    assert_eq!(trail["intact"], true, "{trail}");
+    let seqs: Vec<i64> = trail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=21).collect::<Vec<_>>());
+    let answer = t.get_json(&path_of(&url)).await.json();
+    assert_eq!(answer["verdict"], "genuine");
+}
