@@ -4,6 +4,7 @@
 pub mod api;
 pub mod errors;
 pub mod extract;
+pub mod marks;
 pub mod openapi;
 pub mod trail;
 
@@ -45,5 +46,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(trail::create_recall))
                 .route(get().to(trail::list_recalls)),
         )
-        .service(resource("/api/v1/recalls/{id}").route(get().to(trail::get_recall)));
+        .service(resource("/api/v1/recalls/{id}").route(get().to(trail::get_recall)))
+        .service(resource("/api/v1/marks").route(post().to(marks::create_mark)))
+        .service(resource("/api/v1/marks/{id}/suspend").route(post().to(marks::suspend_mark)))
+        .service(resource("/api/v1/marks/{id}/reinstate").route(post().to(marks::reinstate_mark)))
+        .service(resource("/api/v1/products/{id}/marks").route(get().to(marks::product_marks)))
+        .service(resource("/api/v1/labs/accreditations").route(post().to(marks::add_accreditation)))
+        .service(
+            resource("/api/v1/labs/{id}/accreditations").route(get().to(marks::lab_accreditations)),
+        );
 }

@@ -10,6 +10,8 @@ use crate::domain::trail::{EventActor, EventBody, EventType};
 use crate::domain::verdict::Verdict;
 use crate::service::events::{LabelCheck, NewEvent, Recorded};
 use crate::service::issue::{IssueRequest, Issued};
+use crate::service::labs::{AccreditationView, NewAccreditation};
+use crate::service::marks::{MarkView, NewMark};
 use crate::service::organizations::{NewOrganization, NewToken, OrganizationView};
 use crate::service::products::{NewProduct, ProductView};
 use crate::service::recalls::{AffectedRetailer, NewRecall, RecallView};
@@ -74,6 +76,12 @@ impl Modify for BearerAuth {
         super::trail::create_recall,
         super::trail::list_recalls,
         super::trail::get_recall,
+        super::marks::create_mark,
+        super::marks::suspend_mark,
+        super::marks::reinstate_mark,
+        super::marks::product_marks,
+        super::marks::add_accreditation,
+        super::marks::lab_accreditations,
         crate::web::verify::batch,
         crate::web::verify::unit,
     ),
@@ -82,7 +90,8 @@ impl Modify for BearerAuth {
         Verdict, NewOrganization, OrganizationView, NewToken, NewProduct, ProductView, IssueRequest,
         Issued, Answer, CertificateView, UnitView, Warning, TrustList, TrustedKey, MarkStatus,
         NewEvent, Recorded, LabelCheck, NewInspection, StatusChange, StatusChanged, Trail, TrailEvent,
-        EventBody, EventActor, EventType, NewRecall, RecallView, AffectedRetailer
+        EventBody, EventActor, EventType, NewRecall, RecallView, AffectedRetailer, NewMark, MarkView,
+        NewAccreditation, AccreditationView
     )),
     modifiers(&BearerAuth)
 )]

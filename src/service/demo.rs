@@ -8,7 +8,10 @@ use crate::domain::credit_code::check_char;
 use crate::domain::payload::{InspectionItem, Mark};
 use crate::error::{AppError, AppResult};
 
+use super::events::{self, NewEvent};
 use super::issue::{issue, IssueRequest};
+use super::labs::{self, NewAccreditation};
+use super::marks::{self, NewMark};
 use super::organizations::{create, create_token, NewOrganization};
 use super::products::{create as create_product, NewProduct};
 use super::{Actor, AppState};
@@ -100,6 +103,20 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
             "430700",
             "湖南省常德市武陵区洞庭大道西段1号",
         ),
+        (
+            "certification_body",
+            "中绿华夏有机产品认证中心",
+            "12100000MB0123456",
+            "110000",
+            "北京市朝阳区农展馆南里11号",
+        ),
+        (
+            "lab",
+            "常德市食品检验检测中心",
+            "12430700MB1234567",
+            "430700",
+            "湖南省常德市武陵区柳叶大道2号",
+        ),
     ];
     let mut data = DemoData::default();
     let mut actors = Vec::new();
@@ -138,6 +155,32 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
             .format("%Y-%m-%d")
             .to_string()
     };
+    let ahead = |days: u64| {
+        today
+            .checked_add_days(Days::new(days))
+            .unwrap_or(today)
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let (retailer, cert_body, lab) = (&actors[3], &actors[6], &actors[7]);
+    let lab_id = data.organizations[7].id.clone();
+    for (scheme, number, scope) in [
+        ("CMA", "231812050123", "食品、食用农产品 微生物、理化"),
+        ("CATL", "[2024]农质检核(湘)字第0107号", "农产品质量安全检测"),
+    ] {
+        let accreditation = NewAccreditation {
+            scheme: scheme.into(),
+            number: number.into(),
+            scope: scope.into(),
+            valid_from: day(400),
+            valid_until: ahead(1000),
+        };
+        labs::add(state, lab, accreditation)?;
+    }
+    let organic = Mark {
+        scheme: "organic".into(),
+        cert_no: "1240P2300123".into(),
+    };
     let products = [
         (
             0,
@@ -155,10 +198,7 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
             "GB/T 13738.2-2017",
             None,
             "茶叶",
-            vec![Mark {
-                scheme: "organic".into(),
-                cert_no: "1240P2300123".into(),
-            }],
+            vec![organic.clone()],
         ),
         (
             2,
@@ -174,52 +214,68 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
         products.into_iter().enumerate()
     {
         let actor = &actors[producer];
-        let product = create_product(
-            state,
-            actor,
-            NewProduct {
-                name: name.into(),
-                model: model.into(),
-                standard: standard.into(),
-                gtin: gtin.map(Into::into),
-                category: Some(category.into()),
-                marks: Some(marks),
-            },
-        )?;
+        let new_product = NewProduct {
+            name: name.into(),
+            model: model.into(),
+            standard: standard.into(),
+            gtin: gtin.map(Into::into),
+            category: Some(category.into()),
+            marks: Some(marks.clone()),
+        };
+        let product = create_product(state, actor, new_product)?;
+        for mark in &marks {
+            let record = NewMark {
+                product_id: product.id.clone(),
+                scheme: mark.scheme.clone(),
+                cert_no: mark.cert_no.clone(),
+                valid_from: day(200),
+                valid_until: ahead(165),
+            };
+            marks::record(state, cert_body, record)?;
+        }
         for batch in 0..2u64 {
             let batch_no = format!("{}-{:02}", today.format("%Y%m%d"), batch + 1);
-            let issued = issue(
-                state,
-                actor,
-                IssueRequest {
-                    product_id: product.id.clone(),
-                    batch_no: batch_no.clone(),
-                    quantity: 1200 + 300 * (n as i64),
-                    unit: if n == 1 { "罐".into() } else { "袋".into() },
-                    production_date: day(2 + batch),
-                    inspection_date: day(1 + batch),
-                    inspector: format!("QC-{:02}", 7 + n),
-                    result: "pass".into(),
-                    items: Some(vec![
-                        item("感官", "色泽正常，无异味", "符合"),
-                        item("净含量", "≥ 标示值", "合格"),
-                        item("菌落总数", "≤ 10000 CFU/g", "3200 CFU/g"),
-                    ]),
-                    lab_report_no: Some(format!(
-                        "CD-LAB-{}-{:04}",
-                        today.format("%Y"),
-                        101 + n as u64 * 10 + batch
-                    )),
-                    expiry_date: Some(
-                        today
-                            .checked_add_days(Days::new(180))
-                            .unwrap_or(today)
-                            .format("%Y-%m-%d")
-                            .to_string(),
-                    ),
-                    units: (batch == 0).then_some(12),
-                },
-            )?;
+            let request = IssueRequest {
+                product_id: product.id.clone(),
+                batch_no: batch_no.clone(),
+                quantity: 1200 + 300 * (n as i64),
+                unit: if n == 1 { "罐".into() } else { "袋".into() },
+                production_date: day(2 + batch),
+                inspection_date: day(1 + batch),
+                inspector: format!("QC-{:02}", 7 + n),
+                result: "pass".into(),
+                items: Some(vec![
+                    item("感官", "色泽正常，无异味", "符合"),
+                    item("净含量", "≥ 标示值", "合格"),
+                    item("菌落总数", "≤ 10000 CFU/g", "3200 CFU/g"),
+                ]),
+                lab_report_no: Some(format!(
+                    "CD-LAB-{}-{:04}",
+                    today.format("%Y"),
+                    101 + n as u64 * 10 + batch
+                )),
+                expiry_date: Some(ahead(180)),
+                units: (batch == 0).then_some(12),
+                lab_id: Some(lab_id.clone()),
+            };
+            let issued = issue(state, actor, request)?;
+            if batch == 0 {
+                // The first batch of each product went to the supermarket and was taken in.
+                let shipped = NewEvent {
+                    kind: "shipped".into(),
+                    serial: None,
+                    label_url: None,
+                    note: Some("冷链配送".into()),
+                };
+                events::record(state, actor, &issued.id, shipped)?;
+                let intake = NewEvent {
+                    kind: "received".into(),
+                    serial: None,
+                    label_url: Some(issued.verify_url.clone()),
+                    note: Some("进货查验".into()),
+                };
+                events::record(state, retailer, &issued.id, intake)?;
+            }
             data.certificates
                 .push((name.to_string(), batch_no, issued.verify_url));
         }

@@ -15,7 +15,7 @@ use crate::domain::validate::{self, ValidationError};
 use crate::error::{AppError, AppResult};
 
 use super::products::parse_marks;
-use super::{checked_id, trail, Actor, AppState};
+use super::{checked_id, labs, marks, trail, Actor, AppState};
 
 /// Most serialized units one certificate may carry.
 pub const MAX_UNITS: i64 = 1_000_000;
@@ -43,6 +43,9 @@ pub struct IssueRequest {
     pub expiry_date: Option<String>,
     /// Serialize the batch into this many unit labels (1..=quantity).
     pub units: Option<i64>,
+    /// The testing lab whose report is cited (an organization of kind `lab`); a warning is shown
+    /// if it was not accredited (CMA and CATL) on the inspection date. Not part of the payload.
+    pub lab_id: Option<String>,
 }
 
 /// What issuing answers (201).
@@ -197,6 +200,17 @@ pub fn issue(state: &AppState, actor: &Actor, req: IssueRequest) -> AppResult<Is
                 "the product belongs to another producer".into(),
             ));
         }
+        let marks = parse_marks(&product.marks);
+        marks::check_claims(conn, &product.id, &marks, &iso(issued_at.date_naive()))?;
+        let lab_id = match req
+            .lab_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
+            Some(lab) => Some(labs::find_lab(conn, lab)?.id),
+            None => None,
+        };
         // Re-read the producer so the payload carries its registered name and address.
         let producer = Organization::find(conn, &org.id)?
             .ok_or_else(|| AppError::not_found("organization"))?;
@@ -220,7 +234,7 @@ pub fn issue(state: &AppState, actor: &Actor, req: IssueRequest) -> AppResult<Is
             },
             batch: checked.batch,
             inspection: checked.inspection,
-            marks: parse_marks(&product.marks),
+            marks,
             units: checked.units,
         };
         let canonical = payload.canonical();
@@ -239,7 +253,7 @@ pub fn issue(state: &AppState, actor: &Actor, req: IssueRequest) -> AppResult<Is
             issued_at: now(),
             trail_seq: 0,
             trail_hash: String::new(),
-            lab_id: None,
+            lab_id,
         };
         row.insert(conn)?;
         let details =
@@ -288,6 +302,7 @@ mod tests {
             lab_report_no: None,
             expiry_date: None,
             units: None,
+            lab_id: None,
         }
     }
 

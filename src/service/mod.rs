@@ -9,6 +9,8 @@ pub mod events;
 pub mod issue;
 pub mod keyring;
 pub mod labels;
+pub mod labs;
+pub mod marks;
 pub mod organizations;
 pub mod products;
 pub mod recalls;

@@ -4,9 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::db::models::{Accreditation, Certificate, Organization};
+use crate::db::models::{Certificate, Organization};
 use crate::db::DbConn;
-use crate::domain::role::OrgKind;
 use crate::domain::trail::EventType;
 use crate::domain::validate;
 use crate::error::{AppError, AppResult};
@@ -14,7 +13,7 @@ use crate::error::{AppError, AppResult};
 use super::auth::{require_owner_or_regulator, require_regulator_of};
 use super::events::certificate_with_producer;
 use super::trail::{self, TrailEvent};
-use super::{checked_id, Actor, AppState};
+use super::{labs, Actor, AppState};
 
 /// `POST /api/v1/certificates/{id}/suspend`, `/reinstate`, `/revoke`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -104,16 +103,6 @@ pub fn change(
     })
 }
 
-/// Whether `lab_id` held both CMA and CATL accreditations valid on `date` (YYYY-MM-DD).
-pub fn lab_accredited(conn: &mut DbConn, lab_id: &str, date: &str) -> AppResult<bool> {
-    let valid = Accreditation::for_lab(conn, lab_id)?
-        .into_iter()
-        .filter(|a| a.valid_from.as_str() <= date && date <= a.valid_until.as_str())
-        .map(|a| a.scheme)
-        .collect::<Vec<_>>();
-    Ok(valid.iter().any(|s| s == "CMA") && valid.iter().any(|s| s == "CATL"))
-}
-
 /// Regulators of the producer's region: a spot-check. `non_conformant` suspends an active
 /// certificate in the same transaction.
 pub fn inspect(
@@ -140,14 +129,12 @@ pub fn inspect(
     let org = require_regulator_of(actor, &producer)?;
     let mut warnings = Vec::new();
     if let Some(lab_id) = input.lab_id.as_deref() {
-        let lab = Organization::find(&mut conn, checked_id(lab_id, "lab")?)?
-            .filter(|o| o.kind() == OrgKind::Lab)
-            .ok_or_else(|| AppError::invalid("unknown_lab", "lab_id", "no lab has this id"))?;
+        let lab = labs::find_lab(&mut conn, lab_id)?;
         let today = chrono::Utc::now()
             .date_naive()
             .format("%Y-%m-%d")
             .to_string();
-        if !lab_accredited(&mut conn, &lab.id, &today)? {
+        if !labs::accredited(&mut conn, &lab.id, &today)? {
             warnings.push("lab_not_accredited".to_string());
         }
     }

@@ -18,7 +18,7 @@ use crate::domain::verdict::{Findings, Verdict};
 use crate::error::AppResult;
 
 use super::trail::{self, TrailEvent};
-use super::AppState;
+use super::{labs, AppState};
 
 /// A risk signal that does not change the verdict.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -168,18 +168,27 @@ pub fn verify(state: &AppState, label: &Label<'_>, source: Source<'_>) -> AppRes
         Some(p) => mark_statuses(&mut conn, &cert.product_id, p, today)?,
         None => vec![],
     };
+    let mut warnings: Vec<Warning> = copy::warnings(&facts, state.config.copy)
+        .into_iter()
+        .map(|(code, message)| Warning {
+            code: code.into(),
+            message,
+        })
+        .collect();
+    if let (Some(lab), Some(p)) = (&cert.lab_id, &payload) {
+        if !labs::accredited(&mut conn, lab, &p.inspection.date)? {
+            warnings.push(Warning {
+                code: "lab_not_accredited".into(),
+                message: "出具检验报告的实验室在检验日期未同时具备CMA和CATL资质。 The cited lab did not hold both CMA and CATL accreditation on the inspection date.".into(),
+            });
+        }
+    }
     let verdict = findings.verdict();
     state.metrics.verified(verdict.as_str());
     Ok(Answer {
         verdict,
         reasons: findings.reasons(),
-        warnings: copy::warnings(&facts, state.config.copy)
-            .into_iter()
-            .map(|(code, message)| Warning {
-                code: code.into(),
-                message,
-            })
-            .collect(),
+        warnings,
         certificate: Some(CertificateView {
             payload: stored.map(|(v, _)| v).unwrap_or(serde_json::Value::Null),
             signature: b64url(&cert.signature),

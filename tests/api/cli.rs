@@ -44,7 +44,7 @@ fn demo_prints_tokens_and_verify_urls() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.matches("ctr_").count(), 6, "{text}");
+    assert_eq!(text.matches("ctr_").count(), 8, "{text}");
     assert_eq!(
         text.matches("http://127.0.0.1:8080/v/").count(),
         6,

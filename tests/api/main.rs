@@ -4,9 +4,11 @@
 mod helpers;
 
 mod auth;
+mod authz;
 mod bad_input;
 mod cli;
 mod labels;
+mod marks;
 mod migrations;
 mod ops;
 mod stories;

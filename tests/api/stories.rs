@@ -193,6 +193,11 @@ async fn demo_dataset_is_realistic_and_verifies() {
     assert_eq!(kinds.iter().filter(|k| **k == "producer").count(), 3);
     assert_eq!(kinds.iter().filter(|k| **k == "retailer").count(), 2);
     assert_eq!(kinds.iter().filter(|k| **k == "regulator").count(), 1);
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "certification_body").count(),
+        1
+    );
+    assert_eq!(kinds.iter().filter(|k| **k == "lab").count(), 1);
     assert_eq!(data.certificates.len(), 6);
     for (_, _, url) in &data.certificates {
         let answer = t.get_json(&path_of(url)).await.json();
@@ -205,6 +210,22 @@ async fn demo_dataset_is_realistic_and_verifies() {
             18
         );
     }
+    let first = t.get_json(&path_of(&data.certificates[0].2)).await.json();
+    let steps: Vec<&str> = first["trail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["issued", "shipped", "received"]);
+    assert_eq!(first["trail"][2]["details"]["label_verdict"], "genuine");
+    assert_eq!(
+        first["warnings"],
+        json!([]),
+        "intake recorded and the lab is accredited"
+    );
+    let tea = t.get_json(&path_of(&data.certificates[2].2)).await.json();
+    assert_eq!(tea["marks"][0]["status"], "valid");
     // Demo tokens work.
     let producer = &data.organizations[0];
     let res = t.get("/api/v1/products", Some(&producer.token)).await;

@@ -1,0 +1,74 @@
+//! Certification marks and lab accreditations.
+
+use actix_web::{web, HttpResponse};
+
+use crate::error::AppResult;
+use crate::service::labs::{AccreditationView, NewAccreditation};
+use crate::service::marks::{MarkView, NewMark};
+use crate::service::{labs, marks, AppState};
+
+use super::extract::{blocking, Auth, ValidJson};
+use super::openapi::ErrorEnvelope;
+
+type State = web::Data<AppState>;
+
+#[utoipa::path(post, path = "/api/v1/marks", tag = "marks", request_body = NewMark, security(("bearer" = [])),
+    responses((status = 201, body = MarkView), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn create_mark(
+    state: State,
+    Auth(actor): Auth,
+    body: ValidJson<NewMark>,
+) -> AppResult<HttpResponse> {
+    let mark = blocking(&state, move |s| marks::record(s, &actor, body.0)).await?;
+    Ok(HttpResponse::Created().json(mark))
+}
+
+#[utoipa::path(post, path = "/api/v1/marks/{id}/suspend", tag = "marks", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = MarkView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn suspend_mark(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let mark = blocking(&state, move |s| {
+        marks::set_status(s, &actor, &id, "suspended")
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(mark))
+}
+
+#[utoipa::path(post, path = "/api/v1/marks/{id}/reinstate", tag = "marks", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = MarkView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn reinstate_mark(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let mark = blocking(&state, move |s| marks::set_status(s, &actor, &id, "valid")).await?;
+    Ok(HttpResponse::Ok().json(mark))
+}
+
+#[utoipa::path(get, path = "/api/v1/products/{id}/marks", tag = "marks", params(("id" = String, Path)),
+    responses((status = 200, description = "`{\"marks\": [MarkView]}`")))]
+pub async fn product_marks(state: State, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let list = blocking(&state, move |s| marks::for_product(s, &id)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "marks": list })))
+}
+
+#[utoipa::path(post, path = "/api/v1/labs/accreditations", tag = "marks", request_body = NewAccreditation, security(("bearer" = [])),
+    responses((status = 201, body = AccreditationView), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn add_accreditation(
+    state: State,
+    Auth(actor): Auth,
+    body: ValidJson<NewAccreditation>,
+) -> AppResult<HttpResponse> {
+    let row = blocking(&state, move |s| labs::add(s, &actor, body.0)).await?;
+    Ok(HttpResponse::Created().json(row))
+}
+
+#[utoipa::path(get, path = "/api/v1/labs/{id}/accreditations", tag = "marks", params(("id" = String, Path)),
+    responses((status = 200, description = "`{\"accreditations\": [AccreditationView]}`")))]
+pub async fn lab_accreditations(state: State, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let list = blocking(&state, move |s| labs::list(s, &id)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "accreditations": list })))
+}

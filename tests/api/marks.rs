@@ -1,0 +1,158 @@
+//! Certification marks and lab accreditations.
+
+use serde_json::json;
+
+use crate::helpers::{batch, path_of, spawn, CODES};
+
+fn days(n: i64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Duration::days(n))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+#[actix_web::test]
+async fn a_certificate_may_claim_only_recorded_valid_marks() {
+    let t = spawn().await;
+    let (_, producer) = t.org("producer", CODES[0], "430725").await;
+    let (_, body) = t.org("certification_body", CODES[1], "110000").await;
+    let (_, other_body) = t.org("certification_body", CODES[2], "110000").await;
+    let res = t
+        .post(
+            "/api/v1/products",
+            Some(&producer),
+            &json!({"name": "桃源工夫红茶", "model": "250g", "standard": "GB/T 13738.2-2017",
+            "marks": [{"scheme": "organic", "cert_no": "1240P2300123"}]}),
+        )
+        .await;
+    let product = res.json()["id"].as_str().unwrap().to_string();
+
+    let err = t
+        .post("/api/v1/certificates", Some(&producer), &batch(&product))
+        .await
+        .error(422, "mark_not_valid");
+    assert_eq!(err["field"], "marks.0");
+    let mark = json!({"product_id": product, "scheme": "organic", "cert_no": "1240P2300123", "valid_from": days(-30), "valid_until": days(335)});
+    t.post("/api/v1/marks", Some(&producer), &mark)
+        .await
+        .error(403, "forbidden");
+    let res = t.post("/api/v1/marks", Some(&body), &mark).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let mark_id = res.json()["id"].as_str().unwrap().to_string();
+
+    let issued = t.issue(&producer, &batch(&product)).await;
+    assert_eq!(
+        issued["payload"]["marks"],
+        json!([{"scheme": "organic", "cert_no": "1240P2300123"}])
+    );
+    let label = path_of(issued["verify_url"].as_str().unwrap());
+    assert_eq!(
+        t.get_json(&label).await.json()["marks"],
+        json!([{"scheme": "organic", "cert_no": "1240P2300123", "status": "valid"}])
+    );
+
+    t.post(
+        &format!("/api/v1/marks/{mark_id}/suspend"),
+        Some(&other_body),
+        &json!({}),
+    )
+    .await
+    .error(403, "forbidden");
+    assert_eq!(
+        t.post(
+            &format!("/api/v1/marks/{mark_id}/suspend"),
+            Some(&body),
+            &json!({})
+        )
+        .await
+        .status,
+        200
+    );
+    let answer = t.get_json(&label).await.json();
+    assert_eq!(answer["marks"][0]["status"], "suspended");
+    assert_eq!(
+        answer["verdict"], "genuine",
+        "a mark's status is shown, the certificate stands"
+    );
+    t.post("/api/v1/certificates", Some(&producer), &batch(&product))
+        .await
+        .error(422, "mark_not_valid");
+    let listed = t
+        .get(&format!("/api/v1/products/{product}/marks"), None)
+        .await
+        .json();
+    assert_eq!(listed["marks"][0]["status"], "suspended");
+
+    let backwards = json!({"product_id": product, "scheme": "CCC", "cert_no": "2024011", "valid_from": days(1), "valid_until": days(0)});
+    t.post("/api/v1/marks", Some(&body), &backwards)
+        .await
+        .error(422, "invalid_period");
+}
+
+#[actix_web::test]
+async fn citing_a_lab_without_dual_accreditation_warns() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let (lab_id, lab) = t.org("lab", CODES[1], "430700").await;
+    let (_, regulator) = t.org("regulator", CODES[2], "430700").await;
+    let cma = json!({"scheme": "CMA", "number": "231812050123", "scope": "食品微生物", "valid_from": days(-100), "valid_until": days(900)});
+    assert_eq!(
+        t.post("/api/v1/labs/accreditations", Some(&lab), &cma)
+            .await
+            .status,
+        201
+    );
+    t.post("/api/v1/labs/accreditations", Some(&producer), &cma)
+        .await
+        .error(403, "forbidden");
+    let mut bad = cma.clone();
+    bad["scheme"] = json!("ISO");
+    t.post("/api/v1/labs/accreditations", Some(&lab), &bad)
+        .await
+        .error(422, "invalid_scheme");
+
+    let mut body = batch(&product);
+    body["lab_id"] = json!(lab_id);
+    let issued = t.issue(&producer, &body).await;
+    let label = path_of(issued["verify_url"].as_str().unwrap());
+    let codes = |a: &serde_json::Value| {
+        a["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["code"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(codes(&t.get_json(&label).await.json()).contains(&"lab_not_accredited".to_string()));
+    let id = issued["id"].as_str().unwrap();
+    let res = t
+        .post(
+            &format!("/api/v1/certificates/{id}/inspections"),
+            Some(&regulator),
+            &json!({"result": "conformant", "findings": "合格", "lab_id": lab_id}),
+        )
+        .await;
+    assert_eq!(res.json()["warnings"], json!(["lab_not_accredited"]));
+
+    let catl = json!({"scheme": "CATL", "number": "[2023]农质检核(湘)字第0123号", "scope": "农产品", "valid_from": days(-100), "valid_until": days(900)});
+    assert_eq!(
+        t.post("/api/v1/labs/accreditations", Some(&lab), &catl)
+            .await
+            .status,
+        201
+    );
+    assert!(!codes(&t.get_json(&label).await.json()).contains(&"lab_not_accredited".to_string()));
+    assert_eq!(
+        t.get(&format!("/api/v1/labs/{lab_id}/accreditations"), None)
+            .await
+            .json()["accreditations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    body["lab_id"] = json!("nope");
+    t.post("/api/v1/certificates", Some(&producer), &body)
+        .await
+        .error(422, "unknown_lab");
+}
