@@ -137,7 +137,7 @@ async fn invalid_credit_and_region_codes_are_422() {
     t.post("/api/v1/organizations", Some(&t.admin), &bad_kind)
         .await
         .error(422, "invalid_kind");
-    assert_eq!(t.counts(), vec![0, 0, 0, 0, 0]);
+    assert!(t.counts().iter().all(|n| *n == 0));
 
     // Lower case is accepted and upper-cased; a duplicate is a conflict.
     let res = t
@@ -311,4 +311,115 @@ async fn bad_paths_unknown_routes_and_methods_get_the_envelope() {
     t.send(TestRequest::put().uri("/api/v1/certificates"))
         .await
         .error(405, "method_not_allowed");
+}
+
+#[actix_web::test]
+async fn trail_endpoints_reject_bad_input_and_write_nothing() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let (_, retailer) = t.org("retailer", CODES[1], "430702").await;
+    let (_, regulator) = t.org("regulator", CODES[2], "430700").await;
+    let mut body = batch(&product);
+    body["units"] = json!(3);
+    let issued = t.issue(&producer, &body).await;
+    let id = issued["id"].as_str().unwrap();
+    let before = t.counts();
+    let events = format!("/api/v1/certificates/{id}/events");
+
+    let req = with_token(TestRequest::post().uri(&events), Some(&retailer))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload("{\"type\": ");
+    t.send(req).await.error(400, "malformed_json");
+    t.post(
+        &events,
+        Some(&producer),
+        &json!({"type": "shipped", "when": "now"}),
+    )
+    .await
+    .error(422, "unknown_field");
+    t.post(
+        &events,
+        Some(&producer),
+        &json!({"type": "shipped", "serial": 4}),
+    )
+    .await
+    .error(422, "out_of_range");
+    t.post(
+        &events,
+        Some(&producer),
+        &json!({"type": "shipped", "serial": "1"}),
+    )
+    .await
+    .error(422, "invalid_type");
+    t.post(
+        &events,
+        Some(&producer),
+        &json!({"type": "shipped", "note": "x".repeat(10_000)}),
+    )
+    .await
+    .error(422, "too_long");
+    t.post(
+        &events,
+        Some(&retailer),
+        &json!({"type": "received", "label_url": "javascript:alert(1)"}),
+    )
+    .await
+    .error(422, "invalid_label");
+    t.post(
+        "/api/v1/certificates/AAAAAAAAAAAAAAAA/events",
+        Some(&producer),
+        &json!({"type": "shipped"}),
+    )
+    .await
+    .error(404, "not_found");
+    let inspections = format!("/api/v1/certificates/{id}/inspections");
+    t.post(
+        &inspections,
+        Some(&regulator),
+        &json!({"result": "maybe", "findings": "x"}),
+    )
+    .await
+    .error(422, "invalid_result");
+    t.post(
+        &inspections,
+        Some(&regulator),
+        &json!({"result": "conformant"}),
+    )
+    .await
+    .error(422, "missing_field");
+    t.post(
+        &inspections,
+        Some(&regulator),
+        &json!({"result": "conformant", "findings": "x", "lab_id": "%00"}),
+    )
+    .await
+    .error(422, "unknown_lab");
+    t.post(
+        &format!("/api/v1/certificates/{id}/revoke"),
+        Some(&producer),
+        &json!({}),
+    )
+    .await
+    .error(422, "missing_field");
+    t.post(
+        "/api/v1/recalls",
+        Some(&producer),
+        &json!({"product_id": "AAAAAAAAAAAAAAAA", "reason": "r"}),
+    )
+    .await
+    .error(404, "not_found");
+    t.post(
+        "/api/v1/recalls",
+        Some(&producer),
+        &json!({"product_id": product, "batch_no": "none", "reason": "r"}),
+    )
+    .await
+    .error(422, "nothing_to_recall");
+    t.get("/api/v1/certificates/%ZZ/trail", None)
+        .await
+        .error(404, "not_found");
+    t.get("/api/v1/certificates/AAAAAAAAAAAAAAAA/epcis", None)
+        .await
+        .error(404, "not_found");
+    assert_eq!(t.counts(), before, "no failed request wrote anything");
 }

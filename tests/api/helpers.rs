@@ -256,6 +256,11 @@ where
             "api_tokens",
             "products",
             "certificates",
+            "events",
+            "scans",
+            "recalls",
+            "marks",
+            "accreditations",
         ]
         .iter()
         .map(|t| {
