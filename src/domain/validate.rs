@@ -80,6 +80,23 @@ pub fn date(field: &str, value: &str) -> Result<NaiveDate, ValidationError> {
     })
 }
 
+/// A validity period `valid_from` .. `valid_until` (both `YYYY-MM-DD`, the end after the start).
+pub fn period(
+    valid_from: &str,
+    valid_until: &str,
+) -> Result<(NaiveDate, NaiveDate), ValidationError> {
+    let from = date("valid_from", valid_from)?;
+    let until = date("valid_until", valid_until)?;
+    if until <= from {
+        return Err(ValidationError::new(
+            "invalid_period",
+            "valid_until",
+            "valid_until must be after valid_from",
+        ));
+    }
+    Ok((from, until))
+}
+
 /// Checks `min <= value <= max`.
 pub fn count(field: &str, value: i64, min: i64, max: i64) -> Result<i64, ValidationError> {
     if (min..=max).contains(&value) {

@@ -69,15 +69,7 @@ pub fn add(
             ))
         }
     };
-    let from = validate::date("valid_from", &input.valid_from)?;
-    let until = validate::date("valid_until", &input.valid_until)?;
-    if until <= from {
-        return Err(AppError::invalid(
-            "invalid_period",
-            "valid_until",
-            "valid_until must be after valid_from",
-        ));
-    }
+    let (from, until) = validate::period(&input.valid_from, &input.valid_until)?;
     let row = Accreditation {
         id: new_id(),
         lab_id: lab.id.clone(),

@@ -59,15 +59,7 @@ impl From<MarkRecord> for MarkView {
 /// Certification bodies only: records a mark for a product.
 pub fn record(state: &AppState, actor: &Actor, input: NewMark) -> AppResult<MarkView> {
     let body = actor.require_kind(&[OrgKind::CertificationBody])?;
-    let from = validate::date("valid_from", &input.valid_from)?;
-    let until = validate::date("valid_until", &input.valid_until)?;
-    if until <= from {
-        return Err(AppError::invalid(
-            "invalid_period",
-            "valid_until",
-            "valid_until must be after valid_from",
-        ));
-    }
+    let (from, until) = validate::period(&input.valid_from, &input.valid_until)?;
     let record = MarkRecord {
         id: new_id(),
         product_id: checked_id(input.product_id.trim(), "product")?.to_string(),
