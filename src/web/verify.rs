@@ -7,6 +7,7 @@ use askama::Template;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::payload::Payload;
+use crate::domain::trail::EventType;
 use crate::domain::verdict::Verdict;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::routes::extract::blocking;
@@ -32,6 +33,25 @@ struct VerifyPage {
     reasons: Vec<String>,
     payload: Option<Payload>,
     serial: Option<i64>,
+    /// Plain-language warnings.
+    warnings: Vec<String>,
+    /// (time, event, organization) per trail event.
+    trail: Vec<(String, &'static str, String)>,
+}
+
+/// Chinese and English name of a trail event.
+fn event_label(kind: EventType) -> &'static str {
+    match kind {
+        EventType::Issued => "签发 issued",
+        EventType::Shipped => "发货 shipped",
+        EventType::Received => "进货查验 received",
+        EventType::Sold => "售出 sold",
+        EventType::Inspected => "监督抽检 inspected",
+        EventType::Suspended => "暂停 suspended",
+        EventType::Reinstated => "恢复 reinstated",
+        EventType::Revoked => "撤销 revoked",
+        EventType::Recalled => "召回 recalled",
+    }
 }
 
 /// Words and colour class for a verdict: (中文, English, explanation, tone).
@@ -158,6 +178,18 @@ async fn respond(
         reasons: answer.reasons.clone(),
         payload: answer.payload(),
         serial,
+        warnings: answer.warnings.iter().map(|w| w.message.clone()).collect(),
+        trail: answer
+            .trail
+            .iter()
+            .map(|e| {
+                (
+                    e.body.at.clone(),
+                    event_label(e.body.kind),
+                    e.body.actor.name.clone(),
+                )
+            })
+            .collect(),
     };
     let html = page
         .render()

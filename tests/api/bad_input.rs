@@ -280,6 +280,10 @@ async fn sql_metacharacters_and_html_are_stored_verbatim_and_escaped_in_pages() 
         html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"),
         "{html}"
     );
+    assert!(
+        html.contains("没有发货或进货查验记录"),
+        "warnings are shown in plain language"
+    );
     assert_eq!(t.counts()[4], 1, "the certificates table survived");
 }
 
