@@ -37,6 +37,8 @@ pub struct CertificateView {
     pub signature: String,
     pub kid: String,
     pub status: String,
+    /// Consumer scans of all the certificate's labels so far.
+    pub scans: i64,
     /// Why the status was set, if it is not `active`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,
@@ -194,6 +196,7 @@ pub fn verify(state: &AppState, label: &Label<'_>, source: Source<'_>) -> AppRes
             signature: b64url(&cert.signature),
             kid: cert.kid.clone(),
             status: cert.status.clone(),
+            scans: Scan::count_all(&mut conn, &cert.id)?,
             status_reason: cert.status_reason.clone(),
         }),
         unit: label.serial.map(|serial| UnitView {

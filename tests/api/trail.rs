@@ -93,6 +93,10 @@ async fn goods_travel_from_producer_to_shelf_and_every_step_is_in_the_trail() {
     );
     let again = t.get_json(&path_of(&unit_url)).await.json();
     assert_eq!(again["unit"]["scans"], 2);
+    assert_eq!(
+        again["certificate"]["scans"], 2,
+        "counted per certificate too"
+    );
     let page = t.get(&path_of(&unit_url), None).await.text();
     assert!(
         page.contains("进货查验 received") && page.contains("售出 sold"),

@@ -37,6 +37,14 @@ impl Scan {
         query.count().get_result(conn)
     }
 
+    /// Scans of every label of the certificate.
+    pub fn count_all(conn: &mut DbConn, certificate_id: &str) -> QueryResult<i64> {
+        scans::table
+            .filter(scans::certificate_id.eq(certificate_id))
+            .count()
+            .get_result(conn)
+    }
+
     /// All scans of the certificate (every label), for totals and copy detection.
     pub fn since(
         conn: &mut DbConn,
