@@ -1,0 +1,161 @@
+//! Criterion benchmarks of the hot paths: canonicalize + sign, verify, QR matrix and rendering,
+//! issuance into SQLite, point lookup, full label verification and trail read.
+//!
+//! `cargo bench --bench core`; figures go to the README with the machine they ran on.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+
+use certrail::config::Config;
+use certrail::crypto::signing::{certificate_message, sign, verify};
+use certrail::db::models::{Certificate, Organization};
+use certrail::domain::payload::canonicalize;
+use certrail::service::issue::{issue, IssueRequest};
+use certrail::service::organizations::{create, create_token, NewOrganization};
+use certrail::service::products::{create as create_product, NewProduct};
+use certrail::service::verify::{verify as verify_label, Label, Source};
+use certrail::service::{trail, Actor, AppState};
+
+const LABEL: &str = "https://certrail.example.cn/v/Xk3vQ9mT2pLr8WzA?s=o3RfybnmzpjwZOe6kfu8zrH1qBMzWiHRTK-jQjzXW4AmjKsfMjPLdBnBSyqdXfXsuE2YsyJgTOGHvea7xz89Cw";
+
+fn payload() -> serde_json::Value {
+    serde_json::json!({
+        "v": 1, "id": "Xk3vQ9mT2pLr8WzA", "kid": "tgAwbPp2cj8", "issued_at": "2026-11-21T08:00:00Z",
+        "producer": {"name": "常德市德山酱板鸭食品有限公司", "credit_code": "91350200776049653A", "address": "湖南省常德市武陵区德山大道18号"},
+        "product": {"name": "酱板鸭（香辣味）", "model": "500g/袋", "standard": "GB/T 23586-2022", "gtin": "6901234567892"},
+        "batch": {"no": "20261121-01", "quantity": 1200, "unit": "袋", "production_date": "2026-11-19", "expiry_date": "2027-05-20"},
+        "inspection": {"date": "2026-11-20", "inspector": "QC-07", "result": "pass",
+            "items": [{"name": "菌落总数", "requirement": "≤ 10000 CFU/g", "measured": "3200 CFU/g", "verdict": "pass"}]}
+    })
+}
+
+fn crypto(c: &mut Criterion) {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[42u8; 32]);
+    let value = payload();
+    c.bench_function("canonicalize_and_sign", |b| {
+        b.iter(|| sign(&key, &certificate_message(&canonicalize(black_box(&value)))))
+    });
+    let message = certificate_message(&canonicalize(&value));
+    let signature = sign(&key, &message);
+    let public = key.verifying_key();
+    c.bench_function("verify_signature", |b| {
+        b.iter(|| verify(&public, black_box(&message), &signature))
+    });
+}
+
+fn labels(c: &mut Criterion) {
+    c.bench_function("qr_matrix", |b| {
+        b.iter(|| certrail::qr::version(black_box(LABEL)))
+    });
+    c.bench_function("qr_png", |b| b.iter(|| certrail::qr::png(black_box(LABEL))));
+    c.bench_function("qr_svg", |b| b.iter(|| certrail::qr::svg(black_box(LABEL))));
+}
+
+/// A fresh SQLite-backed state with one producer and product.
+fn setup() -> (tempfile::TempDir, AppState, Actor, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        bind: "127.0.0.1:0".into(),
+        public_url: "http://bench".into(),
+        data_dir: dir.path().to_path_buf(),
+        database_url: format!("sqlite://{}", dir.path().join("bench.db").display()),
+        admin_token: None,
+        master_key: None,
+        pool_size: 4,
+        copy: Default::default(),
+    };
+    let state = AppState::open(config).expect("state");
+    let org = NewOrganization {
+        kind: "producer".into(),
+        name: "常德市德山酱板鸭食品有限公司".into(),
+        credit_code: "91350200776049653A".into(),
+        region_code: "430702".into(),
+        address: "湖南省常德市武陵区德山大道18号".into(),
+    };
+    let view = create(&state, &Actor::Admin, org).expect("org");
+    create_token(&state, &Actor::Admin, &view.id).expect("token");
+    let org = Organization::find(&mut state.db.reader().expect("conn"), &view.id)
+        .expect("find")
+        .expect("org");
+    let actor = Actor::Org(org);
+    let product = NewProduct {
+        name: "酱板鸭（香辣味）".into(),
+        model: "500g/袋".into(),
+        standard: "GB/T 23586-2022".into(),
+        gtin: Some("6901234567892".into()),
+        category: None,
+        marks: None,
+    };
+    let product = create_product(&state, &actor, product).expect("product");
+    (dir, state, actor, product.id)
+}
+
+fn request(product_id: &str, n: usize) -> IssueRequest {
+    let today = chrono::Utc::now().date_naive();
+    IssueRequest {
+        product_id: product_id.into(),
+        batch_no: format!("B{n}"),
+        quantity: 1200,
+        unit: "袋".into(),
+        production_date: (today - chrono::Days::new(2))
+            .format("%Y-%m-%d")
+            .to_string(),
+        inspection_date: (today - chrono::Days::new(1))
+            .format("%Y-%m-%d")
+            .to_string(),
+        inspector: "QC-07".into(),
+        result: "pass".into(),
+        items: None,
+        lab_report_no: None,
+        expiry_date: None,
+        units: None,
+        lab_id: None,
+    }
+}
+
+fn storage(c: &mut Criterion) {
+    let (_dir, state, actor, product) = setup();
+    let mut group = c.benchmark_group("sqlite");
+    group.sample_size(10);
+    let mut n = 0;
+    group.bench_function("issue_one", |b| {
+        b.iter(|| {
+            n += 1;
+            issue(&state, &actor, request(&product, n)).expect("issued")
+        })
+    });
+    group.bench_function("issue_1000_one_by_one", |b| {
+        b.iter(|| {
+            for _ in 0..1000 {
+                n += 1;
+                issue(&state, &actor, request(&product, n)).expect("issued");
+            }
+        })
+    });
+    let issued = issue(&state, &actor, request(&product, 0)).expect("issued");
+    let signature = issued.signature.clone();
+    group.bench_function("point_lookup", |b| {
+        b.iter(|| {
+            Certificate::find(&mut state.db.reader().expect("conn"), black_box(&issued.id))
+                .expect("row")
+        })
+    });
+    group.bench_function("verify_label", |b| {
+        b.iter(|| {
+            let label = Label {
+                id: &issued.id,
+                serial: None,
+                signature: Some(&signature),
+            };
+            verify_label(&state, &label, Source::Check).expect("answer")
+        })
+    });
+    group.bench_function("trail_read", |b| {
+        b.iter(|| trail::get(&state, black_box(&issued.id)).expect("trail"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, crypto, labels, storage);
+criterion_main!(benches);
