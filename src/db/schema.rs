@@ -130,6 +130,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (organization_id, key) {
+        organization_id -> Text,
+        key -> Text,
+        request_hash -> Text,
+        response -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(signing_keys -> organizations (organization_id));
 diesel::joinable!(api_tokens -> organizations (organization_id));
 diesel::joinable!(products -> organizations (organization_id));
@@ -151,4 +161,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     recalls,
     marks,
     accreditations,
+    idempotency_keys,
 );

@@ -7,13 +7,17 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::b64url;
 use crate::crypto::random::new_id;
 use crate::crypto::signing::certificate_message;
-use crate::db::models::{now, Certificate, Organization, Product};
+use std::collections::HashMap;
+
+use crate::db::models::{now, Certificate, EventRow, Organization, Product};
+use crate::db::DbConn;
 use crate::domain::payload::{self, Batch, Inspection, InspectionItem, Payload, PAYLOAD_VERSION};
 use crate::domain::role::OrgKind;
 use crate::domain::trail::EventType;
 use crate::domain::validate::{self, ValidationError};
 use crate::error::{AppError, AppResult};
 
+use super::keyring::Signer;
 use super::products::parse_marks;
 use super::{checked_id, labs, marks, trail, Actor, AppState};
 
@@ -183,104 +187,268 @@ fn check(req: &IssueRequest, today: NaiveDate) -> Result<CheckedBatch, Validatio
     })
 }
 
+/// One request's failure in a bulk issuance.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ItemError {
+    /// Position in the request's `certificates` array.
+    pub index: usize,
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// Why a bulk issuance issued nothing.
+#[derive(Debug)]
+pub enum BulkError {
+    /// Some items break a rule; nothing was issued.
+    Items(Vec<(usize, AppError)>),
+    /// The whole request failed.
+    Request(AppError),
+}
+
+impl From<AppError> for BulkError {
+    fn from(e: AppError) -> Self {
+        BulkError::Request(e)
+    }
+}
+
+impl From<diesel::result::Error> for BulkError {
+    fn from(e: diesel::result::Error) -> Self {
+        BulkError::Request(e.into())
+    }
+}
+
+/// Most certificates one bulk request may issue.
+pub const MAX_BULK: usize = 10_000;
+
 /// Producer only: issues a signed certificate for a batch of one of its own products.
 pub fn issue(state: &AppState, actor: &Actor, req: IssueRequest) -> AppResult<Issued> {
+    let mut issued = issue_bulk(state, actor, vec![req]).map_err(|e| match e {
+        BulkError::Items(mut items) => items.remove(0).1,
+        BulkError::Request(e) => e,
+    })?;
+    Ok(issued.remove(0))
+}
+
+/// Producer only: issues every request in one transaction, all or none.
+pub fn issue_bulk(
+    state: &AppState,
+    actor: &Actor,
+    reqs: Vec<IssueRequest>,
+) -> Result<Vec<Issued>, BulkError> {
+    use diesel::Connection;
+    let mut pooled = state.db.writer().map_err(AppError::from)?;
+    let conn: &mut DbConn = &mut pooled;
+    conn.transaction(|conn| issue_in(state, conn, actor, reqs))
+}
+
+/// A request that passed every check, ready to sign.
+struct Ready {
+    product: Product,
+    marks: Vec<payload::Mark>,
+    lab_id: Option<String>,
+    checked: CheckedBatch,
+}
+
+/// Issues `reqs` inside the caller's write transaction. Checks every item first and reports
+/// every failing one; signs in parallel; then stores certificates with their `issued` events.
+fn issue_in(
+    state: &AppState,
+    conn: &mut DbConn,
+    actor: &Actor,
+    reqs: Vec<IssueRequest>,
+) -> Result<Vec<Issued>, BulkError> {
     let org = actor.require_kind(&[OrgKind::Producer])?;
+    if reqs.is_empty() || reqs.len() > MAX_BULK {
+        return Err(AppError::invalid(
+            "out_of_range",
+            "certificates",
+            format!("send 1 to {MAX_BULK} certificates"),
+        )
+        .into());
+    }
     let issued_at = Utc::now();
-    let checked = check(&req, issued_at.date_naive())?;
-    let signer = {
-        let mut conn = state.db.reader()?;
-        state.keys.signer(&mut conn, &org.id)?
-    };
-    let certificate = state.write(|conn| {
-        let product = Product::find(conn, checked_id(req.product_id.trim(), "product")?)?
-            .ok_or_else(|| AppError::not_found("product"))?;
-        if product.organization_id != org.id {
-            return Err(AppError::Forbidden(
-                "the product belongs to another producer".into(),
-            ));
-        }
-        let marks = parse_marks(&product.marks);
-        marks::check_claims(conn, &product.id, &marks, &iso(issued_at.date_naive()))?;
-        let lab_id = match req
+    let today = iso(issued_at.date_naive());
+    let signer = state.keys.signer(conn, &org.id)?;
+    // Re-read the producer so payloads carry its registered name and address.
+    let producer =
+        Organization::find(conn, &org.id)?.ok_or_else(|| AppError::not_found("organization"))?;
+    let mut products: HashMap<String, Result<(Product, Vec<payload::Mark>), AppError>> =
+        HashMap::new();
+    let mut labs_seen: HashMap<String, Result<String, AppError>> = HashMap::new();
+    let mut ready = Vec::with_capacity(reqs.len());
+    let mut errors = Vec::new();
+    for (index, req) in reqs.iter().enumerate() {
+        let product = products
+            .entry(req.product_id.trim().to_string())
+            .or_insert_with(|| load_product(conn, &org.id, req.product_id.trim(), &today));
+        let lab = req
             .lab_id
             .as_deref()
             .map(str::trim)
             .filter(|l| !l.is_empty())
-        {
-            Some(lab) => Some(labs::find_lab(conn, lab)?.id),
-            None => None,
-        };
-        // Re-read the producer so the payload carries its registered name and address.
-        let producer = Organization::find(conn, &org.id)?
-            .ok_or_else(|| AppError::not_found("organization"))?;
-        let producer_fields = payload::Producer {
-            name: producer.name.clone(),
-            credit_code: producer.credit_code.clone(),
-            address: producer.address.clone(),
-        };
+            .map(|lab| {
+                labs_seen
+                    .entry(lab.to_string())
+                    .or_insert_with(|| labs::find_lab(conn, lab).map(|o| o.id))
+                    .as_ref()
+                    .map(Clone::clone)
+                    .map_err(clone_error)
+            });
+        let item = check(req, issued_at.date_naive())
+            .map_err(AppError::from)
+            .and_then(|checked| {
+                let (product, marks) = product.as_ref().map_err(clone_error)?.clone();
+                let lab_id = lab.transpose()?;
+                Ok(Ready {
+                    product,
+                    marks,
+                    lab_id,
+                    checked,
+                })
+            });
+        match item {
+            Ok(r) => ready.push(r),
+            Err(e) => errors.push((index, e)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(BulkError::Items(errors));
+    }
+    let built = sign_all(&signer, &producer, ready, issued_at);
+    let mut out = Vec::with_capacity(built.len());
+    for (row, first, payload) in built {
+        row.insert(conn)?;
+        first.insert_first(conn)?;
+        let signature = b64url(&row.signature);
+        out.push(Issued {
+            verify_url: state.batch_label_url(&row.id, &signature),
+            qr_png_url: state.public_url(&format!("/api/v1/certificates/{}/qr.png", row.id)),
+            qr_svg_url: state.public_url(&format!("/api/v1/certificates/{}/qr.svg", row.id)),
+            id: row.id,
+            payload,
+            signature,
+            kid: row.kid,
+            status: row.status,
+        });
+        state.metrics.certificate_issued();
+    }
+    Ok(out)
+}
+
+/// Errors are reported per item; an `AppError` is rebuilt for each item sharing a cause.
+fn clone_error(e: &AppError) -> AppError {
+    match e {
+        AppError::NotFound(m) => AppError::NotFound(m.clone()),
+        AppError::Forbidden(m) => AppError::Forbidden(m.clone()),
+        AppError::Invalid(v) => AppError::Invalid(v.clone()),
+        other => AppError::Internal(other.to_string()),
+    }
+}
+
+/// The product if it exists, belongs to `org_id`, and its claimed marks are valid on `today`.
+fn load_product(
+    conn: &mut DbConn,
+    org_id: &str,
+    id: &str,
+    today: &str,
+) -> Result<(Product, Vec<payload::Mark>), AppError> {
+    let product = Product::find(conn, checked_id(id, "product")?)?
+        .ok_or_else(|| AppError::not_found("product"))?;
+    if product.organization_id != org_id {
+        return Err(AppError::Forbidden(
+            "the product belongs to another producer".into(),
+        ));
+    }
+    let marks = parse_marks(&product.marks);
+    marks::check_claims(conn, &product.id, &marks, today)?;
+    Ok((product, marks))
+}
+
+/// Builds and signs every certificate and its `issued` event, spread over the CPU cores.
+fn sign_all(
+    signer: &Signer,
+    producer: &Organization,
+    ready: Vec<Ready>,
+    issued_at: chrono::DateTime<Utc>,
+) -> Vec<(Certificate, EventRow, Payload)> {
+    let build = |r: Ready| {
         let id = new_id();
         let payload = Payload {
             v: PAYLOAD_VERSION,
             id: id.clone(),
             kid: signer.kid.clone(),
             issued_at: payload::rfc3339_seconds(issued_at),
-            producer: producer_fields,
-            product: payload::Product {
-                name: product.name,
-                model: product.model,
-                standard: product.standard,
-                gtin: product.gtin,
+            producer: payload::Producer {
+                name: producer.name.clone(),
+                credit_code: producer.credit_code.clone(),
+                address: producer.address.clone(),
             },
-            batch: checked.batch,
-            inspection: checked.inspection,
-            marks,
-            units: checked.units,
+            product: payload::Product {
+                name: r.product.name.clone(),
+                model: r.product.model.clone(),
+                standard: r.product.standard.clone(),
+                gtin: r.product.gtin.clone(),
+            },
+            batch: r.checked.batch,
+            inspection: r.checked.inspection,
+            marks: r.marks,
+            units: r.checked.units,
         };
         let canonical = payload.canonical();
         let signature = signer.sign(&certificate_message(&canonical));
+        let details =
+            serde_json::Map::from_iter([("batch_no".to_string(), payload.batch.no.clone().into())]);
+        let first = trail::first_event(
+            signer,
+            &id,
+            trail::NewEvent {
+                actor: producer,
+                kind: EventType::Issued,
+                serial: None,
+                details,
+            },
+        );
         let row = Certificate {
             id,
-            organization_id: org.id.clone(),
-            product_id: product.id,
+            organization_id: producer.id.clone(),
+            product_id: r.product.id.clone(),
             batch_no: payload.batch.no.clone(),
             kid: signer.kid.clone(),
             payload: canonical,
             signature: signature.to_vec(),
             status: "active".into(),
             status_reason: None,
-            units: checked.units,
+            units: r.checked.units,
             issued_at: now(),
-            trail_seq: 0,
-            trail_hash: String::new(),
-            lab_id,
+            trail_seq: 1,
+            trail_hash: first.hash.clone(),
+            lab_id: r.lab_id,
         };
-        row.insert(conn)?;
-        let details =
-            serde_json::Map::from_iter([("batch_no".to_string(), payload.batch.no.clone().into())]);
-        trail::append(
-            state,
-            conn,
-            &row.id,
-            &producer,
-            EventType::Issued,
-            None,
-            details,
-        )?;
-        Ok((row, payload))
-    })?;
-    let (row, payload) = certificate;
-    state.metrics.certificate_issued();
-    let signature = b64url(&row.signature);
-    Ok(Issued {
-        verify_url: state.batch_label_url(&row.id, &signature),
-        qr_png_url: state.public_url(&format!("/api/v1/certificates/{}/qr.png", row.id)),
-        qr_svg_url: state.public_url(&format!("/api/v1/certificates/{}/qr.svg", row.id)),
-        id: row.id,
-        payload,
-        signature,
-        kid: row.kid,
-        status: row.status,
+        (row, first, payload)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if ready.len() < 64 || threads == 1 {
+        return ready.into_iter().map(build).collect();
+    }
+    let chunk = ready.len().div_ceil(threads);
+    let mut parts: Vec<Vec<Ready>> = Vec::new();
+    let mut rest = ready;
+    while !rest.is_empty() {
+        let tail = rest.split_off(chunk.min(rest.len()));
+        parts.push(rest);
+        rest = tail;
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(|| part.into_iter().map(build).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
     })
 }
 

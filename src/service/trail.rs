@@ -9,11 +9,13 @@ use crate::crypto::signing::verify as verify_sig;
 use crate::db::models::{now, Certificate, EventRow, Organization};
 use crate::db::DbConn;
 use crate::domain::payload::rfc3339_seconds;
+use crate::domain::trail::GENESIS;
 use crate::domain::trail::{
     check_chain, event_message, ChainFault, EventActor, EventBody, EventType, StoredEvent,
 };
 use crate::error::{AppError, AppResult};
 
+use super::keyring::Signer;
 use super::{checked_id, AppState};
 
 /// An event as the API shows it: the hashed body plus its hash and signature.
@@ -41,6 +43,62 @@ pub struct Trail {
     pub events: Vec<TrailEvent>,
 }
 
+/// What an event says, before it is placed in a chain.
+pub struct NewEvent<'a> {
+    pub actor: &'a Organization,
+    pub kind: EventType,
+    pub serial: Option<i64>,
+    pub details: Map<String, Value>,
+}
+
+/// Builds and signs the event at `seq` after `prev_hash`.
+fn build(
+    signer: &Signer,
+    certificate_id: &str,
+    seq: i64,
+    prev_hash: String,
+    event: NewEvent<'_>,
+) -> EventRow {
+    let at = now();
+    let actor = event.actor;
+    let body = EventBody {
+        v: 1,
+        certificate_id: certificate_id.to_string(),
+        seq,
+        kind: event.kind,
+        at: rfc3339_seconds(at.and_utc()),
+        actor: EventActor {
+            id: actor.id.clone(),
+            name: actor.name.clone(),
+            kind: actor.kind.clone(),
+            credit_code: actor.credit_code.clone(),
+            region_code: actor.region_code.clone(),
+        },
+        serial: event.serial,
+        details: event.details,
+        prev_hash,
+    };
+    let (canonical, hash) = body.seal();
+    EventRow {
+        certificate_id: certificate_id.to_string(),
+        seq,
+        kind: event.kind.as_str().to_string(),
+        actor_id: actor.id.clone(),
+        serial: event.serial,
+        at,
+        signature: signer.sign(&event_message(&hash)).to_vec(),
+        body: canonical,
+        hash,
+        kid: signer.kid.clone(),
+    }
+}
+
+/// A new certificate's first event (seq 1 after the genesis hash). The caller stores the
+/// certificate with this event as its head, then the event with `EventRow::insert_first`.
+pub fn first_event(signer: &Signer, certificate_id: &str, event: NewEvent<'_>) -> EventRow {
+    build(signer, certificate_id, 1, GENESIS.to_string(), event)
+}
+
 /// Appends an event signed by `actor` to `certificate_id`'s trail. Call inside a write
 /// transaction: the sequence number is claimed there, so appends never interleave.
 pub fn append(
@@ -54,41 +112,23 @@ pub fn append(
 ) -> AppResult<EventRow> {
     let signer = state.keys.signer(conn, &actor.id)?;
     let head = EventRow::claim_next(conn, certificate_id)?;
-    let at = now();
-    let body = EventBody {
-        v: 1,
-        certificate_id: certificate_id.to_string(),
-        seq: head.seq,
-        kind,
-        at: rfc3339_seconds(at.and_utc()),
-        actor: EventActor {
-            id: actor.id.clone(),
-            name: actor.name.clone(),
-            kind: actor.kind.clone(),
-            credit_code: actor.credit_code.clone(),
-            region_code: actor.region_code.clone(),
-        },
-        serial,
-        details,
-        prev_hash: if head.seq == 1 {
-            crate::domain::trail::GENESIS.to_string()
-        } else {
-            head.prev_hash
-        },
+    let prev = if head.seq == 1 {
+        GENESIS.to_string()
+    } else {
+        head.prev_hash
     };
-    let (canonical, hash) = body.seal();
-    let row = EventRow {
-        certificate_id: certificate_id.to_string(),
-        seq: head.seq,
-        kind: kind.as_str().to_string(),
-        actor_id: actor.id.clone(),
-        serial,
-        at,
-        signature: signer.sign(&event_message(&hash)).to_vec(),
-        body: canonical,
-        hash,
-        kid: signer.kid.clone(),
-    };
+    let row = build(
+        &signer,
+        certificate_id,
+        head.seq,
+        prev,
+        NewEvent {
+            actor,
+            kind,
+            serial,
+            details,
+        },
+    );
     row.append(conn)?;
     Ok(row)
 }

@@ -58,6 +58,14 @@ impl EventRow {
         Ok(())
     }
 
+    /// Stores a certificate's first event; the certificate row already names it as its head.
+    pub fn insert_first(&self, conn: &mut DbConn) -> QueryResult<()> {
+        diesel::insert_into(events::table)
+            .values(self)
+            .execute(conn)
+            .map(|_| ())
+    }
+
     /// The whole trail, in order.
     pub fn trail(conn: &mut DbConn, certificate_id: &str) -> QueryResult<Vec<Self>> {
         events::table

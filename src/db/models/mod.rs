@@ -3,6 +3,7 @@
 pub mod accreditation;
 pub mod certificate;
 pub mod event;
+pub mod idempotency;
 pub mod mark;
 pub mod organization;
 pub mod product;
@@ -13,6 +14,7 @@ pub mod token;
 
 pub use accreditation::Accreditation;
 pub use event::EventRow;
+pub use idempotency::IdempotencyKey;
 pub use mark::MarkRecord;
 pub use recall::Recall;
 pub use scan::Scan;
