@@ -133,6 +133,19 @@ fn storage(c: &mut Criterion) {
             }
         })
     });
+    group.bench_function("issue_bulk_1000", |b| {
+        b.iter(|| {
+            let reqs = (0..1000)
+                .map(|_| {
+                    n += 1;
+                    request(&product, n)
+                })
+                .collect();
+            certrail::service::issue::issue_bulk(&state, &actor, reqs)
+                .map_err(|_| "bulk failed")
+                .expect("issued")
+        })
+    });
     let issued = issue(&state, &actor, request(&product, 0)).expect("issued");
     let signature = issued.signature.clone();
     group.bench_function("point_lookup", |b| {

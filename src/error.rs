@@ -74,7 +74,8 @@ impl AppError {
         }
     }
 
-    fn field(&self) -> Option<&str> {
+    /// The envelope's `field`, if the error names one.
+    pub fn field(&self) -> Option<&str> {
         match self {
             AppError::BadRequest { field, .. } => field.as_deref(),
             AppError::Invalid(v) => Some(v.field.as_str()),

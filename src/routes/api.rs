@@ -6,13 +6,13 @@ use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
 use crate::qr;
-use crate::service::issue::{IssueRequest, Issued};
+use crate::service::issue::{BulkError, BulkIssued, BulkRequest, IssueRequest, Issued, ItemError};
 use crate::service::organizations::{NewOrganization, NewToken, OrganizationView};
 use crate::service::products::{NewProduct, ProductView};
 use crate::service::trust::TrustList;
 use crate::service::{issue, labels, organizations, products, trust, AppState};
 
-use super::extract::{blocking, Auth, ValidJson};
+use super::extract::{blocking, parse_json, Auth, JsonBytes, ValidJson};
 use super::openapi::ErrorEnvelope;
 
 type State = web::Data<AppState>;
@@ -165,4 +165,79 @@ pub async fn unit_qr(
     let UnitLabelPath { id, serial, format } = path.into_inner();
     let url = blocking(&state, move |s| labels::unit_label(s, &actor, &id, serial)).await?;
     label_response(&url, &format, "private, no-store")
+}
+
+/// The 422 answer of a bulk issuance with rejected items: the envelope plus `items`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct BulkRejected {
+    pub error: super::openapi::ErrorDetail,
+    pub items: Vec<ItemError>,
+}
+
+#[utoipa::path(post, path = "/api/v1/certificates/bulk", tag = "certificates", request_body = BulkRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key and body returns the first answer; another body is 409")),
+    security(("bearer" = [])),
+    responses((status = 201, body = BulkIssued), (status = 409, body = ErrorEnvelope), (status = 413, body = ErrorEnvelope),
+              (status = 422, body = BulkRejected, description = "Nothing was issued; `items` lists every rejected certificate by index")))]
+pub async fn issue_bulk(
+    state: State,
+    Auth(actor): Auth,
+    req: actix_web::HttpRequest,
+    body: JsonBytes,
+) -> AppResult<HttpResponse> {
+    let key = match req.headers().get("Idempotency-Key") {
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| {
+                    AppError::invalid(
+                        "invalid_header",
+                        "Idempotency-Key",
+                        "the key must be visible ASCII",
+                    )
+                })?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let hash = crate::domain::hash::sha256_hex(&body.0);
+    let parsed: BulkRequest = parse_json(&body.0)?;
+    let result = blocking(&state, move |s| {
+        Ok(issue::issue_bulk_once(
+            s,
+            &actor,
+            key.as_deref(),
+            &hash,
+            parsed,
+        ))
+    })
+    .await?;
+    match result {
+        Ok(answer) => Ok(HttpResponse::Created()
+            .content_type("application/json")
+            .body(answer)),
+        Err(BulkError::Request(e)) => Err(e),
+        Err(BulkError::Items(items)) => {
+            let items: Vec<ItemError> = items
+                .into_iter()
+                .map(|(index, e)| ItemError {
+                    index,
+                    code: e.code().to_string(),
+                    message: e.to_string(),
+                    field: e.field().map(str::to_string),
+                })
+                .collect();
+            let message = format!(
+                "{} certificate(s) rejected; nothing was issued",
+                items.len()
+            );
+            Ok(HttpResponse::UnprocessableEntity().json(BulkRejected {
+                error: super::openapi::ErrorDetail {
+                    code: "invalid_items".into(),
+                    message,
+                    field: None,
+                },
+                items,
+            }))
+        }
+    }
 }

@@ -62,6 +62,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
     type Future = LocalFuture<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = JsonBytes::from_request(req, payload);
+        Box::pin(async move { parse_json(&body.await?.0).map(ValidJson) })
+    }
+}
+
+/// The raw bytes of a JSON body (checked content type, size limit applied), for handlers that
+/// also need the exact bytes, e.g. to hash them for idempotency.
+pub struct JsonBytes(pub web::Bytes);
+
+impl FromRequest for JsonBytes {
+    type Error = AppError;
+    type Future = LocalFuture<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let is_json = req
             .mime_type()
             .ok()
@@ -85,7 +99,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
                     }
                 }
             })?;
-            parse_json(&bytes).map(ValidJson)
+            Ok(JsonBytes(bytes))
         })
     }
 }

@@ -12,6 +12,8 @@ use actix_web::web::{self, get, post, resource};
 
 /// Largest JSON body accepted by the single-item endpoints.
 pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
+/// Largest body of a bulk issuance (10,000 certificates of about 1 KiB each, with room).
+pub const BULK_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Registers the API routes. Each path is one resource, so a wrong method is a 405.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -29,6 +31,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/api/v1/products/{id}").route(get().to(api::get_product)))
         .service(resource("/api/v1/certificates").route(post().to(api::issue_certificate)))
+        .service(
+            resource("/api/v1/certificates/bulk")
+                .app_data(web::PayloadConfig::new(BULK_LIMIT_BYTES))
+                .route(post().to(api::issue_bulk)),
+        )
         .service(resource("/api/v1/certificates/{id}/qr.{format}").route(get().to(api::batch_qr)))
         .service(
             resource("/api/v1/certificates/{id}/units/{serial}/qr.{format}")

@@ -9,7 +9,7 @@ use crate::domain::payload::{Batch, Inspection, InspectionItem, Mark, Payload, P
 use crate::domain::trail::{EventActor, EventBody, EventType};
 use crate::domain::verdict::Verdict;
 use crate::service::events::{LabelCheck, NewEvent, Recorded};
-use crate::service::issue::{IssueRequest, Issued};
+use crate::service::issue::{BulkIssued, BulkRequest, IssueRequest, Issued, ItemError};
 use crate::service::labs::{AccreditationView, NewAccreditation};
 use crate::service::marks::{MarkView, NewMark};
 use crate::service::organizations::{NewOrganization, NewToken, OrganizationView};
@@ -64,6 +64,7 @@ impl Modify for BearerAuth {
         super::api::list_products,
         super::api::get_product,
         super::api::issue_certificate,
+        super::api::issue_bulk,
         super::api::batch_qr,
         super::api::unit_qr,
         super::trail::record_event,
@@ -91,7 +92,7 @@ impl Modify for BearerAuth {
         Issued, Answer, CertificateView, UnitView, Warning, TrustList, TrustedKey, MarkStatus,
         NewEvent, Recorded, LabelCheck, NewInspection, StatusChange, StatusChanged, Trail, TrailEvent,
         EventBody, EventActor, EventType, NewRecall, RecallView, AffectedRetailer, NewMark, MarkView,
-        NewAccreditation, AccreditationView
+        NewAccreditation, AccreditationView, BulkRequest, BulkIssued, ItemError, super::api::BulkRejected
     )),
     modifiers(&BearerAuth)
 )]

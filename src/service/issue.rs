@@ -9,7 +9,7 @@ use crate::crypto::random::new_id;
 use crate::crypto::signing::certificate_message;
 use std::collections::HashMap;
 
-use crate::db::models::{now, Certificate, EventRow, Organization, Product};
+use crate::db::models::{now, Certificate, EventRow, IdempotencyKey, Organization, Product};
 use crate::db::DbConn;
 use crate::domain::payload::{self, Batch, Inspection, InspectionItem, Payload, PAYLOAD_VERSION};
 use crate::domain::role::OrgKind;
@@ -241,6 +241,85 @@ pub fn issue_bulk(
     let mut pooled = state.db.writer().map_err(AppError::from)?;
     let conn: &mut DbConn = &mut pooled;
     conn.transaction(|conn| issue_in(state, conn, actor, reqs))
+}
+
+/// `POST /api/v1/certificates/bulk`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    /// 1 to 10,000 certificates, each as for single issuance.
+    pub certificates: Vec<IssueRequest>,
+}
+
+/// What bulk issuance answers (201).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BulkIssued {
+    pub certificates: Vec<Issued>,
+}
+
+/// Bulk issuance with an optional `Idempotency-Key`: a retry with the same key and body gets
+/// the first answer (JSON text) again and issues nothing; the same key with another body is a
+/// conflict. The key is stored in the issuing transaction, so nothing is ever issued twice.
+pub fn issue_bulk_once(
+    state: &AppState,
+    actor: &Actor,
+    key: Option<&str>,
+    body_hash: &str,
+    req: BulkRequest,
+) -> Result<String, BulkError> {
+    use diesel::Connection;
+    let org_id = match actor {
+        Actor::Org(org) => org.id.clone(),
+        Actor::Admin => {
+            return Err(AppError::Forbidden("this needs the role producer".into()).into())
+        }
+    };
+    if let Some(key) = key {
+        validate::text("Idempotency-Key", key, 200).map_err(AppError::from)?;
+    }
+    let replay = |conn: &mut DbConn| -> Result<Option<String>, BulkError> {
+        let Some(key) = key else { return Ok(None) };
+        match IdempotencyKey::find(conn, &org_id, key)? {
+            Some(found) if found.request_hash == body_hash => Ok(Some(found.response)),
+            Some(_) => Err(AppError::Conflict {
+                code: "idempotency_key_reused",
+                message: "this Idempotency-Key was used with a different body".into(),
+            }
+            .into()),
+            None => Ok(None),
+        }
+    };
+    let mut pooled = state.db.writer().map_err(AppError::from)?;
+    let conn: &mut DbConn = &mut pooled;
+    let result = conn.transaction(|conn| {
+        if let Some(answer) = replay(conn)? {
+            return Ok(answer);
+        }
+        let issued = issue_in(state, conn, actor, req.certificates)?;
+        let answer = serde_json::to_string(&BulkIssued {
+            certificates: issued,
+        })
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+        if let Some(key) = key {
+            let row = IdempotencyKey {
+                organization_id: org_id.clone(),
+                key: key.to_string(),
+                request_hash: body_hash.to_string(),
+                response: answer.clone(),
+                created_at: now(),
+            };
+            row.insert(conn)?;
+        }
+        Ok(answer)
+    });
+    match result {
+        // A concurrent request with the same key committed first (PostgreSQL): answer as it did.
+        Err(BulkError::Request(AppError::Conflict {
+            code: "conflict", ..
+        })) if key.is_some() => replay(conn)?
+            .ok_or_else(|| AppError::Internal("idempotency key vanished".into()).into()),
+        other => other,
+    }
 }
 
 /// A request that passed every check, ready to sign.

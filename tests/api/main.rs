@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod authz;
 mod bad_input;
+mod bulk;
 mod cli;
 mod labels;
 mod marks;
