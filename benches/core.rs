@@ -9,11 +9,10 @@ use criterion::{criterion_group, criterion_main, Criterion};
 
 use certrail::config::Config;
 use certrail::crypto::signing::{certificate_message, sign, verify};
-use certrail::db::models::{Certificate, Organization};
+use certrail::db::models::Certificate;
 use certrail::domain::payload::canonicalize;
-use certrail::service::issue::{issue, IssueRequest};
-use certrail::service::organizations::{create, create_token, NewOrganization};
-use certrail::service::products::{create as create_product, NewProduct};
+use certrail::pilot::request;
+use certrail::service::issue::issue;
 use certrail::service::verify::{verify as verify_label, Label, Source};
 use certrail::service::{trail, Actor, AppState};
 
@@ -66,52 +65,8 @@ fn setup() -> (tempfile::TempDir, AppState, Actor, String) {
         copy: Default::default(),
     };
     let state = AppState::open(config).expect("state");
-    let org = NewOrganization {
-        kind: "producer".into(),
-        name: "常德市德山酱板鸭食品有限公司".into(),
-        credit_code: "91350200776049653A".into(),
-        region_code: "430702".into(),
-        address: "湖南省常德市武陵区德山大道18号".into(),
-    };
-    let view = create(&state, &Actor::Admin, org).expect("org");
-    create_token(&state, &Actor::Admin, &view.id).expect("token");
-    let org = Organization::find(&mut state.db.reader().expect("conn"), &view.id)
-        .expect("find")
-        .expect("org");
-    let actor = Actor::Org(org);
-    let product = NewProduct {
-        name: "酱板鸭（香辣味）".into(),
-        model: "500g/袋".into(),
-        standard: "GB/T 23586-2022".into(),
-        gtin: Some("6901234567892".into()),
-        category: None,
-        marks: None,
-    };
-    let product = create_product(&state, &actor, product).expect("product");
-    (dir, state, actor, product.id)
-}
-
-fn request(product_id: &str, n: usize) -> IssueRequest {
-    let today = chrono::Utc::now().date_naive();
-    IssueRequest {
-        product_id: product_id.into(),
-        batch_no: format!("B{n}"),
-        quantity: 1200,
-        unit: "袋".into(),
-        production_date: (today - chrono::Days::new(2))
-            .format("%Y-%m-%d")
-            .to_string(),
-        inspection_date: (today - chrono::Days::new(1))
-            .format("%Y-%m-%d")
-            .to_string(),
-        inspector: "QC-07".into(),
-        result: "pass".into(),
-        items: None,
-        lab_report_no: None,
-        expiry_date: None,
-        units: None,
-        lab_id: None,
-    }
+    let (actor, product) = certrail::pilot::setup(&state).expect("producer and product");
+    (dir, state, actor, product)
 }
 
 fn storage(c: &mut Criterion) {

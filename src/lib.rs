@@ -2,7 +2,7 @@
 //! their verification.
 //!
 //! Layers, imported strictly top to bottom:
-//! `startup → routes / web / cli → service → crypto, db → domain, qr, error, config, metrics`.
+//! `startup → routes / web / cli → pilot → service → crypto, db → domain, qr, error, config, metrics`.
 
 pub mod cli;
 pub mod config;
@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod metrics;
+pub mod pilot;
 pub mod qr;
 pub mod routes;
 pub mod service;

@@ -17,6 +17,10 @@ fn main() -> ExitCode {
             command: AdminCommand::Token,
         }) => cli::admin_token(config),
         Some(Command::Demo) => cli::demo(config),
+        Some(Command::Issue { csv, token, out }) => {
+            cli::issue_csv(config, csv, token, out.as_deref())
+        }
+        Some(Command::Pilot { count }) => cli::pilot(config, *count),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

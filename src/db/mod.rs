@@ -18,6 +18,20 @@ pub enum DbConn {
     Pg(PgConnection),
 }
 
+/// A multi-row INSERT of `rows` into `table`. Diesel's `MultiConnection` has no batch insert,
+/// so this dispatches to the backend's own connection.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite(c) => {
+                diesel::insert_into($table).values($rows).execute(c)?
+            }
+            $crate::db::DbConn::Pg(c) => diesel::insert_into($table).values($rows).execute(c)?,
+        }
+    };
+}
+pub(crate) use insert_rows;
+
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
@@ -172,6 +186,34 @@ impl Db {
     pub fn writer(&self) -> Result<PooledConn, diesel::r2d2::PoolError> {
         self.write.get()
     }
+}
+
+/// Bytes the database's tables take on disk, indexes included: for SQLite the used pages of
+/// the file after a WAL checkpoint, for PostgreSQL the total relation size of every table in
+/// the current schema (heap, TOAST and indexes).
+pub fn disk_bytes(conn: &mut DbConn) -> diesel::QueryResult<i64> {
+    use diesel::sql_types::BigInt;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Size {
+        #[diesel(sql_type = BigInt)]
+        bytes: i64,
+    }
+    let query = match conn {
+        DbConn::Sqlite(c) => {
+            c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
+            "SELECT (page_count - freelist_count) * page_size AS bytes \
+             FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()"
+        }
+        DbConn::Pg(_) => {
+            "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT AS bytes \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+        }
+    };
+    diesel::sql_query(query)
+        .get_result::<Size>(conn)
+        .map(|s| s.bytes)
 }
 
 /// Applies the backend's embedded migrations.

@@ -330,6 +330,14 @@ struct Ready {
     checked: CheckedBatch,
 }
 
+/// Checked requests with what signing them needs.
+struct Prepared {
+    signer: std::sync::Arc<Signer>,
+    producer: Organization,
+    issued_at: chrono::DateTime<Utc>,
+    ready: Vec<Ready>,
+}
+
 /// Issues `reqs` inside the caller's write transaction. Checks every item first and reports
 /// every failing one; signs in parallel; then stores certificates with their `issued` events.
 fn issue_in(
@@ -338,7 +346,6 @@ fn issue_in(
     actor: &Actor,
     reqs: Vec<IssueRequest>,
 ) -> Result<Vec<Issued>, BulkError> {
-    let org = actor.require_kind(&[OrgKind::Producer])?;
     if reqs.is_empty() || reqs.len() > MAX_BULK {
         return Err(AppError::invalid(
             "out_of_range",
@@ -347,6 +354,19 @@ fn issue_in(
         )
         .into());
     }
+    let mut prepared = prepare(state, conn, actor, &reqs)?;
+    let ready = std::mem::take(&mut prepared.ready);
+    store(state, conn, &prepared, ready)
+}
+
+/// Checks every request, reporting each failing one by index.
+fn prepare(
+    state: &AppState,
+    conn: &mut DbConn,
+    actor: &Actor,
+    reqs: &[IssueRequest],
+) -> Result<Prepared, BulkError> {
+    let org = actor.require_kind(&[OrgKind::Producer])?;
     let issued_at = Utc::now();
     let today = iso(issued_at.date_naive());
     let signer = state.keys.signer(conn, &org.id)?;
@@ -395,11 +415,35 @@ fn issue_in(
     if !errors.is_empty() {
         return Err(BulkError::Items(errors));
     }
-    let built = sign_all(&signer, &producer, ready, issued_at);
+    Ok(Prepared {
+        signer,
+        producer,
+        issued_at,
+        ready,
+    })
+}
+
+/// Signs `ready` and stores the certificates with their first events.
+fn store(
+    state: &AppState,
+    conn: &mut DbConn,
+    prepared: &Prepared,
+    ready: Vec<Ready>,
+) -> Result<Vec<Issued>, BulkError> {
+    let built = sign_all(
+        &prepared.signer,
+        &prepared.producer,
+        ready,
+        prepared.issued_at,
+    );
+    let (rows, firsts): (Vec<Certificate>, Vec<EventRow>) = built
+        .iter()
+        .map(|(row, first, _)| (row.clone(), first.clone()))
+        .unzip();
+    Certificate::insert_all(conn, &rows)?;
+    EventRow::insert_all_first(conn, &firsts)?;
     let mut out = Vec::with_capacity(built.len());
-    for (row, first, payload) in built {
-        row.insert(conn)?;
-        first.insert_first(conn)?;
+    for (row, _, payload) in built {
         let signature = b64url(&row.signature);
         out.push(Issued {
             verify_url: state.batch_label_url(&row.id, &signature),
@@ -414,6 +458,65 @@ fn issue_in(
         state.metrics.certificate_issued();
     }
     Ok(out)
+}
+
+/// One certificate issued from a file, as the CLI reports it.
+#[derive(Debug, Clone)]
+pub struct FileIssued {
+    pub id: String,
+    pub batch_no: String,
+    pub verify_url: String,
+}
+
+/// Issues every request of an ERP export in one transaction, all or none, signing and
+/// storing 10,000 at a time and calling `progress` with the count stored so far. A file
+/// (by its SHA-256) is issued once per producer: issuing it again is a conflict.
+pub fn issue_file(
+    state: &AppState,
+    actor: &Actor,
+    file_hash: &str,
+    reqs: Vec<IssueRequest>,
+    mut progress: impl FnMut(usize),
+) -> Result<Vec<FileIssued>, BulkError> {
+    use diesel::Connection;
+    let org_id = actor.require_kind(&[OrgKind::Producer])?.id.clone();
+    let key = format!("file:{file_hash}");
+    let mut pooled = state.db.writer().map_err(AppError::from)?;
+    let conn: &mut DbConn = &mut pooled;
+    conn.transaction(|conn| {
+        if let Some(first) = IdempotencyKey::find(conn, &org_id, &key)? {
+            return Err(AppError::Conflict {
+                code: "file_already_issued",
+                message: format!(
+                    "this file was already issued at {} UTC ({}); nothing was issued again",
+                    first.created_at, first.response
+                ),
+            }
+            .into());
+        }
+        let mut prepared = prepare(state, conn, actor, &reqs)?;
+        let mut ready = std::mem::take(&mut prepared.ready);
+        let mut out = Vec::with_capacity(ready.len());
+        while !ready.is_empty() {
+            let rest = ready.split_off(MAX_BULK.min(ready.len()));
+            let issued = store(state, conn, &prepared, std::mem::replace(&mut ready, rest))?;
+            out.extend(issued.into_iter().map(|i| FileIssued {
+                id: i.id,
+                batch_no: i.payload.batch.no,
+                verify_url: i.verify_url,
+            }));
+            progress(out.len());
+        }
+        IdempotencyKey {
+            organization_id: org_id.clone(),
+            key: key.clone(),
+            request_hash: file_hash.to_string(),
+            response: format!("{} certificates", out.len()),
+            created_at: now(),
+        }
+        .insert(conn)?;
+        Ok(out)
+    })
 }
 
 /// Errors are reported per item; an `AppError` is rebuilt for each item sharing a cause.

@@ -94,7 +94,7 @@ fn build(
 }
 
 /// A new certificate's first event (seq 1 after the genesis hash). The caller stores the
-/// certificate with this event as its head, then the event with `EventRow::insert_first`.
+/// certificate with this event as its head, then the event with `EventRow::insert_all_first`.
 pub fn first_event(signer: &Signer, certificate_id: &str, event: NewEvent<'_>) -> EventRow {
     build(signer, certificate_id, 1, GENESIS.to_string(), event)
 }

@@ -33,11 +33,12 @@ pub struct Certificate {
 }
 
 impl Certificate {
-    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
-        diesel::insert_into(certificates::table)
-            .values(self)
-            .execute(conn)
-            .map(|_| ())
+    /// Stores many rows with multi-row INSERTs, in chunks under SQLite's bound-parameter limit.
+    pub fn insert_all(conn: &mut DbConn, rows: &[Self]) -> QueryResult<()> {
+        for chunk in rows.chunks(super::INSERT_CHUNK) {
+            crate::db::insert_rows!(conn, certificates::table, chunk);
+        }
+        Ok(())
     }
 
     pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Self>> {

@@ -58,12 +58,14 @@ impl EventRow {
         Ok(())
     }
 
-    /// Stores a certificate's first event; the certificate row already names it as its head.
-    pub fn insert_first(&self, conn: &mut DbConn) -> QueryResult<()> {
-        diesel::insert_into(events::table)
-            .values(self)
-            .execute(conn)
-            .map(|_| ())
+    /// Stores the first events of many new certificates (see [`Certificate::insert_all`]).
+    ///
+    /// [`Certificate::insert_all`]: super::Certificate::insert_all
+    pub fn insert_all_first(conn: &mut DbConn, rows: &[Self]) -> QueryResult<()> {
+        for chunk in rows.chunks(super::INSERT_CHUNK) {
+            crate::db::insert_rows!(conn, events::table, chunk);
+        }
+        Ok(())
     }
 
     /// The whole trail, in order.

@@ -25,6 +25,10 @@ pub use product::Product;
 pub use signing_key::SigningKeyRow;
 pub use token::ApiToken;
 
+/// Rows per multi-row INSERT: 14 columns × 500 stays well under SQLite's 32,766 bound
+/// parameters (and PostgreSQL's 65,535).
+const INSERT_CHUNK: usize = 500;
+
 /// The current UTC time, truncated to whole seconds (as stored).
 pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();

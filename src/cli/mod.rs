@@ -1,0 +1,220 @@
+//! Command line: `certrail [serve]`, `certrail admin token`, `certrail demo`,
+//! `certrail issue --csv`, `certrail pilot`.
+
+mod erp_csv;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, Overrides};
+use crate::service::{auth, demo, AppState};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "certrail",
+    version,
+    about = "Digital product conformity certificates with signed QR labels"
+)]
+pub struct Cli {
+    /// Listen address.
+    #[arg(long, global = true, env = "CERTRAIL_BIND")]
+    pub bind: Option<String>,
+    /// Base of every URL put in a QR code.
+    #[arg(long, global = true, env = "CERTRAIL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// SQLite file, generated key file, exports.
+    #[arg(long, global = true, env = "CERTRAIL_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://…
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Platform administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Fill an empty database with a small Changde dataset and print tokens and verify URLs.
+    Demo,
+    /// Issue one certificate per row of an ERP export (CSV, UTF-8, English or Chinese
+    /// headers), all or none, and print each certificate's id and verify URL as CSV.
+    Issue {
+        /// The CSV file.
+        #[arg(long)]
+        csv: PathBuf,
+        /// The producer's API token.
+        #[arg(long, env = "CERTRAIL_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Write the result CSV here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Pilot-scale run: issue COUNT certificates into an empty database and report the rate,
+    /// bytes per certificate on disk and verify latency.
+    Pilot {
+        #[arg(long, default_value_t = 2_000_000)]
+        count: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Print a new platform admin token (shown once; only its hash is stored).
+    Token,
+}
+
+impl Cli {
+    /// The configuration these flags and the environment describe.
+    pub fn config(&self) -> Result<Config, String> {
+        Config::from_env(Overrides {
+            bind: self.bind.clone(),
+            public_url: self.public_url.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+        })
+    }
+}
+
+/// `certrail admin token`: prints a new platform admin token.
+pub fn admin_token(config: Config) -> Result<(), String> {
+    let state = AppState::open(config)?;
+    let token = auth::create_admin_token(&state).map_err(|e| e.to_string())?;
+    println!("{token}");
+    Ok(())
+}
+
+/// `certrail demo`: loads the demo dataset and prints tokens and verify URLs.
+pub fn demo(config: Config) -> Result<(), String> {
+    let state = AppState::open(config)?;
+    let data = demo::load(&state).map_err(|e| e.to_string())?;
+    println!("Demo data loaded. Tokens are shown once; keep them.\n");
+    for org in &data.organizations {
+        println!(
+            "{:<18} {:<18} {}  {}",
+            org.kind, org.id, org.token, org.name
+        );
+    }
+    println!(
+        "\nCertificates (open a URL in a browser, or curl -H 'Accept: application/json' URL):"
+    );
+    for (product, batch, url) in &data.certificates {
+        println!("  {product} {batch}\n    {url}");
+    }
+    Ok(())
+}
+
+/// A progress bar on stderr for `total` items (hidden when stderr is not a terminal).
+fn progress_bar(total: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{elapsed_precise} [{wide_bar}] {human_pos}/{human_len} ({per_sec}, {eta} left)",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// `certrail pilot --count N`: issues N certificates and prints what it measured.
+pub fn pilot(config: Config, count: usize) -> Result<(), String> {
+    let backend = config
+        .database_url
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let state = AppState::open(config)?;
+    let bar = progress_bar(count);
+    let report = crate::pilot::run(&state, count, |done| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    println!("backend                 {backend}");
+    println!("certificates            {}", report.certificates);
+    println!(
+        "time                    {:.1} s",
+        report.elapsed.as_secs_f64()
+    );
+    println!("certificates/s          {:.0}", report.per_second());
+    println!(
+        "bytes per certificate   {:.0}",
+        report.bytes_per_certificate
+    );
+    println!(
+        "verify p50 / p99        {:.0} µs / {:.0} µs",
+        report.verify_p50.as_secs_f64() * 1e6,
+        report.verify_p99.as_secs_f64() * 1e6
+    );
+    Ok(())
+}
+
+/// `certrail issue --csv FILE`: issues every row of an ERP export, all or none.
+pub fn issue_csv(
+    config: Config,
+    file: &Path,
+    token: &str,
+    out: Option<&Path>,
+) -> Result<(), String> {
+    use crate::service::issue::{issue_file, BulkError};
+    let data = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let rows = erp_csv::parse(&data).map_err(|errors| errors.join("\n"))?;
+    let state = AppState::open(config)?;
+    let actor = auth::authenticate(&state, token).map_err(|e| e.to_string())?;
+    let bar = progress_bar(rows.requests.len());
+    let hash = crate::domain::hash::sha256_hex(&data);
+    let result = issue_file(&state, &actor, &hash, rows.requests, |done| {
+        bar.set_position(done as u64)
+    });
+    bar.finish_and_clear();
+    let issued = result.map_err(|e| match e {
+        BulkError::Request(e) => e.to_string(),
+        BulkError::Items(items) => {
+            let mut lines: Vec<String> = items
+                .iter()
+                .map(|(index, e)| {
+                    let line = rows.lines.get(*index).copied().unwrap_or_default();
+                    match e.field() {
+                        Some(field) => format!("line {line}: {field}: {e}"),
+                        None => format!("line {line}: {e}"),
+                    }
+                })
+                .collect();
+            lines.push(format!(
+                "{} row(s) rejected; nothing was issued",
+                items.len()
+            ));
+            lines.join("\n")
+        }
+    })?;
+    let sink: Box<dyn Write> = match out {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut writer = csv::Writer::from_writer(sink);
+    let write_err = |e: csv::Error| format!("cannot write the result: {e}");
+    writer
+        .write_record(["line", "id", "batch_no", "verify_url"])
+        .map_err(write_err)?;
+    for (cert, line) in issued.iter().zip(&rows.lines) {
+        writer
+            .write_record([
+                &line.to_string(),
+                &cert.id,
+                &cert.batch_no,
+                &cert.verify_url,
+            ])
+            .map_err(write_err)?;
+    }
+    writer.flush().map_err(|e| e.to_string())?;
+    eprintln!("issued {} certificate(s)", issued.len());
+    Ok(())
+}

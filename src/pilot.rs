@@ -1,0 +1,152 @@
+//! `certrail pilot`: the pilot-scale run. Issues millions of certificates through the same
+//! bulk use case the API calls, into an empty database, then reports the rate, the bytes each
+//! certificate takes on disk (with its first trail event and every index) and the latency of
+//! verifying random certificates at that size.
+
+use std::time::{Duration, Instant};
+
+use chrono::{Days, Utc};
+
+use crate::db::disk_bytes;
+use crate::db::models::Organization;
+use crate::domain::verdict::Verdict;
+use crate::service::issue::{issue_bulk, IssueRequest, MAX_BULK};
+use crate::service::organizations::{create, NewOrganization};
+use crate::service::products::{create as create_product, NewProduct};
+use crate::service::verify::{verify, Label, Source};
+use crate::service::{Actor, AppState};
+
+/// Certificates verified to measure latency.
+const VERIFY_SAMPLES: usize = 2_000;
+
+/// What a pilot run measured.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub certificates: usize,
+    pub elapsed: Duration,
+    pub bytes_per_certificate: f64,
+    pub verify_p50: Duration,
+    pub verify_p99: Duration,
+}
+
+impl Report {
+    pub fn per_second(&self) -> f64 {
+        self.certificates as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// A producer and one product to issue for, in an empty database.
+pub fn setup(state: &AppState) -> Result<(Actor, String), String> {
+    if Organization::count(&mut *state.db.reader().map_err(err)?).map_err(err)? > 0 {
+        return Err(
+            "the pilot run needs an empty database (a fresh CERTRAIL_DATA_DIR or DATABASE_URL)"
+                .into(),
+        );
+    }
+    let view = create(
+        state,
+        &Actor::Admin,
+        NewOrganization {
+            kind: "producer".into(),
+            name: "常德市德山酱板鸭食品有限公司".into(),
+            credit_code: "91430700MA4Q1W2E3X".into(),
+            region_code: "430702".into(),
+            address: "湖南省常德市武陵区德山大道18号".into(),
+        },
+    )
+    .map_err(err)?;
+    let org = Organization::find(&mut *state.db.reader().map_err(err)?, &view.id)
+        .map_err(err)?
+        .ok_or("the producer vanished")?;
+    let actor = Actor::Org(org);
+    let product = NewProduct {
+        name: "酱板鸭（香辣味）".into(),
+        model: "500g/袋".into(),
+        standard: "GB/T 23586-2022".into(),
+        gtin: Some("6901234567892".into()),
+        category: None,
+        marks: None,
+    };
+    let product = create_product(state, &actor, product).map_err(err)?;
+    Ok((actor, product.id))
+}
+
+/// A typical batch: realistic lengths, Chinese text, a unique batch number.
+pub fn request(product_id: &str, n: usize) -> IssueRequest {
+    let today = Utc::now().date_naive();
+    let day = |ago| (today - Days::new(ago)).format("%Y-%m-%d").to_string();
+    IssueRequest {
+        product_id: product_id.into(),
+        batch_no: format!("20261121-{n:08}"),
+        quantity: 1200,
+        unit: "袋".into(),
+        production_date: day(2),
+        inspection_date: day(1),
+        inspector: "质检员07".into(),
+        result: "pass".into(),
+        items: None,
+        lab_report_no: Some(format!("CDJC-2026-{n:08}")),
+        expiry_date: Some((today + Days::new(180)).format("%Y-%m-%d").to_string()),
+        units: None,
+        lab_id: None,
+    }
+}
+
+/// Issues `count` certificates in bulks of up to 10,000, calling `progress` with the number
+/// issued so far after each bulk, then measures size and verify latency.
+pub fn run(
+    state: &AppState,
+    count: usize,
+    mut progress: impl FnMut(usize),
+) -> Result<Report, String> {
+    let (actor, product_id) = setup(state)?;
+    let before = disk_bytes(&mut *state.db.writer().map_err(err)?).map_err(err)?;
+    let stride = (count / VERIFY_SAMPLES).max(1);
+    let mut samples = Vec::with_capacity(VERIFY_SAMPLES);
+    let started = Instant::now();
+    let mut done = 0;
+    while done < count {
+        let n = MAX_BULK.min(count - done);
+        let reqs = (done..done + n).map(|i| request(&product_id, i)).collect();
+        let issued = issue_bulk(state, &actor, reqs).map_err(|e| format!("{e:?}"))?;
+        for (i, cert) in issued.into_iter().enumerate() {
+            if (done + i) % stride == 0 {
+                samples.push((cert.id, cert.signature));
+            }
+        }
+        done += n;
+        progress(done);
+    }
+    let elapsed = started.elapsed();
+    let after = disk_bytes(&mut *state.db.writer().map_err(err)?).map_err(err)?;
+    let mut latencies = Vec::with_capacity(samples.len());
+    for (id, signature) in &samples {
+        let label = Label {
+            id,
+            serial: None,
+            signature: Some(signature),
+        };
+        let t = Instant::now();
+        let answer = verify(state, &label, Source::Check).map_err(err)?;
+        latencies.push(t.elapsed());
+        if answer.verdict != Verdict::Genuine {
+            return Err(format!(
+                "certificate {id} verified as {}",
+                answer.verdict.as_str()
+            ));
+        }
+    }
+    latencies.sort();
+    let pick = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+    Ok(Report {
+        certificates: count,
+        elapsed,
+        bytes_per_certificate: (after - before) as f64 / count as f64,
+        verify_p50: pick(0.50),
+        verify_p99: pick(0.99),
+    })
+}
