@@ -12,6 +12,7 @@ use certrail::crypto::signing::{certificate_message, sign, verify};
 use certrail::db::models::Certificate;
 use certrail::domain::payload::canonicalize;
 use certrail::pilot::request;
+use certrail::print::PrintLabel;
 use certrail::service::issue::issue;
 use certrail::service::verify::{verify as verify_label, Label, Source};
 use certrail::service::{trail, Actor, AppState};
@@ -47,8 +48,31 @@ fn labels(c: &mut Criterion) {
     c.bench_function("qr_matrix", |b| {
         b.iter(|| certrail::qr::version(black_box(LABEL)))
     });
+    c.bench_function("qr_matrix_fixed_mask", |b| {
+        b.iter(|| certrail::qr::Matrix::new(black_box(LABEL), certrail::qr::Mask::Fixed))
+    });
     c.bench_function("qr_png", |b| b.iter(|| certrail::qr::png(black_box(LABEL))));
     c.bench_function("qr_svg", |b| b.iter(|| certrail::qr::svg(black_box(LABEL))));
+}
+
+/// Print runs of 10,000 labels (long unit-label URLs), as the export endpoints render them.
+fn print_runs(c: &mut Criterion) {
+    let labels: Vec<PrintLabel> = (0..10_000)
+        .map(|n| PrintLabel {
+            url: format!("{}{n:05}", &LABEL[..LABEL.len() - 5]),
+            caption: vec![format!("Xk3vQ9mT2pLr8WzA #{n}"), "20261120-01".into()],
+            file_name: format!("Xk3vQ9mT2pLr8WzA-{n:06}.png"),
+        })
+        .collect();
+    let mut group = c.benchmark_group("print_10000");
+    group.sample_size(10);
+    group.bench_function("pdf", |b| {
+        b.iter(|| certrail::print::pdf::render(black_box(&labels)).expect("pdf"))
+    });
+    group.bench_function("zip_png", |b| {
+        b.iter(|| certrail::print::zip::write(black_box(&labels), std::io::sink()).expect("zip"))
+    });
+    group.finish();
 }
 
 /// A fresh SQLite-backed state with one producer and product.
@@ -125,5 +149,5 @@ fn storage(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, crypto, labels, storage);
+criterion_group!(benches, crypto, labels, print_runs, storage);
 criterion_main!(benches);

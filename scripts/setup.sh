@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages certrail needs to build and test, if they are missing.
-# SQLite is bundled into the binary; PostgreSQL support links libpq.
+# SQLite is bundled into the binary; PostgreSQL support links libpq; the label-sheet test
+# renders PDFs with pdftoppm (poppler-utils).
 set -euo pipefail
 
-packages=(libpq-dev pkg-config)
+packages=(libpq-dev pkg-config poppler-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

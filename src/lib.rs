@@ -2,7 +2,7 @@
 //! their verification.
 //!
 //! Layers, imported strictly top to bottom:
-//! `startup → routes / web / cli → pilot → service → crypto, db → domain, qr, error, config, metrics`.
+//! `startup → routes / web / cli → pilot → service → crypto, db → domain, qr, print, error, config, metrics`.
 
 pub mod cli;
 pub mod config;
@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod metrics;
 pub mod pilot;
+pub mod print;
 pub mod qr;
 pub mod routes;
 pub mod service;

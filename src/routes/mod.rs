@@ -4,6 +4,7 @@
 pub mod api;
 pub mod errors;
 pub mod extract;
+pub mod labels;
 pub mod marks;
 pub mod openapi;
 pub mod trail;
@@ -40,6 +41,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/api/v1/certificates/{id}/units/{serial}/qr.{format}")
                 .route(get().to(api::unit_qr)),
+        )
+        .service(
+            resource("/api/v1/labels.pdf")
+                .app_data(web::PayloadConfig::new(labels::EXPORT_LIMIT_BYTES))
+                .route(post().to(labels::export_pdf)),
+        )
+        .service(
+            resource("/api/v1/labels.zip")
+                .app_data(web::PayloadConfig::new(labels::EXPORT_LIMIT_BYTES))
+                .route(post().to(labels::export_zip)),
         )
         .service(resource("/api/v1/certificates/{id}/events").route(post().to(trail::record_event)))
         .service(resource("/api/v1/certificates/{id}/inspections").route(post().to(trail::inspect)))

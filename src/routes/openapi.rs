@@ -67,6 +67,8 @@ impl Modify for BearerAuth {
         super::api::issue_bulk,
         super::api::batch_qr,
         super::api::unit_qr,
+        super::labels::export_pdf,
+        super::labels::export_zip,
         super::trail::record_event,
         super::trail::inspect,
         super::trail::suspend,

@@ -610,28 +610,8 @@ fn sign_all(
         };
         (row, first, payload)
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if ready.len() < 64 || threads == 1 {
-        return ready.into_iter().map(build).collect();
-    }
-    let chunk = ready.len().div_ceil(threads);
-    let mut parts: Vec<Vec<Ready>> = Vec::new();
-    let mut rest = ready;
-    while !rest.is_empty() {
-        let tail = rest.split_off(chunk.min(rest.len()));
-        parts.push(rest);
-        rest = tail;
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|part| scope.spawn(|| part.into_iter().map(build).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
+    use rayon::prelude::*;
+    ready.into_par_iter().map(build).collect()
 }
 
 #[cfg(test)]

@@ -1,14 +1,24 @@
 //! What a label's QR code holds. Batch labels are public; unit labels are derived on demand
 //! for the owning producer only (anyone holding them could print genuine unit labels).
 
+use std::collections::HashMap;
+use std::ops::RangeInclusive;
+
+use serde::Deserialize;
+
 use crate::crypto::b64url;
 use crate::crypto::signing::unit_message;
 use crate::db::models::Certificate;
+use crate::db::DbConn;
 use crate::domain::payload::recanonicalize;
 use crate::domain::role::OrgKind;
 use crate::error::{AppError, AppResult};
+use crate::print::PrintLabel;
 
 use super::{checked_id, Actor, AppState};
+
+/// Most labels one export may hold.
+pub const MAX_EXPORT: usize = 10_000;
 
 /// The batch label URL of certificate `id`.
 pub fn batch_label(state: &AppState, id: &str) -> AppResult<String> {
@@ -29,6 +39,18 @@ pub fn unit_label(state: &AppState, actor: &Actor, id: &str, serial: i64) -> App
             "unit labels are only for the issuing producer".into(),
         ));
     }
+    let units = serial_range(&cert)?;
+    if !units.contains(&serial) {
+        return Err(AppError::NotFound(format!(
+            "unit {serial} does not exist (units 1..={})",
+            units.end()
+        )));
+    }
+    Ok(unit_urls(state, &mut conn, &cert, serial..=serial)?.remove(0))
+}
+
+/// Serials 1..=units of a serialized certificate.
+fn serial_range(cert: &Certificate) -> AppResult<RangeInclusive<i64>> {
     let units = cert.units.ok_or_else(|| {
         AppError::invalid(
             "not_serialized",
@@ -36,20 +58,113 @@ pub fn unit_label(state: &AppState, actor: &Actor, id: &str, serial: i64) -> App
             "this certificate was issued without unit serials",
         )
     })?;
-    if !(1..=units).contains(&serial) {
-        return Err(AppError::NotFound(format!(
-            "unit {serial} does not exist (units 1..={units})"
-        )));
-    }
-    let (_, canonical) = recanonicalize(&cert.payload)
-        .ok_or_else(|| AppError::Internal(format!("certificate {id} has an unreadable payload")))?;
-    let signer = state.keys.signer(&mut conn, &org.id)?;
+    Ok(1..=units)
+}
+
+/// Signs the unit labels `serials` of `cert` with its producer's active key.
+fn unit_urls(
+    state: &AppState,
+    conn: &mut DbConn,
+    cert: &Certificate,
+    serials: RangeInclusive<i64>,
+) -> AppResult<Vec<String>> {
+    let (_, canonical) = recanonicalize(&cert.payload).ok_or_else(|| {
+        AppError::Internal(format!("certificate {} has an unreadable payload", cert.id))
+    })?;
+    let signer = state.keys.signer(conn, &cert.organization_id)?;
     if signer.kid != cert.kid {
         return Err(AppError::Conflict {
             code: "key_rotated",
             message: "the certificate was signed with a key that is no longer active".into(),
         });
     }
-    let signature = signer.sign(&unit_message(&cert.id, serial, &canonical));
-    Ok(state.unit_label_url(&cert.id, serial, &b64url(&signature)))
+    Ok(serials
+        .map(|serial| {
+            let signature = signer.sign(&unit_message(&cert.id, serial, &canonical));
+            state.unit_label_url(&cert.id, serial, &b64url(&signature))
+        })
+        .collect())
+}
+
+/// `POST /api/v1/labels.pdf` and `POST /api/v1/labels.zip`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRequest {
+    /// Ids of the calling producer's certificates (e.g. from a bulk issuance).
+    pub certificates: Vec<String>,
+    /// Every unit label (1..=units) of each certificate instead of its batch label.
+    #[serde(default)]
+    pub units: bool,
+}
+
+/// The labels of a print run: the calling producer's own certificates only, at most
+/// 10,000 labels, in the order asked.
+pub fn export(state: &AppState, actor: &Actor, req: &ExportRequest) -> AppResult<Vec<PrintLabel>> {
+    let org = actor.require_kind(&[OrgKind::Producer])?;
+    if req.certificates.is_empty() || req.certificates.len() > MAX_EXPORT {
+        return Err(AppError::invalid(
+            "out_of_range",
+            "certificates",
+            format!("send 1 to {MAX_EXPORT} certificate ids"),
+        ));
+    }
+    for (i, id) in req.certificates.iter().enumerate() {
+        checked_id(id, "certificate").map_err(|_| {
+            AppError::invalid(
+                "invalid_id",
+                &format!("certificates.{i}"),
+                "not a certificate id",
+            )
+        })?;
+    }
+    let mut conn = state.db.reader()?;
+    let found: HashMap<String, Certificate> = Certificate::find_many(&mut conn, &req.certificates)?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let mut certs = Vec::with_capacity(req.certificates.len());
+    for id in &req.certificates {
+        let cert = found
+            .get(id)
+            .ok_or_else(|| AppError::NotFound(format!("certificate {id} not found")))?;
+        if cert.organization_id != org.id {
+            return Err(AppError::Forbidden(format!(
+                "certificate {id} belongs to another producer"
+            )));
+        }
+        certs.push(cert);
+    }
+    let total: i64 = if req.units {
+        certs
+            .iter()
+            .map(|c| serial_range(c).map(|r| *r.end()))
+            .sum::<AppResult<i64>>()?
+    } else {
+        certs.len() as i64
+    };
+    if total > MAX_EXPORT as i64 {
+        return Err(AppError::invalid(
+            "too_many_labels",
+            "certificates",
+            format!("{total} labels asked; one export holds at most {MAX_EXPORT}"),
+        ));
+    }
+    let mut labels = Vec::with_capacity(total as usize);
+    for cert in certs {
+        if req.units {
+            let urls = unit_urls(state, &mut conn, cert, serial_range(cert)?)?;
+            labels.extend(urls.into_iter().zip(1..).map(|(url, serial)| PrintLabel {
+                url,
+                caption: vec![format!("{} #{serial}", cert.id), cert.batch_no.clone()],
+                file_name: format!("{}-{serial:06}.png", cert.id),
+            }));
+        } else {
+            labels.push(PrintLabel {
+                url: state.batch_label_url(&cert.id, &b64url(&cert.signature)),
+                caption: vec![cert.id.clone(), cert.batch_no.clone()],
+                file_name: format!("{}.png", cert.id),
+            });
+        }
+    }
+    Ok(labels)
 }

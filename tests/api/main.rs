@@ -8,6 +8,7 @@ mod authz;
 mod bad_input;
 mod bulk;
 mod cli;
+mod exports;
 mod labels;
 mod marks;
 mod migrations;

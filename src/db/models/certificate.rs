@@ -41,6 +41,20 @@ impl Certificate {
         Ok(())
     }
 
+    /// The rows among `ids` that exist, in no particular order.
+    pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Self>> {
+        let mut rows = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(super::INSERT_CHUNK * 10) {
+            rows.extend(
+                certificates::table
+                    .filter(certificates::id.eq_any(chunk))
+                    .select(Self::as_select())
+                    .load(conn)?,
+            );
+        }
+        Ok(rows)
+    }
+
     pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Self>> {
         certificates::table
             .find(id)
