@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Some(Command::Issue { csv, token, out }) => {
             cli::issue_csv(config, csv, token, out.as_deref())
         }
+        Some(Command::Limits { seconds }) => cli::limits(*seconds),
         Some(Command::Pilot { count }) => cli::pilot(config, *count),
     });
     match result {

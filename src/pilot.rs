@@ -1,7 +1,8 @@
 //! `certrail pilot`: the pilot-scale run. Issues millions of certificates through the same
 //! bulk use case the API calls, into an empty database, then reports the rate, the bytes each
 //! certificate takes on disk (with its first trail event and every index) and the latency of
-//! verifying random certificates at that size.
+//! verifying random certificates at that size. Also the machine's own limit to compare with:
+//! raw Ed25519 signatures and verifications per second on all cores.
 
 use std::time::{Duration, Instant};
 
@@ -149,4 +150,50 @@ pub fn run(
         verify_p50: pick(0.50),
         verify_p99: pick(0.99),
     })
+}
+
+/// Raw Ed25519 operations per second on all cores, on a typical certificate message.
+#[derive(Debug, Clone, Copy)]
+pub struct CryptoLimits {
+    pub sign_per_second: f64,
+    pub verify_per_second: f64,
+    pub threads: usize,
+}
+
+/// Measures [`CryptoLimits`], spending about `seconds` on each operation.
+pub fn crypto_limits(seconds: f64) -> CryptoLimits {
+    use crate::crypto::signing::{certificate_message, sign, verify};
+    use rayon::prelude::*;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+    let public = key.verifying_key();
+    let message = certificate_message(&"x".repeat(560));
+    let signature = sign(&key, &message);
+    let threads = rayon::current_num_threads();
+    let rate = |op: &(dyn Fn() + Sync)| {
+        let budget = Duration::from_secs_f64(seconds);
+        let started = Instant::now();
+        let count: u64 = (0..threads)
+            .into_par_iter()
+            .map(|_| {
+                let mut n = 0u64;
+                while started.elapsed() < budget {
+                    for _ in 0..64 {
+                        op();
+                    }
+                    n += 64;
+                }
+                n
+            })
+            .sum();
+        count as f64 / started.elapsed().as_secs_f64()
+    };
+    CryptoLimits {
+        sign_per_second: rate(&|| {
+            std::hint::black_box(sign(&key, std::hint::black_box(&message)));
+        }),
+        verify_per_second: rate(&|| {
+            std::hint::black_box(verify(&public, std::hint::black_box(&message), &signature));
+        }),
+        threads,
+    }
 }

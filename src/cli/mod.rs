@@ -1,5 +1,5 @@
 //! Command line: `certrail [serve]`, `certrail admin token`, `certrail demo`,
-//! `certrail issue --csv`, `certrail pilot`.
+//! `certrail issue --csv`, `certrail pilot`, `certrail limits`.
 
 mod erp_csv;
 
@@ -57,6 +57,12 @@ pub enum Command {
         /// Write the result CSV here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// The machine's raw limits: Ed25519 signatures and verifications per second on all
+    /// cores (the load script compares the server with these).
+    Limits {
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
     },
     /// Pilot-scale run: issue COUNT certificates into an empty database and report the rate,
     /// bytes per certificate on disk and verify latency.
@@ -216,5 +222,14 @@ pub fn issue_csv(
     }
     writer.flush().map_err(|e| e.to_string())?;
     eprintln!("issued {} certificate(s)", issued.len());
+    Ok(())
+}
+
+/// `certrail limits`: raw Ed25519 rates on all cores.
+pub fn limits(seconds: f64) -> Result<(), String> {
+    let limits = crate::pilot::crypto_limits(seconds);
+    println!("threads     {}", limits.threads);
+    println!("sign/s      {:.0}", limits.sign_per_second);
+    println!("verify/s    {:.0}", limits.verify_per_second);
     Ok(())
 }
