@@ -54,6 +54,30 @@ pub fn verify(key: &VerifyingKey, message: &[u8], signature: &[u8]) -> bool {
         .is_ok()
 }
 
+/// Verification results remembered by [`verify_cached`].
+const VERIFIED_CAPACITY: usize = 200_000;
+
+/// [`verify`], remembered: the same key, message and signature always give the same answer,
+/// so an answer is kept under the SHA-256 of all three (hashing costs a tenth of verifying).
+/// A changed payload or signature is a different entry, so tampering is still caught.
+pub fn verify_cached(key: &VerifyingKey, message: &[u8], signature: &[u8]) -> bool {
+    use sha2::{Digest, Sha256};
+    use std::sync::OnceLock;
+    static VERIFIED: OnceLock<quick_cache::sync::Cache<[u8; 32], bool>> = OnceLock::new();
+    let cache = VERIFIED.get_or_init(|| quick_cache::sync::Cache::new(VERIFIED_CAPACITY));
+    let mut hasher = Sha256::new();
+    hasher.update(key.as_bytes());
+    hasher.update(signature);
+    hasher.update(message);
+    let digest: [u8; 32] = hasher.finalize().into();
+    if let Some(answer) = cache.get(&digest) {
+        return answer;
+    }
+    let answer = verify(key, message, signature);
+    cache.insert(digest, answer);
+    answer
+}
+
 /// Parses a raw 32-byte public key.
 pub fn verifying_key(raw: &[u8]) -> Option<VerifyingKey> {
     let bytes = <[u8; 32]>::try_from(raw).ok()?;

@@ -14,6 +14,7 @@ pub mod marks;
 pub mod organizations;
 pub mod products;
 pub mod recalls;
+pub mod scan_writer;
 pub mod status;
 pub mod trail;
 pub mod trust;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub keys: KeyRing,
     pub config: Config,
     pub metrics: Metrics,
+    /// Group commit of consumer scans.
+    pub scans: scan_writer::ScanWriter,
 }
 
 impl AppState {
@@ -53,6 +56,7 @@ impl AppState {
             }
         };
         Ok(Self {
+            scans: scan_writer::ScanWriter::start(db.clone()),
             db,
             keys: KeyRing::new(master),
             config,

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::crypto::b64url;
-use crate::crypto::signing::verify as verify_sig;
+use crate::crypto::signing::verify_cached as verify_sig;
 use crate::db::models::{now, Certificate, EventRow, Organization};
 use crate::db::DbConn;
 use crate::domain::payload::rfc3339_seconds;

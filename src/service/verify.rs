@@ -7,7 +7,7 @@ use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 
 use crate::crypto::random::new_id;
-use crate::crypto::signing::{certificate_message, unit_message, verify as verify_sig};
+use crate::crypto::signing::{certificate_message, unit_message, verify_cached as verify_sig};
 use crate::crypto::{b64url, b64url_decode};
 use crate::db::models::{now, Certificate, EventRow, MarkRecord, Scan};
 use crate::db::DbConn;
@@ -230,7 +230,7 @@ fn record_scan(
             .unwrap_or(at),
         region_code: region.and_then(|r| crate::domain::region::parse("region", r).ok()),
     };
-    state.write(|conn| scan.insert(conn).map_err(Into::into))
+    state.scans.record(scan)
 }
 
 /// Is the stored record what the producer signed? Adds `tampered` findings; returns intactness.

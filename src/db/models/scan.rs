@@ -18,11 +18,12 @@ pub struct Scan {
 }
 
 impl Scan {
-    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
-        diesel::insert_into(scans::table)
-            .values(self)
-            .execute(conn)
-            .map(|_| ())
+    /// Stores many scans with multi-row INSERTs.
+    pub fn insert_all(conn: &mut DbConn, rows: &[Self]) -> QueryResult<()> {
+        for chunk in rows.chunks(super::INSERT_CHUNK) {
+            crate::db::insert_rows!(conn, scans::table, chunk);
+        }
+        Ok(())
     }
 
     /// Scans of the certificate's batch label (`serial` None) or of one unit.
