@@ -123,7 +123,12 @@ pub fn run(
         progress(done);
     }
     let elapsed = started.elapsed();
-    let after = disk_bytes(&mut *state.db.writer().map_err(err)?).map_err(err)?;
+    let mut conn = state.db.writer().map_err(err)?;
+    let after = disk_bytes(&mut conn).map_err(err)?;
+    // Planner statistics, as after any bulk load (without them PostgreSQL may scan a whole
+    // table per lookup when autovacuum is off).
+    crate::db::analyze(&mut conn).map_err(err)?;
+    drop(conn);
     let mut latencies = Vec::with_capacity(samples.len());
     for (id, signature) in &samples {
         let label = Label {

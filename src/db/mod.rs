@@ -162,6 +162,9 @@ impl Db {
                 // No eager background connects: a connect still running when a short-lived
                 // CLI process exits races libpq/OpenSSL's exit handlers (seen as SIGSEGV).
                 .min_idle(Some(0))
+                // No `SELECT 1` before every checkout (a query's worth of time on each
+                // request); a connection that broke is still dropped via `has_broken`.
+                .test_on_check_out(false)
                 .connection_timeout(Duration::from_secs(10))
                 .build(manager.clone())
                 .map_err(|e| format!("cannot build connection pool: {e}"))
@@ -215,6 +218,15 @@ pub fn disk_bytes(conn: &mut DbConn) -> diesel::QueryResult<i64> {
     diesel::sql_query(query)
         .get_result::<Size>(conn)
         .map(|s| s.bytes)
+}
+
+/// Refreshes the query planner's statistics, as one does after a bulk load (PostgreSQL's
+/// autovacuum does it on its own schedule, if it is enabled; SQLite only on request).
+pub fn analyze(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(c) => c.batch_execute("ANALYZE"),
+        DbConn::Pg(c) => c.batch_execute("ANALYZE"),
+    }
 }
 
 /// Applies the backend's embedded migrations.

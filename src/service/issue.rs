@@ -231,16 +231,18 @@ pub fn issue(state: &AppState, actor: &Actor, req: IssueRequest) -> AppResult<Is
     Ok(issued.remove(0))
 }
 
-/// Producer only: issues every request in one transaction, all or none.
+/// Producer only: issues every request in one transaction, all or none. Checking and signing
+/// happen before the write transaction, so the single SQLite writer only stores rows.
 pub fn issue_bulk(
     state: &AppState,
     actor: &Actor,
     reqs: Vec<IssueRequest>,
 ) -> Result<Vec<Issued>, BulkError> {
     use diesel::Connection;
+    let signed = check_and_sign(state, actor, reqs)?;
     let mut pooled = state.db.writer().map_err(AppError::from)?;
     let conn: &mut DbConn = &mut pooled;
-    conn.transaction(|conn| issue_in(state, conn, actor, reqs))
+    conn.transaction(|conn| store(state, conn, signed))
 }
 
 /// `POST /api/v1/certificates/bulk`.
@@ -289,13 +291,17 @@ pub fn issue_bulk_once(
             None => Ok(None),
         }
     };
+    if let Some(answer) = replay(&mut *state.db.reader().map_err(AppError::from)?)? {
+        return Ok(answer);
+    }
+    let signed = check_and_sign(state, actor, req.certificates)?;
     let mut pooled = state.db.writer().map_err(AppError::from)?;
     let conn: &mut DbConn = &mut pooled;
     let result = conn.transaction(|conn| {
         if let Some(answer) = replay(conn)? {
             return Ok(answer);
         }
-        let issued = issue_in(state, conn, actor, req.certificates)?;
+        let issued = store(state, conn, signed)?;
         let answer = serde_json::to_string(&BulkIssued {
             certificates: issued,
         })
@@ -338,14 +344,13 @@ struct Prepared {
     ready: Vec<Ready>,
 }
 
-/// Issues `reqs` inside the caller's write transaction. Checks every item first and reports
-/// every failing one; signs in parallel; then stores certificates with their `issued` events.
-fn issue_in(
+/// Checks `reqs` (1 to 10,000, every failing item reported) on a read connection and signs
+/// them on every core; nothing is stored yet.
+fn check_and_sign(
     state: &AppState,
-    conn: &mut DbConn,
     actor: &Actor,
     reqs: Vec<IssueRequest>,
-) -> Result<Vec<Issued>, BulkError> {
+) -> Result<Vec<Built>, BulkError> {
     if reqs.is_empty() || reqs.len() > MAX_BULK {
         return Err(AppError::invalid(
             "out_of_range",
@@ -354,9 +359,15 @@ fn issue_in(
         )
         .into());
     }
-    let mut prepared = prepare(state, conn, actor, &reqs)?;
+    let mut conn = state.db.reader().map_err(AppError::from)?;
+    let mut prepared = prepare(state, &mut conn, actor, &reqs)?;
     let ready = std::mem::take(&mut prepared.ready);
-    store(state, conn, &prepared, ready)
+    Ok(sign_all(
+        &prepared.signer,
+        &prepared.producer,
+        ready,
+        prepared.issued_at,
+    ))
 }
 
 /// Checks every request, reporting each failing one by index.
@@ -423,19 +434,11 @@ fn prepare(
     })
 }
 
-/// Signs `ready` and stores the certificates with their first events.
-fn store(
-    state: &AppState,
-    conn: &mut DbConn,
-    prepared: &Prepared,
-    ready: Vec<Ready>,
-) -> Result<Vec<Issued>, BulkError> {
-    let built = sign_all(
-        &prepared.signer,
-        &prepared.producer,
-        ready,
-        prepared.issued_at,
-    );
+/// A signed certificate, its `issued` event and its payload, ready to store.
+type Built = (Certificate, EventRow, Payload);
+
+/// Stores signed certificates with their first events; answers what issuing answers.
+fn store(state: &AppState, conn: &mut DbConn, built: Vec<Built>) -> Result<Vec<Issued>, BulkError> {
     let (rows, firsts): (Vec<Certificate>, Vec<EventRow>) = built
         .iter()
         .map(|(row, first, _)| (row.clone(), first.clone()))
@@ -499,7 +502,13 @@ pub fn issue_file(
         let mut out = Vec::with_capacity(ready.len());
         while !ready.is_empty() {
             let rest = ready.split_off(MAX_BULK.min(ready.len()));
-            let issued = store(state, conn, &prepared, std::mem::replace(&mut ready, rest))?;
+            let built = sign_all(
+                &prepared.signer,
+                &prepared.producer,
+                std::mem::replace(&mut ready, rest),
+                prepared.issued_at,
+            );
+            let issued = store(state, conn, built)?;
             out.extend(issued.into_iter().map(|i| FileIssued {
                 id: i.id,
                 batch_no: i.payload.batch.no,
@@ -554,7 +563,7 @@ fn sign_all(
     producer: &Organization,
     ready: Vec<Ready>,
     issued_at: chrono::DateTime<Utc>,
-) -> Vec<(Certificate, EventRow, Payload)> {
+) -> Vec<Built> {
     let build = |r: Ready| {
         let id = new_id();
         let payload = Payload {
