@@ -16,6 +16,13 @@ fn main() -> ExitCode {
         Some(Command::Admin {
             command: AdminCommand::Token,
         }) => cli::admin_token(config),
+        Some(Command::Admin {
+            command:
+                AdminCommand::User {
+                    organization,
+                    username,
+                },
+        }) => cli::admin_user(config, organization, username),
         Some(Command::Demo) => cli::demo(config),
         Some(Command::Issue { csv, token, out }) => {
             cli::issue_csv(config, csv, token, out.as_deref())

@@ -76,6 +76,13 @@ pub enum Command {
 pub enum AdminCommand {
     /// Print a new platform admin token (shown once; only its hash is stored).
     Token,
+    /// Create a user who signs in to the pages for an organization; prints the password once.
+    User {
+        #[arg(long)]
+        organization: String,
+        #[arg(long)]
+        username: String,
+    },
 }
 
 impl Cli {
@@ -98,16 +105,33 @@ pub fn admin_token(config: Config) -> Result<(), String> {
     Ok(())
 }
 
+/// `certrail admin user`: creates a page user and prints its generated password.
+pub fn admin_user(config: Config, organization: &str, username: &str) -> Result<(), String> {
+    use crate::service::accounts::{create_user, NewUser};
+    let state = AppState::open(config)?;
+    let new = NewUser {
+        username: username.to_string(),
+    };
+    let user = create_user(&state, &crate::service::Actor::Admin, organization, new)
+        .map_err(|e| e.to_string())?;
+    println!("{}", user.password);
+    Ok(())
+}
+
 /// `certrail demo`: loads the demo dataset and prints tokens and verify URLs.
 pub fn demo(config: Config) -> Result<(), String> {
     let state = AppState::open(config)?;
     let data = demo::load(&state).map_err(|e| e.to_string())?;
-    println!("Demo data loaded. Tokens are shown once; keep them.\n");
+    println!("Demo data loaded. Tokens and passwords are shown once; keep them.\n");
     for org in &data.organizations {
         println!(
             "{:<18} {:<18} {}  {}",
             org.kind, org.id, org.token, org.name
         );
+    }
+    println!("\nSign in at /login (user / password):");
+    for org in &data.organizations {
+        println!("  {:<22} {}", org.username, org.password);
     }
     println!(
         "\nCertificates (open a URL in a browser, or curl -H 'Accept: application/json' URL):"

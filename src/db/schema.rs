@@ -140,7 +140,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> Text,
+        organization_id -> Text,
+        username -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    complaints (certificate_id, id) {
+        certificate_id -> Text,
+        id -> Text,
+        serial -> Nullable<BigInt>,
+        category -> Text,
+        message -> Text,
+        contact -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(signing_keys -> organizations (organization_id));
+diesel::joinable!(users -> organizations (organization_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(complaints -> certificates (certificate_id));
 diesel::joinable!(api_tokens -> organizations (organization_id));
 diesel::joinable!(products -> organizations (organization_id));
 diesel::joinable!(certificates -> products (product_id));
@@ -162,4 +197,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     marks,
     accreditations,
     idempotency_keys,
+    users,
+    sessions,
+    complaints,
 );

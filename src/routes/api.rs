@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
 use crate::qr;
+use crate::service::accounts::{self, CreatedUser, NewUser};
 use crate::service::issue::{BulkError, BulkIssued, BulkRequest, IssueRequest, Issued, ItemError};
 use crate::service::organizations::{NewOrganization, NewToken, OrganizationView};
 use crate::service::products::{NewProduct, ProductView};
@@ -70,6 +71,22 @@ pub async fn create_token(
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(token))
+}
+
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/users", tag = "organizations", request_body = NewUser, security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 201, body = CreatedUser, description = "The password is shown once"), (status = 403, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn create_user(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+    ValidJson(new): ValidJson<NewUser>,
+) -> AppResult<HttpResponse> {
+    let user = blocking(&state, move |s| accounts::create_user(s, &actor, &id, new)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(user))
 }
 
 #[utoipa::path(post, path = "/api/v1/products", tag = "products", request_body = NewProduct, security(("bearer" = [])),

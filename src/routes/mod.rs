@@ -25,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/v1/organizations").route(post().to(api::create_organization)))
         .service(resource("/api/v1/organizations/{id}").route(get().to(api::get_organization)))
         .service(resource("/api/v1/organizations/{id}/tokens").route(post().to(api::create_token)))
+        .service(resource("/api/v1/organizations/{id}/users").route(post().to(api::create_user)))
         .service(
             resource("/api/v1/products")
                 .route(post().to(api::create_product))

@@ -60,6 +60,7 @@ impl Modify for BearerAuth {
         super::api::create_organization,
         super::api::get_organization,
         super::api::create_token,
+        super::api::create_user,
         super::api::create_product,
         super::api::list_products,
         super::api::get_product,

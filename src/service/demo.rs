@@ -8,6 +8,7 @@ use crate::domain::credit_code::check_char;
 use crate::domain::payload::{InspectionItem, Mark};
 use crate::error::{AppError, AppResult};
 
+use super::accounts::{create_user, NewUser};
 use super::events::{self, NewEvent};
 use super::issue::{issue, IssueRequest};
 use super::labs::{self, NewAccreditation};
@@ -23,6 +24,9 @@ pub struct DemoOrg {
     pub kind: String,
     pub name: String,
     pub token: String,
+    /// A user for the pages, and its password (shown once).
+    pub username: String,
+    pub password: String,
 }
 
 /// What the demo created.
@@ -133,6 +137,12 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
             },
         )?;
         let token = create_token(state, &admin, &view.id)?.token;
+        let username = format!(
+            "{kind}{}",
+            data.organizations.iter().filter(|o| o.kind == kind).count() + 1
+        )
+        .replace('_', "-");
+        let user = create_user(state, &admin, &view.id, NewUser { username })?;
         let org = {
             let mut conn = state.db.reader()?;
             Organization::find(&mut conn, &view.id)?
@@ -144,6 +154,8 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
             kind: kind.into(),
             name: name.into(),
             token,
+            username: user.username,
+            password: user.password,
         });
     }
 

@@ -4,6 +4,7 @@
 //! Every function here blocks (it talks to the database): async callers run it in
 //! `web::block`.
 
+pub mod accounts;
 pub mod auth;
 pub mod events;
 pub mod issue;

@@ -1,11 +1,35 @@
-//! Server-rendered pages. For now: the verification page a phone opens from a label.
+//! Server-rendered pages: the verification page a phone opens from a label, sign-in, and the
+//! organizations' console. Styles are served from `assets/static`; nothing is fetched from
+//! another origin.
 
+pub mod console;
+pub mod page;
+pub mod signin;
 pub mod verify;
 
-use actix_web::web;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+
+/// The stylesheet, compiled in.
+const APP_CSS: &str = include_str!("../../assets/static/app.css");
+
+async fn app_css() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(APP_CSS)
+}
 
 /// Registers the page routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v/{id}").route(web::get().to(verify::batch)))
-        .service(web::resource("/v/{id}/{serial}").route(web::get().to(verify::unit)));
+        .service(web::resource("/v/{id}/{serial}").route(web::get().to(verify::unit)))
+        .service(web::resource("/assets/app.css").route(web::get().to(app_css)))
+        .service(
+            web::resource("/login")
+                .route(web::get().to(signin::show))
+                .route(web::post().to(signin::submit)),
+        )
+        .service(web::resource("/logout").route(web::post().to(signin::logout)))
+        .service(web::resource("/console").route(web::get().to(console::home)));
 }

@@ -13,6 +13,7 @@ mod labels;
 mod marks;
 mod migrations;
 mod ops;
+mod pages;
 mod stories;
 mod tampering;
 mod trail;

@@ -2,6 +2,7 @@
 
 pub mod accreditation;
 pub mod certificate;
+pub mod complaint;
 pub mod event;
 pub mod idempotency;
 pub mod mark;
@@ -11,8 +12,10 @@ pub mod recall;
 pub mod scan;
 pub mod signing_key;
 pub mod token;
+pub mod user;
 
 pub use accreditation::Accreditation;
+pub use complaint::Complaint;
 pub use event::EventRow;
 pub use idempotency::IdempotencyKey;
 pub use mark::MarkRecord;
@@ -24,6 +27,7 @@ pub use organization::Organization;
 pub use product::Product;
 pub use signing_key::SigningKeyRow;
 pub use token::ApiToken;
+pub use user::{Session, User};
 
 /// Rows per multi-row INSERT: 14 columns × 500 stays well under SQLite's 32,766 bound
 /// parameters (and PostgreSQL's 65,535).

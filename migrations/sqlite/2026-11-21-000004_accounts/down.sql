@@ -1,0 +1,3 @@
+DROP TABLE complaints;
+DROP TABLE sessions;
+DROP TABLE users;

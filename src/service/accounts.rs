@@ -1,0 +1,184 @@
+//! Sign-in for the pages: users created by the platform admin, argon2id password hashes, and
+//! sessions whose cookie value is stored only as a hash, each with its own CSRF token.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::b64url;
+use crate::crypto::random::{new_id, new_secret, token_hash};
+use crate::db::models::{now, Organization, Session, User};
+use crate::domain::validate;
+use crate::error::{AppError, AppResult};
+
+use super::{checked_id, Actor, AppState};
+
+/// A well-formed hash with the default cost, checked against when the username is unknown.
+const DUMMY: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$2VQyB8Bd1kZJsBX0rQhWSRn0tuF6J1DT+dfUTrsSMDc";
+
+/// How long a session lasts.
+pub const SESSION_HOURS: i64 = 12;
+
+/// `POST /api/v1/organizations/{id}/users`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// 3 to 64 characters: letters, digits, `.`, `_`, `-`.
+    pub username: String,
+}
+
+/// A new user with a generated password, shown once.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CreatedUser {
+    pub id: String,
+    pub organization_id: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// A signed-in session: the cookie value (shown once) and the form token.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub token: String,
+    pub csrf_token: String,
+}
+
+/// Who a live session belongs to.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub actor: Actor,
+    pub organization: Organization,
+    pub username: String,
+    pub csrf_token: String,
+}
+
+fn hash_password(password: &str) -> AppResult<String> {
+    let salt = SaltString::encode_b64(&new_secret()[..16])
+        .map_err(|e| AppError::Internal(format!("salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(format!("password hash: {e}")))
+}
+
+fn password_matches(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|hash| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    })
+}
+
+/// Admin only: creates a user of `organization_id` with a generated password.
+pub fn create_user(
+    state: &AppState,
+    actor: &Actor,
+    organization_id: &str,
+    new: NewUser,
+) -> AppResult<CreatedUser> {
+    actor.require_admin()?;
+    let username = new.username.trim().to_string();
+    let valid = (3..=64).contains(&username.chars().count())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !valid {
+        return Err(AppError::invalid(
+            "invalid_username",
+            "username",
+            "3 to 64 characters: letters, digits, '.', '_' or '-'",
+        ));
+    }
+    let organization_id = checked_id(organization_id, "organization")?.to_string();
+    let password = b64url(&new_secret()[..15]);
+    let user = User {
+        id: new_id(),
+        organization_id: organization_id.clone(),
+        username: username.clone(),
+        password_hash: hash_password(&password)?,
+        created_at: now(),
+    };
+    state.write(|conn| {
+        Organization::find(conn, &organization_id)?
+            .ok_or_else(|| AppError::not_found("organization"))?;
+        if User::find_by_username(conn, &username)?.is_some() {
+            return Err(AppError::Conflict {
+                code: "username_taken",
+                message: format!("the username {username} is taken"),
+            });
+        }
+        user.insert(conn).map_err(AppError::from)
+    })?;
+    Ok(CreatedUser {
+        id: user.id,
+        organization_id,
+        username,
+        password,
+    })
+}
+
+/// Checks a username and password and opens a session. The answer never says which was wrong.
+pub fn sign_in(state: &AppState, username: &str, password: &str) -> AppResult<SignedIn> {
+    validate::text("username", username, 64)?;
+    let user = User::find_by_username(&mut *state.db.reader()?, username.trim())?;
+    // Hash even for an unknown user, so timing does not tell which usernames exist.
+    let stored = user.as_ref().map_or(DUMMY, |u| u.password_hash.as_str());
+    let matches = password_matches(password, stored);
+    let Some(user) = user.filter(|_| matches) else {
+        return Err(AppError::Unauthorized("wrong username or password".into()));
+    };
+    let token = b64url(&new_secret());
+    let csrf_token = b64url(&new_secret());
+    let at = now();
+    let session = Session {
+        token_hash: token_hash(&token),
+        user_id: user.id,
+        csrf_token: csrf_token.clone(),
+        created_at: at,
+        expires_at: at + Duration::hours(SESSION_HOURS),
+    };
+    state.write(|conn| session.insert(conn).map_err(AppError::from))?;
+    Ok(SignedIn { token, csrf_token })
+}
+
+/// The live session a cookie value names, if any.
+pub fn session(state: &AppState, token: &str) -> AppResult<Option<SessionUser>> {
+    let mut conn = state.db.reader()?;
+    let Some(session) = Session::find_live(&mut conn, &token_hash(token), now())? else {
+        return Ok(None);
+    };
+    let Some(user) = User::find(&mut conn, &session.user_id)? else {
+        return Ok(None);
+    };
+    let Some(organization) = Organization::find(&mut conn, &user.organization_id)? else {
+        return Ok(None);
+    };
+    Ok(Some(SessionUser {
+        actor: Actor::Org(organization.clone()),
+        organization,
+        username: user.username,
+        csrf_token: session.csrf_token,
+    }))
+}
+
+/// Ends the session a cookie value names.
+pub fn sign_out(state: &AppState, token: &str) -> AppResult<()> {
+    state.write(|conn| Session::delete(conn, &token_hash(token)).map_err(AppError::from))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let hash = hash_password("correct horse").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(password_matches("correct horse", &hash));
+        assert!(!password_matches("wrong horse", &hash));
+        assert!(!password_matches("anything", "not a hash"));
+        assert!(PasswordHash::new(DUMMY).is_ok());
+    }
+}

@@ -1,0 +1,186 @@
+//! What every page shares: the language (Chinese first, `?lang=en` switches and is
+//! remembered in a cookie), the signed-in user from the session cookie, CSRF checks on forms,
+//! and rendering with security headers.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use askama::Template;
+
+use crate::error::{AppError, AppResult};
+use crate::routes::extract::blocking;
+use crate::service::accounts::{self, SessionUser};
+use crate::service::AppState;
+
+/// The session cookie (HttpOnly, SameSite=Lax, Secure behind TLS).
+pub const SESSION_COOKIE: &str = "certrail_session";
+/// The cookie holding the sign-in form's CSRF token before there is a session.
+pub const LOGIN_CSRF_COOKIE: &str = "certrail_login_csrf";
+const LANG_COOKIE: &str = "lang";
+
+/// Page language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// `?lang=` if given, else the `lang` cookie, else Chinese.
+    pub fn of(req: &HttpRequest) -> Self {
+        let asked =
+            query_lang(req).or_else(|| req.cookie(LANG_COOKIE).map(|c| c.value().to_string()));
+        match asked.as_deref() {
+            Some("en") => Lang::En,
+            _ => Lang::Zh,
+        }
+    }
+
+    pub fn pick<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    /// The `lang` attribute value.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other(&self) -> Self {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+
+    /// The language's own name, for the switch.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Lang::Zh => "中文",
+            Lang::En => "English",
+        }
+    }
+}
+
+fn query_lang(req: &HttpRequest) -> Option<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "lang")
+        .map(|(_, v)| {
+            if v.starts_with("en") {
+                "en".into()
+            } else {
+                "zh".into()
+            }
+        })
+}
+
+/// The person signed in, as the page header shows them.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub organization: String,
+    pub username: String,
+    pub csrf_token: String,
+}
+
+impl From<&SessionUser> for Who {
+    fn from(user: &SessionUser) -> Self {
+        Who {
+            organization: user.organization.name.clone(),
+            username: user.username.clone(),
+            csrf_token: user.csrf_token.clone(),
+        }
+    }
+}
+
+/// A cookie that is HttpOnly, SameSite=Lax, path `/`, and Secure when served over TLS.
+pub fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.public_url.starts_with("https://"))
+        .finish()
+}
+
+/// Renders a page with the headers every page gets; remembers a `?lang=` choice.
+pub fn render(req: &HttpRequest, page: &impl Template) -> AppResult<HttpResponse> {
+    let html = page
+        .render()
+        .map_err(|e| AppError::Internal(format!("template: {e}")))?;
+    let mut response = HttpResponse::Ok();
+    html_headers(&mut response);
+    if let Some(lang) = query_lang(req) {
+        response.cookie(
+            Cookie::build(LANG_COOKIE, lang)
+                .path("/")
+                .max_age(actix_web::cookie::time::Duration::days(365))
+                .same_site(SameSite::Lax)
+                .finish(),
+        );
+    }
+    Ok(response.body(html))
+}
+
+/// Content type, no caching of personal pages, and a CSP that allows only this origin.
+pub fn html_headers(response: &mut actix_web::HttpResponseBuilder) {
+    response
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Referrer-Policy", "same-origin"))
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; \
+             frame-ancestors 'none'; form-action 'self'",
+        ));
+}
+
+/// A 303 to `location` (after a form post, or to the sign-in page).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// The signed-in user of a page; without a live session the page redirects to `/login`.
+pub struct SignedIn(pub SessionUser);
+
+impl FromRequest for SignedIn {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+        Box::pin(async move {
+            let to_login =
+                || actix_web::error::InternalError::from_response("sign in", see_other("/login"));
+            let (Some(state), Some(token)) = (state, token) else {
+                return Err(to_login().into());
+            };
+            match blocking(&state, move |s| accounts::session(s, &token)).await? {
+                Some(user) => Ok(SignedIn(user)),
+                None => Err(to_login().into()),
+            }
+        })
+    }
+}
+
+/// Refuses a form whose CSRF token is not the session's (or the sign-in cookie's).
+pub fn check_csrf(expected: &str, sent: &str) -> AppResult<()> {
+    use subtle::ConstantTimeEq;
+    let same: bool = expected.as_bytes().ct_eq(sent.as_bytes()).into();
+    if same && !expected.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "the form expired or did not come from this site; reload the page and try again".into(),
+        ))
+    }
+}

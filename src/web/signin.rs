@@ -1,0 +1,118 @@
+//! `GET/POST /login` and `POST /logout`. The sign-in form carries a CSRF token that must match
+//! a cookie set with the form (no session exists yet); signing out needs the session's token.
+
+use actix_web::cookie::Cookie;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::crypto::b64url;
+use crate::crypto::random::new_secret;
+use crate::error::{AppError, AppResult};
+use crate::routes::extract::blocking;
+use crate::service::accounts;
+use crate::service::AppState;
+
+use super::page::{
+    check_csrf, cookie, render, see_other, Lang, SignedIn, Who, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
+};
+
+#[derive(Template)]
+#[template(path = "login.html", config = "assets/askama.toml")]
+struct LoginPage {
+    lang: Lang,
+    signed_in: Option<Who>,
+    csrf_token: String,
+    username: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    csrf_token: String,
+    username: String,
+    password: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    csrf_token: String,
+}
+
+fn login_page(
+    state: &AppState,
+    req: &HttpRequest,
+    username: String,
+    error: Option<String>,
+) -> AppResult<HttpResponse> {
+    let csrf_token = b64url(&new_secret());
+    let page = LoginPage {
+        lang: Lang::of(req),
+        signed_in: None,
+        csrf_token: csrf_token.clone(),
+        username,
+        error,
+    };
+    let mut response = render(req, &page)?;
+    response
+        .add_cookie(&cookie(state, LOGIN_CSRF_COOKIE, csrf_token))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(response)
+}
+
+pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+    login_page(&state, &req, String::new(), None)
+}
+
+pub async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    let expected = req
+        .cookie(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
+    check_csrf(&expected, &form.csrf_token)?;
+    let username = form.username.clone();
+    let result = blocking(&state, move |s| {
+        accounts::sign_in(s, &form.username, &form.password)
+    })
+    .await;
+    match result {
+        Ok(signed_in) => {
+            let mut response = see_other("/console");
+            response
+                .add_cookie(&cookie(&state, SESSION_COOKIE, signed_in.token))
+                .and_then(|()| response.add_removal_cookie(&Cookie::new(LOGIN_CSRF_COOKIE, "")))
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            Ok(response)
+        }
+        Err(AppError::Unauthorized(_) | AppError::Invalid(_)) => {
+            let lang = Lang::of(&req);
+            let message = lang.pick("用户名或密码错误。", "Wrong username or password.");
+            let mut response = login_page(&state, &req, username, Some(message.into()))?;
+            *response.status_mut() = actix_web::http::StatusCode::UNAUTHORIZED;
+            Ok(response)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn logout(
+    state: web::Data<AppState>,
+    SignedIn(user): SignedIn,
+    req: HttpRequest,
+    form: web::Form<CsrfForm>,
+) -> AppResult<HttpResponse> {
+    check_csrf(&user.csrf_token, &form.csrf_token)?;
+    if let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()) {
+        blocking(&state, move |s| accounts::sign_out(s, &token)).await?;
+    }
+    let mut response = see_other("/login");
+    response
+        .add_removal_cookie(&Cookie::new(SESSION_COOKIE, ""))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(response)
+}
