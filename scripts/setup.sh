@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Installs the system packages certrail needs to build and test, if they are missing.
 # SQLite is bundled into the binary; PostgreSQL support links libpq; the label-sheet test
-# renders PDFs with pdftoppm (poppler-utils).
+# renders PDFs with pdftoppm (poppler-utils); page tests drive Debian's Chromium (with a CJK
+# font so Chinese renders) from Node.js.
 set -euo pipefail
 
-packages=(libpq-dev pkg-config poppler-utils)
+packages=(libpq-dev pkg-config poppler-utils chromium fonts-wqy-microhei)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
+# Node.js may come from elsewhere than Debian (its npm then conflicts with Debian's): only the
+# commands matter.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   sudo_cmd=""

@@ -22,3 +22,6 @@ elif [ "${CI:-}" = "true" ]; then
 else
   echo "PostgreSQL at $pg_url is not reachable: skipped (set TEST_DATABASE_URL)"
 fi
+
+echo "== pages in headless Chromium"
+scripts/browser-test.sh

@@ -44,6 +44,9 @@ pub enum AppError {
     /// 503: the database cannot be reached. The cause is logged, not returned.
     #[error("the database is unavailable, try again shortly")]
     Unavailable(String),
+    /// 429: a rate limit was reached.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// 500. The cause is logged, not returned.
     #[error("internal error")]
     Internal(String),
@@ -70,6 +73,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Invalid(v) => v.code,
             AppError::Unavailable(_) => "database_unavailable",
+            AppError::TooManyRequests(_) => "rate_limited",
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -129,6 +133,7 @@ impl ResponseError for AppError {
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -179,6 +179,7 @@ diesel::joinable!(complaints -> certificates (certificate_id));
 diesel::joinable!(api_tokens -> organizations (organization_id));
 diesel::joinable!(products -> organizations (organization_id));
 diesel::joinable!(certificates -> products (product_id));
+diesel::joinable!(certificates -> organizations (organization_id));
 diesel::joinable!(events -> certificates (certificate_id));
 diesel::joinable!(events -> organizations (actor_id));
 diesel::joinable!(scans -> certificates (certificate_id));

@@ -29,11 +29,16 @@ pub fn parse(field: &str, input: &str) -> Result<String, ValidationError> {
 /// Whether `region` lies inside `jurisdiction`: `430000` covers the province, `430700` the
 /// prefecture, `430702` only itself (trailing `00` pairs are wildcards).
 pub fn within(jurisdiction: &str, region: &str) -> bool {
+    region.starts_with(prefix(jurisdiction))
+}
+
+/// The leading digits every region inside `jurisdiction` starts with (`430700` → `4307`).
+pub fn prefix(jurisdiction: &str) -> &str {
     let mut prefix = jurisdiction;
     for _ in 0..2 {
         prefix = prefix.strip_suffix("00").unwrap_or(prefix);
     }
-    region.starts_with(prefix)
+    prefix
 }
 
 /// The province part (first two digits) of a region code.

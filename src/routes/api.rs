@@ -7,6 +7,7 @@ use serde::Deserialize;
 use crate::error::{AppError, AppResult};
 use crate::qr;
 use crate::service::accounts::{self, CreatedUser, NewUser};
+use crate::service::complaints::{self, ComplaintView};
 use crate::service::issue::{BulkError, BulkIssued, BulkRequest, IssueRequest, Issued, ItemError};
 use crate::service::organizations::{NewOrganization, NewToken, OrganizationView};
 use crate::service::products::{NewProduct, ProductView};
@@ -87,6 +88,16 @@ pub async fn create_user(
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(user))
+}
+
+#[utoipa::path(get, path = "/api/v1/complaints", tag = "verification", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ComplaintView>, description = "Consumers' reports: a producer's own certificates, or a regulator's region; newest first, at most 500"),
+              (status = 403, body = ErrorEnvelope)))]
+pub async fn list_complaints(state: State, Auth(actor): Auth) -> AppResult<HttpResponse> {
+    let list = blocking(&state, move |s| complaints::list(s, &actor, 500)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(list))
 }
 
 #[utoipa::path(post, path = "/api/v1/products", tag = "products", request_body = NewProduct, security(("bearer" = [])),

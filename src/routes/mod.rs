@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(get().to(api::list_products)),
         )
         .service(resource("/api/v1/products/{id}").route(get().to(api::get_product)))
+        .service(resource("/api/v1/complaints").route(get().to(api::list_complaints)))
         .service(resource("/api/v1/certificates").route(post().to(api::issue_certificate)))
         .service(
             resource("/api/v1/certificates/bulk")

@@ -61,6 +61,7 @@ impl Modify for BearerAuth {
         super::api::get_organization,
         super::api::create_token,
         super::api::create_user,
+        super::api::list_complaints,
         super::api::create_product,
         super::api::list_products,
         super::api::get_product,

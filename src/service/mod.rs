@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod complaints;
 pub mod events;
 pub mod issue;
 pub mod keyring;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Group commit of consumer scans.
     pub scans: scan_writer::ScanWriter,
+    /// Per-client limit on consumer problem reports.
+    pub report_limiter: complaints::ReportLimiter,
 }
 
 impl AppState {
@@ -58,6 +61,7 @@ impl AppState {
         };
         Ok(Self {
             scans: scan_writer::ScanWriter::start(db.clone()),
+            report_limiter: Default::default(),
             db,
             keys: KeyRing::new(master),
             config,

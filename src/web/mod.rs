@@ -4,6 +4,7 @@
 
 pub mod console;
 pub mod page;
+pub mod report;
 pub mod signin;
 pub mod verify;
 
@@ -22,8 +23,11 @@ async fn app_css() -> HttpResponse {
 
 /// Registers the page routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // `/v/{id}/report` before `/v/{id}/{serial}`, which would otherwise take it.
     cfg.service(web::resource("/v/{id}").route(web::get().to(verify::batch)))
+        .service(web::resource("/v/{id}/report").route(web::post().to(report::batch)))
         .service(web::resource("/v/{id}/{serial}").route(web::get().to(verify::unit)))
+        .service(web::resource("/v/{id}/{serial}/report").route(web::post().to(report::unit)))
         .service(web::resource("/assets/app.css").route(web::get().to(app_css)))
         .service(
             web::resource("/login")

@@ -17,6 +17,8 @@ use crate::service::AppState;
 pub const SESSION_COOKIE: &str = "certrail_session";
 /// The cookie holding the sign-in form's CSRF token before there is a session.
 pub const LOGIN_CSRF_COOKIE: &str = "certrail_login_csrf";
+/// The cookie holding the CSRF token of an anonymous form (the problem report).
+pub const FORM_CSRF_COOKIE: &str = "certrail_form_csrf";
 const LANG_COOKIE: &str = "lang";
 
 /// Page language.

@@ -6,13 +6,18 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::b64url;
+use crate::crypto::random::new_secret;
 use crate::domain::payload::Payload;
 use crate::domain::trail::EventType;
 use crate::domain::verdict::Verdict;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::routes::extract::blocking;
+use crate::service::complaints::CATEGORIES;
 use crate::service::verify::{verify, Answer, Label, Source};
 use crate::service::AppState;
+
+use super::page::{cookie, html_headers, FORM_CSRF_COOKIE};
 
 /// The label's query string.
 #[derive(Debug, Deserialize)]
@@ -37,6 +42,10 @@ struct VerifyPage {
     warnings: Vec<String>,
     /// (time, event, organization) per trail event.
     trail: Vec<(String, &'static str, String)>,
+    /// Where the problem report form posts, for a known certificate.
+    report_action: Option<String>,
+    csrf_token: String,
+    categories: &'static [(&'static str, &'static str, &'static str)],
 }
 
 /// Chinese and English name of a trail event.
@@ -135,6 +144,7 @@ async fn respond(
     serial: Option<i64>,
     query: LabelQuery,
 ) -> AppResult<HttpResponse> {
+    let id_for_form = id.clone();
     let answer = blocking(&state, move |st| {
         let label = Label {
             id: &id,
@@ -170,7 +180,15 @@ async fn respond(
         }));
     }
     let (verdict_zh, verdict_en, explanation, tone) = describe(answer.verdict);
+    let csrf_token = b64url(&new_secret());
+    let report_action = answer.certificate.as_ref().map(|_| match serial {
+        Some(serial) => format!("/v/{id_for_form}/{serial}/report"),
+        None => format!("/v/{id_for_form}/report"),
+    });
     let page = VerifyPage {
+        report_action,
+        csrf_token: csrf_token.clone(),
+        categories: &CATEGORIES,
         verdict_zh,
         verdict_en,
         explanation,
@@ -194,7 +212,9 @@ async fn respond(
     let html = page
         .render()
         .map_err(|e| AppError::Internal(format!("template: {e}")))?;
-    Ok(response.content_type("text/html; charset=utf-8").body(html))
+    response.cookie(cookie(&state, FORM_CSRF_COOKIE, csrf_token));
+    html_headers(&mut response);
+    Ok(response.body(html))
 }
 
 #[utoipa::path(get, path = "/v/{id}", tag = "verification",

@@ -8,6 +8,7 @@ mod authz;
 mod bad_input;
 mod bulk;
 mod cli;
+mod complaints;
 mod exports;
 mod labels;
 mod marks;

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{certificates, complaints};
+use crate::db::schema::{certificates, complaints, organizations};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -39,6 +39,17 @@ impl Complaint {
         complaints::table
             .inner_join(certificates::table)
             .filter(certificates::organization_id.eq(organization_id))
+            .order(complaints::created_at.desc())
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)
+    }
+
+    /// Reports about certificates of producers whose region code starts with `prefix`.
+    pub fn for_region(conn: &mut DbConn, prefix: &str, limit: i64) -> QueryResult<Vec<Self>> {
+        complaints::table
+            .inner_join(certificates::table.inner_join(organizations::table))
+            .filter(organizations::region_code.like(format!("{prefix}%")))
             .order(complaints::created_at.desc())
             .limit(limit)
             .select(Self::as_select())

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Page tests in a real browser: starts the release server on loopback with a fresh database
+# (SQLite, or DATABASE_URL if set) and the demo data, then walks the actors' stories in
+# headless Debian Chromium with playwright-core. Screenshots of every page, at phone and
+# desktop width, go to target/screenshots.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+(cd tests/browser && npm ci --no-audit --no-fund --silent)
+cargo build --release --quiet
+PORT=${PORT:-18090}
+work=$(mktemp -d)
+export CERTRAIL_DATA_DIR="$work" CERTRAIL_BIND="127.0.0.1:$PORT" RUST_LOG=warn
+target/release/certrail demo > "$work/demo.txt"
+target/release/certrail serve &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+rm -rf target/screenshots
+BASE_URL="http://127.0.0.1:$PORT" DEMO="$work/demo.txt" SCREENSHOTS="$PWD/target/screenshots" \
+  node tests/browser/stories.mjs

@@ -1,0 +1,137 @@
+//! Problems consumers report from a label's page (no login): stored for the producer and the
+//! regulators of its region, rate limited per client and per certificate.
+
+use std::num::NonZeroU32;
+
+use chrono::Duration;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::Serialize;
+
+use crate::crypto::random::new_id;
+use crate::db::models::{now, Certificate, Complaint};
+use crate::domain::region::prefix;
+use crate::domain::role::OrgKind;
+use crate::domain::validate;
+use crate::error::{AppError, AppResult};
+
+use super::{checked_id, Actor, AppState};
+
+/// Categories a consumer chooses from: (code, 中文, English).
+pub const CATEGORIES: [(&str, &str, &str); 4] = [
+    ("suspected_fake", "疑似假冒", "Suspected fake"),
+    ("quality", "质量问题", "Quality problem"),
+    (
+        "label_damaged",
+        "标签损坏或无法识别",
+        "Label damaged or unreadable",
+    ),
+    ("other", "其他", "Other"),
+];
+
+/// Reports one client may send: a burst of 5, then one every two minutes.
+const PER_CLIENT_BURST: u32 = 5;
+const PER_CLIENT_PERIOD_SECS: u64 = 120;
+/// Reports one certificate accepts per hour from everyone together.
+const PER_CERTIFICATE_HOURLY: i64 = 30;
+
+/// The per-client limiter, keyed by the client's address.
+pub struct ReportLimiter(DefaultKeyedRateLimiter<String>);
+
+impl Default for ReportLimiter {
+    fn default() -> Self {
+        let quota = Quota::with_period(std::time::Duration::from_secs(PER_CLIENT_PERIOD_SECS))
+            .expect("a non-zero period")
+            .allow_burst(NonZeroU32::new(PER_CLIENT_BURST).expect("a non-zero burst"));
+        ReportLimiter(RateLimiter::keyed(quota))
+    }
+}
+
+/// A report as the form sends it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct NewComplaint {
+    pub category: String,
+    pub message: String,
+    pub contact: Option<String>,
+}
+
+/// A report as the producer and regulators see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ComplaintView {
+    pub id: String,
+    pub certificate_id: String,
+    pub serial: Option<i64>,
+    pub category: String,
+    pub message: String,
+    pub contact: Option<String>,
+    /// UTC, RFC 3339.
+    pub created_at: String,
+}
+
+/// Stores a consumer's report about certificate `id` (unit `serial`, if a unit label).
+pub fn report(
+    state: &AppState,
+    client: &str,
+    id: &str,
+    serial: Option<i64>,
+    new: NewComplaint,
+) -> AppResult<()> {
+    let limiter = &state.report_limiter.0;
+    if limiter.check_key(&client.to_string()).is_err() {
+        return Err(AppError::TooManyRequests(
+            "too many reports from this device; try again in a few minutes".into(),
+        ));
+    }
+    limiter.retain_recent();
+    let category = new.category.trim();
+    if !CATEGORIES.iter().any(|c| c.0 == category) {
+        return Err(AppError::invalid(
+            "invalid_category",
+            "category",
+            "choose one of the listed problems",
+        ));
+    }
+    let complaint = Complaint {
+        certificate_id: checked_id(id, "certificate")?.to_string(),
+        id: new_id(),
+        serial,
+        category: category.to_string(),
+        message: validate::text("message", &new.message, 1000)?,
+        contact: validate::optional_text("contact", new.contact.as_deref(), 100)?,
+        created_at: now(),
+    };
+    state.write(|conn| {
+        Certificate::find(conn, &complaint.certificate_id)?
+            .ok_or_else(|| AppError::not_found("certificate"))?;
+        let recent =
+            Complaint::count_since(conn, &complaint.certificate_id, now() - Duration::hours(1))?;
+        if recent >= PER_CERTIFICATE_HOURLY {
+            return Err(AppError::TooManyRequests(
+                "this certificate received many reports in the last hour; try again later".into(),
+            ));
+        }
+        complaint.insert(conn).map_err(AppError::from)
+    })
+}
+
+/// Reports the actor may read: a producer its own certificates', a regulator those of
+/// producers in its region; newest first, at most `limit`.
+pub fn list(state: &AppState, actor: &Actor, limit: i64) -> AppResult<Vec<ComplaintView>> {
+    let org = actor.require_kind(&[OrgKind::Producer, OrgKind::Regulator])?;
+    let mut conn = state.db.reader()?;
+    let rows = match org.kind() {
+        OrgKind::Producer => Complaint::for_producer(&mut conn, &org.id, limit)?,
+        _ => Complaint::for_region(&mut conn, prefix(&org.region_code), limit)?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|c| ComplaintView {
+            id: c.id,
+            certificate_id: c.certificate_id,
+            serial: c.serial,
+            category: c.category,
+            message: c.message,
+            contact: c.contact,
+            created_at: c.created_at.and_utc().to_rfc3339(),
+        })
+        .collect())
+}

@@ -1,0 +1,124 @@
+//! Consumers report problems from a label's page without signing in; the producer and the
+//! regulators of its region read them; reports are CSRF-checked, validated and rate limited.
+
+use actix_web::cookie::Cookie;
+use actix_web::test::TestRequest;
+use serde_json::Value;
+
+use crate::helpers::{batch, path_of, spawn, CODES};
+
+/// The CSRF field of the report form and the cookie the page set with it.
+fn form_tokens(res: &crate::helpers::Resp) -> (String, String) {
+    let html = res.text();
+    let start = html
+        .find("name=\"csrf_token\" value=\"")
+        .expect("a report form")
+        + 25;
+    let field = html[start..start + html[start..].find('"').unwrap()].to_string();
+    let cookie = res
+        .headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("certrail_form_csrf="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .expect("a form cookie");
+    (field, cookie)
+}
+
+fn report(path: &str, cookie: &str, field: &str, category: &str, message: &str) -> TestRequest {
+    TestRequest::post()
+        .uri(path)
+        .cookie(Cookie::new("certrail_form_csrf", cookie.to_string()))
+        .set_form([
+            ("csrf_token", field),
+            ("category", category),
+            ("message", message),
+            ("contact", ""),
+        ])
+}
+
+#[actix_web::test]
+async fn a_consumer_reports_and_the_producer_and_regulator_read_it() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let (other, _) = t.producer_with_product(CODES[1]).await;
+    let (_, regulator) = t.org("regulator", CODES[2], "430700").await;
+    let (_, far_regulator) = t.org("regulator", CODES[3], "110000").await;
+    let issued = t.issue(&producer, &batch(&product)).await;
+    let id = issued["id"].as_str().unwrap();
+    let page = t
+        .get(&path_of(issued["verify_url"].as_str().unwrap()), None)
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains(&format!("action=\"/v/{id}/report\"")));
+    let (field, cookie) = form_tokens(&page);
+    let action = format!("/v/{id}/report");
+    let hostile = "<script>alert(\"x\")</script> 假冒 'quoted'";
+
+    let res = t
+        .send(report(&action, &cookie, "forged", "quality", "x"))
+        .await;
+    assert_eq!(res.status, 403);
+    t.send(report(&action, &cookie, &field, "lottery", "x"))
+        .await
+        .error(422, "invalid_category");
+    t.send(report(&action, &cookie, &field, "quality", "   "))
+        .await
+        .error(422, "required");
+    t.send(report(
+        "/v/AAAAAAAAAAAAAAAA/report",
+        &cookie,
+        &field,
+        "quality",
+        "x",
+    ))
+    .await
+    .error(404, "not_found");
+    let res = t
+        .send(report(&action, &cookie, &field, "suspected_fake", hostile))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert!(res.text().contains("感谢您的反馈"));
+
+    let list = |token: String| {
+        let t = &t;
+        async move { t.get("/api/v1/complaints", Some(&token)).await }
+    };
+    let mine = list(producer.clone()).await;
+    assert_eq!(mine.status, 200, "{}", mine.text());
+    let mine: Value = mine.json();
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine[0]["message"], hostile, "stored verbatim");
+    assert_eq!(mine[0]["category"], "suspected_fake");
+    assert_eq!(mine[0]["certificate_id"], id);
+    assert_eq!(list(regulator).await.json().as_array().unwrap().len(), 1);
+    assert_eq!(list(other).await.json().as_array().unwrap().len(), 0);
+    assert_eq!(
+        list(far_regulator).await.json().as_array().unwrap().len(),
+        0
+    );
+    t.get("/api/v1/complaints", None)
+        .await
+        .error(401, "unauthorized");
+}
+
+#[actix_web::test]
+async fn reports_are_rate_limited_per_client() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let issued = t.issue(&producer, &batch(&product)).await;
+    let page = t
+        .get(&path_of(issued["verify_url"].as_str().unwrap()), None)
+        .await;
+    let (field, cookie) = form_tokens(&page);
+    let action = format!("/v/{}/report", issued["id"].as_str().unwrap());
+    let from = |ip: &str| {
+        report(&action, &cookie, &field, "quality", "包装破损")
+            .peer_addr(format!("{ip}:40000").parse().unwrap())
+    };
+    for _ in 0..5 {
+        assert_eq!(t.send(from("203.0.113.7")).await.status, 200);
+    }
+    t.send(from("203.0.113.7")).await.error(429, "rate_limited");
+    assert_eq!(t.send(from("198.51.100.2")).await.status, 200);
+}

@@ -1,0 +1,95 @@
+// Walks the actors' stories through the pages in headless Debian Chromium and saves a
+// screenshot of every page at phone and desktop width into $SCREENSHOTS.
+//
+// Needs BASE_URL (a running certrail with `certrail demo` data), DEMO (the demo's output).
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+
+const base = process.env.BASE_URL;
+const demo = readFileSync(process.env.DEMO, "utf8");
+const shots = process.env.SCREENSHOTS ?? "target/screenshots";
+mkdirSync(shots, { recursive: true });
+
+// The demo prints "  user  password" lines and the certificates' verify URLs.
+const passwords = Object.fromEntries(
+  [...demo.matchAll(/^ {2}((?:producer|retailer|regulator|lab|certification-body)\d+) +(\S+)$/gm)].map((m) => [m[1], m[2]]),
+);
+const verifyUrls = [...demo.matchAll(/^ {4}(http\S+\/v\/\S+)$/gm)].map((m) => m[1]);
+assert.ok(passwords.producer1, "demo output lists producer1's password");
+assert.ok(verifyUrls.length >= 1, "demo output lists verify URLs");
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
+});
+const sizes = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 900 } };
+let failures = 0;
+
+async function story(name, fn) {
+  for (const [size, viewport] of Object.entries(sizes)) {
+    const context = await browser.newContext({ viewport, locale: "zh-CN" });
+    const page = await context.newPage();
+    const external = [];
+    page.on("request", (r) => { if (!r.url().startsWith(base)) external.push(r.url()); });
+    const shot = async (label) =>
+      page.screenshot({ path: `${shots}/${name}-${label}-${size}.png`, fullPage: true });
+    try {
+      await fn(page, shot);
+      assert.deepEqual(external, [], "pages fetch nothing from other origins");
+      console.log(`ok   ${name} (${size})`);
+    } catch (e) {
+      failures++;
+      console.log(`FAIL ${name} (${size}): ${e.message}`);
+      await shot("failure").catch(() => {});
+    }
+    await context.close();
+  }
+}
+
+await story("consumer", async (page, shot) => {
+  await page.goto(verifyUrls[0]);
+  const verdict = page.getByRole("status");
+  await verdict.waitFor();
+  assert.match(await verdict.innerText(), /真品/);
+  assert.equal(await page.getAttribute("html", "lang"), "zh-CN");
+  await shot("verify");
+  // A label whose signature was altered reads as forged, in words, not colour alone.
+  await page.goto(verifyUrls[0].replace(/s=(.)/, (_, c) => `s=${c === "A" ? "B" : "A"}`));
+  assert.match(await page.getByRole("status").innerText(), /疑似伪造/);
+  await shot("forged");
+});
+
+await story("sign-in", async (page, shot) => {
+  await page.goto(`${base}/console`);
+  assert.match(page.url(), /\/login$/);
+  await shot("login");
+  await page.getByLabel("用户名").fill("producer1");
+  await page.getByLabel("密码").fill("not the password");
+  await page.getByRole("button", { name: "登录" }).click();
+  await page.getByRole("alert").waitFor();
+  assert.match(await page.getByRole("alert").innerText(), /用户名或密码错误/);
+  await shot("wrong-password");
+  await page.getByLabel("密码").fill(passwords.producer1);
+  await page.getByRole("button", { name: "登录" }).click();
+  await page.waitForURL(/\/console$/);
+  assert.match(await page.locator("h1").innerText(), /常德市德山酱板鸭食品有限公司/);
+  await shot("console");
+  await page.getByRole("link", { name: "English" }).click();
+  assert.equal(await page.getAttribute("html", "lang"), "en");
+  await shot("console-en");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(/\/login$/);
+  await page.goto(`${base}/console`);
+  assert.match(page.url(), /\/login$/, "signed out for good");
+});
+
+await browser.close();
+if (failures > 0) {
+  console.log(`${failures} browser stor${failures === 1 ? "y" : "ies"} failed; screenshots in ${shots}`);
+  process.exit(1);
+}
+console.log(`browser stories passed; screenshots in ${shots}`);
