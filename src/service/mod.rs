@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod certificates;
 pub mod complaints;
 pub mod events;
 pub mod issue;

@@ -4,6 +4,7 @@
 
 pub mod console;
 pub mod page;
+pub mod producer;
 pub mod report;
 pub mod signin;
 pub mod verify;
@@ -35,5 +36,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(signin::submit)),
         )
         .service(web::resource("/logout").route(web::post().to(signin::logout)))
-        .service(web::resource("/console").route(web::get().to(console::home)));
+        .service(web::resource("/console").route(web::get().to(console::home)))
+        .service(
+            web::resource("/console/issue")
+                .route(web::get().to(producer::issue_form))
+                .route(web::post().to(producer::issue_submit)),
+        )
+        .service(
+            web::resource("/console/certificates/{id}").route(web::get().to(producer::certificate)),
+        )
+        .service(
+            web::resource("/console/certificates/{id}/revoke")
+                .route(web::post().to(producer::revoke)),
+        )
+        .service(
+            web::resource("/console/certificates/{id}/labels.pdf")
+                .route(web::post().to(producer::labels_pdf)),
+        );
 }

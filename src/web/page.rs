@@ -61,6 +61,18 @@ impl Lang {
         }
     }
 
+    /// A certificate status in words.
+    pub fn status(&self, status: &str) -> &'static str {
+        let (zh, en) = match status {
+            "active" => ("有效", "Active"),
+            "suspended" => ("已暂停", "Suspended"),
+            "revoked" => ("已撤销", "Revoked"),
+            "recalled" => ("已召回", "Recalled"),
+            _ => ("未知", "Unknown"),
+        };
+        self.pick(zh, en)
+    }
+
     /// The language's own name, for the switch.
     pub fn name(&self) -> &'static str {
         match self {

@@ -9,6 +9,7 @@ mod bad_input;
 mod bulk;
 mod cli;
 mod complaints;
+mod console;
 mod exports;
 mod labels;
 mod marks;

@@ -87,6 +87,38 @@ await story("sign-in", async (page, shot) => {
   assert.match(page.url(), /\/login$/, "signed out for good");
 });
 
+await story("producer", async (page, shot) => {
+  await page.goto(`${base}/login`);
+  await page.getByLabel("用户名").fill("producer1");
+  await page.getByLabel("密码").fill(passwords.producer1);
+  await page.getByRole("button", { name: "登录" }).click();
+  await page.waitForURL(/\/console$/);
+  await shot("console");
+  await page.getByRole("link", { name: "签发合格证" }).click();
+  const today = new Date();
+  const day = (ago) => new Date(today - ago * 86400000).toISOString().slice(0, 10);
+  const batch = `WEB-${Date.now()}`;
+  await page.getByLabel("批号").fill(batch);
+  await page.getByLabel("数量", { exact: true }).fill("240");
+  await page.getByLabel("单位").fill("袋");
+  await page.getByLabel("生产日期").fill(day(2));
+  await page.getByLabel("检验日期").fill(day(4)); // before production: refused inline
+  await page.getByLabel("检验员").fill("质检员07");
+  await page.getByRole("button", { name: "签发" }).click();
+  await page.getByRole("alert").waitFor();
+  assert.equal(await page.getByLabel("检验日期").getAttribute("aria-invalid"), "true");
+  await shot("issue-error");
+  await page.getByLabel("检验日期").fill(day(1));
+  await page.getByRole("button", { name: "签发" }).click();
+  await page.waitForURL(/\/console\/certificates\//);
+  assert.match(await page.getByRole("status").innerText(), /合格证已签发/);
+  assert.ok(await page.getByRole("img", { name: "批次标签二维码" }).isVisible());
+  await shot("certificate");
+  await page.goto(`${base}/console?q=${batch}`);
+  assert.equal(await page.locator("tbody tr").first().locator("td").first().innerText(), batch);
+  await shot("search");
+});
+
 await browser.close();
 if (failures > 0) {
   console.log(`${failures} browser stor${failures === 1 ? "y" : "ies"} failed; screenshots in ${shots}`);

@@ -41,6 +41,36 @@ impl Certificate {
         Ok(())
     }
 
+    /// A producer's certificates, newest first; `search` matches the batch number's start.
+    pub fn list_for_producer(
+        conn: &mut DbConn,
+        organization_id: &str,
+        search: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        let mut query = certificates::table
+            .filter(certificates::organization_id.eq(organization_id))
+            .into_boxed();
+        if let Some(search) = search {
+            let escaped = search
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            query = query.filter(
+                certificates::batch_no
+                    .like(format!("{escaped}%"))
+                    .escape('\\'),
+            );
+        }
+        query
+            .order((certificates::issued_at.desc(), certificates::id.desc()))
+            .offset(offset)
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)
+    }
+
     /// The rows among `ids` that exist, in no particular order.
     pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Self>> {
         let mut rows = Vec::with_capacity(ids.len());

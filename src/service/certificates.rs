@@ -1,0 +1,85 @@
+//! A producer's own certificates: listed, searched by batch number and paged.
+
+use serde::Serialize;
+
+use crate::db::models::{Certificate, Product};
+use crate::domain::role::OrgKind;
+use crate::domain::validate;
+use crate::error::{AppError, AppResult};
+
+use super::{checked_id, Actor, AppState};
+
+/// Certificates a page shows.
+pub const PAGE_SIZE: i64 = 20;
+
+/// One line of the list.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertificateLine {
+    pub id: String,
+    pub batch_no: String,
+    pub product: String,
+    pub status: String,
+    /// UTC, `YYYY-MM-DD HH:MM`.
+    pub issued_at: String,
+}
+
+/// One page of the list, and whether another follows.
+#[derive(Debug, Clone)]
+pub struct CertificatePage {
+    pub lines: Vec<CertificateLine>,
+    pub page: i64,
+    pub more: bool,
+}
+
+/// Producer only: its certificates, newest first, `PAGE_SIZE` a page (`page` from 1).
+pub fn list_own(
+    state: &AppState,
+    actor: &Actor,
+    search: Option<&str>,
+    page: i64,
+) -> AppResult<CertificatePage> {
+    let org = actor.require_kind(&[OrgKind::Producer])?;
+    let search = search
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| validate::text("q", s, 64))
+        .transpose()?;
+    let page = page.max(1);
+    let mut conn = state.db.reader()?;
+    let mut rows = Certificate::list_for_producer(
+        &mut conn,
+        &org.id,
+        search.as_deref(),
+        (page - 1) * PAGE_SIZE,
+        PAGE_SIZE + 1,
+    )?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let mut lines = Vec::with_capacity(rows.len());
+    for row in rows {
+        let product = Product::find(&mut conn, &row.product_id)?
+            .map(|p| p.name)
+            .unwrap_or_default();
+        lines.push(CertificateLine {
+            id: row.id,
+            batch_no: row.batch_no,
+            product,
+            status: row.status,
+            issued_at: row.issued_at.format("%Y-%m-%d %H:%M").to_string(),
+        });
+    }
+    Ok(CertificatePage { lines, page, more })
+}
+
+/// Producer only: one of its own certificates.
+pub fn own(state: &AppState, actor: &Actor, id: &str) -> AppResult<Certificate> {
+    let org = actor.require_kind(&[OrgKind::Producer])?;
+    let cert = Certificate::find(&mut *state.db.reader()?, checked_id(id, "certificate")?)?
+        .ok_or_else(|| AppError::not_found("certificate"))?;
+    if cert.organization_id != org.id {
+        return Err(AppError::Forbidden(
+            "the certificate belongs to another producer".into(),
+        ));
+    }
+    Ok(cert)
+}

@@ -1,0 +1,482 @@
+//! The producer's console: its certificates (searched, paged), products and consumers'
+//! reports; issuing with inline validation messages; a certificate's page with its label,
+//! the A4 label sheet and revocation.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::domain::trail::EventType;
+use crate::error::{AppError, AppResult};
+use crate::print;
+use crate::routes::extract::blocking;
+use crate::service::accounts::SessionUser;
+use crate::service::certificates::{self, CertificateLine};
+use crate::service::complaints::{self, ComplaintView};
+use crate::service::issue::{self, IssueRequest};
+use crate::service::labels::{self, ExportRequest};
+use crate::service::products::{self, ProductView};
+use crate::service::status::{self, StatusChange};
+use crate::service::verify::{verify, Label, Source};
+use crate::service::AppState;
+
+use super::page::{check_csrf, render, see_other, Lang, SignedIn, Who};
+
+#[derive(Template)]
+#[template(path = "producer.html", config = "assets/askama.toml")]
+struct ProducerPage {
+    lang: Lang,
+    signed_in: Option<Who>,
+    organization: String,
+    search: String,
+    lines: Vec<CertificateLine>,
+    page: i64,
+    more: bool,
+    products: Vec<ProductView>,
+    complaints: Vec<ComplaintView>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+/// The producer's home page (`/console` for a producer).
+pub async fn home(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: SessionUser,
+    query: ListQuery,
+) -> AppResult<HttpResponse> {
+    let actor = user.actor.clone();
+    let search = query.q.clone().unwrap_or_default();
+    let (list, products, complaints) = blocking(&state, move |s| {
+        Ok((
+            certificates::list_own(s, &actor, query.q.as_deref(), query.page.unwrap_or(1))?,
+            products::list_own(s, &actor)?,
+            complaints::list(s, &actor, 20)?,
+        ))
+    })
+    .await?;
+    let page = ProducerPage {
+        lang: Lang::of(&req),
+        signed_in: Some(Who::from(&user)),
+        organization: user.organization.name.clone(),
+        search,
+        lines: list.lines,
+        page: list.page,
+        more: list.more,
+        products,
+        complaints,
+    };
+    render(&req, &page)
+}
+
+/// A text input of the issue form.
+struct Field {
+    name: &'static str,
+    zh: &'static str,
+    en: &'static str,
+    kind: &'static str,
+    value: String,
+    required: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct IssueForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    product_id: String,
+    #[serde(default)]
+    batch_no: String,
+    #[serde(default)]
+    quantity: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    production_date: String,
+    #[serde(default)]
+    inspection_date: String,
+    #[serde(default)]
+    inspector: String,
+    #[serde(default)]
+    lab_report_no: String,
+    #[serde(default)]
+    expiry_date: String,
+    #[serde(default)]
+    units: String,
+}
+
+#[derive(Template)]
+#[template(path = "issue.html", config = "assets/askama.toml")]
+struct IssuePage {
+    lang: Lang,
+    signed_in: Option<Who>,
+    csrf_token: String,
+    products: Vec<ProductView>,
+    form: IssueForm,
+    fields: Vec<Field>,
+    error: Option<String>,
+    error_field: Option<String>,
+}
+
+fn fields(form: &IssueForm) -> Vec<Field> {
+    let field = |name, zh, en, kind, value: &String, required| Field {
+        name,
+        zh,
+        en,
+        kind,
+        value: value.clone(),
+        required,
+    };
+    vec![
+        field(
+            "batch_no",
+            "批号",
+            "Batch number",
+            "text",
+            &form.batch_no,
+            true,
+        ),
+        field(
+            "quantity",
+            "数量",
+            "Quantity",
+            "number",
+            &form.quantity,
+            true,
+        ),
+        field("unit", "单位", "Unit", "text", &form.unit, true),
+        field(
+            "production_date",
+            "生产日期",
+            "Production date",
+            "date",
+            &form.production_date,
+            true,
+        ),
+        field(
+            "inspection_date",
+            "检验日期",
+            "Inspection date",
+            "date",
+            &form.inspection_date,
+            true,
+        ),
+        field(
+            "inspector",
+            "检验员",
+            "Inspector",
+            "text",
+            &form.inspector,
+            true,
+        ),
+        field(
+            "lab_report_no",
+            "检验报告编号（可选）",
+            "Lab report no. (optional)",
+            "text",
+            &form.lab_report_no,
+            false,
+        ),
+        field(
+            "expiry_date",
+            "保质期至（可选）",
+            "Expiry date (optional)",
+            "date",
+            &form.expiry_date,
+            false,
+        ),
+        field(
+            "units",
+            "单品码数量（可选）",
+            "Unit labels (optional)",
+            "number",
+            &form.units,
+            false,
+        ),
+    ]
+}
+
+async fn issue_page(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    user: &SessionUser,
+    form: IssueForm,
+    error: Option<(String, Option<String>)>,
+) -> AppResult<HttpResponse> {
+    let actor = user.actor.clone();
+    let products = blocking(state, move |s| products::list_own(s, &actor)).await?;
+    let (error, error_field) = error.map_or((None, None), |(m, f)| (Some(m), f));
+    let page = IssuePage {
+        lang: Lang::of(req),
+        signed_in: Some(Who::from(user)),
+        csrf_token: user.csrf_token.clone(),
+        products,
+        fields: fields(&form),
+        form,
+        error,
+        error_field,
+    };
+    let mut response = render(req, &page)?;
+    if page_has_error(&page) {
+        *response.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+fn page_has_error(page: &IssuePage) -> bool {
+    page.error.is_some()
+}
+
+pub async fn issue_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(user): SignedIn,
+) -> AppResult<HttpResponse> {
+    issue_page(&state, &req, &user, IssueForm::default(), None).await
+}
+
+/// A whole number from a form field, or the message to show.
+fn number(lang: Lang, field: &str, value: &str) -> Result<Option<i64>, (String, Option<String>)> {
+    if value.trim().is_empty() {
+        return Ok(None);
+    }
+    value.trim().parse().map(Some).map_err(|_| {
+        (
+            format!(
+                "{field}: {}",
+                lang.pick("请填写整数。", "enter a whole number.")
+            ),
+            Some(field.to_string()),
+        )
+    })
+}
+
+pub async fn issue_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(user): SignedIn,
+    form: web::Form<IssueForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    check_csrf(&user.csrf_token, &form.csrf_token)?;
+    let lang = Lang::of(&req);
+    let optional = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    let numbers = number(lang, "quantity", &form.quantity)
+        .and_then(|q| Ok((q, number(lang, "units", &form.units)?)));
+    let (quantity, units) = match numbers {
+        Ok(n) => n,
+        Err(error) => return issue_page(&state, &req, &user, form, Some(error)).await,
+    };
+    let request = IssueRequest {
+        product_id: form.product_id.clone(),
+        batch_no: form.batch_no.clone(),
+        quantity: quantity.unwrap_or(0),
+        unit: form.unit.clone(),
+        production_date: form.production_date.clone(),
+        inspection_date: form.inspection_date.clone(),
+        inspector: form.inspector.clone(),
+        result: "pass".into(),
+        items: None,
+        lab_report_no: optional(&form.lab_report_no),
+        expiry_date: optional(&form.expiry_date),
+        units,
+        lab_id: None,
+    };
+    let actor = user.actor.clone();
+    match blocking(&state, move |s| issue::issue(s, &actor, request)).await {
+        Ok(issued) => Ok(see_other(&format!(
+            "/console/certificates/{}?done=issued",
+            issued.id
+        ))),
+        Err(e @ (AppError::Invalid(_) | AppError::NotFound(_) | AppError::Forbidden(_))) => {
+            let error = (e.to_string(), e.field().map(str::to_string));
+            issue_page(&state, &req, &user, form, Some(error)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "certificate.html", config = "assets/askama.toml")]
+struct CertificatePage {
+    lang: Lang,
+    signed_in: Option<Who>,
+    csrf_token: String,
+    notice: Option<String>,
+    id: String,
+    product: String,
+    batch_no: String,
+    status: String,
+    quantity: String,
+    production_date: String,
+    verify_url: String,
+    serialized: bool,
+    trail: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+async fn certificate_page(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    user: &SessionUser,
+    id: String,
+    notice: Option<String>,
+) -> AppResult<HttpResponse> {
+    let actor = user.actor.clone();
+    let (cert, url, answer) = blocking(state, move |s| {
+        let cert = certificates::own(s, &actor, &id)?;
+        let url = labels::batch_label(s, &cert.id)?;
+        let signature = crate::crypto::b64url(&cert.signature);
+        let label = Label {
+            id: &cert.id,
+            serial: None,
+            signature: Some(&signature),
+        };
+        let answer = verify(s, &label, Source::Check)?;
+        Ok((cert, url, answer))
+    })
+    .await?;
+    let payload = answer.payload();
+    let page = CertificatePage {
+        lang: Lang::of(req),
+        signed_in: Some(Who::from(user)),
+        csrf_token: user.csrf_token.clone(),
+        notice,
+        product: payload
+            .as_ref()
+            .map(|p| p.product.name.clone())
+            .unwrap_or_default(),
+        quantity: payload
+            .as_ref()
+            .map(|p| format!("{} {}", p.batch.quantity, p.batch.unit))
+            .unwrap_or_default(),
+        production_date: payload
+            .as_ref()
+            .map(|p| p.batch.production_date.clone())
+            .unwrap_or_default(),
+        serialized: cert.units.is_some(),
+        batch_no: cert.batch_no,
+        status: cert.status,
+        verify_url: url,
+        trail: answer
+            .trail
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} · {} · {}",
+                    e.body.at,
+                    e.body.kind.as_str(),
+                    e.body.actor.name
+                )
+            })
+            .collect(),
+        id: cert.id,
+    };
+    render(req, &page)
+}
+
+pub async fn certificate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(user): SignedIn,
+    id: web::Path<String>,
+    query: web::Query<DoneQuery>,
+) -> AppResult<HttpResponse> {
+    let lang = Lang::of(&req);
+    let notice = query.done.as_deref().map(|done| {
+        match done {
+            "issued" => lang.pick("合格证已签发。", "The certificate was issued."),
+            "revoked" => lang.pick("合格证已撤销。", "The certificate was revoked."),
+            _ => "",
+        }
+        .to_string()
+    });
+    certificate_page(
+        &state,
+        &req,
+        &user,
+        id.into_inner(),
+        notice.filter(|n| !n.is_empty()),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReasonForm {
+    csrf_token: String,
+    reason: String,
+}
+
+pub async fn revoke(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(user): SignedIn,
+    id: web::Path<String>,
+    form: web::Form<ReasonForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    check_csrf(&user.csrf_token, &form.csrf_token)?;
+    let id = id.into_inner();
+    let actor = user.actor.clone();
+    let target = id.clone();
+    let change = StatusChange {
+        reason: form.reason,
+    };
+    let result = blocking(&state, move |s| {
+        certificates::own(s, &actor, &target)?;
+        status::change(s, &actor, &target, EventType::Revoked, change)
+    })
+    .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!(
+            "/console/certificates/{id}?done=revoked"
+        ))),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
+            certificate_page(&state, &req, &user, id, Some(e.to_string())).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LabelsForm {
+    csrf_token: String,
+    units: Option<String>,
+}
+
+pub async fn labels_pdf(
+    state: web::Data<AppState>,
+    SignedIn(user): SignedIn,
+    id: web::Path<String>,
+    form: web::Form<LabelsForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    check_csrf(&user.csrf_token, &form.csrf_token)?;
+    let request = ExportRequest {
+        certificates: vec![id.into_inner()],
+        units: form.units.is_some(),
+    };
+    let actor = user.actor.clone();
+    let pdf = blocking(&state, move |s| {
+        let labels = labels::export(s, &actor, &request)?;
+        print::pdf::render(&labels).map_err(|e| AppError::Internal(e.to_string()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"labels.pdf\"",
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(pdf))
+}

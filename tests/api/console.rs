@@ -1,0 +1,232 @@
+//! The producer's console through its pages: issue with inline validation, find, print, revoke;
+//! free text is escaped; another producer's certificate is out of reach.
+
+use actix_web::cookie::Cookie;
+use actix_web::test::TestRequest;
+use serde_json::json;
+
+use crate::helpers::{spawn, Resp, TestApp, CODES};
+
+/// A producer with a product and a page user signed in; returns (session cookie, product id,
+/// API token).
+pub async fn signed_in_producer<S, B>(
+    t: &TestApp<S>,
+    code: &str,
+    username: &str,
+) -> (String, String, String)
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let (org, token) = t.org("producer", code, "430702").await;
+    let product = t
+        .post(
+            "/api/v1/products",
+            Some(&token),
+            &json!({"name": "酱板鸭", "model": "500g/袋", "standard": "GB/T 23586-2022"}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let user = t
+        .post(
+            &format!("/api/v1/organizations/{org}/users"),
+            Some(&t.admin),
+            &json!({"username": username}),
+        )
+        .await
+        .json();
+    let login_page = t.get("/login", None).await;
+    let csrf = field(&login_page.text(), "csrf_token");
+    let res = t
+        .send(
+            TestRequest::post()
+                .uri("/login")
+                .cookie(Cookie::new("certrail_login_csrf", csrf.clone()))
+                .set_form([
+                    ("csrf_token", csrf.as_str()),
+                    ("username", username),
+                    ("password", user["password"].as_str().unwrap()),
+                ]),
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let session = res
+        .headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("certrail_session="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .expect("session cookie");
+    (session, product, token)
+}
+
+/// The value attribute of the first input named `name`.
+fn field(html: &str, name: &str) -> String {
+    let at = html.find(&format!("name=\"{name}\"")).expect("the field");
+    let start = at + html[at..].find("value=\"").unwrap() + 7;
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+fn page(session: &str, uri: &str) -> TestRequest {
+    TestRequest::get()
+        .uri(uri)
+        .cookie(Cookie::new("certrail_session", session.to_string()))
+}
+
+fn form(session: &str, uri: &str, fields: &[(&str, &str)]) -> TestRequest {
+    TestRequest::post()
+        .uri(uri)
+        .cookie(Cookie::new("certrail_session", session.to_string()))
+        .set_form(fields)
+}
+
+fn day(ago: i64) -> String {
+    (chrono::Utc::now().date_naive() - chrono::Duration::days(ago))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+#[actix_web::test]
+async fn a_producer_issues_finds_prints_and_revokes_through_the_console() {
+    let t = spawn().await;
+    let (session, product, _) = signed_in_producer(&t, CODES[0], "qc.lead").await;
+    let home: Resp = t.send(page(&session, "/console")).await;
+    assert_eq!(home.status, 200);
+    assert!(home.text().contains("href=\"/console/issue\""));
+    assert!(home.text().contains("没有合格证"));
+
+    let issue_form = t.send(page(&session, "/console/issue")).await;
+    assert_eq!(issue_form.status, 200);
+    let csrf = field(&issue_form.text(), "csrf_token");
+    assert!(issue_form.text().contains(&format!("value=\"{product}\"")));
+    let (production, inspection, before) = (day(3), day(2), day(5));
+    let hostile = "<script>alert(\"x\")</script>";
+    let mut fields = vec![
+        ("csrf_token", csrf.as_str()),
+        ("product_id", product.as_str()),
+        ("batch_no", hostile),
+        ("quantity", "120"),
+        ("unit", "箱"),
+        ("production_date", production.as_str()),
+        ("inspection_date", before.as_str()),
+        ("inspector", "张三"),
+        ("units", "4"),
+    ];
+
+    // Inspection before production: the form comes back with the message at the field.
+    let res = t.send(form(&session, "/console/issue", &fields)).await;
+    assert_eq!(res.status, 422);
+    let html = res.text();
+    assert!(
+        html.contains("inspection_date is before production_date"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"inspection_date\" name=\"inspection_date\" type=\"date\""));
+    assert!(html.contains("aria-invalid=\"true\""));
+    assert!(
+        html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"),
+        "escaped value kept"
+    );
+    assert!(!html.contains(hostile));
+    let res = t
+        .send(form(
+            &session,
+            "/console/issue",
+            &[("csrf_token", "forged")],
+        ))
+        .await;
+    assert_eq!(res.status, 403);
+
+    fields[6] = ("inspection_date", inspection.as_str());
+    let res = t.send(form(&session, "/console/issue", &fields)).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let location = res.header("location");
+    assert!(location.ends_with("?done=issued"), "{location}");
+    let id = location
+        .trim_start_matches("/console/certificates/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let cert_page = t.send(page(&session, &location)).await;
+    assert_eq!(cert_page.status, 200);
+    let html = cert_page.text();
+    assert!(html.contains("合格证已签发") && html.contains("有效"));
+    assert!(!html.contains(hostile));
+
+    // Found by batch number, escaped in the list; not found by another.
+    let list = t.send(page(&session, "/console?q=%3Cscript")).await.text();
+    assert!(list.contains(&format!("/console/certificates/{id}")));
+    assert!(!list.contains(hostile));
+    let none = t.send(page(&session, "/console?q=B-9")).await.text();
+    assert!(none.contains("没有合格证"));
+
+    // The A4 sheet of the four unit labels.
+    let csrf = field(&html, "csrf_token");
+    let pdf = t
+        .send(form(
+            &session,
+            &format!("/console/certificates/{id}/labels.pdf"),
+            &[("csrf_token", csrf.as_str()), ("units", "true")],
+        ))
+        .await;
+    assert_eq!(pdf.status, 200);
+    assert_eq!(pdf.header("content-type"), "application/pdf");
+    assert!(pdf.body.starts_with(b"%PDF-"));
+
+    // Revoking needs the form token; then the label verifies as revoked.
+    let revoke = format!("/console/certificates/{id}/revoke");
+    let res = t
+        .send(form(
+            &session,
+            &revoke,
+            &[("csrf_token", "forged"), ("reason", "x")],
+        ))
+        .await;
+    assert_eq!(res.status, 403);
+    let res = t
+        .send(form(
+            &session,
+            &revoke,
+            &[("csrf_token", csrf.as_str()), ("reason", "标签印错")],
+        ))
+        .await;
+    assert_eq!(res.status, 303);
+    let cert = t
+        .get(&format!("/api/v1/certificates/{id}/trail"), None)
+        .await
+        .json();
+    assert_eq!(
+        cert["events"].as_array().unwrap().last().unwrap()["type"],
+        "revoked"
+    );
+    let shown = t
+        .send(page(&session, &format!("/console/certificates/{id}")))
+        .await
+        .text();
+    assert!(shown.contains("已撤销"));
+}
+
+#[actix_web::test]
+async fn another_producers_certificate_is_out_of_reach() {
+    let t = spawn().await;
+    let (_, product, token) = signed_in_producer(&t, CODES[0], "first").await;
+    let (session, _, _) = signed_in_producer(&t, CODES[1], "second").await;
+    let mut body = crate::helpers::batch(&product);
+    body["batch_no"] = json!("B-1");
+    let issued = t.issue(&token, &body).await;
+    let id = issued["id"].as_str().unwrap();
+    let res = t
+        .send(page(&session, &format!("/console/certificates/{id}")))
+        .await;
+    assert_eq!(res.status, 403);
+    let list = t.send(page(&session, "/console")).await.text();
+    assert!(!list.contains(id));
+}
