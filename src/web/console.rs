@@ -1,14 +1,14 @@
-//! `GET /console`: the signed-in organization's home page; producers get their console.
+//! `GET /console`: the signed-in organization's home page, by role.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::domain::role::OrgKind;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::service::AppState;
 
 use super::page::{render, Lang, SignedIn, Who};
-use super::producer;
+use super::{producer, retailer};
 
 #[derive(Template)]
 #[template(path = "console.html", config = "assets/askama.toml")]
@@ -21,14 +21,26 @@ struct ConsolePage {
     region_code: String,
 }
 
+/// The query string as the role's page reads it (unknown parameters are ignored).
+fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> AppResult<T> {
+    web::Query::<T>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .map_err(|e| AppError::BadRequest {
+            code: "invalid_query",
+            message: e.to_string(),
+            field: None,
+        })
+}
+
 pub async fn home(
     state: web::Data<AppState>,
     SignedIn(user): SignedIn,
     req: HttpRequest,
-    query: web::Query<producer::ListQuery>,
 ) -> AppResult<HttpResponse> {
-    if user.organization.kind() == OrgKind::Producer {
-        return producer::home(state, req, user, query.into_inner()).await;
+    match user.organization.kind() {
+        OrgKind::Producer => return producer::home(state, query(&req)?, req, user).await,
+        OrgKind::Retailer => return retailer::home(state, query(&req)?, req, user).await,
+        _ => {}
     }
     let org = &user.organization;
     let page = ConsolePage {

@@ -6,30 +6,48 @@ pub mod console;
 pub mod page;
 pub mod producer;
 pub mod report;
+pub mod retailer;
 pub mod signin;
 pub mod verify;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-/// The stylesheet, compiled in.
-const APP_CSS: &str = include_str!("../../assets/static/app.css");
+/// Static files, compiled in: (path, content type, body).
+const STATIC: [(&str, &str, &str); 2] = [
+    (
+        "/assets/app.css",
+        "text/css; charset=utf-8",
+        include_str!("../../assets/static/app.css"),
+    ),
+    (
+        "/assets/intake.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/static/intake.js"),
+    ),
+];
 
-async fn app_css() -> HttpResponse {
+fn static_file(content_type: &'static str, body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("text/css; charset=utf-8")
+        .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(APP_CSS)
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(body)
 }
 
 /// Registers the page routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // `/v/{id}/report` before `/v/{id}/{serial}`, which would otherwise take it.
+    for (path, content_type, body) in STATIC {
+        cfg.service(
+            web::resource(path)
+                .route(web::get().to(move || async move { static_file(content_type, body) })),
+        );
+    }
     cfg.service(web::resource("/v/{id}").route(web::get().to(verify::batch)))
         .service(web::resource("/v/{id}/report").route(web::post().to(report::batch)))
         .service(web::resource("/v/{id}/{serial}").route(web::get().to(verify::unit)))
         .service(web::resource("/v/{id}/{serial}/report").route(web::post().to(report::unit)))
-        .service(web::resource("/assets/app.css").route(web::get().to(app_css)))
         .service(
             web::resource("/login")
                 .route(web::get().to(signin::show))
@@ -37,6 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/logout").route(web::post().to(signin::logout)))
         .service(web::resource("/console").route(web::get().to(console::home)))
+        .service(web::resource("/console/intake").route(web::post().to(retailer::record)))
         .service(
             web::resource("/console/issue")
                 .route(web::get().to(producer::issue_form))

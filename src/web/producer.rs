@@ -46,9 +46,9 @@ pub struct ListQuery {
 /// The producer's home page (`/console` for a producer).
 pub async fn home(
     state: web::Data<AppState>,
+    query: ListQuery,
     req: HttpRequest,
     user: SessionUser,
-    query: ListQuery,
 ) -> AppResult<HttpResponse> {
     let actor = user.actor.clone();
     let search = query.q.clone().unwrap_or_default();

@@ -64,7 +64,9 @@ fn event_label(kind: EventType) -> &'static str {
 }
 
 /// Words and colour class for a verdict: (中文, English, explanation, tone).
-fn describe(verdict: Verdict) -> (&'static str, &'static str, &'static str, &'static str) {
+pub(crate) fn describe(
+    verdict: Verdict,
+) -> (&'static str, &'static str, &'static str, &'static str) {
     match verdict {
         Verdict::Genuine => (
             "真品",

@@ -7,6 +7,48 @@ use serde_json::json;
 
 use crate::helpers::{spawn, Resp, TestApp, CODES};
 
+/// Creates page user `username` for organization `org` and signs them in; returns the
+/// session cookie.
+pub async fn sign_in<S, B>(t: &TestApp<S>, org: &str, username: &str) -> String
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let user = t
+        .post(
+            &format!("/api/v1/organizations/{org}/users"),
+            Some(&t.admin),
+            &json!({"username": username}),
+        )
+        .await
+        .json();
+    let login_page = t.get("/login", None).await;
+    let csrf = field(&login_page.text(), "csrf_token");
+    let res = t
+        .send(
+            TestRequest::post()
+                .uri("/login")
+                .cookie(Cookie::new("certrail_login_csrf", csrf.clone()))
+                .set_form([
+                    ("csrf_token", csrf.as_str()),
+                    ("username", username),
+                    ("password", user["password"].as_str().unwrap()),
+                ]),
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    res.headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("certrail_session="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .expect("session cookie")
+}
+
 /// A producer with a product and a page user signed in; returns (session cookie, product id,
 /// API token).
 pub async fn signed_in_producer<S, B>(
@@ -34,37 +76,7 @@ where
         .as_str()
         .unwrap()
         .to_string();
-    let user = t
-        .post(
-            &format!("/api/v1/organizations/{org}/users"),
-            Some(&t.admin),
-            &json!({"username": username}),
-        )
-        .await
-        .json();
-    let login_page = t.get("/login", None).await;
-    let csrf = field(&login_page.text(), "csrf_token");
-    let res = t
-        .send(
-            TestRequest::post()
-                .uri("/login")
-                .cookie(Cookie::new("certrail_login_csrf", csrf.clone()))
-                .set_form([
-                    ("csrf_token", csrf.as_str()),
-                    ("username", username),
-                    ("password", user["password"].as_str().unwrap()),
-                ]),
-        )
-        .await;
-    assert_eq!(res.status, 303, "{}", res.text());
-    let session = res
-        .headers
-        .get_all("set-cookie")
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("certrail_session="))
-        .map(|v| v.split(';').next().unwrap().to_string())
-        .expect("session cookie");
-    (session, product, token)
+    (sign_in(t, &org, username).await, product, token)
 }
 
 /// The value attribute of the first input named `name`.
@@ -229,4 +241,64 @@ async fn another_producers_certificate_is_out_of_reach() {
     assert_eq!(res.status, 403);
     let list = t.send(page(&session, "/console")).await.text();
     assert!(!list.contains(id));
+}
+
+#[actix_web::test]
+async fn a_retailer_checks_a_label_and_records_the_intake_in_one_tap() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let issued = t.issue(&producer, &crate::helpers::batch(&product)).await;
+    let url = issued["verify_url"].as_str().unwrap().to_string();
+    let (retailer, _) = t.org("retailer", CODES[1], "430702").await;
+    let session = sign_in(&t, &retailer, "intake.desk").await;
+    let query = |label: &str| {
+        format!(
+            "/console?label={}",
+            url::form_urlencoded::byte_serialize(label.as_bytes()).collect::<String>()
+        )
+    };
+
+    let html = t.send(page(&session, &query(&url))).await.text();
+    assert!(html.contains("真品") && html.contains("记录进货"), "{html}");
+    assert!(html.contains("<script src=\"/assets/intake.js\" defer></script>"));
+    let garbage = t.send(page(&session, &query("hello <b>"))).await.text();
+    assert!(garbage.contains("无法识别") && !garbage.contains("<b>"));
+    let forged = url.replace("?s=", "?s=A");
+    let forged = t.send(page(&session, &query(&forged))).await.text();
+    assert!(forged.contains("疑似伪造"));
+
+    let csrf = field(&html, "csrf_token");
+    let res = t
+        .send(form(
+            &session,
+            "/console/intake",
+            &[("csrf_token", "forged"), ("label_url", &url)],
+        ))
+        .await;
+    assert_eq!(res.status, 403);
+    let res = t
+        .send(form(
+            &session,
+            "/console/intake",
+            &[("csrf_token", &csrf), ("label_url", &url)],
+        ))
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(res.header("location"), "/console?done=received");
+    let trail = t
+        .get(
+            &format!(
+                "/api/v1/certificates/{}/trail",
+                issued["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await
+        .json();
+    let last = trail["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["type"], "received");
+    assert_eq!(last["actor"]["id"], retailer.as_str());
+    let script = t.get("/assets/intake.js", None).await;
+    assert_eq!(script.status, 200);
+    assert!(script.text().contains("BarcodeDetector"));
 }

@@ -119,6 +119,24 @@ await story("producer", async (page, shot) => {
   await shot("search");
 });
 
+await story("retailer", async (page, shot) => {
+  await page.goto(`${base}/login`);
+  await page.getByLabel("用户名").fill("retailer1");
+  await page.getByLabel("密码").fill(passwords.retailer1);
+  await page.getByRole("button", { name: "登录" }).click();
+  await page.waitForURL(/\/console$/);
+  await shot("intake");
+  await page.getByLabel(/标签内容/).fill(verifyUrls[verifyUrls.length - 1]);
+  await page.getByRole("button", { name: "查验" }).click();
+  await page.getByRole("button", { name: "记录进货" }).waitFor();
+  assert.match(await page.locator("#result ~ [role=status], section [role=status]").first().innerText(), /真品/);
+  await shot("checked");
+  await page.getByRole("button", { name: "记录进货" }).click();
+  await page.waitForURL(/done=received/);
+  assert.match(await page.getByRole("status").first().innerText(), /已记录进货/);
+  await shot("recorded");
+});
+
 await browser.close();
 if (failures > 0) {
   console.log(`${failures} browser stor${failures === 1 ? "y" : "ies"} failed; screenshots in ${shots}`);

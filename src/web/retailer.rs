@@ -1,0 +1,171 @@
+//! The retailer's console: check a label at goods intake (camera where the browser decodes
+//! QR codes, otherwise a scanner or paste), record the intake in one tap, and see the recalls
+//! that touch its stock.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::domain::label;
+use crate::domain::verdict::Verdict;
+use crate::error::{AppError, AppResult};
+use crate::routes::extract::blocking;
+use crate::service::accounts::SessionUser;
+use crate::service::events::{self, NewEvent};
+use crate::service::recalls;
+use crate::service::verify::{verify, Label, Source};
+use crate::service::AppState;
+
+use super::page::{check_csrf, render, see_other, Lang, SignedIn, Who};
+use super::verify::describe;
+
+/// What checking a scanned label found.
+struct Check {
+    verdict: String,
+    tone: &'static str,
+    product: String,
+    batch: String,
+    producer: String,
+    error: Option<String>,
+    can_record: bool,
+}
+
+#[derive(Template)]
+#[template(path = "retailer.html", config = "assets/askama.toml")]
+struct RetailerPage {
+    lang: Lang,
+    signed_in: Option<Who>,
+    csrf_token: String,
+    notice: Option<String>,
+    label: String,
+    check: Option<Check>,
+    recalls: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IntakeQuery {
+    label: Option<String>,
+    done: Option<String>,
+}
+
+fn check_label(state: &AppState, text: &str, lang: Lang) -> AppResult<Check> {
+    let scanned = match label::parse("label", text) {
+        Ok(scanned) => scanned,
+        Err(e) => {
+            return Ok(Check {
+                verdict: lang.pick("无法识别", "Not a certificate label").into(),
+                tone: "unknown",
+                product: String::new(),
+                batch: String::new(),
+                producer: String::new(),
+                error: Some(e.message),
+                can_record: false,
+            })
+        }
+    };
+    let answer = verify(
+        state,
+        &Label {
+            id: &scanned.id,
+            serial: scanned.serial,
+            signature: scanned.signature.as_deref(),
+        },
+        Source::Check,
+    )?;
+    let (zh, en, _, tone) = describe(answer.verdict);
+    let payload = answer.payload();
+    Ok(Check {
+        verdict: format!("{} {}", lang.pick(zh, en), lang.pick(en, ""))
+            .trim()
+            .to_string(),
+        tone,
+        product: payload
+            .as_ref()
+            .map(|p| p.product.name.clone())
+            .unwrap_or_default(),
+        batch: payload
+            .as_ref()
+            .map(|p| p.batch.no.clone())
+            .unwrap_or_default(),
+        producer: payload
+            .as_ref()
+            .map(|p| p.producer.name.clone())
+            .unwrap_or_default(),
+        error: None,
+        can_record: answer.verdict != Verdict::Unknown,
+    })
+}
+
+/// The retailer's home page (`/console` for a retailer).
+pub async fn home(
+    state: web::Data<AppState>,
+    query: IntakeQuery,
+    req: HttpRequest,
+    user: SessionUser,
+) -> AppResult<HttpResponse> {
+    let lang = Lang::of(&req);
+    let actor = user.actor.clone();
+    let label = query.label.clone().unwrap_or_default();
+    let text = label.clone();
+    let (check, recalls) = blocking(&state, move |s| {
+        let check = match text.trim() {
+            "" => None,
+            t => Some(check_label(s, t, lang)?),
+        };
+        let recalls = recalls::list(s, &actor)?
+            .into_iter()
+            .map(|r| {
+                format!(
+                    "{} · {} · {}",
+                    r.created_at,
+                    r.batch_no
+                        .unwrap_or_else(|| lang.pick("全部批次", "all batches").into()),
+                    r.reason
+                )
+            })
+            .collect();
+        Ok((check, recalls))
+    })
+    .await?;
+    let notice = (query.done.as_deref() == Some("received"))
+        .then(|| lang.pick("已记录进货。", "Intake recorded.").to_string());
+    let page = RetailerPage {
+        lang,
+        signed_in: Some(Who::from(&user)),
+        csrf_token: user.csrf_token.clone(),
+        notice,
+        label,
+        check,
+        recalls,
+    };
+    render(&req, &page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IntakeForm {
+    csrf_token: String,
+    label_url: String,
+}
+
+/// `POST /console/intake`: records a `received` event with the scanned label.
+pub async fn record(
+    state: web::Data<AppState>,
+    SignedIn(user): SignedIn,
+    form: web::Form<IntakeForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    check_csrf(&user.csrf_token, &form.csrf_token)?;
+    let scanned = label::parse("label_url", &form.label_url).map_err(AppError::from)?;
+    let actor = user.actor.clone();
+    blocking(&state, move |s| {
+        let event = NewEvent {
+            kind: "received".into(),
+            serial: scanned.serial,
+            label_url: Some(form.label_url),
+            note: None,
+        };
+        events::record(s, &actor, &scanned.id, event)
+    })
+    .await?;
+    Ok(see_other("/console?done=received"))
+}
