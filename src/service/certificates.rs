@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::db::models::{Certificate, Product};
+use crate::db::DbConn;
 use crate::domain::role::OrgKind;
 use crate::domain::validate;
 use crate::error::{AppError, AppResult};
@@ -55,9 +56,18 @@ pub fn list_own(
     )?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
+    Ok(CertificatePage {
+        lines: lines(&mut conn, rows)?,
+        page,
+        more,
+    })
+}
+
+/// List lines for `rows`, with their product names.
+pub(crate) fn lines(conn: &mut DbConn, rows: Vec<Certificate>) -> AppResult<Vec<CertificateLine>> {
     let mut lines = Vec::with_capacity(rows.len());
     for row in rows {
-        let product = Product::find(&mut conn, &row.product_id)?
+        let product = Product::find(conn, &row.product_id)?
             .map(|p| p.name)
             .unwrap_or_default();
         lines.push(CertificateLine {
@@ -68,7 +78,16 @@ pub fn list_own(
             issued_at: row.issued_at.format("%Y-%m-%d %H:%M").to_string(),
         });
     }
-    Ok(CertificatePage { lines, page, more })
+    Ok(lines)
+}
+
+/// The owning producer or a regulator of its region: the certificate, and whether the
+/// actor is its producer.
+pub fn viewable(state: &AppState, actor: &Actor, id: &str) -> AppResult<(Certificate, bool)> {
+    let (cert, producer) = super::events::certificate_with_producer(&mut *state.db.reader()?, id)?;
+    let org = super::auth::require_owner_or_regulator(actor, &producer)?;
+    let owner = org.id == producer.id;
+    Ok((cert, owner))
 }
 
 /// Producer only: one of its own certificates.

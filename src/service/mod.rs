@@ -15,6 +15,7 @@ pub mod labels;
 pub mod labs;
 pub mod marks;
 pub mod organizations;
+pub mod oversight;
 pub mod products;
 pub mod recalls;
 pub mod scan_writer;

@@ -8,7 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::AppState;
 
 use super::page::{render, Lang, SignedIn, Who};
-use super::{producer, retailer};
+use super::{producer, regulator, retailer};
 
 #[derive(Template)]
 #[template(path = "console.html", config = "assets/askama.toml")]
@@ -40,6 +40,7 @@ pub async fn home(
     match user.organization.kind() {
         OrgKind::Producer => return producer::home(state, query(&req)?, req, user).await,
         OrgKind::Retailer => return retailer::home(state, query(&req)?, req, user).await,
+        OrgKind::Regulator => return regulator::home(state, query(&req)?, req, user).await,
         _ => {}
     }
     let org = &user.organization;

@@ -5,6 +5,7 @@
 pub mod console;
 pub mod page;
 pub mod producer;
+pub mod regulator;
 pub mod report;
 pub mod retailer;
 pub mod signin;
@@ -68,6 +69,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/console/certificates/{id}/revoke")
                 .route(web::post().to(producer::revoke)),
         )
+        .service(
+            web::resource("/console/certificates/{id}/suspend")
+                .route(web::post().to(producer::suspend)),
+        )
+        .service(
+            web::resource("/console/certificates/{id}/inspect")
+                .route(web::post().to(regulator::inspect)),
+        )
+        .service(web::resource("/console/recalls").route(web::post().to(regulator::recall)))
         .service(
             web::resource("/console/certificates/{id}/labels.pdf")
                 .route(web::post().to(producer::labels_pdf)),

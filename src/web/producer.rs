@@ -316,6 +316,9 @@ struct CertificatePage {
     production_date: String,
     verify_url: String,
     serialized: bool,
+    /// The producer sees labels; a regulator sees spot-check, suspension and recall.
+    owner: bool,
+    product_id: String,
     trail: Vec<String>,
 }
 
@@ -332,8 +335,8 @@ async fn certificate_page(
     notice: Option<String>,
 ) -> AppResult<HttpResponse> {
     let actor = user.actor.clone();
-    let (cert, url, answer) = blocking(state, move |s| {
-        let cert = certificates::own(s, &actor, &id)?;
+    let (cert, owner, url, answer) = blocking(state, move |s| {
+        let (cert, owner) = certificates::viewable(s, &actor, &id)?;
         let url = labels::batch_label(s, &cert.id)?;
         let signature = crate::crypto::b64url(&cert.signature);
         let label = Label {
@@ -342,7 +345,7 @@ async fn certificate_page(
             signature: Some(&signature),
         };
         let answer = verify(s, &label, Source::Check)?;
-        Ok((cert, url, answer))
+        Ok((cert, owner, url, answer))
     })
     .await?;
     let payload = answer.payload();
@@ -364,6 +367,8 @@ async fn certificate_page(
             .map(|p| p.batch.production_date.clone())
             .unwrap_or_default(),
         serialized: cert.units.is_some(),
+        owner,
+        product_id: cert.product_id.clone(),
         batch_no: cert.batch_no,
         status: cert.status,
         verify_url: url,
@@ -396,6 +401,9 @@ pub async fn certificate(
         match done {
             "issued" => lang.pick("合格证已签发。", "The certificate was issued."),
             "revoked" => lang.pick("合格证已撤销。", "The certificate was revoked."),
+            "suspended" => lang.pick("合格证已暂停。", "The certificate was suspended."),
+            "inspected" => lang.pick("抽检已记录。", "The spot-check was recorded."),
+            "recalled" => lang.pick("已发布召回。", "The recall was issued."),
             _ => "",
         }
         .to_string()
@@ -416,6 +424,30 @@ pub struct ReasonForm {
     reason: String,
 }
 
+/// Suspend or revoke from a certificate's page: the owning producer or a regulator of its
+/// region (the use case checks which).
+async fn change_status(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: SessionUser,
+    id: String,
+    form: ReasonForm,
+    kind: EventType,
+    done: &str,
+) -> AppResult<HttpResponse> {
+    check_csrf(&user.csrf_token, &form.csrf_token)?;
+    let actor = user.actor.clone();
+    let target = id.clone();
+    let change = StatusChange {
+        reason: form.reason,
+    };
+    let result = blocking(&state, move |s| {
+        status::change(s, &actor, &target, kind, change)
+    })
+    .await;
+    after_action(&state, &req, &user, id, done, result.map(|_| ())).await
+}
+
 pub async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -423,25 +455,46 @@ pub async fn revoke(
     id: web::Path<String>,
     form: web::Form<ReasonForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
-    let id = id.into_inner();
-    let actor = user.actor.clone();
-    let target = id.clone();
-    let change = StatusChange {
-        reason: form.reason,
-    };
-    let result = blocking(&state, move |s| {
-        certificates::own(s, &actor, &target)?;
-        status::change(s, &actor, &target, EventType::Revoked, change)
-    })
-    .await;
+    let (id, form) = (id.into_inner(), form.into_inner());
+    change_status(state, req, user, id, form, EventType::Revoked, "revoked").await
+}
+
+pub async fn suspend(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(user): SignedIn,
+    id: web::Path<String>,
+    form: web::Form<ReasonForm>,
+) -> AppResult<HttpResponse> {
+    let (id, form) = (id.into_inner(), form.into_inner());
+    change_status(
+        state,
+        req,
+        user,
+        id,
+        form,
+        EventType::Suspended,
+        "suspended",
+    )
+    .await
+}
+
+/// After a form on a certificate's page: back to the page with a notice, or the page again
+/// with the rule that refused the action.
+pub(crate) async fn after_action(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    user: &SessionUser,
+    id: String,
+    done: &str,
+    result: AppResult<()>,
+) -> AppResult<HttpResponse> {
     match result {
-        Ok(_) => Ok(see_other(&format!(
-            "/console/certificates/{id}?done=revoked"
+        Ok(()) => Ok(see_other(&format!(
+            "/console/certificates/{id}?done={done}"
         ))),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
-            certificate_page(&state, &req, &user, id, Some(e.to_string())).await
+            certificate_page(state, req, user, id, Some(e.to_string())).await
         }
         Err(e) => Err(e),
     }

@@ -302,3 +302,80 @@ async fn a_retailer_checks_a_label_and_records_the_intake_in_one_tap() {
     assert_eq!(script.status, 200);
     assert!(script.text().contains("BarcodeDetector"));
 }
+
+#[actix_web::test]
+async fn a_regulator_searches_spot_checks_and_recalls_in_its_region_only() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let mut body = crate::helpers::batch(&product);
+    body["batch_no"] = json!("CD-2026-77");
+    let issued = t.issue(&producer, &body).await;
+    let id = issued["id"].as_str().unwrap().to_string();
+    let (regulator, _) = t.org("regulator", CODES[1], "430700").await;
+    let (far, _) = t.org("regulator", CODES[2], "110000").await;
+    let session = sign_in(&t, &regulator, "inspector.wang").await;
+    let far_session = sign_in(&t, &far, "inspector.li").await;
+
+    let home = t.send(page(&session, "/console")).await;
+    assert_eq!(home.status, 200);
+    let html = home.text();
+    assert!(
+        html.contains("辖区概况") && html.contains("<svg role=\"img\""),
+        "{html}"
+    );
+    assert_eq!(html.matches("<rect ").count(), 8, "eight weekly bars");
+    let found = t.send(page(&session, "/console?q=CD-2026")).await.text();
+    assert!(found.contains(&format!("/console/certificates/{id}")));
+    let elsewhere = t
+        .send(page(&far_session, "/console?q=CD-2026"))
+        .await
+        .text();
+    assert!(elsewhere.contains("没有找到"));
+    let res = t
+        .send(page(&far_session, &format!("/console/certificates/{id}")))
+        .await;
+    assert_eq!(res.status, 403);
+
+    let cert_page = t
+        .send(page(&session, &format!("/console/certificates/{id}")))
+        .await;
+    assert_eq!(cert_page.status, 200);
+    let html = cert_page.text();
+    assert!(html.contains("监督抽检") && html.contains("召回此批次"));
+    assert!(!html.contains("labels.pdf"), "labels are the producer's");
+    let csrf = field(&html, "csrf_token");
+    let res = t
+        .send(form(
+            &session,
+            &format!("/console/certificates/{id}/inspect"),
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("result", "non_conformant"),
+                ("findings", "净含量不足"),
+            ],
+        ))
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let url = crate::helpers::path_of(issued["verify_url"].as_str().unwrap());
+    assert_eq!(t.get_json(&url).await.json()["verdict"], "suspended");
+    let res = t
+        .send(form(
+            &session,
+            "/console/recalls",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("product_id", product.as_str()),
+                ("batch_no", "CD-2026-77"),
+                ("certificate_id", id.as_str()),
+                ("reason", "净含量不足"),
+            ],
+        ))
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(t.get_json(&url).await.json()["verdict"], "recalled");
+    let home = t.send(page(&session, "/console")).await.text();
+    assert!(
+        home.contains("不合格 1"),
+        "the dashboard counts the spot-check"
+    );
+}

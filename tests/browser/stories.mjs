@@ -137,6 +137,22 @@ await story("retailer", async (page, shot) => {
   await shot("recorded");
 });
 
+await story("regulator", async (page, shot) => {
+  await page.goto(`${base}/login`);
+  await page.getByLabel("用户名").fill("regulator1");
+  await page.getByLabel("密码").fill(passwords.regulator1);
+  await page.getByRole("button", { name: "登录" }).click();
+  await page.waitForURL(/\/console$/);
+  assert.ok(await page.getByRole("img", { name: "每周签发的合格证" }).isVisible());
+  await shot("dashboard");
+  await page.getByLabel(/生产者、信用代码/).fill("常德");
+  await page.getByRole("button", { name: "查询" }).click();
+  await page.locator("tbody tr a").first().click();
+  await page.waitForURL(/\/console\/certificates\//);
+  assert.ok(await page.getByRole("button", { name: "记录抽检" }).isVisible());
+  await shot("certificate");
+});
+
 await browser.close();
 if (failures > 0) {
   console.log(`${failures} browser stor${failures === 1 ? "y" : "ies"} failed; screenshots in ${shots}`);

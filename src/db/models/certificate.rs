@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::certificates;
+use crate::db::schema::{certificates, organizations, products};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -66,6 +66,57 @@ impl Certificate {
         query
             .order((certificates::issued_at.desc(), certificates::id.desc()))
             .offset(offset)
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)
+    }
+
+    /// Certificates issued in `[from, to)` by producers whose region starts with `prefix`.
+    pub fn count_in_region(
+        conn: &mut DbConn,
+        prefix: &str,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> QueryResult<i64> {
+        certificates::table
+            .inner_join(
+                organizations::table.on(organizations::id.eq(certificates::organization_id)),
+            )
+            .filter(organizations::region_code.like(format!("{prefix}%")))
+            .filter(certificates::issued_at.ge(from))
+            .filter(certificates::issued_at.lt(to))
+            .count()
+            .get_result(conn)
+    }
+
+    /// Certificates of producers in the region `prefix` whose batch number, product name,
+    /// producer name or credit code matches `text`; newest first.
+    pub fn search_in_region(
+        conn: &mut DbConn,
+        prefix: &str,
+        text: &str,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let anywhere = format!("%{escaped}%");
+        certificates::table
+            .inner_join(
+                organizations::table.on(organizations::id.eq(certificates::organization_id)),
+            )
+            .inner_join(products::table.on(products::id.eq(certificates::product_id)))
+            .filter(organizations::region_code.like(format!("{prefix}%")))
+            .filter(
+                certificates::batch_no
+                    .like(anywhere.clone())
+                    .escape('\\')
+                    .or(products::name.like(anywhere.clone()).escape('\\'))
+                    .or(organizations::name.like(anywhere).escape('\\'))
+                    .or(organizations::credit_code.eq(text.to_uppercase())),
+            )
+            .order((certificates::issued_at.desc(), certificates::id.desc()))
             .limit(limit)
             .select(Self::as_select())
             .load(conn)

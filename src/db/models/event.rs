@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{certificates, events};
+use crate::db::schema::{certificates, events, organizations};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -66,6 +66,27 @@ impl EventRow {
             crate::db::insert_rows!(conn, events::table, chunk);
         }
         Ok(())
+    }
+
+    /// Events of `kind` on certificates of producers in the region `prefix`, optionally only
+    /// those whose canonical body contains `fragment` (e.g. `"result":"conformant"`).
+    pub fn count_in_region(
+        conn: &mut DbConn,
+        prefix: &str,
+        kind: &str,
+        fragment: Option<&str>,
+    ) -> QueryResult<i64> {
+        let mut query = events::table
+            .inner_join(certificates::table.inner_join(
+                organizations::table.on(organizations::id.eq(certificates::organization_id)),
+            ))
+            .filter(organizations::region_code.like(format!("{prefix}%")))
+            .filter(events::kind.eq(kind))
+            .into_boxed();
+        if let Some(fragment) = fragment {
+            query = query.filter(events::body.like(format!("%{fragment}%")));
+        }
+        query.count().get_result(conn)
     }
 
     /// The whole trail, in order.

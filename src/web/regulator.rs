@@ -1,0 +1,175 @@
+//! The regulator's console: search the region's certificates, a dashboard with a weekly
+//! issuance chart (server-drawn SVG, no script), spot-checks and recalls from a certificate's
+//! page (suspension and revocation share the producer's handlers).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::error::AppResult;
+use crate::routes::extract::blocking;
+use crate::service::accounts::SessionUser;
+use crate::service::certificates::CertificateLine;
+use crate::service::complaints::ComplaintView;
+use crate::service::oversight;
+use crate::service::recalls::{self, NewRecall};
+use crate::service::status::{self, NewInspection};
+use crate::service::AppState;
+
+use super::page::{check_csrf, render, Lang, SignedIn, Who};
+use super::producer::after_action;
+
+/// One bar of the weekly chart, in SVG units.
+struct Bar {
+    x: i64,
+    height: i64,
+    count: i64,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "regulator.html", config = "assets/askama.toml")]
+struct RegulatorPage {
+    lang: Lang,
+    signed_in: Option<Who>,
+    organization: String,
+    search: String,
+    results: Option<Vec<CertificateLine>>,
+    bars: Vec<Bar>,
+    chart_width: i64,
+    intakes: i64,
+    intake_rate: String,
+    checks_conformant: i64,
+    checks_non_conformant: i64,
+    complaints: Vec<ComplaintView>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+}
+
+/// The regulator's home page (`/console` for a regulator).
+pub async fn home(
+    state: web::Data<AppState>,
+    query: SearchQuery,
+    req: HttpRequest,
+    user: SessionUser,
+) -> AppResult<HttpResponse> {
+    let actor = user.actor.clone();
+    let search = query.q.unwrap_or_default();
+    let text = search.trim().to_string();
+    let (dashboard, results) = blocking(&state, move |s| {
+        let results = match text.as_str() {
+            "" => None,
+            t => Some(oversight::search(s, &actor, t)?),
+        };
+        Ok((oversight::dashboard(s, &actor)?, results))
+    })
+    .await?;
+    let max = dashboard
+        .issued_per_week
+        .iter()
+        .map(|w| w.1)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let bars: Vec<Bar> = dashboard
+        .issued_per_week
+        .iter()
+        .enumerate()
+        .map(|(i, (label, count))| Bar {
+            x: 10 + 46 * i as i64,
+            height: count * 90 / max,
+            count: *count,
+            label: label.clone(),
+        })
+        .collect();
+    let intake_rate = match dashboard.intakes {
+        0 => "–".to_string(),
+        n => format!(
+            "{:.0}%",
+            dashboard.intakes_genuine as f64 * 100.0 / n as f64
+        ),
+    };
+    let page = RegulatorPage {
+        lang: Lang::of(&req),
+        signed_in: Some(Who::from(&user)),
+        organization: user.organization.name.clone(),
+        search,
+        results,
+        chart_width: 20 + 46 * bars.len() as i64,
+        bars,
+        intakes: dashboard.intakes,
+        intake_rate,
+        checks_conformant: dashboard.checks_conformant,
+        checks_non_conformant: dashboard.checks_non_conformant,
+        complaints: dashboard.complaints,
+    };
+    render(&req, &page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InspectForm {
+    csrf_token: String,
+    result: String,
+    findings: String,
+}
+
+/// `POST /console/certificates/{id}/inspect`: a spot-check (non-conformant suspends).
+pub async fn inspect(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(user): SignedIn,
+    id: web::Path<String>,
+    form: web::Form<InspectForm>,
+) -> AppResult<HttpResponse> {
+    let (id, form) = (id.into_inner(), form.into_inner());
+    check_csrf(&user.csrf_token, &form.csrf_token)?;
+    let actor = user.actor.clone();
+    let target = id.clone();
+    let input = NewInspection {
+        result: form.result,
+        findings: form.findings,
+        lab_report_no: None,
+        lab_id: None,
+    };
+    let result = blocking(&state, move |s| status::inspect(s, &actor, &target, input)).await;
+    after_action(&state, &req, &user, id, "inspected", result.map(|_| ())).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RecallForm {
+    csrf_token: String,
+    product_id: String,
+    batch_no: String,
+    certificate_id: String,
+    reason: String,
+}
+
+/// `POST /console/recalls`: recalls a batch from one of its certificates' page.
+pub async fn recall(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(user): SignedIn,
+    form: web::Form<RecallForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    check_csrf(&user.csrf_token, &form.csrf_token)?;
+    let actor = user.actor.clone();
+    let input = NewRecall {
+        product_id: form.product_id,
+        batch_no: Some(form.batch_no),
+        reason: form.reason,
+    };
+    let result = blocking(&state, move |s| recalls::create(s, &actor, input)).await;
+    after_action(
+        &state,
+        &req,
+        &user,
+        form.certificate_id,
+        "recalled",
+        result.map(|_| ()),
+    )
+    .await
+}
