@@ -80,19 +80,19 @@ where
 }
 
 /// The value attribute of the first input named `name`.
-fn field(html: &str, name: &str) -> String {
+pub fn field(html: &str, name: &str) -> String {
     let at = html.find(&format!("name=\"{name}\"")).expect("the field");
     let start = at + html[at..].find("value=\"").unwrap() + 7;
     html[start..start + html[start..].find('"').unwrap()].to_string()
 }
 
-fn page(session: &str, uri: &str) -> TestRequest {
+pub fn page(session: &str, uri: &str) -> TestRequest {
     TestRequest::get()
         .uri(uri)
         .cookie(Cookie::new("certrail_session", session.to_string()))
 }
 
-fn form(session: &str, uri: &str, fields: &[(&str, &str)]) -> TestRequest {
+pub fn form(session: &str, uri: &str, fields: &[(&str, &str)]) -> TestRequest {
     TestRequest::post()
         .uri(uri)
         .cookie(Cookie::new("certrail_session", session.to_string()))

@@ -20,3 +20,4 @@ mod stories;
 mod tampering;
 mod trail;
 mod trust;
+mod xss;

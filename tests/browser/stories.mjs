@@ -29,14 +29,41 @@ const browser = await chromium.launch({
 const sizes = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 900 } };
 let failures = 0;
 
+// A basic accessibility check, run in the page: a lang attribute, a label for every visible
+// form control, alt text on images, an accessible name on every button and link, one h1.
+function accessibilityProblems() {
+  const problems = [];
+  if (!document.documentElement.lang) problems.push("html has no lang");
+  if (document.querySelectorAll("h1").length !== 1) problems.push("not exactly one h1");
+  for (const el of document.querySelectorAll("input, select, textarea")) {
+    if (el.type === "hidden" || el.hidden) continue;
+    const labelled = (el.id && document.querySelector(`label[for="${el.id}"]`)) || el.closest("label")
+      || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+    if (!labelled) problems.push(`unlabelled ${el.tagName.toLowerCase()} ${el.name}`);
+  }
+  for (const img of document.querySelectorAll("img")) {
+    if (!img.hasAttribute("alt")) problems.push(`img without alt: ${img.src}`);
+  }
+  for (const el of document.querySelectorAll("button, a")) {
+    if (el.hidden || el.offsetParent === null) continue;
+    if (!(el.innerText || el.getAttribute("aria-label") || "").trim()) problems.push(`unnamed ${el.tagName.toLowerCase()}`);
+  }
+  return problems;
+}
+
 async function story(name, fn) {
   for (const [size, viewport] of Object.entries(sizes)) {
     const context = await browser.newContext({ viewport, locale: "zh-CN" });
     const page = await context.newPage();
     const external = [];
     page.on("request", (r) => { if (!r.url().startsWith(base)) external.push(r.url()); });
-    const shot = async (label) =>
-      page.screenshot({ path: `${shots}/${name}-${label}-${size}.png`, fullPage: true });
+    const shot = async (label) => {
+      await page.screenshot({ path: `${shots}/${name}-${label}-${size}.png`, fullPage: true });
+      if (label !== "failure") {
+        const problems = await page.evaluate(accessibilityProblems);
+        assert.deepEqual(problems, [], `accessibility on ${name}/${label}`);
+      }
+    };
     try {
       await fn(page, shot);
       assert.deepEqual(external, [], "pages fetch nothing from other origins");
