@@ -1,6 +1,7 @@
 //! Labels for printing in bulk: one A4 PDF sheet or a ZIP of PNG files, rendered on every
 //! core. Codes use a fixed mask ([`Mask::Fixed`]): mask scoring is most of a code's cost.
 
+pub mod font;
 pub mod pdf;
 pub mod zip;
 

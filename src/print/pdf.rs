@@ -1,8 +1,10 @@
 //! An A4 label sheet: 4 × 5 labels a page, each code a 1-bit image drawn without
-//! interpolation (a few hundred bytes per label, sharp at any zoom), with its caption under it.
+//! interpolation (a few hundred bytes per label, sharp at any zoom), with its caption under it
+//! in the embedded CJK font (ASCII in Helvetica when no such font is installed).
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 
+use super::font::{label_font, FontRefs};
 use super::{render_chunks, PrintLabel};
 use crate::qr::QUIET_ZONE;
 
@@ -27,15 +29,29 @@ pub fn render(labels: &[PrintLabel]) -> std::io::Result<Vec<u8>> {
     let catalog = Ref::new(1);
     let tree = Ref::new(2);
     let font = Ref::new(3);
+    let font_refs = FontRefs {
+        type0: font,
+        cid: Ref::new(4),
+        descriptor: Ref::new(5),
+        file: Ref::new(6),
+        to_unicode: Ref::new(7),
+    };
     // Per page: page, content stream, then one image per label.
-    let page_base = |p: usize| 4 + (p * (2 + per_page)) as i32;
+    let page_base = |p: usize| 8 + (p * (2 + per_page)) as i32;
     let page_ref = |p: usize| Ref::new(page_base(p));
     let mut pdf = Pdf::new();
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree)
         .kids((0..pages).map(page_ref))
         .count(pages as i32);
-    pdf.type1_font(font).base_font(Name(b"Helvetica"));
+    let captions = labels.iter().flat_map(|l| l.caption.iter());
+    let embedded = label_font().and_then(|f| f.embed(captions.flat_map(|line| line.chars())));
+    match &embedded {
+        Some(embedded) => embedded.write(&mut pdf, font_refs),
+        None => {
+            pdf.type1_font(font).base_font(Name(b"Helvetica"));
+        }
+    }
     let mut codes = Vec::with_capacity(labels.len());
     render_chunks(
         labels,
@@ -76,8 +92,15 @@ pub fn render(labels: &[PrintLabel]) -> std::io::Result<Vec<u8>> {
             content.set_font(Name(b"F1"), CAPTION_SIZE);
             content.next_line(x + quiet, top - CODE - 2.0);
             for line in &label.caption {
-                let ascii: String = line.chars().filter(char::is_ascii).collect();
-                content.show(Str(ascii.as_bytes()));
+                let bytes = match &embedded {
+                    Some(embedded) => embedded.encode(line),
+                    None => line
+                        .chars()
+                        .filter(char::is_ascii)
+                        .collect::<String>()
+                        .into_bytes(),
+                };
+                content.show(Str(&bytes));
                 content.next_line(0.0, -(CAPTION_SIZE + 2.0));
             }
             content.end_text();

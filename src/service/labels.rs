@@ -151,17 +151,26 @@ pub fn export(state: &AppState, actor: &Actor, req: &ExportRequest) -> AppResult
     }
     let mut labels = Vec::with_capacity(total as usize);
     for cert in certs {
+        // The product name as signed, for the caption.
+        let product = serde_json::from_str::<serde_json::Value>(&cert.payload)
+            .ok()
+            .and_then(|p| p["product"]["name"].as_str().map(str::to_string))
+            .unwrap_or_default();
         if req.units {
             let urls = unit_urls(state, &mut conn, cert, serial_range(cert)?)?;
             labels.extend(urls.into_iter().zip(1..).map(|(url, serial)| PrintLabel {
                 url,
-                caption: vec![format!("{} #{serial}", cert.id), cert.batch_no.clone()],
+                caption: vec![
+                    product.clone(),
+                    format!("{} #{serial}", cert.id),
+                    cert.batch_no.clone(),
+                ],
                 file_name: format!("{}-{serial:06}.png", cert.id),
             }));
         } else {
             labels.push(PrintLabel {
                 url: state.batch_label_url(&cert.id, &b64url(&cert.signature)),
-                caption: vec![cert.id.clone(), cert.batch_no.clone()],
+                caption: vec![product.clone(), cert.id.clone(), cert.batch_no.clone()],
                 file_name: format!("{}.png", cert.id),
             });
         }

@@ -49,6 +49,21 @@ fn decode_pdf(pdf: &[u8]) -> (usize, Vec<String>) {
     (pages.len(), urls)
 }
 
+/// The text pdftotext (poppler-utils) extracts from `pdf`.
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("labels.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn export_body(ids: &[String], units: bool) -> Value {
     json!({"certificates": ids, "units": units})
 }
@@ -78,6 +93,9 @@ async fn pdf_sheet_holds_every_batch_label() {
     assert!(res.body.starts_with(b"%PDF-"));
     let (pages, urls) = decode_pdf(&res.body);
     assert_eq!(pages, 2, "20 labels a page");
+    // The captions are text in the embedded CJK font: Chinese comes back out of the PDF.
+    let text = pdf_text(&res.body);
+    assert!(text.contains("酱板鸭") && text.contains("PDF-22"), "{text}");
     assert_eq!(urls.len(), 23, "every label decodes");
     assert_eq!(urls.into_iter().collect::<BTreeSet<_>>(), expected);
 }
