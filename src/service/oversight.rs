@@ -5,7 +5,7 @@
 use chrono::{Datelike, Days, Utc};
 
 use crate::db::models::{Certificate, EventRow};
-use crate::domain::region::prefix;
+use crate::domain::region::{prefix, within};
 use crate::domain::role::OrgKind;
 use crate::domain::validate;
 use crate::error::AppResult;
@@ -65,11 +65,18 @@ pub fn dashboard(state: &AppState, actor: &Actor) -> AppResult<Dashboard> {
 }
 
 /// Regulators only: certificates in their region matching a batch number, product, producer
-/// name or credit code; at most 50, newest first.
+/// name or credit code, or of producers in a region code inside theirs; at most 50, newest
+/// first.
 pub fn search(state: &AppState, actor: &Actor, text: &str) -> AppResult<Vec<CertificateLine>> {
     let org = actor.require_kind(&[OrgKind::Regulator])?;
     let text = validate::text("q", text, 64)?;
     let mut conn = state.db.reader()?;
-    let rows = Certificate::search_in_region(&mut conn, prefix(&org.region_code), &text, 50)?;
+    // A region code inside the jurisdiction narrows the search to that region.
+    let is_region = text.len() == 6 && text.bytes().all(|b| b.is_ascii_digit());
+    let rows = if is_region && within(&org.region_code, &text) {
+        Certificate::search_in_region(&mut conn, prefix(&text), "", 50)?
+    } else {
+        Certificate::search_in_region(&mut conn, prefix(&org.region_code), &text, 50)?
+    };
     super::certificates::lines(&mut conn, rows)
 }

@@ -171,6 +171,10 @@ async fn a_producer_issues_finds_prints_and_revokes_through_the_console() {
     assert_eq!(cert_page.status, 200);
     let html = cert_page.text();
     assert!(html.contains("合格证已签发") && html.contains("有效"));
+    assert!(
+        html.contains("召回此批次"),
+        "the producer may recall its batch"
+    );
     assert!(!html.contains(hostile));
 
     // Found by batch number, escaped in the list; not found by another.
