@@ -172,6 +172,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    warnings (certificate_id, serial, code) {
+        certificate_id -> Text,
+        serial -> BigInt,
+        code -> Text,
+        first_seen -> Timestamp,
+    }
+}
+
+diesel::joinable!(warnings -> certificates (certificate_id));
 diesel::joinable!(signing_keys -> organizations (organization_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -201,4 +211,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
     complaints,
+    warnings,
 );

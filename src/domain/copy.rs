@@ -4,6 +4,7 @@
 use chrono::{Duration, NaiveDateTime};
 
 use super::region::province;
+use super::text::Bilingual;
 
 /// Limits beyond which scans look like copies (configurable, see `Config`).
 #[derive(Debug, Clone, Copy)]
@@ -40,8 +41,8 @@ pub struct LabelFacts {
     pub custody_recorded: bool,
 }
 
-/// A warning: snake_case code and plain-language message.
-pub type Warning = (&'static str, String);
+/// A warning: snake_case code and plain-language message in both languages.
+pub type Warning = (&'static str, Bilingual);
 
 /// The copy signals `facts` show.
 pub fn warnings(facts: &LabelFacts, limits: Thresholds) -> Vec<Warning> {
@@ -49,9 +50,9 @@ pub fn warnings(facts: &LabelFacts, limits: Thresholds) -> Vec<Warning> {
     if facts.serial.is_some() && far_apart(&facts.scan_places, limits.window_hours) {
         out.push((
             "scanned_far_apart",
-            format!(
-                "这个单品标签在{}小时内于不同省份被扫描，可能是复制标签。 This unit label was scanned in different provinces within {} hours: it may be copied.",
-                limits.window_hours, limits.window_hours
+            Bilingual::new(
+                format!("这个单品标签在{}小时内于不同省份被扫描，可能是复制标签。", limits.window_hours),
+                format!("This unit label was scanned in different provinces within {} hours: it may be copied.", limits.window_hours),
             ),
         ));
     }
@@ -62,25 +63,34 @@ pub fn warnings(facts: &LabelFacts, limits: Thresholds) -> Vec<Warning> {
     if too_many {
         out.push((
             "scanned_too_often",
-            format!(
-                "此标签已被扫描{}次，超出合理次数。 This label was scanned {} times, more than plausible.",
-                facts.scans, facts.scans
+            Bilingual::new(
+                format!("此标签已被扫描{}次，超出合理次数。", facts.scans),
+                format!(
+                    "This label was scanned {} times, more than plausible.",
+                    facts.scans
+                ),
             ),
         ));
     }
     if facts.unit_receivers > 1 {
         out.push((
             "received_by_several_retailers",
-            format!(
-                "同一单品被{}家销售者登记进货。 The same unit was received by {} retailers.",
-                facts.unit_receivers, facts.unit_receivers
+            Bilingual::new(
+                format!("同一单品被{}家销售者登记进货。", facts.unit_receivers),
+                format!(
+                    "The same unit was received by {} retailers.",
+                    facts.unit_receivers
+                ),
             ),
         ));
     }
     if facts.scans > 0 && !facts.custody_recorded {
         out.push((
             "no_intake_recorded",
-            "没有发货或进货查验记录。 No shipment or seller intake was ever recorded for these goods.".to_string(),
+            Bilingual::new(
+                "没有发货或进货查验记录。",
+                "No shipment or seller intake was ever recorded for these goods.",
+            ),
         ));
     }
     out

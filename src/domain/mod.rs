@@ -9,6 +9,7 @@ pub mod label;
 pub mod payload;
 pub mod region;
 pub mod role;
+pub mod text;
 pub mod trail;
 pub mod validate;
 pub mod verdict;

@@ -14,7 +14,7 @@ pub fn envelope<B: MessageBody + 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(wrap)
 }
 
-fn code_for(status: StatusCode) -> &'static str {
+pub fn code_for(status: StatusCode) -> &'static str {
     match status {
         StatusCode::BAD_REQUEST => "bad_request",
         StatusCode::UNAUTHORIZED => "unauthorized",

@@ -18,6 +18,9 @@ use super::{checked_id, Actor, AppState};
 const DUMMY: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$2VQyB8Bd1kZJsBX0rQhWSRn0tuF6J1DT+dfUTrsSMDc";
 
+/// Shortest and longest password a person may choose.
+pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 12..=128;
+
 /// How long a session lasts.
 pub const SESSION_HOURS: i64 = 12;
 
@@ -48,6 +51,7 @@ pub struct SignedIn {
 /// Who a live session belongs to.
 #[derive(Debug, Clone)]
 pub struct SessionUser {
+    pub user_id: String,
     pub actor: Actor,
     pub organization: Organization,
     pub username: String,
@@ -119,8 +123,15 @@ pub fn create_user(
     })
 }
 
-/// Checks a username and password and opens a session. The answer never says which was wrong.
-pub fn sign_in(state: &AppState, username: &str, password: &str) -> AppResult<SignedIn> {
+/// Checks a username and password and opens a session. The answer never says which was wrong;
+/// attempts are rate limited per client address.
+pub fn sign_in(
+    state: &AppState,
+    client: &str,
+    username: &str,
+    password: &str,
+) -> AppResult<SignedIn> {
+    state.limits.sign_in.check(client)?;
     validate::text("username", username, 64)?;
     let user = User::find_by_username(&mut *state.db.reader()?, username.trim())?;
     // Hash even for an unknown user, so timing does not tell which usernames exist.
@@ -156,11 +167,46 @@ pub fn session(state: &AppState, token: &str) -> AppResult<Option<SessionUser>> 
         return Ok(None);
     };
     Ok(Some(SessionUser {
+        user_id: user.id,
         actor: Actor::Org(organization.clone()),
         organization,
         username: user.username,
         csrf_token: session.csrf_token,
     }))
+}
+
+/// A signed-in person replaces their password: the current one must be right, the new one
+/// 12 to 128 characters and different. Every other session of theirs ends; this one stays.
+pub fn change_password(
+    state: &AppState,
+    user: &SessionUser,
+    session_token: &str,
+    current: &str,
+    new: &str,
+) -> AppResult<()> {
+    let stored = User::find(&mut *state.db.reader()?, &user.user_id)?
+        .ok_or_else(|| AppError::not_found("user"))?;
+    if !password_matches(current, &stored.password_hash) {
+        return Err(AppError::invalid(
+            "wrong_password",
+            "current_password",
+            "the current password is not right",
+        ));
+    }
+    if !PASSWORD_CHARS.contains(&new.chars().count()) || new == current {
+        return Err(AppError::invalid(
+            "weak_password",
+            "new_password",
+            "choose a new password of 12 to 128 characters, different from the current one",
+        ));
+    }
+    let hash = hash_password(new)?;
+    let keep = token_hash(session_token);
+    state.write(|conn| {
+        User::set_password_hash(conn, &stored.id, &hash)?;
+        Session::delete_others(conn, &stored.id, &keep)?;
+        Ok(())
+    })
 }
 
 /// Ends the session a cookie value names.

@@ -1,10 +1,7 @@
 //! Problems consumers report from a label's page (no login): stored for the producer and the
 //! regulators of its region, rate limited per client and per certificate.
 
-use std::num::NonZeroU32;
-
 use chrono::Duration;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Serialize;
 
 use crate::crypto::random::new_id;
@@ -28,23 +25,8 @@ pub const CATEGORIES: [(&str, &str, &str); 4] = [
     ("other", "其他", "Other"),
 ];
 
-/// Reports one client may send: a burst of 5, then one every two minutes.
-const PER_CLIENT_BURST: u32 = 5;
-const PER_CLIENT_PERIOD_SECS: u64 = 120;
 /// Reports one certificate accepts per hour from everyone together.
 const PER_CERTIFICATE_HOURLY: i64 = 30;
-
-/// The per-client limiter, keyed by the client's address.
-pub struct ReportLimiter(DefaultKeyedRateLimiter<String>);
-
-impl Default for ReportLimiter {
-    fn default() -> Self {
-        let quota = Quota::with_period(std::time::Duration::from_secs(PER_CLIENT_PERIOD_SECS))
-            .expect("a non-zero period")
-            .allow_burst(NonZeroU32::new(PER_CLIENT_BURST).expect("a non-zero burst"));
-        ReportLimiter(RateLimiter::keyed(quota))
-    }
-}
 
 /// A report as the form sends it.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -67,6 +49,13 @@ pub struct ComplaintView {
     pub created_at: String,
 }
 
+impl ComplaintView {
+    /// When, to the minute, for lists.
+    pub fn minute(&self) -> String {
+        crate::domain::text::minute(&self.created_at)
+    }
+}
+
 /// Stores a consumer's report about certificate `id` (unit `serial`, if a unit label).
 pub fn report(
     state: &AppState,
@@ -75,13 +64,7 @@ pub fn report(
     serial: Option<i64>,
     new: NewComplaint,
 ) -> AppResult<()> {
-    let limiter = &state.report_limiter.0;
-    if limiter.check_key(&client.to_string()).is_err() {
-        return Err(AppError::TooManyRequests(
-            "too many reports from this device; try again in a few minutes".into(),
-        ));
-    }
-    limiter.retain_recent();
+    state.limits.reports.check(client)?;
     let category = new.category.trim();
     if !CATEGORIES.iter().any(|c| c.0 == category) {
         return Err(AppError::invalid(

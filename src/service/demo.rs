@@ -11,11 +11,35 @@ use crate::error::{AppError, AppResult};
 use super::accounts::{create_user, NewUser};
 use super::events::{self, NewEvent};
 use super::issue::{issue, IssueRequest};
+use super::labels;
 use super::labs::{self, NewAccreditation};
 use super::marks::{self, NewMark};
 use super::organizations::{create, create_token, NewOrganization};
 use super::products::{create as create_product, NewProduct};
+use super::verify::{verify, Label, Source};
 use super::{Actor, AppState};
+
+/// Unit 3 of a batch scanned by consumers in Changde and in Guangzhou within the hour:
+/// the copy warning a regulator's dashboard lists.
+fn copied_label_scans(state: &AppState, producer: &Actor, id: &str) -> AppResult<()> {
+    let url = labels::unit_label(state, producer, id, 3)?;
+    let scanned = crate::domain::label::parse("label", &url)?;
+    for region in ["430702", "440106"] {
+        let label = Label {
+            id: &scanned.id,
+            serial: scanned.serial,
+            signature: scanned.signature.as_deref(),
+        };
+        verify(
+            state,
+            &label,
+            Source::Consumer {
+                region: Some(region),
+            },
+        )?;
+    }
+    Ok(())
+}
 
 /// One organization the demo created, with its token (shown once).
 #[derive(Debug, Clone)]
@@ -287,6 +311,9 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
                     note: Some("进货查验".into()),
                 };
                 events::record(state, retailer, &issued.id, intake)?;
+                if n == 0 {
+                    copied_label_scans(state, actor, &issued.id)?;
+                }
             }
             data.certificates
                 .push((name.to_string(), batch_no, issued.verify_url));

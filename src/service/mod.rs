@@ -13,6 +13,7 @@ pub mod issue;
 pub mod keyring;
 pub mod labels;
 pub mod labs;
+pub mod limits;
 pub mod marks;
 pub mod organizations;
 pub mod oversight;
@@ -23,6 +24,7 @@ pub mod status;
 pub mod trail;
 pub mod trust;
 pub mod verify;
+pub mod warnings;
 
 pub mod demo;
 pub mod epcis;
@@ -44,8 +46,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Group commit of consumer scans.
     pub scans: scan_writer::ScanWriter,
-    /// Per-client limit on consumer problem reports.
-    pub report_limiter: complaints::ReportLimiter,
+    /// Per-client limits on problem reports and sign-in attempts.
+    pub limits: limits::Limits,
 }
 
 impl AppState {
@@ -63,7 +65,7 @@ impl AppState {
         };
         Ok(Self {
             scans: scan_writer::ScanWriter::start(db.clone()),
-            report_limiter: Default::default(),
+            limits: Default::default(),
             db,
             keys: KeyRing::new(master),
             config,

@@ -1,5 +1,5 @@
 //! The regulator's view of its region: a dashboard (certificates issued per week, intake
-//! checks, spot-check results, consumers' reports) and search across its producers'
+//! checks, spot-check results, open copy warnings, consumers' reports) and search across its producers'
 //! certificates.
 
 use chrono::{Datelike, Days, Utc};
@@ -12,6 +12,7 @@ use crate::error::AppResult;
 
 use super::certificates::CertificateLine;
 use super::complaints::{self, ComplaintView};
+use super::warnings::{self, OpenWarning};
 use super::{Actor, AppState};
 
 /// Weeks the issuance chart covers.
@@ -27,6 +28,9 @@ pub struct Dashboard {
     pub checks_conformant: i64,
     pub checks_non_conformant: i64,
     pub complaints: Vec<ComplaintView>,
+    /// Open copy warnings in the region, and the newest of them.
+    pub open_warnings: i64,
+    pub warnings: Vec<OpenWarning>,
 }
 
 /// Regulators only: the dashboard of their region.
@@ -50,7 +54,10 @@ pub fn dashboard(state: &AppState, actor: &Actor) -> AppResult<Dashboard> {
     }
     let count =
         |conn: &mut _, kind, fragment| EventRow::count_in_region(conn, region, kind, fragment);
+    let (open_warnings, warnings) = warnings::open_in_region(state, region, 20)?;
     Ok(Dashboard {
+        open_warnings,
+        warnings,
         issued_per_week,
         intakes: count(&mut conn, "received", None)?,
         intakes_genuine: count(&mut conn, "received", Some("\"label_verdict\":\"genuine\""))?,

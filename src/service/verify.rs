@@ -13,6 +13,7 @@ use crate::db::models::{now, Certificate, EventRow, MarkRecord, Scan};
 use crate::db::DbConn;
 use crate::domain::copy::{self, LabelFacts};
 use crate::domain::payload::{recanonicalize, Payload};
+use crate::domain::text::Bilingual;
 use crate::domain::validate::is_id;
 use crate::domain::verdict::{Findings, Verdict};
 use crate::error::AppResult;
@@ -24,7 +25,21 @@ use super::{labs, AppState};
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Warning {
     pub code: String,
+    /// Chinese, then English.
     pub message: String,
+    /// The message in each language, for pages.
+    #[serde(skip)]
+    pub text: Bilingual,
+}
+
+impl Warning {
+    fn new(code: &str, text: Bilingual) -> Self {
+        Warning {
+            code: code.into(),
+            message: text.joined(),
+            text,
+        }
+    }
 }
 
 /// The certificate as stored.
@@ -118,6 +133,7 @@ pub fn verify(state: &AppState, label: &Label<'_>, source: Source<'_>) -> AppRes
             trail: vec![],
         });
     };
+    let consumer = matches!(source, Source::Consumer { .. });
     if let Source::Consumer { region } = source {
         record_scan(state, &cert, label.serial, region)?;
     }
@@ -172,18 +188,22 @@ pub fn verify(state: &AppState, label: &Label<'_>, source: Source<'_>) -> AppRes
     };
     let mut warnings: Vec<Warning> = copy::warnings(&facts, state.config.copy)
         .into_iter()
-        .map(|(code, message)| Warning {
-            code: code.into(),
-            message,
-        })
+        .map(|(code, text)| Warning::new(code, text))
         .collect();
     if let (Some(lab), Some(p)) = (&cert.lab_id, &payload) {
         if !labs::accredited(&mut conn, lab, &p.inspection.date)? {
-            warnings.push(Warning {
-                code: "lab_not_accredited".into(),
-                message: "出具检验报告的实验室在检验日期未同时具备CMA和CATL资质。 The cited lab did not hold both CMA and CATL accreditation on the inspection date.".into(),
-            });
+            warnings.push(Warning::new(
+                "lab_not_accredited",
+                Bilingual::new(
+                    "出具检验报告的实验室在检验日期未同时具备CMA和CATL资质。",
+                    "The cited lab did not hold both CMA and CATL accreditation on the inspection date.",
+                ),
+            ));
         }
+    }
+    if consumer {
+        let codes: Vec<&str> = warnings.iter().map(|w| w.code.as_str()).collect();
+        super::warnings::remember(state, &cert.id, label.serial, &codes)?;
     }
     let verdict = findings.verdict();
     state.metrics.verified(verdict.as_str());

@@ -7,14 +7,14 @@ use crate::domain::role::OrgKind;
 use crate::error::{AppError, AppResult};
 use crate::service::AppState;
 
-use super::page::{render, Lang, SignedIn, Who};
+use super::page::{render, Chrome, Lang, SignedIn};
 use super::{producer, regulator, retailer};
 
 #[derive(Template)]
 #[template(path = "console.html", config = "assets/askama.toml")]
 struct ConsolePage {
     lang: Lang,
-    signed_in: Option<Who>,
+    chrome: Chrome,
     organization: String,
     role: String,
     credit_code: String,
@@ -46,7 +46,7 @@ pub async fn home(
     let org = &user.organization;
     let page = ConsolePage {
         lang: Lang::of(&req),
-        signed_in: Some(Who::from(&user)),
+        chrome: Chrome::new(&req, Some(&user)),
         organization: org.name.clone(),
         role: org.kind.clone(),
         credit_code: org.credit_code.clone(),

@@ -3,14 +3,19 @@
 //! another origin.
 
 pub mod console;
+pub mod error_page;
 pub mod page;
+pub mod password;
 pub mod producer;
 pub mod regulator;
 pub mod report;
 pub mod retailer;
 pub mod signin;
 pub mod verify;
+pub mod words;
 
+use actix_web::body::{BoxBody, EitherBody};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
@@ -36,6 +41,21 @@ fn static_file(content_type: &'static str, body: &'static str) -> HttpResponse {
         .body(body)
 }
 
+/// A page route: its errors render as pages.
+fn page(
+    path: &str,
+) -> actix_web::Resource<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<EitherBody<BoxBody>>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::resource(path).wrap(error_page::html())
+}
+
 /// Registers the page routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // `/v/{id}/report` before `/v/{id}/{serial}`, which would otherwise take it.
@@ -45,41 +65,39 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(move || async move { static_file(content_type, body) })),
         );
     }
-    cfg.service(web::resource("/v/{id}").route(web::get().to(verify::batch)))
-        .service(web::resource("/v/{id}/report").route(web::post().to(report::batch)))
-        .service(web::resource("/v/{id}/{serial}").route(web::get().to(verify::unit)))
-        .service(web::resource("/v/{id}/{serial}/report").route(web::post().to(report::unit)))
+    cfg.service(page("/v/{id}").route(web::get().to(verify::batch)))
+        .service(page("/v/{id}/report").route(web::post().to(report::batch)))
+        .service(page("/v/{id}/{serial}").route(web::get().to(verify::unit)))
+        .service(page("/v/{id}/{serial}/report").route(web::post().to(report::unit)))
         .service(
-            web::resource("/login")
+            page("/login")
                 .route(web::get().to(signin::show))
                 .route(web::post().to(signin::submit)),
         )
-        .service(web::resource("/logout").route(web::post().to(signin::logout)))
-        .service(web::resource("/console").route(web::get().to(console::home)))
-        .service(web::resource("/console/intake").route(web::post().to(retailer::record)))
+        .service(page("/logout").route(web::post().to(signin::logout)))
+        .service(page("/console").route(web::get().to(console::home)))
         .service(
-            web::resource("/console/issue")
+            page("/console/password")
+                .route(web::get().to(password::show))
+                .route(web::post().to(password::submit)),
+        )
+        .service(page("/console/intake").route(web::post().to(retailer::record)))
+        .service(
+            page("/console/issue")
                 .route(web::get().to(producer::issue_form))
                 .route(web::post().to(producer::issue_submit)),
         )
+        .service(page("/console/certificates/{id}").route(web::get().to(producer::certificate)))
+        .service(page("/console/certificates/{id}/revoke").route(web::post().to(producer::revoke)))
         .service(
-            web::resource("/console/certificates/{id}").route(web::get().to(producer::certificate)),
+            page("/console/certificates/{id}/suspend").route(web::post().to(producer::suspend)),
         )
         .service(
-            web::resource("/console/certificates/{id}/revoke")
-                .route(web::post().to(producer::revoke)),
+            page("/console/certificates/{id}/inspect").route(web::post().to(regulator::inspect)),
         )
+        .service(page("/console/recalls").route(web::post().to(regulator::recall)))
         .service(
-            web::resource("/console/certificates/{id}/suspend")
-                .route(web::post().to(producer::suspend)),
-        )
-        .service(
-            web::resource("/console/certificates/{id}/inspect")
-                .route(web::post().to(regulator::inspect)),
-        )
-        .service(web::resource("/console/recalls").route(web::post().to(regulator::recall)))
-        .service(
-            web::resource("/console/certificates/{id}/labels.pdf")
+            page("/console/certificates/{id}/labels.pdf")
                 .route(web::post().to(producer::labels_pdf)),
         );
 }

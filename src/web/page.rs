@@ -73,6 +73,14 @@ impl Lang {
         self.pick(zh, en)
     }
 
+    /// A consumer report's category in words.
+    pub fn category(&self, code: &str) -> &'static str {
+        crate::service::complaints::CATEGORIES
+            .iter()
+            .find(|c| c.0 == code)
+            .map_or("?", |c| self.pick(c.1, c.2))
+    }
+
     /// The language's own name, for the switch.
     pub fn name(&self) -> &'static str {
         match self {
@@ -112,6 +120,68 @@ impl From<&SessionUser> for Who {
     }
 }
 
+/// What the header of every page needs besides the language: who is signed in, and the link
+/// that switches language while keeping the page (and its query, such as a label's `s`).
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub signed_in: Option<Who>,
+    pub switch: String,
+}
+
+impl Chrome {
+    pub fn new(req: &HttpRequest, user: Option<&SessionUser>) -> Self {
+        Chrome {
+            signed_in: user.map(Who::from),
+            switch: lang_switch(req, Lang::of(req).other()),
+        }
+    }
+}
+
+/// The path and query of a same-site `Referer`, if any.
+pub fn same_site_referer(req: &HttpRequest) -> Option<String> {
+    let referer = req
+        .headers()
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())?;
+    let info = req.connection_info();
+    let host = info.host().split(':').next().unwrap_or_default();
+    if referer.host_str() != Some(host) {
+        return None;
+    }
+    Some(match referer.query() {
+        Some(query) => format!("{}?{query}", referer.path()),
+        None => referer.path().to_string(),
+    })
+}
+
+/// The URL of this page in language `to`: a GET page keeps its path and query; after a form
+/// post, the page the form was on (or the label's page, for a problem report).
+fn lang_switch(req: &HttpRequest, to: Lang) -> String {
+    let (path, query) = if req.method() == actix_web::http::Method::GET {
+        (req.path().to_string(), req.query_string().to_string())
+    } else {
+        let page = same_site_referer(req).unwrap_or_else(|| {
+            req.path().strip_suffix("/report").map_or_else(
+                || req.path().to_string(),
+                |label| format!("{label}?{}", req.query_string()),
+            )
+        });
+        match page.split_once('?') {
+            Some((path, query)) => (path.to_string(), query.to_string()),
+            None => (page, String::new()),
+        }
+    };
+    let mut kept = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if key != "lang" {
+            kept.append_pair(&key, &value);
+        }
+    }
+    kept.append_pair("lang", if to == Lang::En { "en" } else { "zh" });
+    format!("{path}?{}", kept.finish())
+}
+
 /// A cookie that is HttpOnly, SameSite=Lax, path `/`, and Secure when served over TLS.
 pub fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static> {
     Cookie::build(name, value)
@@ -139,6 +209,23 @@ pub fn render(req: &HttpRequest, page: &impl Template) -> AppResult<HttpResponse
         );
     }
     Ok(response.body(html))
+}
+
+/// Whether the client asked for JSON rather than a page.
+pub fn wants_json(req: &HttpRequest) -> bool {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    accept.contains("application/json") && !accept.trim_start().starts_with("text/html")
+}
+
+/// The client's address for rate limits: the socket's peer (a forwarded-for header is the
+/// client's to forge).
+pub fn client_addr(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string())
 }
 
 /// Content type, no caching of personal pages, and a CSP that allows only this origin.

@@ -21,13 +21,14 @@ use crate::service::status::{self, StatusChange};
 use crate::service::verify::{verify, Label, Source};
 use crate::service::AppState;
 
-use super::page::{check_csrf, render, see_other, Lang, SignedIn, Who};
+use super::page::{check_csrf, render, see_other, Chrome, Lang, SignedIn};
+use super::words;
 
 #[derive(Template)]
 #[template(path = "producer.html", config = "assets/askama.toml")]
 struct ProducerPage {
     lang: Lang,
-    signed_in: Option<Who>,
+    chrome: Chrome,
     organization: String,
     search: String,
     lines: Vec<CertificateLine>,
@@ -62,7 +63,7 @@ pub async fn home(
     .await?;
     let page = ProducerPage {
         lang: Lang::of(&req),
-        signed_in: Some(Who::from(&user)),
+        chrome: Chrome::new(&req, Some(&user)),
         organization: user.organization.name.clone(),
         search,
         lines: list.lines,
@@ -114,7 +115,7 @@ pub struct IssueForm {
 #[template(path = "issue.html", config = "assets/askama.toml")]
 struct IssuePage {
     lang: Lang,
-    signed_in: Option<Who>,
+    chrome: Chrome,
     csrf_token: String,
     products: Vec<ProductView>,
     form: IssueForm,
@@ -201,22 +202,59 @@ fn fields(form: &IssueForm) -> Vec<Field> {
     ]
 }
 
+/// A rule the issue form broke: its code, the service's English message and the field.
+struct FormError {
+    code: &'static str,
+    english: String,
+    field: Option<String>,
+}
+
+impl From<&AppError> for FormError {
+    fn from(e: &AppError) -> Self {
+        FormError {
+            code: e.code(),
+            english: e.to_string(),
+            field: e.field().map(str::to_string),
+        }
+    }
+}
+
 async fn issue_page(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     user: &SessionUser,
     form: IssueForm,
-    error: Option<(String, Option<String>)>,
+    error: Option<FormError>,
 ) -> AppResult<HttpResponse> {
+    let lang = Lang::of(req);
     let actor = user.actor.clone();
     let products = blocking(state, move |s| products::list_own(s, &actor)).await?;
-    let (error, error_field) = error.map_or((None, None), |(m, f)| (Some(m), f));
+    let fields = fields(&form);
+    let (error, error_field) = match error {
+        None => (None, None),
+        Some(e) => {
+            let label = match e.field.as_deref() {
+                Some("product_id") => Some(lang.pick("产品", "Product")),
+                Some(name) => fields
+                    .iter()
+                    .find(|f| f.name == name)
+                    .map(|f| lang.pick(f.zh, f.en)),
+                None => None,
+            };
+            let text = words::error(lang, e.code, &e.english);
+            let message = match label {
+                Some(label) => format!("{label}{}{text}", lang.pick("：", ": ")),
+                None => text,
+            };
+            (Some(message), e.field)
+        }
+    };
     let page = IssuePage {
-        lang: Lang::of(req),
-        signed_in: Some(Who::from(user)),
+        lang,
+        chrome: Chrome::new(req, Some(user)),
         csrf_token: user.csrf_token.clone(),
         products,
-        fields: fields(&form),
+        fields,
         form,
         error,
         error_field,
@@ -240,19 +278,15 @@ pub async fn issue_form(
     issue_page(&state, &req, &user, IssueForm::default(), None).await
 }
 
-/// A whole number from a form field, or the message to show.
-fn number(lang: Lang, field: &str, value: &str) -> Result<Option<i64>, (String, Option<String>)> {
+/// A whole number from a form field.
+fn number(field: &str, value: &str) -> Result<Option<i64>, FormError> {
     if value.trim().is_empty() {
         return Ok(None);
     }
-    value.trim().parse().map(Some).map_err(|_| {
-        (
-            format!(
-                "{field}: {}",
-                lang.pick("请填写整数。", "enter a whole number.")
-            ),
-            Some(field.to_string()),
-        )
+    value.trim().parse().map(Some).map_err(|_| FormError {
+        code: "not_a_number",
+        english: "enter a whole number".into(),
+        field: Some(field.to_string()),
     })
 }
 
@@ -264,10 +298,9 @@ pub async fn issue_submit(
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
     check_csrf(&user.csrf_token, &form.csrf_token)?;
-    let lang = Lang::of(&req);
     let optional = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
-    let numbers = number(lang, "quantity", &form.quantity)
-        .and_then(|q| Ok((q, number(lang, "units", &form.units)?)));
+    let numbers =
+        number("quantity", &form.quantity).and_then(|q| Ok((q, number("units", &form.units)?)));
     let (quantity, units) = match numbers {
         Ok(n) => n,
         Err(error) => return issue_page(&state, &req, &user, form, Some(error)).await,
@@ -294,8 +327,7 @@ pub async fn issue_submit(
             issued.id
         ))),
         Err(e @ (AppError::Invalid(_) | AppError::NotFound(_) | AppError::Forbidden(_))) => {
-            let error = (e.to_string(), e.field().map(str::to_string));
-            issue_page(&state, &req, &user, form, Some(error)).await
+            issue_page(&state, &req, &user, form, Some(FormError::from(&e))).await
         }
         Err(e) => Err(e),
     }
@@ -305,9 +337,11 @@ pub async fn issue_submit(
 #[template(path = "certificate.html", config = "assets/askama.toml")]
 struct CertificatePage {
     lang: Lang,
-    signed_in: Option<Who>,
+    chrome: Chrome,
     csrf_token: String,
     notice: Option<String>,
+    /// Why the last action failed.
+    problem: Option<String>,
     id: String,
     product: String,
     batch_no: String,
@@ -333,6 +367,7 @@ async fn certificate_page(
     user: &SessionUser,
     id: String,
     notice: Option<String>,
+    problem: Option<String>,
 ) -> AppResult<HttpResponse> {
     let actor = user.actor.clone();
     let (cert, owner, url, answer) = blocking(state, move |s| {
@@ -349,11 +384,13 @@ async fn certificate_page(
     })
     .await?;
     let payload = answer.payload();
+    let lang = Lang::of(req);
     let page = CertificatePage {
-        lang: Lang::of(req),
-        signed_in: Some(Who::from(user)),
+        lang,
+        chrome: Chrome::new(req, Some(user)),
         csrf_token: user.csrf_token.clone(),
         notice,
+        problem,
         product: payload
             .as_ref()
             .map(|p| p.product.name.clone())
@@ -379,7 +416,7 @@ async fn certificate_page(
                 format!(
                     "{} · {} · {}",
                     e.body.at,
-                    e.body.kind.as_str(),
+                    words::event(lang, e.body.kind),
                     e.body.actor.name
                 )
             })
@@ -414,6 +451,7 @@ pub async fn certificate(
         &user,
         id.into_inner(),
         notice.filter(|n| !n.is_empty()),
+        None,
     )
     .await
 }
@@ -494,7 +532,10 @@ pub(crate) async fn after_action(
             "/console/certificates/{id}?done={done}"
         ))),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
-            certificate_page(state, req, user, id, Some(e.to_string())).await
+            let problem = Some(words::app_error(Lang::of(req), &e));
+            let mut page = certificate_page(state, req, user, id, None, problem).await?;
+            *page.status_mut() = actix_web::ResponseError::status_code(&e);
+            Ok(page)
         }
         Err(e) => Err(e),
     }

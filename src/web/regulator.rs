@@ -1,5 +1,6 @@
-//! The regulator's console: search the region's certificates, a dashboard with a weekly
-//! issuance chart (server-drawn SVG, no script), spot-checks and recalls from a certificate's
+//! The regulator's console: search the region's certificates, a dashboard (server-drawn SVG
+//! charts, no script: weekly issuance, intake verdicts, spot-check results; open copy
+//! warnings and consumers' reports), spot-checks and recalls from a certificate's
 //! page (suspension and revocation share the producer's handlers).
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -16,8 +17,9 @@ use crate::service::recalls::{self, NewRecall};
 use crate::service::status::{self, NewInspection};
 use crate::service::AppState;
 
-use super::page::{check_csrf, render, Lang, SignedIn, Who};
+use super::page::{check_csrf, render, Chrome, Lang, SignedIn};
 use super::producer::after_action;
+use super::words;
 
 /// One bar of the weekly chart, in SVG units.
 struct Bar {
@@ -27,20 +29,74 @@ struct Bar {
     label: String,
 }
 
+/// A horizontal bar split into parts (a share chart), in SVG units of a 300-wide bar.
+struct Split {
+    parts: Vec<Part>,
+    total: i64,
+}
+
+struct Part {
+    x: i64,
+    width: i64,
+    count: i64,
+    name: &'static str,
+    /// Fill colour class (`ok`, `bad`).
+    tone: &'static str,
+}
+
+impl Split {
+    const WIDTH: i64 = 300;
+
+    fn new(parts: &[(i64, &'static str, &'static str)]) -> Self {
+        let total: i64 = parts.iter().map(|p| p.0).sum();
+        let mut x = 0;
+        let parts = parts
+            .iter()
+            .map(|&(count, name, tone)| {
+                let width = if total == 0 {
+                    0
+                } else {
+                    count * Self::WIDTH / total
+                };
+                let part = Part {
+                    x,
+                    width,
+                    count,
+                    name,
+                    tone,
+                };
+                x += width;
+                part
+            })
+            .collect();
+        Split { parts, total }
+    }
+}
+
+/// An open warning as listed.
+struct WarningLine {
+    certificate_id: String,
+    label: String,
+    what: String,
+    producer: String,
+    first_seen: String,
+}
+
 #[derive(Template)]
 #[template(path = "regulator.html", config = "assets/askama.toml")]
 struct RegulatorPage {
     lang: Lang,
-    signed_in: Option<Who>,
+    chrome: Chrome,
     organization: String,
     search: String,
     results: Option<Vec<CertificateLine>>,
     bars: Vec<Bar>,
     chart_width: i64,
-    intakes: i64,
+    intakes: Split,
     intake_rate: String,
-    checks_conformant: i64,
-    checks_non_conformant: i64,
+    checks: Split,
+    open_warnings: i64,
+    warnings: Vec<WarningLine>,
     complaints: Vec<ComplaintView>,
 }
 
@@ -92,18 +148,58 @@ pub async fn home(
             dashboard.intakes_genuine as f64 * 100.0 / n as f64
         ),
     };
+    let lang = Lang::of(&req);
+    let intakes = Split::new(&[
+        (
+            dashboard.intakes_genuine,
+            lang.pick("真品", "genuine"),
+            "ok",
+        ),
+        (
+            dashboard.intakes - dashboard.intakes_genuine,
+            lang.pick("其他结论", "other verdicts"),
+            "bad",
+        ),
+    ]);
+    let checks = Split::new(&[
+        (
+            dashboard.checks_conformant,
+            lang.pick("合格", "conformant"),
+            "ok",
+        ),
+        (
+            dashboard.checks_non_conformant,
+            lang.pick("不合格", "non-conformant"),
+            "bad",
+        ),
+    ]);
+    let warnings = dashboard
+        .warnings
+        .into_iter()
+        .map(|w| WarningLine {
+            label: match w.serial {
+                Some(serial) => format!("{} #{serial}", w.batch_no),
+                None => w.batch_no,
+            },
+            what: words::warning(lang, &w.code).to_string(),
+            certificate_id: w.certificate_id,
+            producer: w.producer,
+            first_seen: w.first_seen,
+        })
+        .collect();
     let page = RegulatorPage {
-        lang: Lang::of(&req),
-        signed_in: Some(Who::from(&user)),
+        lang,
+        chrome: Chrome::new(&req, Some(&user)),
         organization: user.organization.name.clone(),
         search,
         results,
         chart_width: 20 + 46 * bars.len() as i64,
         bars,
-        intakes: dashboard.intakes,
+        intakes,
         intake_rate,
-        checks_conformant: dashboard.checks_conformant,
-        checks_non_conformant: dashboard.checks_non_conformant,
+        checks,
+        open_warnings: dashboard.open_warnings,
+        warnings,
         complaints: dashboard.complaints,
     };
     render(&req, &page)

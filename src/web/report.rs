@@ -11,7 +11,7 @@ use crate::routes::extract::blocking;
 use crate::service::complaints::{self, NewComplaint};
 use crate::service::AppState;
 
-use super::page::{check_csrf, render, Lang, Who, FORM_CSRF_COOKIE};
+use super::page::{check_csrf, client_addr, render, Chrome, Lang, FORM_CSRF_COOKIE};
 
 #[derive(Debug, Deserialize)]
 pub struct ReportForm {
@@ -25,7 +25,7 @@ pub struct ReportForm {
 #[template(path = "report_done.html", config = "assets/askama.toml")]
 struct ReportDone {
     lang: Lang,
-    signed_in: Option<Who>,
+    chrome: Chrome,
     back: String,
 }
 
@@ -41,10 +41,7 @@ async fn submit(
         .map(|c| c.value().to_string())
         .unwrap_or_default();
     check_csrf(&expected, &form.csrf_token)?;
-    // The socket's peer: a forwarded-for header is the client's to forge.
-    let client = req
-        .peer_addr()
-        .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string());
+    let client = client_addr(&req);
     let new = NewComplaint {
         category: form.category,
         message: form.message,
@@ -56,12 +53,12 @@ async fn submit(
     })
     .await?;
     let back = match serial {
-        Some(serial) => format!("/v/{id}/{serial}"),
-        None => format!("/v/{id}"),
+        Some(serial) => format!("/v/{id}/{serial}?{}", req.query_string()),
+        None => format!("/v/{id}?{}", req.query_string()),
     };
     let page = ReportDone {
         lang: Lang::of(&req),
-        signed_in: None,
+        chrome: Chrome::new(&req, None),
         back,
     };
     render(&req, &page)

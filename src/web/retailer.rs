@@ -16,8 +16,8 @@ use crate::service::recalls;
 use crate::service::verify::{verify, Label, Source};
 use crate::service::AppState;
 
-use super::page::{check_csrf, render, see_other, Lang, SignedIn, Who};
-use super::verify::describe;
+use super::page::{check_csrf, render, see_other, Chrome, Lang, SignedIn};
+use super::words;
 
 /// What checking a scanned label found.
 struct Check {
@@ -34,7 +34,7 @@ struct Check {
 #[template(path = "retailer.html", config = "assets/askama.toml")]
 struct RetailerPage {
     lang: Lang,
-    signed_in: Option<Who>,
+    chrome: Chrome,
     csrf_token: String,
     notice: Option<String>,
     label: String,
@@ -58,7 +58,7 @@ fn check_label(state: &AppState, text: &str, lang: Lang) -> AppResult<Check> {
                 product: String::new(),
                 batch: String::new(),
                 producer: String::new(),
-                error: Some(e.message),
+                error: Some(words::error(lang, e.code, &e.message)),
                 can_record: false,
             })
         }
@@ -72,13 +72,14 @@ fn check_label(state: &AppState, text: &str, lang: Lang) -> AppResult<Check> {
         },
         Source::Check,
     )?;
-    let (zh, en, _, tone) = describe(answer.verdict);
+    let words = words::verdict(answer.verdict);
     let payload = answer.payload();
     Ok(Check {
-        verdict: format!("{} {}", lang.pick(zh, en), lang.pick(en, ""))
-            .trim()
-            .to_string(),
-        tone,
+        verdict: match lang {
+            Lang::Zh => format!("{} {}", words.zh, words.en),
+            Lang::En => words.en.to_string(),
+        },
+        tone: words.tone,
         product: payload
             .as_ref()
             .map(|p| p.product.name.clone())
@@ -131,7 +132,7 @@ pub async fn home(
         .then(|| lang.pick("已记录进货。", "Intake recorded.").to_string());
     let page = RetailerPage {
         lang,
-        signed_in: Some(Who::from(&user)),
+        chrome: Chrome::new(&req, Some(&user)),
         csrf_token: user.csrf_token.clone(),
         notice,
         label,

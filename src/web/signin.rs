@@ -14,14 +14,15 @@ use crate::service::accounts;
 use crate::service::AppState;
 
 use super::page::{
-    check_csrf, cookie, render, see_other, Lang, SignedIn, Who, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
+    check_csrf, client_addr, cookie, render, see_other, Chrome, Lang, SignedIn, LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
 };
 
 #[derive(Template)]
 #[template(path = "login.html", config = "assets/askama.toml")]
 struct LoginPage {
     lang: Lang,
-    signed_in: Option<Who>,
+    chrome: Chrome,
     csrf_token: String,
     username: String,
     error: Option<String>,
@@ -48,7 +49,7 @@ fn login_page(
     let csrf_token = b64url(&new_secret());
     let page = LoginPage {
         lang: Lang::of(req),
-        signed_in: None,
+        chrome: Chrome::new(req, None),
         csrf_token: csrf_token.clone(),
         username,
         error,
@@ -76,8 +77,9 @@ pub async fn submit(
         .unwrap_or_default();
     check_csrf(&expected, &form.csrf_token)?;
     let username = form.username.clone();
+    let client = client_addr(&req);
     let result = blocking(&state, move |s| {
-        accounts::sign_in(s, &form.username, &form.password)
+        accounts::sign_in(s, &client, &form.username, &form.password)
     })
     .await;
     match result {

@@ -50,7 +50,7 @@ async fn a_consumer_reports_and_the_producer_and_regulator_read_it() {
         .get(&path_of(issued["verify_url"].as_str().unwrap()), None)
         .await;
     assert_eq!(page.status, 200);
-    assert!(page.text().contains(&format!("action=\"/v/{id}/report\"")));
+    assert!(page.text().contains(&format!("action=\"/v/{id}/report?s=")));
     let (field, cookie) = form_tokens(&page);
     let action = format!("/v/{id}/report");
     let hostile = "<script>alert(\"x\")</script> 假冒 'quoted'";
@@ -59,12 +59,17 @@ async fn a_consumer_reports_and_the_producer_and_regulator_read_it() {
         .send(report(&action, &cookie, "forged", "quality", "x"))
         .await;
     assert_eq!(res.status, 403);
-    t.send(report(&action, &cookie, &field, "lottery", "x"))
+    let html = t
+        .send(report(&action, &cookie, &field, "lottery", "x"))
         .await
-        .error(422, "invalid_category");
+        .page_error(422, "请选择问题类型");
+    assert!(
+        html.contains(&format!("href=\"/v/{id}?")),
+        "back to the certificate"
+    );
     t.send(report(&action, &cookie, &field, "quality", "   "))
         .await
-        .error(422, "required");
+        .page_error(422, "必须填写");
     t.send(report(
         "/v/AAAAAAAAAAAAAAAA/report",
         &cookie,
@@ -73,7 +78,7 @@ async fn a_consumer_reports_and_the_producer_and_regulator_read_it() {
         "x",
     ))
     .await
-    .error(404, "not_found");
+    .page_error(404, "找不到");
     let res = t
         .send(report(&action, &cookie, &field, "suspected_fake", hostile))
         .await;
@@ -119,6 +124,12 @@ async fn reports_are_rate_limited_per_client() {
     for _ in 0..5 {
         assert_eq!(t.send(from("203.0.113.7")).await.status, 200);
     }
-    t.send(from("203.0.113.7")).await.error(429, "rate_limited");
+    t.send(from("203.0.113.7"))
+        .await
+        .page_error(429, "提交太频繁");
+    // A client asking for JSON still gets the envelope.
+    t.send(from("203.0.113.7").insert_header(("accept", "application/json")))
+        .await
+        .error(429, "rate_limited");
     assert_eq!(t.send(from("198.51.100.2")).await.status, 200);
 }

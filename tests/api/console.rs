@@ -7,6 +7,63 @@ use serde_json::json;
 
 use crate::helpers::{spawn, Resp, TestApp, CODES};
 
+/// Creates page user `username` for organization `org`; returns the generated password.
+pub async fn new_user<S, B>(t: &TestApp<S>, org: &str, username: &str) -> String
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let created = t
+        .post(
+            &format!("/api/v1/organizations/{org}/users"),
+            Some(&t.admin),
+            &json!({"username": username}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    created.json()["password"].as_str().unwrap().to_string()
+}
+
+/// Signs `username` in through the sign-in form; the session cookie, or the refused response.
+pub async fn log_in<S, B>(t: &TestApp<S>, username: &str, password: &str) -> Result<String, Resp>
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let login_page = t.get("/login", None).await;
+    let csrf = field(&login_page.text(), "csrf_token");
+    let res = t
+        .send(
+            TestRequest::post()
+                .uri("/login")
+                .cookie(Cookie::new("certrail_login_csrf", csrf.clone()))
+                .set_form([
+                    ("csrf_token", csrf.as_str()),
+                    ("username", username),
+                    ("password", password),
+                ]),
+        )
+        .await;
+    let session = res
+        .headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("certrail_session="))
+        .map(|v| v.split(';').next().unwrap().to_string());
+    match session {
+        Some(session) if res.status == 303 => Ok(session),
+        _ => Err(res),
+    }
+}
+
 /// Creates page user `username` for organization `org` and signs them in; returns the
 /// session cookie.
 pub async fn sign_in<S, B>(t: &TestApp<S>, org: &str, username: &str) -> String
@@ -18,35 +75,8 @@ where
     >,
     B: actix_web::body::MessageBody,
 {
-    let user = t
-        .post(
-            &format!("/api/v1/organizations/{org}/users"),
-            Some(&t.admin),
-            &json!({"username": username}),
-        )
-        .await
-        .json();
-    let login_page = t.get("/login", None).await;
-    let csrf = field(&login_page.text(), "csrf_token");
-    let res = t
-        .send(
-            TestRequest::post()
-                .uri("/login")
-                .cookie(Cookie::new("certrail_login_csrf", csrf.clone()))
-                .set_form([
-                    ("csrf_token", csrf.as_str()),
-                    ("username", username),
-                    ("password", user["password"].as_str().unwrap()),
-                ]),
-        )
-        .await;
-    assert_eq!(res.status, 303, "{}", res.text());
-    res.headers
-        .get_all("set-cookie")
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("certrail_session="))
-        .map(|v| v.split(';').next().unwrap().to_string())
-        .expect("session cookie")
+    let password = new_user(t, org, username).await;
+    log_in(t, username, &password).await.expect("signed in")
 }
 
 /// A producer with a product and a page user signed in; returns (session cookie, product id,
@@ -137,7 +167,7 @@ async fn a_producer_issues_finds_prints_and_revokes_through_the_console() {
     assert_eq!(res.status, 422);
     let html = res.text();
     assert!(
-        html.contains("inspection_date is before production_date"),
+        html.contains("检验日期：检验日期不能早于生产日期。"),
         "{html}"
     );
     assert!(html.contains("id=\"inspection_date\" name=\"inspection_date\" type=\"date\""));
@@ -147,6 +177,16 @@ async fn a_producer_issues_finds_prints_and_revokes_through_the_console() {
         "escaped value kept"
     );
     assert!(!html.contains(hostile));
+    // In English, the service's own message.
+    let english = t
+        .send(form(&session, "/console/issue", &fields).cookie(Cookie::new("lang", "en")))
+        .await
+        .text();
+    assert!(
+        english.contains("Inspection date: inspection_date is before production_date"),
+        "{english}"
+    );
+    // A forged form token: refused, as a page in the visitor's language.
     let res = t
         .send(form(
             &session,
@@ -154,7 +194,7 @@ async fn a_producer_issues_finds_prints_and_revokes_through_the_console() {
             &[("csrf_token", "forged")],
         ))
         .await;
-    assert_eq!(res.status, 403);
+    res.page_error(403, "表单已过期");
 
     fields[6] = ("inspection_date", inspection.as_str());
     let res = t.send(form(&session, "/console/issue", &fields)).await;
@@ -327,7 +367,12 @@ async fn a_regulator_searches_spot_checks_and_recalls_in_its_region_only() {
         html.contains("辖区概况") && html.contains("<svg role=\"img\""),
         "{html}"
     );
-    assert_eq!(html.matches("<rect ").count(), 8, "eight weekly bars");
+    assert_eq!(
+        html.matches("fill=\"#0b5cad\"").count(),
+        8,
+        "eight weekly bars"
+    );
+    assert!(html.contains("进货查验结论") && html.contains("监督抽检结果"));
     let found = t.send(page(&session, "/console?q=CD-2026")).await.text();
     assert!(found.contains(&format!("/console/certificates/{id}")));
     let elsewhere = t
@@ -382,4 +427,51 @@ async fn a_regulator_searches_spot_checks_and_recalls_in_its_region_only() {
         home.contains("不合格 1"),
         "the dashboard counts the spot-check"
     );
+}
+
+#[actix_web::test]
+async fn copy_warnings_stay_on_the_regulators_dashboard_until_the_certificate_is_acted_on() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let mut body = crate::helpers::batch(&product);
+    body["batch_no"] = json!("CD-COPY-1");
+    body["quantity"] = json!(2);
+    let issued = t.issue(&producer, &body).await;
+    let id = issued["id"].as_str().unwrap().to_string();
+    let url = crate::helpers::path_of(issued["verify_url"].as_str().unwrap());
+    let (regulator, _) = t.org("regulator", CODES[1], "430700").await;
+    let (far, _) = t.org("regulator", CODES[2], "110000").await;
+    let session = sign_in(&t, &regulator, "inspector.zhao").await;
+    let far_session = sign_in(&t, &far, "inspector.qian").await;
+    let dashboard = |session: &str| t.send(page(session, "/console"));
+
+    // Two scans of a two-bag batch label are plausible; no warning is kept.
+    for _ in 0..2 {
+        t.get_json(&url).await;
+    }
+    assert!(dashboard(&session).await.text().contains("暂无"));
+    // More scans than bags: the answer warns, and the dashboard keeps it once.
+    for _ in 0..3 {
+        let answer = t.get_json(&url).await.json();
+        assert_eq!(answer["warnings"][0]["code"], "scanned_too_often");
+    }
+    let (kept, _) = certrail::service::warnings::open_in_region(&t.state, "4307", 10).unwrap();
+    assert_eq!(kept, 1, "one row per label and signal");
+    let html = dashboard(&session).await.text();
+    assert!(html.contains("扫描次数过多"), "{html}");
+    assert!(html.contains(&format!(
+        "href=\"/console/certificates/{id}\">CD-COPY-1</a>"
+    )));
+    assert!(!dashboard(&far_session).await.text().contains("CD-COPY-1"));
+
+    // Revoked: the warning is no longer open.
+    let res = t
+        .post(
+            &format!("/api/v1/certificates/{id}/revoke"),
+            Some(&producer),
+            &json!({"reason": "标签被复制"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert!(!dashboard(&session).await.text().contains("CD-COPY-1"));
 }

@@ -72,6 +72,7 @@ impl Drop for TestDb {
 }
 
 /// A response with its body read.
+#[derive(Debug)]
 pub struct Resp {
     pub status: StatusCode,
     pub headers: actix_web::http::header::HeaderMap,
@@ -111,6 +112,23 @@ impl Resp {
         let keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
         assert!(keys.contains(&"error".to_string()));
         error
+    }
+
+    /// Asserts the status and an HTML error page that says `words`; returns the page.
+    #[track_caller]
+    pub fn page_error(&self, status: u16, words: &str) -> String {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text());
+        assert!(
+            self.header("content-type").starts_with("text/html"),
+            "{}",
+            self.header("content-type")
+        );
+        let html = self.text();
+        assert!(
+            html.contains("role=\"alert\"") && html.contains(words),
+            "{html}"
+        );
+        html
     }
 }
 

@@ -69,6 +69,14 @@ async fn a_certificate_may_claim_only_recorded_valid_marks() {
     );
     let answer = t.get_json(&label).await.json();
     assert_eq!(answer["marks"][0]["status"], "suspended");
+    // The label's page shows the mark with its status, in words.
+    let html = t.get(&label, None).await.text();
+    assert!(
+        html.contains("1240P2300123") && html.contains("已暂停或撤销"),
+        "{html}"
+    );
+    let html = t.get(&format!("{label}&lang=en"), None).await.text();
+    assert!(html.contains("Suspended or withdrawn"), "{html}");
     assert_eq!(
         answer["verdict"], "genuine",
         "a mark's status is shown, the certificate stands"

@@ -5,6 +5,7 @@ use actix_web::cookie::Cookie;
 use actix_web::test::TestRequest;
 use serde_json::json;
 
+use crate::console::{log_in, new_user};
 use crate::helpers::{spawn, CODES};
 
 /// The value of cookie `name` among a response's Set-Cookie headers, with its attributes.
@@ -134,4 +135,124 @@ async fn the_stylesheet_is_served_from_the_binary() {
     assert_eq!(res.status, 200);
     assert!(res.header("content-type").starts_with("text/css"));
     assert!(!res.text().contains("http"), "no external resources");
+}
+
+#[actix_web::test]
+async fn people_change_their_password_and_other_sessions_end() {
+    let t = spawn().await;
+    let (org, _) = t.org("retailer", CODES[1], "430702").await;
+    let generated = new_user(&t, &org, "shop.owner").await;
+    let here = log_in(&t, "shop.owner", &generated).await.unwrap();
+    let elsewhere = log_in(&t, "shop.owner", &generated).await.unwrap();
+    let open = |session: &str, uri: &str| {
+        TestRequest::get()
+            .uri(uri)
+            .cookie(Cookie::new("certrail_session", session.to_string()))
+    };
+    let page = t.send(open(&here, "/console/password")).await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("<label for=\"new_password\">") && html.contains("修改密码"));
+    let csrf = csrf_field(&html);
+    let change = |csrf: &str, current: &str, new: &str, again: &str| {
+        TestRequest::post()
+            .uri("/console/password")
+            .cookie(Cookie::new("certrail_session", here.clone()))
+            .set_form([
+                ("csrf_token", csrf),
+                ("current_password", current),
+                ("new_password", new),
+                ("confirm_password", again),
+            ])
+    };
+    let chosen = "红茶 tastes best at 85°C";
+    t.send(change("forged", &generated, chosen, chosen))
+        .await
+        .page_error(403, "表单已过期");
+    let wrong = t
+        .send(change(&csrf, "not it", chosen, chosen))
+        .await
+        .page_error(422, "当前密码不正确");
+    assert!(wrong.contains("id=\"current_password\" name=\"current_password\" type=\"password\" autocomplete=\"current-password\" required aria-invalid=\"true\""));
+    t.send(change(&csrf, &generated, chosen, "something else entirely"))
+        .await
+        .page_error(422, "两次输入的新密码不一致");
+    t.send(change(&csrf, &generated, "short", "short"))
+        .await
+        .page_error(422, "新密码需要12到128个字符");
+
+    let res = t.send(change(&csrf, &generated, chosen, chosen)).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(res.header("location"), "/console/password?done=1");
+    // This session stays; the other one ended; the old password no longer opens anything.
+    assert_eq!(t.send(open(&here, "/console")).await.status, 200);
+    let ended = t.send(open(&elsewhere, "/console")).await;
+    assert_eq!(
+        (ended.status.as_u16(), ended.header("location").as_str()),
+        (303, "/login")
+    );
+    let refused = log_in(&t, "shop.owner", &generated).await.unwrap_err();
+    assert_eq!(refused.status, 401);
+    assert!(log_in(&t, "shop.owner", chosen).await.is_ok());
+}
+
+#[actix_web::test]
+async fn sign_in_attempts_are_rate_limited_per_client() {
+    let t = spawn().await;
+    let (org, _) = t.org("regulator", CODES[2], "430700").await;
+    let password = new_user(&t, &org, "inspector").await;
+    for _ in 0..20 {
+        let refused = log_in(&t, "inspector", "guess").await.unwrap_err();
+        assert_eq!(refused.status, 401);
+    }
+    // Even the right password waits now.
+    let refused = log_in(&t, "inspector", &password).await.unwrap_err();
+    refused.page_error(429, "提交太频繁");
+}
+
+#[actix_web::test]
+async fn the_label_page_speaks_the_chosen_language() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let issued = t.issue(&producer, &crate::helpers::batch(&product)).await;
+    let url = crate::helpers::path_of(issued["verify_url"].as_str().unwrap());
+    let chinese = t.get(&url, None).await;
+    let html = chinese.text();
+    assert!(html.contains("<html lang=\"zh-CN\">") && html.contains("真品"));
+    assert!(html.contains("报告问题") && html.contains("流转记录") && html.contains("签发"));
+    assert!(
+        html.contains("没有发货或进货查验记录"),
+        "the warning, in Chinese"
+    );
+    assert_eq!(chinese.header("vary"), "Accept");
+    // The language switch keeps the label's signature.
+    let id = issued["id"].as_str().unwrap();
+    let switch = html
+        .split("hreflang=\"en\"")
+        .next()
+        .and_then(|before| before.rsplit("href=\"").next())
+        .unwrap();
+    assert!(
+        switch.starts_with(&format!("/v/{id}?s=")) && switch.contains("lang=en"),
+        "{switch}"
+    );
+
+    let english = t.get(&format!("{url}&lang=en"), None).await;
+    assert_eq!(english.status, 200);
+    let html = english.text();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("Genuine"));
+    assert!(html.contains("Report a problem") && html.contains("Trail") && html.contains("Issued"));
+    assert!(html.contains("No shipment or seller intake was ever recorded"));
+    assert!(
+        !html.contains("真品") && !html.contains("没有发货"),
+        "{html}"
+    );
+    let (lang, _) = set_cookie(&english, "lang").expect("the choice is remembered");
+    assert_eq!(lang, "en");
+    // The JSON answer is the same whatever the page language.
+    let answer = t.get_json(&format!("{url}&lang=en")).await.json();
+    assert_eq!(
+        answer["warnings"][0]["message"],
+        "没有发货或进货查验记录。 No shipment or seller intake was ever recorded for these goods."
+    );
 }

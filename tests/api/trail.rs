@@ -99,7 +99,7 @@ async fn goods_travel_from_producer_to_shelf_and_every_step_is_in_the_trail() {
     );
     let page = t.get(&path_of(&unit_url), None).await.text();
     assert!(
-        page.contains("进货查验 received") && page.contains("售出 sold"),
+        page.contains("<strong>进货查验</strong>") && page.contains("<strong>售出</strong>"),
         "the page shows the trail"
     );
 

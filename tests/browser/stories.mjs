@@ -84,6 +84,20 @@ await story("consumer", async (page, shot) => {
   assert.match(await verdict.innerText(), /真品/);
   assert.equal(await page.getAttribute("html", "lang"), "zh-CN");
   await shot("verify");
+  // A problem report, no sign-in needed.
+  await page.getByLabel("问题类型").selectOption("quality");
+  await page.getByLabel("说明").fill("包装漏气，鸭肉有异味。");
+  await page.getByRole("button", { name: "提交" }).click();
+  assert.match(await page.locator("h1").innerText(), /感谢您的反馈/);
+  await shot("reported");
+  await page.getByRole("link", { name: "返回合格证" }).click();
+  // The English switch is remembered.
+  await page.getByRole("link", { name: "English" }).click();
+  assert.equal(await page.getAttribute("html", "lang"), "en");
+  assert.match(await page.getByRole("status").innerText(), /Genuine/);
+  await shot("verify-en");
+  await page.getByRole("link", { name: "中文" }).click();
+  assert.equal(await page.getAttribute("html", "lang"), "zh-CN");
   // A label whose signature was altered reads as forged, in words, not colour alone.
   await page.goto(verifyUrls[0].replace(/s=(.)/, (_, c) => `s=${c === "A" ? "B" : "A"}`));
   assert.match(await page.getByRole("status").innerText(), /疑似伪造/);
@@ -108,7 +122,11 @@ await story("sign-in", async (page, shot) => {
   await page.getByRole("link", { name: "English" }).click();
   assert.equal(await page.getAttribute("html", "lang"), "en");
   await shot("console-en");
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("link", { name: "Password" }).click();
+  assert.ok(await page.getByLabel("New password again").isVisible());
+  await shot("password-en");
+  await page.getByRole("link", { name: "中文" }).click();
+  await page.getByRole("button", { name: "退出" }).click();
   await page.waitForURL(/\/login$/);
   await page.goto(`${base}/console`);
   assert.match(page.url(), /\/login$/, "signed out for good");
@@ -178,6 +196,10 @@ await story("regulator", async (page, shot) => {
   await page.waitForURL(/\/console\/certificates\//);
   assert.ok(await page.getByRole("button", { name: "记录抽检" }).isVisible());
   await shot("certificate");
+  // Errors are pages too, in the visitor's language.
+  await page.goto(`${base}/console/certificates/AAAAAAAAAAAAAAAA`);
+  assert.match(await page.getByRole("alert").innerText(), /找不到/);
+  await shot("not-found");
 });
 
 await browser.close();

@@ -13,6 +13,7 @@ pub mod scan;
 pub mod signing_key;
 pub mod token;
 pub mod user;
+pub mod warning;
 
 pub use accreditation::Accreditation;
 pub use complaint::Complaint;
@@ -28,6 +29,7 @@ pub use product::Product;
 pub use signing_key::SigningKeyRow;
 pub use token::ApiToken;
 pub use user::{Session, User};
+pub use warning::SeenWarning;
 
 /// Rows per multi-row INSERT: 14 columns × 500 stays well under SQLite's 32,766 bound
 /// parameters (and PostgreSQL's 65,535).

@@ -34,6 +34,13 @@ impl User {
             .optional()
     }
 
+    pub fn set_password_hash(conn: &mut DbConn, id: &str, hash: &str) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set(users::password_hash.eq(hash))
+            .execute(conn)
+            .map(|_| ())
+    }
+
     pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<Self>> {
         users::table
             .filter(users::username.eq(username))
@@ -75,6 +82,16 @@ impl Session {
             .select(Self::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// Ends every session of `user_id` but `keep` (after a password change).
+    pub fn delete_others(conn: &mut DbConn, user_id: &str, keep: &str) -> QueryResult<usize> {
+        diesel::delete(
+            sessions::table
+                .filter(sessions::user_id.eq(user_id))
+                .filter(sessions::token_hash.ne(keep)),
+        )
+        .execute(conn)
     }
 
     pub fn delete(conn: &mut DbConn, token_hash: &str) -> QueryResult<()> {

@@ -1,0 +1,82 @@
+//! `warnings`: copy signals consumers' scans raised, for the regulators of the producer's
+//! region. A warning is open while its certificate is still active.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{certificates, organizations, warnings};
+use crate::db::DbConn;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = warnings)]
+pub struct SeenWarning {
+    pub certificate_id: String,
+    /// The unit serial; 0 for the batch label.
+    pub serial: i64,
+    pub code: String,
+    pub first_seen: NaiveDateTime,
+}
+
+/// An open warning with what a list shows of its certificate.
+#[derive(Debug, Clone, Queryable)]
+pub struct OpenWarningRow {
+    pub certificate_id: String,
+    pub serial: i64,
+    pub code: String,
+    pub first_seen: NaiveDateTime,
+    pub batch_no: String,
+    pub producer: String,
+}
+
+impl SeenWarning {
+    /// Whether this label already raised this signal.
+    pub fn exists(
+        conn: &mut DbConn,
+        certificate_id: &str,
+        serial: i64,
+        code: &str,
+    ) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(warnings::table.find((
+            certificate_id,
+            serial,
+            code,
+        ))))
+        .get_result(conn)
+    }
+
+    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
+        diesel::insert_into(warnings::table)
+            .values(self)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Open warnings (certificate still active) of producers whose region code starts with
+    /// `prefix`: how many, and the newest `limit`.
+    pub fn open_in_region(
+        conn: &mut DbConn,
+        prefix: &str,
+        limit: i64,
+    ) -> QueryResult<(i64, Vec<OpenWarningRow>)> {
+        let open = || {
+            warnings::table
+                .inner_join(certificates::table.inner_join(organizations::table))
+                .filter(organizations::region_code.like(format!("{prefix}%")))
+                .filter(certificates::status.eq("active"))
+        };
+        let count = open().count().get_result(conn)?;
+        let rows = open()
+            .order(warnings::first_seen.desc())
+            .limit(limit)
+            .select((
+                warnings::certificate_id,
+                warnings::serial,
+                warnings::code,
+                warnings::first_seen,
+                certificates::batch_no,
+                organizations::name,
+            ))
+            .load(conn)?;
+        Ok((count, rows))
+    }
+}
