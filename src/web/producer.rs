@@ -122,6 +122,8 @@ struct IssuePage {
     fields: Vec<Field>,
     error: Option<String>,
     error_field: Option<String>,
+    /// Whether the message goes under its field (else above the form).
+    error_at_field: bool,
 }
 
 fn fields(form: &IssueForm) -> Vec<Field> {
@@ -230,26 +232,31 @@ async fn issue_page(
     let actor = user.actor.clone();
     let products = blocking(state, move |s| products::list_own(s, &actor)).await?;
     let fields = fields(&form);
+    // A message about one of the text fields goes under it; any other (the product, or a
+    // field the form does not show) goes above the form, led by the field's name.
+    let error_at_field = error
+        .as_ref()
+        .and_then(|e| e.field.as_deref())
+        .is_some_and(|name| fields.iter().any(|f| f.name == name));
     let (error, error_field) = match error {
         None => (None, None),
         Some(e) => {
+            let text = words::error(lang, e.code, &e.english);
             let label = match e.field.as_deref() {
                 Some("product_id") => Some(lang.pick("产品", "Product")),
-                Some(name) => fields
-                    .iter()
-                    .find(|f| f.name == name)
-                    .map(|f| lang.pick(f.zh, f.en)),
-                None => None,
+                _ => None,
             };
-            let text = words::error(lang, e.code, &e.english);
             let message = match label {
-                Some(label) => format!("{label}{}{text}", lang.pick("：", ": ")),
-                None => text,
+                Some(label) if !error_at_field => {
+                    format!("{label}{}{text}", lang.pick("：", ": "))
+                }
+                _ => text,
             };
             (Some(message), e.field)
         }
     };
     let page = IssuePage {
+        error_at_field,
         lang,
         chrome: Chrome::new(req, Some(user)),
         csrf_token: user.csrf_token.clone(),

@@ -167,8 +167,10 @@ async fn a_producer_issues_finds_prints_and_revokes_through_the_console() {
     assert_eq!(res.status, 422);
     let html = res.text();
     assert!(
-        html.contains("检验日期：检验日期不能早于生产日期。"),
-        "{html}"
+        html.contains(
+            "aria-describedby=\"form-error\">\n    <p class=\"error\" role=\"alert\" id=\"form-error\">检验日期不能早于生产日期。</p>"
+        ),
+        "the message right under its field: {html}"
     );
     assert!(html.contains("id=\"inspection_date\" name=\"inspection_date\" type=\"date\""));
     assert!(html.contains("aria-invalid=\"true\""));
@@ -183,7 +185,7 @@ async fn a_producer_issues_finds_prints_and_revokes_through_the_console() {
         .await
         .text();
     assert!(
-        english.contains("Inspection date: inspection_date is before production_date"),
+        english.contains(">inspection_date is before production_date</p>"),
         "{english}"
     );
     // A forged form token: refused, as a page in the visitor's language.
