@@ -30,7 +30,8 @@ const sizes = { phone: { width: 390, height: 844 }, desktop: { width: 1280, heig
 let failures = 0;
 
 // A basic accessibility check, run in the page: a lang attribute, a label for every visible
-// form control, alt text on images, an accessible name on every button and link, one h1.
+// form control, alt text on images, an accessible name on every button and link, one h1, and
+// text contrast.
 function accessibilityProblems() {
   const problems = [];
   if (!document.documentElement.lang) problems.push("html has no lang");
@@ -47,6 +48,30 @@ function accessibilityProblems() {
   for (const el of document.querySelectorAll("button, a")) {
     if (el.hidden || el.offsetParent === null) continue;
     if (!(el.innerText || el.getAttribute("aria-label") || "").trim()) problems.push(`unnamed ${el.tagName.toLowerCase()}`);
+  }
+  // Contrast (WCAG 2): every element with its own visible text, against the first opaque
+  // background behind it, at least 4.5:1 (3:1 for large text).
+  const rgb = (c) => (c.match(/[\d.]+/g) ?? []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const lin = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  for (const el of document.body.querySelectorAll("*")) {
+    const ownText = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!ownText || el.offsetParent === null || el.closest("svg")) continue;
+    const style = getComputedStyle(el);
+    const [l1, l2] = [luminance(rgb(style.color)), luminance(background(el))].sort((a, b) => b - a);
+    const ratio = (l1 + 0.05) / (l2 + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) problems.push(`contrast ${ratio.toFixed(2)}:1 on ${el.tagName.toLowerCase()} "${el.innerText.slice(0, 30)}"`);
   }
   return problems;
 }
