@@ -20,7 +20,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
 /// Static files, compiled in: (path, content type, body).
-const STATIC: [(&str, &str, &str); 2] = [
+const STATIC: [(&str, &str, &str); 3] = [
     (
         "/assets/app.css",
         "text/css; charset=utf-8",
@@ -30,6 +30,12 @@ const STATIC: [(&str, &str, &str); 2] = [
         "/assets/intake.js",
         "text/javascript; charset=utf-8",
         include_str!("../../assets/static/intake.js"),
+    ),
+    (
+        // jsQR 1.4.0 (Apache-2.0), for browsers without BarcodeDetector; see its README.
+        "/assets/jsQR.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/static/vendor/jsQR.js"),
     ),
 ];
 

@@ -4,7 +4,9 @@
 // Needs BASE_URL (a running certrail with `certrail demo` data), DEMO (the demo's output).
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const base = process.env.BASE_URL;
 const demo = readFileSync(process.env.DEMO, "utf8");
@@ -19,13 +21,14 @@ const verifyUrls = [...demo.matchAll(/^ {4}(http\S+\/v\/\S+)$/gm)].map((m) => m[
 assert.ok(passwords.producer1, "demo output lists producer1's password");
 assert.ok(verifyUrls.length >= 1, "demo output lists verify URLs");
 
-const browser = await chromium.launch({
+const launch = (extra = []) => chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   args: [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", ...extra,
   ],
 });
+const browser = await launch();
 const sizes = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 900 } };
 let failures = 0;
 
@@ -76,9 +79,9 @@ function accessibilityProblems() {
   return problems;
 }
 
-async function story(name, fn) {
+async function story(name, fn, { on = browser, permissions = [] } = {}) {
   for (const [size, viewport] of Object.entries(sizes)) {
-    const context = await browser.newContext({ viewport, locale: "zh-CN" });
+    const context = await on.newContext({ viewport, locale: "zh-CN", permissions });
     const page = await context.newPage();
     const external = [];
     page.on("request", (r) => { if (!r.url().startsWith(base)) external.push(r.url()); });
@@ -226,6 +229,59 @@ await story("regulator", async (page, shot) => {
   assert.match(await page.getByRole("alert").innerText(), /找不到/);
   await shot("not-found");
 });
+
+// The intake camera, decoding in the page (jsQR: headless Chromium on Linux has no
+// BarcodeDetector). Chromium's fake camera plays a video made from the platform's own label
+// PNG, so the code read is a real, signed label.
+async function labelVideo(url, path) {
+  const [w, h] = [640, 480];
+  const page = await browser.newPage();
+  await page.goto(url);
+  const luma = await page.evaluate(async ([src, w, h]) => {
+    const img = new Image();
+    img.src = src;
+    await img.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = w;
+    canvas.height = h;
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, w, h);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(img, (w - 400) / 2, (h - 400) / 2, 400, 400);
+    const rgba = ctx.getImageData(0, 0, w, h).data;
+    return Array.from({ length: w * h }, (_, i) =>
+      Math.round(0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2]));
+  }, [url, w, h]);
+  await page.close();
+  // One grey 4:2:0 frame (chroma planes neutral), which the fake camera loops.
+  writeFileSync(path, Buffer.concat([
+    Buffer.from(`YUV4MPEG2 W${w} H${h} F10:1 Ip A1:1 C420jpeg\nFRAME\n`),
+    Buffer.from(luma),
+    Buffer.alloc((w * h) / 2, 128),
+  ]));
+}
+
+const scanned = verifyUrls[0];
+const video = `${mkdtempSync(join(tmpdir(), "certrail-camera-"))}/label.y4m`;
+await labelVideo(`${base}/api/v1/certificates/${new URL(scanned).pathname.split("/")[2]}/qr.png`, video);
+const withCamera = await launch([
+  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+  `--use-file-for-fake-video-capture=${video}`,
+]);
+await story("camera", async (page, shot) => {
+  await page.goto(`${base}/login`);
+  await page.getByLabel("用户名").fill("retailer1");
+  await page.getByLabel("密码").fill(passwords.retailer1);
+  await page.getByRole("button", { name: "登录" }).click();
+  await page.waitForURL(/\/console$/);
+  await page.getByRole("button", { name: "用相机扫码" }).click();
+  await page.waitForURL(/label=/, { timeout: 20000 });
+  assert.equal(await page.getByLabel(/标签内容/).inputValue(), scanned, "the camera read the label");
+  assert.match(await page.locator("section [role=status]").first().innerText(), /真品/);
+  await shot("checked");
+}, { on: withCamera, permissions: ["camera"] });
+await withCamera.close();
 
 await browser.close();
 if (failures > 0) {
