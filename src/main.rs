@@ -23,6 +23,9 @@ fn main() -> ExitCode {
                     username,
                 },
         }) => cli::admin_user(config, organization, username),
+        Some(Command::Admin {
+            command: AdminCommand::ResetPassword { username },
+        }) => cli::admin_reset_password(config, username),
         Some(Command::Demo) => cli::demo(config),
         Some(Command::Issue { csv, token, out }) => {
             cli::issue_csv(config, csv, token, out.as_deref())

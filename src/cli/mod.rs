@@ -83,6 +83,11 @@ pub enum AdminCommand {
         #[arg(long)]
         username: String,
     },
+    /// Give a page user a new generated password (printed once) and end their sessions.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 impl Cli {
@@ -115,6 +120,16 @@ pub fn admin_user(config: Config, organization: &str, username: &str) -> Result<
     let user = create_user(&state, &crate::service::Actor::Admin, organization, new)
         .map_err(|e| e.to_string())?;
     println!("{}", user.password);
+    Ok(())
+}
+
+/// `certrail admin reset-password`: prints the user's new generated password.
+pub fn admin_reset_password(config: Config, username: &str) -> Result<(), String> {
+    let state = AppState::open(config)?;
+    let password =
+        crate::service::accounts::reset_password(&state, &crate::service::Actor::Admin, username)
+            .map_err(|e| e.to_string())?;
+    println!("{password}");
     Ok(())
 }
 

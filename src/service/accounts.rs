@@ -67,6 +67,11 @@ fn hash_password(password: &str) -> AppResult<String> {
         .map_err(|e| AppError::Internal(format!("password hash: {e}")))
 }
 
+/// A generated password: 120 random bits, 20 characters.
+fn generated_password() -> String {
+    b64url(&new_secret()[..15])
+}
+
 fn password_matches(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|hash| {
         Argon2::default()
@@ -96,7 +101,7 @@ pub fn create_user(
         ));
     }
     let organization_id = checked_id(organization_id, "organization")?.to_string();
-    let password = b64url(&new_secret()[..15]);
+    let password = generated_password();
     let user = User {
         id: new_id(),
         organization_id: organization_id.clone(),
@@ -204,9 +209,25 @@ pub fn change_password(
     let keep = token_hash(session_token);
     state.write(|conn| {
         User::set_password_hash(conn, &stored.id, &hash)?;
-        Session::delete_others(conn, &stored.id, &keep)?;
+        Session::delete_others(conn, &stored.id, Some(&keep))?;
         Ok(())
     })
+}
+
+/// Admin only: gives `username` a new generated password (shown once) and ends all their
+/// sessions, for someone who forgot theirs or left.
+pub fn reset_password(state: &AppState, actor: &Actor, username: &str) -> AppResult<String> {
+    actor.require_admin()?;
+    let user = User::find_by_username(&mut *state.db.reader()?, username.trim())?
+        .ok_or_else(|| AppError::not_found("user"))?;
+    let password = generated_password();
+    let hash = hash_password(&password)?;
+    state.write(|conn| {
+        User::set_password_hash(conn, &user.id, &hash)?;
+        Session::delete_others(conn, &user.id, None)?;
+        Ok(())
+    })?;
+    Ok(password)
 }
 
 /// Ends the session a cookie value names.

@@ -51,6 +51,24 @@ fn demo_prints_tokens_and_verify_urls() {
         "{text}"
     );
     assert!(text.contains("常德市德山酱板鸭食品有限公司"));
+
+    // The admin resets a forgotten password: a new one, printed once; unknown users fail.
+    let out = certrail(&db, &["admin", "reset-password", "--username", "producer1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let password = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert_eq!(password.len(), 20);
+    assert!(!text.contains(&password), "a new password");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains(&password),
+        "never logged"
+    );
+    let out = certrail(&db, &["admin", "reset-password", "--username", "nobody"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("user not found"));
 }
 
 #[test]

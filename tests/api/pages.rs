@@ -194,6 +194,21 @@ async fn people_change_their_password_and_other_sessions_end() {
     let refused = log_in(&t, "shop.owner", &generated).await.unwrap_err();
     assert_eq!(refused.status, 401);
     assert!(log_in(&t, "shop.owner", chosen).await.is_ok());
+
+    // Forgotten: the admin gives a new generated password; every session ends.
+    let state = t.state.clone();
+    let reset = actix_web::web::block(move || {
+        use certrail::service::{accounts::reset_password, Actor};
+        reset_password(&state, &Actor::Admin, "shop.owner")
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(reset.len(), 20);
+    let ended = t.send(open(&here, "/console")).await;
+    assert_eq!(ended.status, 303, "every session ends");
+    assert!(log_in(&t, "shop.owner", chosen).await.is_err());
+    assert!(log_in(&t, "shop.owner", &reset).await.is_ok());
 }
 
 #[actix_web::test]

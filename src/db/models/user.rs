@@ -84,12 +84,16 @@ impl Session {
             .optional()
     }
 
-    /// Ends every session of `user_id` but `keep` (after a password change).
-    pub fn delete_others(conn: &mut DbConn, user_id: &str, keep: &str) -> QueryResult<usize> {
+    /// Ends every session of `user_id` but `keep`, if given (after a password change).
+    pub fn delete_others(
+        conn: &mut DbConn,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> QueryResult<usize> {
         diesel::delete(
             sessions::table
                 .filter(sessions::user_id.eq(user_id))
-                .filter(sessions::token_hash.ne(keep)),
+                .filter(sessions::token_hash.ne(keep.unwrap_or_default())),
         )
         .execute(conn)
     }
