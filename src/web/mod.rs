@@ -4,9 +4,11 @@
 
 pub mod console;
 pub mod error_page;
+pub mod form;
 pub mod page;
 pub mod password;
 pub mod producer;
+pub mod products;
 pub mod regulator;
 pub mod report;
 pub mod retailer;
@@ -88,6 +90,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(password::submit)),
         )
         .service(page("/console/intake").route(web::post().to(retailer::record)))
+        .service(
+            page("/console/products")
+                .route(web::get().to(products::show))
+                .route(web::post().to(products::submit)),
+        )
         .service(
             page("/console/issue")
                 .route(web::get().to(producer::issue_form))

@@ -21,12 +21,14 @@ use crate::service::status::{self, StatusChange};
 use crate::service::verify::{verify, Label, Source};
 use crate::service::AppState;
 
+use super::form::{Field, FormError, Problem};
 use super::page::{check_csrf, render, see_other, Chrome, Lang, SignedIn};
 use super::words;
 
 #[derive(Template)]
 #[template(path = "producer.html", config = "assets/askama.toml")]
 struct ProducerPage {
+    notice: Option<String>,
     lang: Lang,
     chrome: Chrome,
     organization: String,
@@ -42,6 +44,7 @@ struct ProducerPage {
 pub struct ListQuery {
     q: Option<String>,
     page: Option<i64>,
+    done: Option<String>,
 }
 
 /// The producer's home page (`/console` for a producer).
@@ -53,16 +56,23 @@ pub async fn home(
 ) -> AppResult<HttpResponse> {
     let actor = user.actor.clone();
     let search = query.q.clone().unwrap_or_default();
+    let (q, page) = (query.q.clone(), query.page.unwrap_or(1));
     let (list, products, complaints) = blocking(&state, move |s| {
         Ok((
-            certificates::list_own(s, &actor, query.q.as_deref(), query.page.unwrap_or(1))?,
+            certificates::list_own(s, &actor, q.as_deref(), page)?,
             products::list_own(s, &actor)?,
             complaints::list(s, &actor, 20)?,
         ))
     })
     .await?;
+    let lang = Lang::of(&req);
+    let notice = (query.done.as_deref() == Some("product")).then(|| {
+        lang.pick("产品已添加。", "The product was added.")
+            .to_string()
+    });
     let page = ProducerPage {
-        lang: Lang::of(&req),
+        notice,
+        lang,
         chrome: Chrome::new(&req, Some(&user)),
         organization: user.organization.name.clone(),
         search,
@@ -73,16 +83,6 @@ pub async fn home(
         complaints,
     };
     render(&req, &page)
-}
-
-/// A text input of the issue form.
-struct Field {
-    name: &'static str,
-    zh: &'static str,
-    en: &'static str,
-    kind: &'static str,
-    value: String,
-    required: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -120,105 +120,69 @@ struct IssuePage {
     products: Vec<ProductView>,
     form: IssueForm,
     fields: Vec<Field>,
-    error: Option<String>,
-    error_field: Option<String>,
-    /// Whether the message goes under its field (else above the form).
-    error_at_field: bool,
+    problem: Problem,
 }
 
 fn fields(form: &IssueForm) -> Vec<Field> {
-    let field = |name, zh, en, kind, value: &String, required| Field {
-        name,
-        zh,
-        en,
-        kind,
-        value: value.clone(),
-        required,
-    };
     vec![
-        field(
+        Field::new(
             "batch_no",
-            "批号",
-            "Batch number",
+            ("批号", "Batch number"),
             "text",
             &form.batch_no,
             true,
         ),
-        field(
+        Field::new(
             "quantity",
-            "数量",
-            "Quantity",
+            ("数量", "Quantity"),
             "number",
             &form.quantity,
             true,
         ),
-        field("unit", "单位", "Unit", "text", &form.unit, true),
-        field(
+        Field::new("unit", ("单位", "Unit"), "text", &form.unit, true),
+        Field::new(
             "production_date",
-            "生产日期",
-            "Production date",
+            ("生产日期", "Production date"),
             "date",
             &form.production_date,
             true,
         ),
-        field(
+        Field::new(
             "inspection_date",
-            "检验日期",
-            "Inspection date",
+            ("检验日期", "Inspection date"),
             "date",
             &form.inspection_date,
             true,
         ),
-        field(
+        Field::new(
             "inspector",
-            "检验员",
-            "Inspector",
+            ("检验员", "Inspector"),
             "text",
             &form.inspector,
             true,
         ),
-        field(
+        Field::new(
             "lab_report_no",
-            "检验报告编号（可选）",
-            "Lab report no. (optional)",
+            ("检验报告编号（可选）", "Lab report no. (optional)"),
             "text",
             &form.lab_report_no,
             false,
         ),
-        field(
+        Field::new(
             "expiry_date",
-            "保质期至（可选）",
-            "Expiry date (optional)",
+            ("保质期至（可选）", "Expiry date (optional)"),
             "date",
             &form.expiry_date,
             false,
         ),
-        field(
+        Field::new(
             "units",
-            "单品码数量（可选）",
-            "Unit labels (optional)",
+            ("单品码数量（可选）", "Unit labels (optional)"),
             "number",
             &form.units,
             false,
         ),
     ]
-}
-
-/// A rule the issue form broke: its code, the service's English message and the field.
-struct FormError {
-    code: &'static str,
-    english: String,
-    field: Option<String>,
-}
-
-impl From<&AppError> for FormError {
-    fn from(e: &AppError) -> Self {
-        FormError {
-            code: e.code(),
-            english: e.to_string(),
-            field: e.field().map(str::to_string),
-        }
-    }
 }
 
 async fn issue_page(
@@ -232,49 +196,21 @@ async fn issue_page(
     let actor = user.actor.clone();
     let products = blocking(state, move |s| products::list_own(s, &actor)).await?;
     let fields = fields(&form);
-    // A message about one of the text fields goes under it; any other (the product, or a
-    // field the form does not show) goes above the form, led by the field's name.
-    let error_at_field = error
-        .as_ref()
-        .and_then(|e| e.field.as_deref())
-        .is_some_and(|name| fields.iter().any(|f| f.name == name));
-    let (error, error_field) = match error {
-        None => (None, None),
-        Some(e) => {
-            let text = words::error(lang, e.code, &e.english);
-            let label = match e.field.as_deref() {
-                Some("product_id") => Some(lang.pick("产品", "Product")),
-                _ => None,
-            };
-            let message = match label {
-                Some(label) if !error_at_field => {
-                    format!("{label}{}{text}", lang.pick("：", ": "))
-                }
-                _ => text,
-            };
-            (Some(message), e.field)
-        }
-    };
+    let problem = Problem::new(lang, &fields, &[("product_id", "产品", "Product")], error);
     let page = IssuePage {
-        error_at_field,
         lang,
         chrome: Chrome::new(req, Some(user)),
         csrf_token: user.csrf_token.clone(),
         products,
         fields,
         form,
-        error,
-        error_field,
+        problem,
     };
     let mut response = render(req, &page)?;
-    if page_has_error(&page) {
+    if page.problem.is_some() {
         *response.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(response)
-}
-
-fn page_has_error(page: &IssuePage) -> bool {
-    page.error.is_some()
 }
 
 pub async fn issue_form(
@@ -290,11 +226,11 @@ fn number(field: &str, value: &str) -> Result<Option<i64>, FormError> {
     if value.trim().is_empty() {
         return Ok(None);
     }
-    value.trim().parse().map(Some).map_err(|_| FormError {
-        code: "not_a_number",
-        english: "enter a whole number".into(),
-        field: Some(field.to_string()),
-    })
+    value
+        .trim()
+        .parse()
+        .map(Some)
+        .map_err(|_| FormError::not_a_number(field))
 }
 
 pub async fn issue_submit(

@@ -168,7 +168,7 @@ async fn a_producer_issues_finds_prints_and_revokes_through_the_console() {
     let html = res.text();
     assert!(
         html.contains(
-            "aria-describedby=\"form-error\">\n    <p class=\"error\" role=\"alert\" id=\"form-error\">检验日期不能早于生产日期。</p>"
+            "aria-describedby=\"form-error\">\n<p class=\"error\" role=\"alert\" id=\"form-error\">检验日期不能早于生产日期。</p>"
         ),
         "the message right under its field: {html}"
     );
@@ -476,4 +476,49 @@ async fn copy_warnings_stay_on_the_regulators_dashboard_until_the_certificate_is
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert!(!dashboard(&session).await.text().contains("CD-COPY-1"));
+}
+
+#[actix_web::test]
+async fn a_producer_adds_a_product_from_the_console() {
+    let t = spawn().await;
+    let (session, _, _) = signed_in_producer(&t, CODES[0], "qc.lead").await;
+    let blank = t.send(page(&session, "/console/products")).await;
+    assert_eq!(blank.status, 200);
+    let csrf = field(&blank.text(), "csrf_token");
+    assert!(blank
+        .text()
+        .contains("<label for=\"standard\">执行标准</label>"));
+    let hostile = "<script>alert(\"x\")</script>";
+    let mut fields = vec![
+        ("csrf_token", csrf.as_str()),
+        ("name", hostile),
+        ("model", "250g/罐"),
+        ("standard", "GB/T 13738.2-2017"),
+        ("gtin", "6901234567891"),
+    ];
+    // A wrong check digit: the form comes back with the message under the GTIN, values kept.
+    let res = t.send(form(&session, "/console/products", &fields)).await;
+    assert_eq!(res.status, 422);
+    let html = res.text();
+    assert!(
+        html.contains("aria-describedby=\"form-error\">\n<p class=\"error\" role=\"alert\" id=\"form-error\">商品条码无效"),
+        "{html}"
+    );
+    assert!(!html.contains(hostile) && html.contains("&#60;script&#62;"));
+    fields[1] = ("name", "桃源工夫红茶");
+    fields[4] = ("gtin", "6901234567892");
+    let res = t.send(form(&session, "/console/products", &fields)).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let home = t.send(page(&session, &res.header("location"))).await.text();
+    assert!(home.contains("产品已添加") && home.contains("<td>桃源工夫红茶</td>"));
+    // And it can be issued against right away.
+    let issue = t.send(page(&session, "/console/issue")).await.text();
+    assert!(issue.contains("桃源工夫红茶 · 250g/罐"));
+    t.send(form(
+        &session,
+        "/console/products",
+        &[("csrf_token", "forged")],
+    ))
+    .await
+    .page_error(403, "表单已过期");
 }

@@ -169,6 +169,20 @@ await story("producer", async (page, shot) => {
   await page.getByRole("button", { name: "登录" }).click();
   await page.waitForURL(/\/console$/);
   await shot("console");
+  await page.getByRole("link", { name: "添加产品" }).click();
+  const product = `桃源工夫红茶 ${Date.now()}`;
+  await page.getByLabel("产品名称").fill(product);
+  await page.getByLabel("规格型号").fill("250g/罐");
+  await page.getByLabel("执行标准").fill("GB/T 13738.2-2017");
+  await page.getByLabel(/商品条码/).fill("6901234567891"); // wrong check digit
+  await page.getByRole("button", { name: "添加" }).click();
+  await page.getByRole("alert").waitFor();
+  assert.equal(await page.getByLabel(/商品条码/).getAttribute("aria-invalid"), "true");
+  await shot("product-error");
+  await page.getByLabel(/商品条码/).fill("");
+  await page.getByRole("button", { name: "添加" }).click();
+  await page.waitForURL(/done=product/);
+  assert.ok(await page.getByRole("cell", { name: product }).isVisible());
   await page.getByRole("link", { name: "签发合格证" }).click();
   const today = new Date();
   const day = (ago) => new Date(today - ago * 86400000).toISOString().slice(0, 10);
