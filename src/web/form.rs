@@ -8,7 +8,7 @@ use super::words;
 
 /// A text input.
 pub struct Field {
-    pub name: &'static str,
+    pub name: String,
     pub zh: &'static str,
     pub en: &'static str,
     /// The input's `type`.
@@ -19,14 +19,14 @@ pub struct Field {
 
 impl Field {
     pub fn new(
-        name: &'static str,
+        name: impl Into<String>,
         (zh, en): (&'static str, &'static str),
         kind: &'static str,
         value: &str,
         required: bool,
     ) -> Self {
         Field {
-            name,
+            name: name.into(),
             zh,
             en,
             kind,
@@ -77,9 +77,9 @@ pub struct Problem {
 impl Problem {
     /// `controls` names the form's other controls (selects), (name, 中文, English), so a
     /// message about one of them, shown above the form, says which.
-    pub fn new(
+    pub fn new<'a>(
         lang: Lang,
-        fields: &[Field],
+        fields: impl IntoIterator<Item = &'a Field>,
         controls: &[(&str, &str, &str)],
         error: Option<FormError>,
     ) -> Self {
@@ -89,7 +89,7 @@ impl Problem {
         let at_field = e
             .field
             .as_deref()
-            .is_some_and(|name| fields.iter().any(|f| f.name == name));
+            .is_some_and(|name| fields.into_iter().any(|f| f.name == name));
         let text = words::error(lang, e.code, &e.english);
         let control = controls
             .iter()

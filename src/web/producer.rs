@@ -5,8 +5,11 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
+use crate::domain::payload::InspectionItem;
 use crate::domain::trail::EventType;
 use crate::error::{AppError, AppResult};
 use crate::print;
@@ -109,6 +112,73 @@ pub struct IssueForm {
     expiry_date: String,
     #[serde(default)]
     units: String,
+    /// The inspection item rows: `items.{row}.{name|requirement|measured}`.
+    #[serde(flatten)]
+    items: HashMap<String, String>,
+}
+
+/// Inspection item rows the form offers, and the parts of each, with their labels.
+const ITEM_ROWS: usize = 3;
+const ITEM_PARTS: [&str; 3] = ["name", "requirement", "measured"];
+const ITEM_LABELS: [[(&str, &str); 3]; ITEM_ROWS] = [
+    [
+        ("项目 1", "Item 1"),
+        ("要求 1", "Requirement 1"),
+        ("实测 1", "Measured 1"),
+    ],
+    [
+        ("项目 2", "Item 2"),
+        ("要求 2", "Requirement 2"),
+        ("实测 2", "Measured 2"),
+    ],
+    [
+        ("项目 3", "Item 3"),
+        ("要求 3", "Requirement 3"),
+        ("实测 3", "Measured 3"),
+    ],
+];
+
+impl IssueForm {
+    fn item(&self, row: usize, part: &str) -> &str {
+        self.items
+            .get(&format!("items.{row}.{part}"))
+            .map_or("", String::as_str)
+    }
+
+    /// The rows with anything in them, as passed items, and which row each came from.
+    fn inspection_items(&self) -> (Vec<InspectionItem>, Vec<usize>) {
+        (0..ITEM_ROWS)
+            .filter(|&row| {
+                ITEM_PARTS
+                    .iter()
+                    .any(|p| !self.item(row, p).trim().is_empty())
+            })
+            .map(|row| {
+                let item = InspectionItem {
+                    name: self.item(row, "name").to_string(),
+                    requirement: self.item(row, "requirement").to_string(),
+                    measured: self.item(row, "measured").to_string(),
+                    verdict: "pass".into(),
+                };
+                (item, row)
+            })
+            .unzip()
+    }
+}
+
+fn item_fields(form: &IssueForm) -> Vec<Field> {
+    (0..ITEM_ROWS)
+        .flat_map(|row| {
+            ITEM_PARTS
+                .iter()
+                .zip(ITEM_LABELS[row])
+                .map(move |(part, label)| {
+                    let name = format!("items.{row}.{part}");
+                    let value = form.item(row, part).to_string();
+                    Field::new(name, label, "text", &value, false)
+                })
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -120,6 +190,7 @@ struct IssuePage {
     products: Vec<ProductView>,
     form: IssueForm,
     fields: Vec<Field>,
+    item_fields: Vec<Field>,
     problem: Problem,
 }
 
@@ -196,13 +267,16 @@ async fn issue_page(
     let actor = user.actor.clone();
     let products = blocking(state, move |s| products::list_own(s, &actor)).await?;
     let fields = fields(&form);
-    let problem = Problem::new(lang, &fields, &[("product_id", "产品", "Product")], error);
+    let item_fields = item_fields(&form);
+    let product = [("product_id", "产品", "Product")];
+    let problem = Problem::new(lang, fields.iter().chain(&item_fields), &product, error);
     let page = IssuePage {
         lang,
         chrome: Chrome::new(req, Some(user)),
         csrf_token: user.csrf_token.clone(),
         products,
         fields,
+        item_fields,
         form,
         problem,
     };
@@ -219,6 +293,21 @@ pub async fn issue_form(
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
     issue_page(&state, &req, &user, IssueForm::default(), None).await
+}
+
+/// `items.{k}.{part}` of the k-th item sent, as the form row it came from.
+fn item_row_field(field: &str, rows: &[usize]) -> String {
+    let mut parts = field.splitn(3, '.');
+    match (
+        parts.next(),
+        parts.next().and_then(|k| k.parse::<usize>().ok()),
+        parts.next(),
+    ) {
+        (Some("items"), Some(k), Some(part)) if k < rows.len() => {
+            format!("items.{}.{part}", rows[k])
+        }
+        _ => field.to_string(),
+    }
 }
 
 /// A whole number from a form field.
@@ -242,6 +331,7 @@ pub async fn issue_submit(
     let form = form.into_inner();
     check_csrf(&user.csrf_token, &form.csrf_token)?;
     let optional = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    let (items, rows) = form.inspection_items();
     let numbers =
         number("quantity", &form.quantity).and_then(|q| Ok((q, number("units", &form.units)?)));
     let (quantity, units) = match numbers {
@@ -257,7 +347,7 @@ pub async fn issue_submit(
         inspection_date: form.inspection_date.clone(),
         inspector: form.inspector.clone(),
         result: "pass".into(),
-        items: None,
+        items: Some(items).filter(|i| !i.is_empty()),
         lab_report_no: optional(&form.lab_report_no),
         expiry_date: optional(&form.expiry_date),
         units,
@@ -270,7 +360,10 @@ pub async fn issue_submit(
             issued.id
         ))),
         Err(e @ (AppError::Invalid(_) | AppError::NotFound(_) | AppError::Forbidden(_))) => {
-            issue_page(&state, &req, &user, form, Some(FormError::from(&e))).await
+            let mut error = FormError::from(&e);
+            // The service counts the rows it was sent; the form names the row shown.
+            error.field = error.field.map(|f| item_row_field(&f, &rows));
+            issue_page(&state, &req, &user, form, Some(error)).await
         }
         Err(e) => Err(e),
     }

@@ -199,6 +199,18 @@ async fn a_producer_issues_finds_prints_and_revokes_through_the_console() {
     res.page_error(403, "表单已过期");
 
     fields[6] = ("inspection_date", inspection.as_str());
+    // An inspection item in the third row without its requirement: the message is at that row.
+    fields.push(("items.2.name", "菌落总数"));
+    fields.push(("items.2.measured", "3200 CFU/g"));
+    let res = t.send(form(&session, "/console/issue", &fields)).await;
+    assert_eq!(res.status, 422);
+    let html = res.text();
+    assert!(
+        html.contains("id=\"items.2.requirement\" name=\"items.2.requirement\" type=\"text\" value=\"\" aria-invalid=\"true\""),
+        "{html}"
+    );
+    assert!(html.contains("value=\"菌落总数\""), "the row is kept");
+    fields.push(("items.2.requirement", "≤ 10000 CFU/g"));
     let res = t.send(form(&session, "/console/issue", &fields)).await;
     assert_eq!(res.status, 303, "{}", res.text());
     let location = res.header("location");
@@ -209,6 +221,11 @@ async fn a_producer_issues_finds_prints_and_revokes_through_the_console() {
         .next()
         .unwrap()
         .to_string();
+    let label = t.get_json(&format!("/v/{id}")).await.json();
+    assert_eq!(
+        label["certificate"]["payload"]["inspection"]["items"],
+        json!([{"name": "菌落总数", "requirement": "≤ 10000 CFU/g", "measured": "3200 CFU/g", "verdict": "pass"}])
+    );
     let cert_page = t.send(page(&session, &location)).await;
     assert_eq!(cert_page.status, 200);
     let html = cert_page.text();

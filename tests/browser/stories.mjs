@@ -193,6 +193,9 @@ await story("producer", async (page, shot) => {
   await page.getByLabel("生产日期").fill(day(2));
   await page.getByLabel("检验日期").fill(day(4)); // before production: refused inline
   await page.getByLabel("检验员").fill("质检员07");
+  await page.getByLabel("项目 1", { exact: true }).fill("净含量");
+  await page.getByLabel("要求 1", { exact: true }).fill("≥ 标示值");
+  await page.getByLabel("实测 1", { exact: true }).fill("合格");
   await page.getByRole("button", { name: "签发" }).click();
   await page.getByRole("alert").waitFor();
   assert.equal(await page.getByLabel("检验日期").getAttribute("aria-invalid"), "true");
