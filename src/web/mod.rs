@@ -101,9 +101,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(producer::issue_submit)),
         )
         .service(page("/console/certificates/{id}").route(web::get().to(producer::certificate)))
-        .service(page("/console/certificates/{id}/revoke").route(web::post().to(producer::revoke)))
         .service(
-            page("/console/certificates/{id}/suspend").route(web::post().to(producer::suspend)),
+            page("/console/certificates/{id}/{change:suspend|reinstate|revoke}")
+                .route(web::post().to(producer::change_status)),
         )
         .service(
             page("/console/certificates/{id}/inspect").route(web::post().to(regulator::inspect)),

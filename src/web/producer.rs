@@ -475,6 +475,7 @@ pub async fn certificate(
             "issued" => lang.pick("合格证已签发。", "The certificate was issued."),
             "revoked" => lang.pick("合格证已撤销。", "The certificate was revoked."),
             "suspended" => lang.pick("合格证已暂停。", "The certificate was suspended."),
+            "reinstated" => lang.pick("合格证已恢复有效。", "The certificate is active again."),
             "inspected" => lang.pick("抽检已记录。", "The spot-check was recorded."),
             "recalled" => lang.pick("已发布召回。", "The recall was issued."),
             _ => "",
@@ -498,17 +499,22 @@ pub struct ReasonForm {
     reason: String,
 }
 
-/// Suspend or revoke from a certificate's page: the owning producer or a regulator of its
-/// region (the use case checks which).
-async fn change_status(
+/// `POST /console/certificates/{id}/{suspend|reinstate|revoke}` from a certificate's page: the
+/// owning producer or a regulator of its region (the use case checks which).
+pub async fn change_status(
     state: web::Data<AppState>,
     req: HttpRequest,
-    user: SessionUser,
-    id: String,
-    form: ReasonForm,
-    kind: EventType,
-    done: &str,
+    SignedIn(user): SignedIn,
+    path: web::Path<(String, String)>,
+    form: web::Form<ReasonForm>,
 ) -> AppResult<HttpResponse> {
+    let ((id, change), form) = (path.into_inner(), form.into_inner());
+    let (kind, done) = match change.as_str() {
+        "suspend" => (EventType::Suspended, "suspended"),
+        "reinstate" => (EventType::Reinstated, "reinstated"),
+        "revoke" => (EventType::Revoked, "revoked"),
+        _ => return Err(AppError::not_found("page")),
+    };
     check_csrf(&user.csrf_token, &form.csrf_token)?;
     let actor = user.actor.clone();
     let target = id.clone();
@@ -520,37 +526,6 @@ async fn change_status(
     })
     .await;
     after_action(&state, &req, &user, id, done, result.map(|_| ())).await
-}
-
-pub async fn revoke(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    SignedIn(user): SignedIn,
-    id: web::Path<String>,
-    form: web::Form<ReasonForm>,
-) -> AppResult<HttpResponse> {
-    let (id, form) = (id.into_inner(), form.into_inner());
-    change_status(state, req, user, id, form, EventType::Revoked, "revoked").await
-}
-
-pub async fn suspend(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    SignedIn(user): SignedIn,
-    id: web::Path<String>,
-    form: web::Form<ReasonForm>,
-) -> AppResult<HttpResponse> {
-    let (id, form) = (id.into_inner(), form.into_inner());
-    change_status(
-        state,
-        req,
-        user,
-        id,
-        form,
-        EventType::Suspended,
-        "suspended",
-    )
-    .await
 }
 
 /// After a form on a certificate's page: back to the page with a notice, or the page again

@@ -426,6 +426,30 @@ async fn a_regulator_searches_spot_checks_and_recalls_in_its_region_only() {
     assert_eq!(res.status, 303, "{}", res.text());
     let url = crate::helpers::path_of(issued["verify_url"].as_str().unwrap());
     assert_eq!(t.get_json(&url).await.json()["verdict"], "suspended");
+    // Re-inspected and passed: reinstated from the page; twice is refused on the page.
+    let suspended = t
+        .send(page(&session, &format!("/console/certificates/{id}")))
+        .await
+        .text();
+    assert!(suspended.contains("恢复合格证"), "{suspended}");
+    let reinstate = form(
+        &session,
+        &format!("/console/certificates/{id}/reinstate"),
+        &[("csrf_token", csrf.as_str()), ("reason", "复检合格")],
+    );
+    let res = t.send(reinstate).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert!(res.header("location").ends_with("?done=reinstated"));
+    assert_eq!(t.get_json(&url).await.json()["verdict"], "genuine");
+    let again = t
+        .send(form(
+            &session,
+            &format!("/console/certificates/{id}/reinstate"),
+            &[("csrf_token", csrf.as_str()), ("reason", "复检合格")],
+        ))
+        .await;
+    assert_eq!(again.status, 409);
+    assert!(again.text().contains("合格证当前的状态不允许此操作"));
     let res = t
         .send(form(
             &session,
