@@ -451,7 +451,7 @@ async fn certificate_page(
             .map(|e| {
                 format!(
                     "{} · {} · {}",
-                    e.body.at,
+                    crate::domain::text::minute(&e.body.at),
                     words::event(lang, e.body.kind),
                     e.body.actor.name
                 )
