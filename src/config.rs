@@ -11,6 +11,11 @@
 //! | `CERTRAIL_DB_POOL`     | `8` (connections; SQLite writes always use one) |
 //! | `CERTRAIL_COPY_WINDOW_HOURS` | `24` (unit scans in two provinces within it warn) |
 //! | `CERTRAIL_MAX_UNIT_SCANS` | `20` (more scans of one unit label warn) |
+//! | `CERTRAIL_DB_WAIT_MS`  | `1000` (longest wait for a pooled connection, then 503) |
+//! | `CERTRAIL_VERIFY_CACHE_MB` | `64` (verification cache of certificate records) |
+//! | `CERTRAIL_VERIFY_CACHE_TTL_SECS` | `300` (a cached record is re-read at least this often) |
+//! | `CERTRAIL_SCAN_QUEUE`  | `65536` (distinct labels waiting for the scan writer) |
+//! | `CERTRAIL_CHANGE_POLL_MS` | `1000` (how often other instances' changes are read) |
 //! | `RUST_LOG`             | `info`                                    |
 
 use std::path::PathBuf;
@@ -30,6 +35,37 @@ pub struct Config {
     pub pool_size: u32,
     /// Copied-label warning thresholds.
     pub copy: crate::domain::copy::Thresholds,
+    /// Waits, caches and queues of the verification path.
+    pub tuning: Tuning,
+}
+
+/// Waits, caches and queues (see the module's table for the variables).
+#[derive(Debug, Clone, Copy)]
+pub struct Tuning {
+    /// Longest wait for a pooled connection before answering 503.
+    pub db_wait: std::time::Duration,
+    /// Bytes the verification cache may hold.
+    pub verify_cache_bytes: u64,
+    /// A cached certificate record is re-read after this long even if nothing said it changed
+    /// (an edit made behind the platform's back shows by then).
+    pub verify_cache_ttl: std::time::Duration,
+    /// Distinct labels whose scans may wait for the scan writer; beyond it callers wait.
+    pub scan_queue: usize,
+    /// How often changes made by other server instances are read.
+    pub change_poll: std::time::Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        use std::time::Duration;
+        Self {
+            db_wait: Duration::from_millis(1000),
+            verify_cache_bytes: 64 << 20,
+            verify_cache_ttl: Duration::from_secs(300),
+            scan_queue: 65_536,
+            change_poll: Duration::from_millis(1000),
+        }
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -43,6 +79,7 @@ impl std::fmt::Debug for Config {
             .field("master_key", &self.master_key.as_ref().map(|_| "<set>"))
             .field("pool_size", &self.pool_size)
             .field("copy", &self.copy)
+            .field("tuning", &self.tuning)
             .finish()
     }
 }
@@ -99,7 +136,19 @@ impl Config {
             window_hours: positive("CERTRAIL_COPY_WINDOW_HOURS", 24)?,
             max_unit_scans: positive("CERTRAIL_MAX_UNIT_SCANS", 20)?,
         };
+        let ms = |name, default| positive(name, default).map(std::time::Duration::from_millis);
+        let tuning = Tuning {
+            db_wait: ms("CERTRAIL_DB_WAIT_MS", 1000)?,
+            verify_cache_bytes: positive::<u64>("CERTRAIL_VERIFY_CACHE_MB", 64)? << 20,
+            verify_cache_ttl: std::time::Duration::from_secs(positive(
+                "CERTRAIL_VERIFY_CACHE_TTL_SECS",
+                300,
+            )?),
+            scan_queue: positive("CERTRAIL_SCAN_QUEUE", 65_536)?,
+            change_poll: ms("CERTRAIL_CHANGE_POLL_MS", 1000)?,
+        };
         Ok(Self {
+            tuning,
             bind,
             public_url: public_url.trim_end_matches('/').to_string(),
             data_dir,

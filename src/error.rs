@@ -151,6 +151,12 @@ impl ResponseError for AppError {
             &self.to_string(),
             self.field(),
         );
+        if matches!(self, AppError::Unavailable(_)) {
+            // Overload or a database that is away: ask the client to come back shortly.
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
         if matches!(self, AppError::Unauthorized(_)) {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -191,6 +197,15 @@ impl From<DieselError> for AppError {
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(err: diesel::r2d2::PoolError) -> Self {
         AppError::Unavailable(format!("connection pool: {err}"))
+    }
+}
+
+impl From<crate::db::CheckoutError> for AppError {
+    fn from(err: crate::db::CheckoutError) -> Self {
+        match err {
+            crate::db::CheckoutError::Pool(e) => e.into(),
+            nested @ crate::db::CheckoutError::Nested => AppError::Internal(nested.to_string()),
+        }
     }
 }
 

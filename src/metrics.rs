@@ -8,6 +8,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use crate::domain::verdict::Verdict;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HttpLabels {
     method: String,
@@ -32,7 +34,8 @@ pub struct Metrics {
     requests: Family<HttpLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     issued: Counter,
-    verifications: Family<VerdictLabels, Counter>,
+    /// One counter per verdict, resolved once (no allocation per verification).
+    by_verdict: Vec<Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -65,12 +68,22 @@ impl Default for Metrics {
             "Label verifications by verdict",
             verifications.clone(),
         );
+        let by_verdict = Verdict::ALL
+            .iter()
+            .map(|v| {
+                verifications
+                    .get_or_create(&VerdictLabels {
+                        verdict: v.as_str().to_string(),
+                    })
+                    .clone()
+            })
+            .collect();
         Self {
             registry,
             requests,
             latency,
             issued,
-            verifications,
+            by_verdict,
         }
     }
 }
@@ -96,12 +109,20 @@ impl Metrics {
         self.issued.inc();
     }
 
-    pub fn verified(&self, verdict: &str) {
-        self.verifications
-            .get_or_create(&VerdictLabels {
-                verdict: verdict.to_string(),
-            })
-            .inc();
+    pub fn verified(&self, verdict: Verdict) {
+        if let Some(counter) = self.by_verdict.get(verdict as usize) {
+            counter.inc();
+        }
+    }
+
+    /// Adds a metric owned elsewhere (connection pools, the scan writer).
+    pub fn register(
+        &mut self,
+        name: &str,
+        help: &str,
+        metric: impl prometheus_client::registry::Metric,
+    ) {
+        self.registry.register(name, help, metric);
     }
 
     /// The OpenMetrics text exposition.
@@ -122,7 +143,7 @@ mod tests {
         let m = Metrics::default();
         m.observe_http("GET", "/v/{id}", 200, 0.001);
         m.certificate_issued();
-        m.verified("genuine");
+        m.verified(Verdict::Genuine);
         let text = m.render();
         assert!(
             text.contains(

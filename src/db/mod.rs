@@ -4,7 +4,8 @@
 pub mod models;
 pub mod schema;
 
-use std::time::Duration;
+use std::cell::Cell;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
@@ -131,7 +132,72 @@ impl ManageConnection for Manager {
 }
 
 pub type DbPool = Pool<Manager>;
-pub type PooledConn = PooledConnection<Manager>;
+
+thread_local! {
+    /// Whether this thread holds a pooled connection now.
+    static HOLDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Why no connection was handed out.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckoutError {
+    /// No connection became free within the configured wait (overload): answered 503.
+    #[error("{0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    /// The thread already holds a connection. Waiting for a second one while holding the
+    /// first is how a pool deadlocks under load, so it is refused at once: a bug to fix by
+    /// passing the held connection down.
+    #[error("a second database connection was asked for while this thread holds one")]
+    Nested,
+}
+
+/// A pooled connection; while it lives, its thread can check out no other (see
+/// [`CheckoutError::Nested`]). This makes "one connection per request at a time" structural:
+/// a use case that needs more work done passes this connection down.
+pub struct PooledConn {
+    conn: PooledConnection<Manager>,
+    /// Not `Send`: the connection is released on the thread that holds it.
+    _thread: std::marker::PhantomData<*const ()>,
+}
+
+impl std::ops::Deref for PooledConn {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PooledConn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+impl Drop for PooledConn {
+    fn drop(&mut self) {
+        HOLDING.with(|h| h.set(false));
+    }
+}
+
+/// Connection pool figures for `/metrics`.
+#[derive(Clone)]
+pub struct PoolMetrics {
+    /// Seconds each checkout waited for a free connection.
+    pub wait: prometheus_client::metrics::histogram::Histogram,
+    /// Checkouts that found no free connection within the wait and were answered 503.
+    pub timeouts: prometheus_client::metrics::counter::Counter,
+}
+
+impl PoolMetrics {
+    fn new() -> Self {
+        use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+        Self {
+            // 10 µs .. about 5 s.
+            wait: Histogram::new(exponential_buckets(0.000_01, 2.5, 15)),
+            timeouts: Default::default(),
+        }
+    }
+}
 
 /// Connection pools. SQLite allows one writer at a time, so writes there go through a pool
 /// of one connection (queued in-process instead of failing with "database is locked");
@@ -141,12 +207,14 @@ pub struct Db {
     pub backend: Backend,
     read: DbPool,
     write: DbPool,
+    pub metrics: PoolMetrics,
 }
 
 impl Db {
     /// Connects, runs pending migrations and builds the pools. Fails fast with a clear
-    /// message when the URL is malformed or the server cannot be reached.
-    pub fn connect(url: &str, pool_size: u32) -> Result<Self, String> {
+    /// message when the URL is malformed or the server cannot be reached. A checkout that
+    /// finds no free connection within `wait` fails (503) instead of queueing on.
+    pub fn connect(url: &str, pool_size: u32, wait: Duration) -> Result<Self, String> {
         let url = DbUrl::parse(url)?;
         let mut first = url.establish().map_err(|e| {
             format!(
@@ -165,7 +233,7 @@ impl Db {
                 // No `SELECT 1` before every checkout (a query's worth of time on each
                 // request); a connection that broke is still dropped via `has_broken`.
                 .test_on_check_out(false)
-                .connection_timeout(Duration::from_secs(10))
+                .connection_timeout(wait)
                 .build(manager.clone())
                 .map_err(|e| format!("cannot build connection pool: {e}"))
         };
@@ -178,17 +246,39 @@ impl Db {
             backend: url.backend,
             read,
             write,
+            metrics: PoolMetrics::new(),
         })
     }
 
     /// A connection for queries that only read.
-    pub fn reader(&self) -> Result<PooledConn, diesel::r2d2::PoolError> {
-        self.read.get()
+    pub fn reader(&self) -> Result<PooledConn, CheckoutError> {
+        self.checkout(&self.read)
     }
 
     /// A connection for transactions that write.
-    pub fn writer(&self) -> Result<PooledConn, diesel::r2d2::PoolError> {
-        self.write.get()
+    pub fn writer(&self) -> Result<PooledConn, CheckoutError> {
+        self.checkout(&self.write)
+    }
+
+    fn checkout(&self, pool: &DbPool) -> Result<PooledConn, CheckoutError> {
+        if HOLDING.with(|h| h.replace(true)) {
+            log::error!("{}", CheckoutError::Nested);
+            return Err(CheckoutError::Nested);
+        }
+        let started = Instant::now();
+        let got = pool.get();
+        self.metrics.wait.observe(started.elapsed().as_secs_f64());
+        match got {
+            Ok(conn) => Ok(PooledConn {
+                conn,
+                _thread: std::marker::PhantomData,
+            }),
+            Err(e) => {
+                HOLDING.with(|h| h.set(false));
+                self.metrics.timeouts.inc();
+                Err(e.into())
+            }
+        }
     }
 }
 

@@ -83,12 +83,47 @@ diesel::table! {
 }
 
 diesel::table! {
-    scans (certificate_id, id) {
+    label_scans (certificate_id, serial) {
         certificate_id -> Text,
-        id -> Text,
-        serial -> Nullable<BigInt>,
+        serial -> BigInt,
+        scans -> BigInt,
+    }
+}
+
+diesel::table! {
+    label_regions (certificate_id, serial, province) {
+        certificate_id -> Text,
+        serial -> BigInt,
+        province -> Text,
+        last_hour -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scan_hours (certificate_id, serial, hour, region_code) {
+        certificate_id -> Text,
+        serial -> BigInt,
         hour -> Timestamp,
-        region_code -> Nullable<Text>,
+        region_code -> Text,
+        scans -> BigInt,
+    }
+}
+
+diesel::table! {
+    forged_scans (certificate_id, hour, region_code) {
+        certificate_id -> Text,
+        hour -> Timestamp,
+        region_code -> Text,
+        scans -> BigInt,
+    }
+}
+
+diesel::table! {
+    changes (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        kind -> Text,
+        key -> Text,
     }
 }
 
@@ -192,7 +227,8 @@ diesel::joinable!(certificates -> products (product_id));
 diesel::joinable!(certificates -> organizations (organization_id));
 diesel::joinable!(events -> certificates (certificate_id));
 diesel::joinable!(events -> organizations (actor_id));
-diesel::joinable!(scans -> certificates (certificate_id));
+diesel::joinable!(label_scans -> certificates (certificate_id));
+diesel::joinable!(forged_scans -> certificates (certificate_id));
 diesel::joinable!(recalls -> products (product_id));
 diesel::joinable!(marks -> products (product_id));
 
@@ -203,7 +239,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     products,
     certificates,
     events,
-    scans,
+    label_scans,
+    label_regions,
+    scan_hours,
+    forged_scans,
+    changes,
     recalls,
     marks,
     accreditations,

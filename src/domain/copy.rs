@@ -1,10 +1,21 @@
 //! Copied-label signals. They raise warnings and never change a verdict: a label is never
 //! "bricked" by being scanned.
 
-use chrono::{Duration, NaiveDateTime};
-
-use super::region::province;
 use super::text::Bilingual;
+
+/// The warning on a label whose signature failed: an attempted fake of the certificate it
+/// names, counted apart and kept for the regulator.
+pub const FORGED_LABEL_SCANNED: &str = "forged_label_scanned";
+
+/// Warnings kept for the regulators of the producer's region (once per label and code).
+/// `no_intake_recorded` is not: while sellers adopt the platform it says little.
+pub const KEPT: [&str; 5] = [
+    "scanned_far_apart",
+    "scanned_too_often",
+    "received_by_several_retailers",
+    "lab_not_accredited",
+    FORGED_LABEL_SCANNED,
+];
 
 /// Limits beyond which scans look like copies (configurable, see `Config`).
 #[derive(Debug, Clone, Copy)]
@@ -33,8 +44,9 @@ pub struct LabelFacts {
     pub quantity: i64,
     /// Consumer scans of this label so far, this one included.
     pub scans: i64,
-    /// (hour, region) of this label's consumer scans.
-    pub scan_places: Vec<(NaiveDateTime, Option<String>)>,
+    /// Provinces this label was scanned in within the copy window (from per-label
+    /// aggregates, never from the scan history).
+    pub provinces_in_window: usize,
     /// Distinct retailers that recorded intake of this unit.
     pub unit_receivers: usize,
     /// Whether any shipment or intake was recorded for this label's goods.
@@ -47,7 +59,7 @@ pub type Warning = (&'static str, Bilingual);
 /// The copy signals `facts` show.
 pub fn warnings(facts: &LabelFacts, limits: Thresholds) -> Vec<Warning> {
     let mut out = Vec::new();
-    if facts.serial.is_some() && far_apart(&facts.scan_places, limits.window_hours) {
+    if facts.serial.is_some() && facts.provinces_in_window > 1 {
         out.push((
             "scanned_far_apart",
             Bilingual::new(
@@ -96,33 +108,9 @@ pub fn warnings(facts: &LabelFacts, limits: Thresholds) -> Vec<Warning> {
     out
 }
 
-/// Two scans in different provinces within `window_hours` of each other.
-fn far_apart(places: &[(NaiveDateTime, Option<String>)], window_hours: i64) -> bool {
-    let mut known: Vec<(NaiveDateTime, &str)> = places
-        .iter()
-        .filter_map(|(at, region)| region.as_deref().map(|r| (*at, province(r))))
-        .collect();
-    known.sort();
-    let window = Duration::hours(window_hours);
-    known.iter().enumerate().any(|(i, (at, prov))| {
-        known[i + 1..]
-            .iter()
-            .take_while(|(later, _)| *later - *at <= window)
-            .any(|(_, p)| p != prov)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(h: u32) -> NaiveDateTime {
-        chrono::NaiveDate::from_ymd_opt(2026, 11, 21)
-            .unwrap()
-            .and_hms_opt(0, 0, 0)
-            .unwrap()
-            + Duration::hours(h.into())
-    }
 
     fn codes(facts: &LabelFacts) -> Vec<&'static str> {
         warnings(facts, Thresholds::default())
@@ -142,30 +130,33 @@ mod tests {
         };
         assert!(codes(&base).is_empty());
         let far = LabelFacts {
-            scan_places: vec![
-                (at(0), Some("430702".into())),
-                (at(5), Some("440100".into())),
-            ],
+            provinces_in_window: 2,
             ..base.clone()
         };
         assert_eq!(codes(&far), vec!["scanned_far_apart"]);
-        let slow = LabelFacts {
-            scan_places: vec![
-                (at(0), Some("430702".into())),
-                (at(30), Some("440100".into())),
-            ],
+        let one = LabelFacts {
+            provinces_in_window: 1,
             ..base.clone()
         };
-        assert!(codes(&slow).is_empty());
-        let near = LabelFacts {
-            scan_places: vec![
-                (at(0), Some("430702".into())),
-                (at(1), Some("430100".into())),
-                (at(2), None),
-            ],
+        assert!(codes(&one).is_empty());
+        // A batch label travels: provinces say nothing about copying.
+        assert!(codes(&LabelFacts {
+            serial: None,
+            ..far.clone()
+        })
+        .is_empty());
+        // At the limit is plausible; one more is not.
+        assert!(codes(&LabelFacts {
+            scans: 20,
             ..base.clone()
-        };
-        assert!(codes(&near).is_empty());
+        })
+        .is_empty());
+        assert!(codes(&LabelFacts {
+            serial: None,
+            scans: 10,
+            ..base.clone()
+        })
+        .is_empty());
         assert_eq!(
             codes(&LabelFacts {
                 scans: 21,

@@ -18,6 +18,18 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, in declaration order (`Verdict::X as usize` indexes it).
+    pub const ALL: [Verdict; 8] = [
+        Verdict::Unknown,
+        Verdict::Forged,
+        Verdict::Tampered,
+        Verdict::Revoked,
+        Verdict::Recalled,
+        Verdict::Suspended,
+        Verdict::Expired,
+        Verdict::Genuine,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Unknown => "unknown",
@@ -33,7 +45,7 @@ impl Verdict {
 }
 
 /// Collects findings; the verdict is the strongest one, the reasons are all of them.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Findings {
     found: Vec<(Verdict, String)>,
 }
@@ -42,6 +54,11 @@ impl Findings {
     /// Records that `verdict` applies, because of `reason` (a snake_case code).
     pub fn add(&mut self, verdict: Verdict, reason: impl Into<String>) {
         self.found.push((verdict, reason.into()));
+    }
+
+    /// Adds every finding of `other`.
+    pub fn extend(&mut self, other: Findings) {
+        self.found.extend(other.found);
     }
 
     /// The strongest verdict, `genuine` when nothing was found.

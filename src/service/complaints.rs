@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::crypto::random::new_id;
 use crate::db::models::{now, Certificate, Complaint};
+use crate::db::DbConn;
 use crate::domain::region::prefix;
 use crate::domain::role::OrgKind;
 use crate::domain::validate;
@@ -99,11 +100,15 @@ pub fn report(
 /// Reports the actor may read: a producer its own certificates', a regulator those of
 /// producers in its region; newest first, at most `limit`.
 pub fn list(state: &AppState, actor: &Actor, limit: i64) -> AppResult<Vec<ComplaintView>> {
+    list_on(&mut *state.db.reader()?, actor, limit)
+}
+
+/// [`list`] on a connection the caller holds.
+pub fn list_on(conn: &mut DbConn, actor: &Actor, limit: i64) -> AppResult<Vec<ComplaintView>> {
     let org = actor.require_kind(&[OrgKind::Producer, OrgKind::Regulator])?;
-    let mut conn = state.db.reader()?;
     let rows = match org.kind() {
-        OrgKind::Producer => Complaint::for_producer(&mut conn, &org.id, limit)?,
-        _ => Complaint::for_region(&mut conn, prefix(&org.region_code), limit)?,
+        OrgKind::Producer => Complaint::for_producer(conn, &org.id, limit)?,
+        _ => Complaint::for_region(conn, prefix(&org.region_code), limit)?,
     };
     Ok(rows
         .into_iter()

@@ -80,7 +80,10 @@ pub fn add(
         valid_until: until.format("%Y-%m-%d").to_string(),
         created_at: now(),
     };
-    state.write(|conn| row.insert(conn).map_err(AppError::from))?;
+    state.write(|conn| {
+        row.insert(conn)?;
+        super::changes::everything(conn)
+    })?;
     Ok(row.into())
 }
 

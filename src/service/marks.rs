@@ -73,7 +73,8 @@ pub fn record(state: &AppState, actor: &Actor, input: NewMark) -> AppResult<Mark
     };
     state.write(|conn| {
         Product::find(conn, &record.product_id)?.ok_or_else(|| AppError::not_found("product"))?;
-        record.insert(conn).map_err(AppError::from)
+        record.insert(conn)?;
+        super::changes::everything(conn)
     })?;
     Ok(record.into())
 }
@@ -95,6 +96,7 @@ pub fn set_status(
             ));
         }
         MarkRecord::set_status(conn, &mark.id, status)?;
+        super::changes::everything(conn)?;
         Ok(MarkView {
             status: status.into(),
             ..mark.into()

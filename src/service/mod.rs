@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod certificates;
+pub mod changes;
 pub mod complaints;
 pub mod events;
 pub mod issue;
@@ -20,6 +21,7 @@ pub mod oversight;
 pub mod products;
 pub mod recalls;
 pub mod scan_writer;
+pub mod signals;
 pub mod status;
 pub mod trail;
 pub mod trust;
@@ -46,6 +48,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Group commit of consumer scans.
     pub scans: scan_writer::ScanWriter,
+    /// Certificate records and label signals for verification.
+    pub verify: std::sync::Arc<verify::cache::VerifyCache>,
+    /// Reads other instances' changes; stops when the state is dropped.
+    _changes: changes::Poller,
     /// Per-client limits on problem reports and sign-in attempts.
     pub limits: limits::Limits,
 }
@@ -55,7 +61,8 @@ impl AppState {
     pub fn open(config: Config) -> Result<Self, String> {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| format!("cannot create data dir {}: {e}", config.data_dir.display()))?;
-        let db = Db::connect(&config.database_url, config.pool_size)?;
+        let tuning = config.tuning;
+        let db = Db::connect(&config.database_url, config.pool_size, tuning.db_wait)?;
         let master = match &config.master_key {
             Some(text) => crate::crypto::seal::MasterKey::parse(text)
                 .map_err(|e| format!("CERTRAIL_MASTER_KEY: {e}"))?,
@@ -63,13 +70,71 @@ impl AppState {
                 crate::crypto::seal::MasterKey::load_or_create(&config.data_dir.join("master.key"))?
             }
         };
+        let mut metrics = Metrics::default();
+        let pool = db.metrics.clone();
+        metrics.register(
+            "db_pool_wait_seconds",
+            "Time each database connection checkout waited",
+            pool.wait,
+        );
+        metrics.register(
+            "db_pool_timeouts",
+            "Checkouts that found no free connection in time (answered 503)",
+            pool.timeouts,
+        );
+        let scan_metrics = scan_writer::ScanMetrics::default();
+        for (name, help, metric) in [
+            (
+                "scan_queue_waits",
+                "Scans that waited for room in the scan queue",
+                &scan_metrics.waits,
+            ),
+            (
+                "scans_dropped",
+                "Scans dropped because the scan queue stayed full",
+                &scan_metrics.dropped,
+            ),
+            (
+                "scans_stored",
+                "Consumer scans committed",
+                &scan_metrics.stored,
+            ),
+            (
+                "scan_commits",
+                "Transactions of the scan writer",
+                &scan_metrics.commits,
+            ),
+            (
+                "scan_commit_failures",
+                "Failed scan writer transactions (retried)",
+                &scan_metrics.failures,
+            ),
+        ] {
+            metrics.register(name, help, metric.clone());
+        }
+        metrics.register(
+            "scan_queue_keys",
+            "Distinct labels, hours and regions waiting for the scan writer",
+            scan_metrics.queued.clone(),
+        );
+        let verify = std::sync::Arc::new(verify::cache::VerifyCache::new(
+            tuning.verify_cache_bytes,
+            tuning.verify_cache_ttl,
+        ));
         Ok(Self {
-            scans: scan_writer::ScanWriter::start(db.clone()),
+            scans: scan_writer::ScanWriter::start(
+                db.clone(),
+                tuning.scan_queue,
+                tuning.db_wait,
+                scan_metrics,
+            ),
+            _changes: changes::Poller::start(db.clone(), verify.clone(), tuning.change_poll),
+            verify,
             limits: Default::default(),
             db,
             keys: KeyRing::new(master),
             config,
-            metrics: Metrics::default(),
+            metrics,
         })
     }
 
@@ -91,12 +156,21 @@ impl AppState {
         format!("{}{path}", self.config.public_url)
     }
 
-    /// Runs `f` in one write transaction; any error rolls everything back.
+    /// Runs `f` in one write transaction; any error rolls everything back. What the
+    /// transaction recorded through [`changes`] is dropped from the caches once it commits.
     pub fn write<T>(&self, f: impl FnOnce(&mut crate::db::DbConn) -> AppResult<T>) -> AppResult<T> {
         use diesel::Connection;
-        let mut pooled = self.db.writer()?;
-        let conn: &mut crate::db::DbConn = &mut pooled;
-        conn.transaction(f)
+        changes::discard();
+        let result = {
+            let mut pooled = self.db.writer()?;
+            let conn: &mut crate::db::DbConn = &mut pooled;
+            conn.transaction(f)
+        };
+        match &result {
+            Ok(_) => changes::apply(&self.verify),
+            Err(_) => changes::discard(),
+        }
+        result
     }
 }
 

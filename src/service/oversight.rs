@@ -31,6 +31,8 @@ pub struct Dashboard {
     /// Open copy warnings in the region, and the newest of them.
     pub open_warnings: i64,
     pub warnings: Vec<OpenWarning>,
+    /// Certificates whose forged labels were scanned lately.
+    pub counterfeited: Vec<warnings::Counterfeited>,
 }
 
 /// Regulators only: the dashboard of their region.
@@ -54,10 +56,11 @@ pub fn dashboard(state: &AppState, actor: &Actor) -> AppResult<Dashboard> {
     }
     let count =
         |conn: &mut _, kind, fragment| EventRow::count_in_region(conn, region, kind, fragment);
-    let (open_warnings, warnings) = warnings::open_in_region(state, region, 20)?;
+    let (open_warnings, warnings) = warnings::open_in_region(&mut conn, region, 20)?;
     Ok(Dashboard {
         open_warnings,
         warnings,
+        counterfeited: warnings::counterfeited_in_region(&mut conn, region, 10)?,
         issued_per_week,
         intakes: count(&mut conn, "received", None)?,
         intakes_genuine: count(&mut conn, "received", Some("\"label_verdict\":\"genuine\""))?,
@@ -67,7 +70,7 @@ pub fn dashboard(state: &AppState, actor: &Actor) -> AppResult<Dashboard> {
             "inspected",
             Some("\"result\":\"non_conformant\""),
         )?,
-        complaints: complaints::list(state, actor, 20)?,
+        complaints: complaints::list_on(&mut conn, actor, 20)?,
     })
 }
 

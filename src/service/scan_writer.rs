@@ -1,71 +1,432 @@
-//! Group commit for consumer scans. SQLite has one writer, and a transaction per scan caps
-//! verification throughput; instead every scan goes to one writer thread, which stores all
-//! scans waiting at that moment in one transaction and then answers each caller. A caller
-//! still returns only after its scan is committed, so counts read afterwards include it.
+//! Group commit of consumer scans. A verification never waits for storage: it adds its scan
+//! to an in-memory batch of aggregates (scans per label, hour and region; per-label counters;
+//! last hour per province; forged scans per certificate and hour; newly raised copy warnings)
+//! and returns. One writer thread stores whatever has gathered in one transaction, reads the
+//! touched counters back (so several server instances converge), and starts again.
+//!
+//! The batch is bounded by distinct keys, not by scans: a flood on one label adds to one
+//! counter. When `capacity` distinct keys wait, callers wait for the writer (back-pressure,
+//! counted in `/metrics`) up to the configured database wait; a scan that still finds no room
+//! is dropped and counted. On a crash, the scans of the batch being gathered (normally well
+//! under a second of traffic) are lost; committed aggregates are not.
 
-use std::sync::mpsc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
+use chrono::NaiveDateTime;
 use diesel::Connection;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
 
-use crate::db::models::Scan;
+use crate::db::models::scan::{
+    ForgedHour, LabelCount, LabelRegion, ScanBatch, ScanHour, StoredSignals, ALL_LABELS,
+};
+use crate::db::models::{now, SeenWarning};
 use crate::db::{Db, DbConn};
-use crate::error::{AppError, AppResult};
+use crate::domain::region::province;
 
-/// Most scans stored in one transaction.
-const MAX_GROUP: usize = 1024;
+use super::signals::LabelSignals;
 
-type Reply = mpsc::SyncSender<Result<(), String>>;
+/// Figures for `/metrics`.
+#[derive(Clone, Default)]
+pub struct ScanMetrics {
+    /// Distinct keys waiting to be stored.
+    pub queued: Gauge,
+    /// Callers that found the queue full and waited for the writer.
+    pub waits: Counter,
+    /// Scans dropped because the queue stayed full (storage down or far behind).
+    pub dropped: Counter,
+    /// Scans committed.
+    pub stored: Counter,
+    /// Transactions the writer committed.
+    pub commits: Counter,
+    /// Transactions that failed (retried).
+    pub failures: Counter,
+}
 
-/// The handle callers record scans through; the thread ends when it is dropped.
+/// A consumer scan of a label that verified.
+pub struct Genuine {
+    pub certificate_id: Arc<str>,
+    /// The unit serial, or `BATCH_LABEL`.
+    pub serial: i64,
+    pub hour: NaiveDateTime,
+    pub region: Option<String>,
+    /// The label's signals and the certificate's total, told when the scan is committed.
+    pub label: Arc<LabelSignals>,
+    pub total: Arc<LabelSignals>,
+}
+
+/// A scan of a label that named a certificate but did not verify.
+pub struct Forged {
+    pub certificate_id: Arc<str>,
+    pub hour: NaiveDateTime,
+    pub region: Option<String>,
+}
+
+type LabelKey = (Arc<str>, i64);
+
+#[derive(Default)]
+struct Gathered {
+    hours: HashMap<(Arc<str>, i64, NaiveDateTime, String), i64>,
+    counts: HashMap<LabelKey, (i64, Arc<LabelSignals>)>,
+    regions: HashMap<(Arc<str>, i64, String), NaiveDateTime>,
+    forged: HashMap<(Arc<str>, NaiveDateTime, String), i64>,
+    warnings: HashSet<(Arc<str>, i64, &'static str)>,
+    scans: u64,
+}
+
+impl Gathered {
+    fn keys(&self) -> usize {
+        self.hours.len() + self.forged.len() + self.warnings.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.keys() == 0
+    }
+
+    fn add(&mut self, scan: Genuine) {
+        let region = scan.region.unwrap_or_default();
+        *self
+            .hours
+            .entry((
+                scan.certificate_id.clone(),
+                scan.serial,
+                scan.hour,
+                region.clone(),
+            ))
+            .or_default() += 1;
+        for (serial, signals) in [(scan.serial, scan.label), (ALL_LABELS, scan.total)] {
+            self.counts
+                .entry((scan.certificate_id.clone(), serial))
+                .or_insert((0, signals))
+                .0 += 1;
+        }
+        if !region.is_empty() {
+            let last = self
+                .regions
+                .entry((
+                    scan.certificate_id,
+                    scan.serial,
+                    province(&region).to_string(),
+                ))
+                .or_insert(scan.hour);
+            *last = (*last).max(scan.hour);
+        }
+        self.scans += 1;
+    }
+
+    fn add_forged(&mut self, scan: Forged) {
+        *self
+            .forged
+            .entry((
+                scan.certificate_id,
+                scan.hour,
+                scan.region.unwrap_or_default(),
+            ))
+            .or_default() += 1;
+        self.scans += 1;
+    }
+}
+
+struct Queue {
+    gathered: Gathered,
+    /// Sequence of the last item added, and of the last item committed (or given up on).
+    added: u64,
+    done: u64,
+    stop: bool,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    /// The writer waits here for work.
+    work: Condvar,
+    /// Callers wait here for room or for a flush.
+    progress: Condvar,
+    capacity: usize,
+    wait: Duration,
+    metrics: ScanMetrics,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The handle callers record scans through; the writer thread ends when it is dropped.
 pub struct ScanWriter {
-    queue: mpsc::Sender<(Scan, Reply)>,
+    shared: Arc<Shared>,
+}
+
+/// What a caller offers the queue.
+enum Item {
+    Genuine(Genuine),
+    Forged(Forged),
+    Warning(Arc<str>, i64, &'static str),
 }
 
 impl ScanWriter {
-    pub fn start(db: Db) -> Self {
-        let (queue, jobs) = mpsc::channel();
+    /// Starts the writer thread. `capacity` bounds distinct waiting keys; a caller waits at
+    /// most `wait` for room.
+    pub fn start(db: Db, capacity: usize, wait: Duration, metrics: ScanMetrics) -> Self {
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue {
+                gathered: Gathered::default(),
+                added: 0,
+                done: 0,
+                stop: false,
+            }),
+            work: Condvar::new(),
+            progress: Condvar::new(),
+            capacity: capacity.max(1),
+            wait,
+            metrics,
+        });
+        let writer = shared.clone();
         std::thread::Builder::new()
             .name("scan-writer".into())
-            .spawn(move || run(&db, &jobs))
+            .spawn(move || run(&db, &writer))
             .expect("spawn the scan writer thread");
-        Self { queue }
+        Self { shared }
     }
 
-    /// Stores `scan`, returning once it is committed.
-    pub fn record(&self, scan: Scan) -> AppResult<()> {
-        let (reply, answer) = mpsc::sync_channel(1);
-        let gone = || AppError::Internal("the scan writer stopped".into());
-        self.queue.send((scan, reply)).map_err(|_| gone())?;
-        answer
-            .recv()
-            .map_err(|_| gone())?
-            .map_err(AppError::Internal)
+    /// Adds a verified scan without waiting; `Err` gives it back when the queue is full.
+    pub fn try_record(&self, scan: Genuine) -> Result<(), Genuine> {
+        self.offer(Item::Genuine(scan), false)
+            .map_err(|item| match item {
+                Item::Genuine(g) => g,
+                _ => unreachable!("offer returns what it was given"),
+            })
     }
-}
 
-fn run(db: &Db, jobs: &mpsc::Receiver<(Scan, Reply)>) {
-    while let Ok(first) = jobs.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
+    /// Adds a verified scan, waiting for room if the queue is full (blocking callers only).
+    pub fn record(&self, scan: Genuine) {
+        let _ = self.offer(Item::Genuine(scan), true);
+    }
+
+    /// Counts a forged scan, waiting for room if needed (blocking callers only).
+    pub fn record_forged(&self, scan: Forged) {
+        let _ = self.offer(Item::Forged(scan), true);
+    }
+
+    /// Adds a forged scan without waiting; `false` if the queue is full.
+    pub fn try_record_forged(&self, scan: Forged) -> Result<(), Forged> {
+        self.offer(Item::Forged(scan), false)
+            .map_err(|item| match item {
+                Item::Forged(f) => f,
+                _ => unreachable!("offer returns what it was given"),
+            })
+    }
+
+    /// Keeps a copy warning a scan raised (stored once per label and code).
+    pub fn remember(&self, certificate_id: Arc<str>, serial: i64, code: &'static str) {
+        let _ = self.offer(Item::Warning(certificate_id, serial, code), false);
+    }
+
+    fn offer(&self, item: Item, wait: bool) -> Result<(), Item> {
+        let shared = &self.shared;
+        let mut queue = shared.lock();
+        if queue.gathered.keys() >= shared.capacity {
+            if !wait {
+                return Err(item);
+            }
+            shared.metrics.waits.inc();
+            let (q, timeout) = shared
+                .progress
+                .wait_timeout_while(queue, shared.wait, |q| q.gathered.keys() >= shared.capacity)
+                .unwrap_or_else(|e| e.into_inner());
+            queue = q;
+            if timeout.timed_out() {
+                shared.metrics.dropped.inc();
+                log::warn!("scan queue full for {:?}: a scan was dropped", shared.wait);
+                return Ok(());
             }
         }
-        let scans: Vec<Scan> = group.iter().map(|(scan, _)| scan.clone()).collect();
-        let result = store(db, &scans);
-        if let Err(e) = &result {
-            log::error!("storing {} scans failed: {e}", scans.len());
+        match item {
+            Item::Genuine(scan) => queue.gathered.add(scan),
+            Item::Forged(scan) => queue.gathered.add_forged(scan),
+            Item::Warning(id, serial, code) => {
+                queue.gathered.warnings.insert((id, serial, code));
+            }
         }
-        for (_, reply) in group {
-            let _ = reply.send(result.clone());
-        }
+        queue.added += 1;
+        shared.metrics.queued.set(queue.gathered.keys() as i64);
+        drop(queue);
+        shared.work.notify_one();
+        Ok(())
+    }
+
+    /// Waits until everything added before this call is committed (tests, shutdown).
+    pub fn flush(&self) {
+        let shared = &self.shared;
+        let queue = shared.lock();
+        let target = queue.added;
+        let _unused = shared
+            .progress
+            .wait_while(queue, |q| q.done < target && !q.stop)
+            .unwrap_or_else(|e| e.into_inner());
     }
 }
 
-fn store(db: &Db, scans: &[Scan]) -> Result<(), String> {
-    let mut pooled = db.writer().map_err(|e| e.to_string())?;
-    let conn: &mut DbConn = &mut pooled;
-    conn.transaction(|conn| Scan::insert_all(conn, scans))
+impl Drop for ScanWriter {
+    fn drop(&mut self) {
+        self.flush();
+        self.shared.lock().stop = true;
+        self.shared.work.notify_all();
+    }
+}
+
+fn run(db: &Db, shared: &Shared) {
+    loop {
+        let (gathered, upto) = {
+            let queue = shared.lock();
+            let mut queue = shared
+                .work
+                .wait_while(queue, |q| q.gathered.is_empty() && !q.stop)
+                .unwrap_or_else(|e| e.into_inner());
+            if queue.gathered.is_empty() && queue.stop {
+                return;
+            }
+            let gathered = std::mem::take(&mut queue.gathered);
+            shared.metrics.queued.set(0);
+            (gathered, queue.added)
+        };
+        // Room again: callers waiting for it may go on while this batch is stored.
+        shared.progress.notify_all();
+        let scans = gathered.scans;
+        let mut delay = Duration::from_millis(50);
+        loop {
+            match store(db, &gathered) {
+                Ok(()) => break,
+                Err(e) => {
+                    shared.metrics.failures.inc();
+                    log::error!("storing {scans} scans failed (retrying in {delay:?}): {e}");
+                    if shared.lock().stop {
+                        break;
+                    }
+                    std::thread::sleep(delay);
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        shared.metrics.stored.inc_by(scans);
+        shared.metrics.commits.inc();
+        let mut queue = shared.lock();
+        queue.done = upto;
+        drop(queue);
+        shared.progress.notify_all();
+    }
+}
+
+/// Stores one batch in one transaction, then tells each label's signals what is committed.
+fn store(db: &Db, gathered: &Gathered) -> Result<(), String> {
+    let batch = ScanBatch {
+        hours: gathered
+            .hours
+            .iter()
+            .map(|((id, serial, hour, region), n)| ScanHour {
+                certificate_id: id.to_string(),
+                serial: *serial,
+                hour: *hour,
+                region_code: region.clone(),
+                scans: *n,
+            })
+            .collect(),
+        counts: gathered
+            .counts
+            .iter()
+            .map(|((id, serial), (n, _))| LabelCount {
+                certificate_id: id.to_string(),
+                serial: *serial,
+                scans: *n,
+            })
+            .collect(),
+        regions: gathered
+            .regions
+            .iter()
+            .map(|((id, serial, province), hour)| LabelRegion {
+                certificate_id: id.to_string(),
+                serial: *serial,
+                province: province.clone(),
+                last_hour: *hour,
+            })
+            .collect(),
+        forged: gathered
+            .forged
+            .iter()
+            .map(|((id, hour, region), n)| ForgedHour {
+                certificate_id: id.to_string(),
+                hour: *hour,
+                region_code: region.clone(),
+                scans: *n,
+            })
+            .collect(),
+    };
+    let seen = now();
+    let warnings: Vec<SeenWarning> = gathered
+        .warnings
+        .iter()
+        .map(|(id, serial, code)| SeenWarning {
+            certificate_id: id.to_string(),
+            serial: *serial,
+            code: code.to_string(),
+            first_seen: seen,
+        })
+        .collect();
+    {
+        let mut pooled = db.writer().map_err(|e| e.to_string())?;
+        let conn: &mut DbConn = &mut pooled;
+        conn.transaction(|conn| {
+            batch.store(conn)?;
+            SeenWarning::insert_new(conn, &warnings)
+        })
+        .map_err(|e: diesel::result::Error| e.to_string())?;
+    }
+    // Read back on a reader, so SQLite's one writer is free for other writes meanwhile.
+    let stored = db
+        .reader()
         .map_err(|e| e.to_string())
+        .and_then(|mut conn| read_back(&mut conn, gathered).map_err(|e| e.to_string()));
+    for ((id, serial), (n, signals)) in &gathered.counts {
+        let now_stored = stored
+            .as_ref()
+            .ok()
+            .and_then(|s| s.get(&(id.clone(), *serial)));
+        signals.committed(
+            *n,
+            now_stored.map(|(count, provinces)| (*count, provinces.as_slice())),
+        );
+    }
+    if let Err(e) = stored {
+        log::warn!("reading scan counters back failed: {e}");
+    }
+    Ok(())
+}
+
+type ReadBack = HashMap<LabelKey, (i64, Vec<(String, NaiveDateTime)>)>;
+
+/// The committed counters and provinces of the labels in `gathered`, as the database holds
+/// them now (other instances' scans included).
+fn read_back(conn: &mut DbConn, gathered: &Gathered) -> diesel::QueryResult<ReadBack> {
+    let mut by_certificate: HashMap<&Arc<str>, Vec<i64>> = HashMap::new();
+    for (id, serial) in gathered.counts.keys() {
+        if *serial != ALL_LABELS {
+            by_certificate.entry(id).or_default().push(*serial);
+        }
+    }
+    let mut out = ReadBack::new();
+    for (id, serials) in by_certificate {
+        let stored = StoredSignals::load(conn, id, &serials)?;
+        for (serial, count) in &stored.counts {
+            out.entry((id.clone(), *serial)).or_default().0 = *count;
+        }
+        for (serial, province, at) in stored.regions {
+            out.entry((id.clone(), serial))
+                .or_default()
+                .1
+                .push((province, at));
+        }
+    }
+    Ok(out)
 }

@@ -130,6 +130,7 @@ pub fn append(
         },
     );
     row.append(conn)?;
+    super::changes::certificate(conn, certificate_id)?;
     Ok(row)
 }
 

@@ -1,59 +1,13 @@
 //! Copy signals from consumers' scans, kept for regulators. The verification answer computes
-//! warnings afresh on every scan; the ones that point at copied labels are also remembered
-//! (once per label and signal) so the region's dashboard can list them until the certificate
-//! is acted on (suspended, revoked or recalled).
+//! warnings afresh on every scan; the ones that point at copied labels (and scans of forged
+//! labels) are also stored by the scan writer, once per label and signal, so the region's
+//! dashboard can list them until the certificate is acted on (suspended, revoked or recalled).
 
+use crate::db::models::scan::forged_in_region;
 use crate::db::models::warning::OpenWarningRow;
-use crate::db::models::{now, SeenWarning};
-use crate::error::{AppError, AppResult};
-
-use super::AppState;
-
-/// Warnings that say nothing about copying (a chain of custody that was never recorded is
-/// common while sellers adopt the platform) are not kept.
-const NOT_KEPT: [&str; 1] = ["no_intake_recorded"];
-
-/// Remembers the copy signals a consumer's scan of a label raised. Reads first, so a copied
-/// label scanned thousands of times writes its warning once.
-pub fn remember(
-    state: &AppState,
-    certificate_id: &str,
-    serial: Option<i64>,
-    codes: &[&str],
-) -> AppResult<()> {
-    let serial = serial.unwrap_or(0);
-    let codes: Vec<&str> = codes
-        .iter()
-        .copied()
-        .filter(|c| !NOT_KEPT.contains(c))
-        .collect();
-    if codes.is_empty() {
-        return Ok(());
-    }
-    let mut new = Vec::new();
-    {
-        let mut conn = state.db.reader()?;
-        for code in codes {
-            if !SeenWarning::exists(&mut conn, certificate_id, serial, code)? {
-                new.push(code);
-            }
-        }
-    }
-    for code in new {
-        let row = SeenWarning {
-            certificate_id: certificate_id.to_string(),
-            serial,
-            code: code.to_string(),
-            first_seen: now(),
-        };
-        match state.write(|conn| row.insert(conn).map_err(AppError::from)) {
-            // Another scan of the same label got there first.
-            Ok(()) | Err(AppError::Conflict { .. }) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
+use crate::db::models::SeenWarning;
+use crate::db::DbConn;
+use crate::error::AppResult;
 
 /// An open warning as a regulator's list shows it.
 #[derive(Debug, Clone)]
@@ -82,10 +36,44 @@ impl From<OpenWarningRow> for OpenWarning {
 
 /// Open warnings in a region (by region-code prefix): how many, and the newest `limit`.
 pub fn open_in_region(
-    state: &AppState,
+    conn: &mut DbConn,
     prefix: &str,
     limit: i64,
 ) -> AppResult<(i64, Vec<OpenWarning>)> {
-    let (count, rows) = SeenWarning::open_in_region(&mut *state.db.reader()?, prefix, limit)?;
+    let (count, rows) = SeenWarning::open_in_region(conn, prefix, limit)?;
     Ok((count, rows.into_iter().map(OpenWarning::from).collect()))
+}
+
+/// A certificate whose forged labels consumers scanned: someone is counterfeiting it.
+#[derive(Debug, Clone)]
+pub struct Counterfeited {
+    pub certificate_id: String,
+    pub batch_no: String,
+    pub producer: String,
+    /// Scans of forged labels in the period.
+    pub scans: i64,
+}
+
+/// Days of forged-label scans the dashboard counts.
+pub const COUNTERFEIT_DAYS: i64 = 7;
+
+/// Certificates of the region whose forged labels were scanned in the last
+/// [`COUNTERFEIT_DAYS`] days, most scans first.
+pub fn counterfeited_in_region(
+    conn: &mut DbConn,
+    prefix: &str,
+    limit: usize,
+) -> AppResult<Vec<Counterfeited>> {
+    let from = crate::db::models::now() - chrono::Duration::days(COUNTERFEIT_DAYS);
+    Ok(forged_in_region(conn, prefix, from, limit)?
+        .into_iter()
+        .map(
+            |(certificate_id, batch_no, producer, scans)| Counterfeited {
+                certificate_id,
+                batch_no,
+                producer,
+                scans,
+            },
+        )
+        .collect())
 }

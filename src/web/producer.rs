@@ -446,7 +446,7 @@ async fn certificate_page(
         status: cert.status,
         verify_url: url,
         trail: answer
-            .trail
+            .trail_events()
             .iter()
             .map(|e| {
                 format!(

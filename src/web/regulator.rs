@@ -97,6 +97,8 @@ struct RegulatorPage {
     checks: Split,
     open_warnings: i64,
     warnings: Vec<WarningLine>,
+    counterfeited: Vec<crate::service::warnings::Counterfeited>,
+    counterfeit_days: i64,
     complaints: Vec<ComplaintView>,
 }
 
@@ -200,6 +202,8 @@ pub async fn home(
         checks,
         open_warnings: dashboard.open_warnings,
         warnings,
+        counterfeited: dashboard.counterfeited,
+        counterfeit_days: crate::service::warnings::COUNTERFEIT_DAYS,
         complaints: dashboard.complaints,
     };
     render(&req, &page)

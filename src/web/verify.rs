@@ -13,7 +13,7 @@ use crate::domain::verdict::Verdict;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::routes::extract::blocking;
 use crate::service::complaints::CATEGORIES;
-use crate::service::verify::{verify, Answer, Label, Source};
+use crate::service::verify::{verify, verify_cached, Answer, Label, Source};
 use crate::service::AppState;
 
 use super::page::{cookie, render, wants_json, Chrome, Lang, FORM_CSRF_COOKIE};
@@ -74,21 +74,35 @@ async fn respond(
     query: LabelQuery,
 ) -> AppResult<HttpResponse> {
     let id_for_form = id.clone();
-    let answer = blocking(&state, move |st| {
-        let label = Label {
-            id: &id,
-            serial,
-            signature: query.s.as_deref(),
-        };
-        verify(
-            st,
-            &label,
-            Source::Consumer {
-                region: query.region.as_deref(),
-            },
-        )
-    })
-    .await?;
+    let label = Label {
+        id: &id,
+        serial,
+        signature: query.s.as_deref(),
+    };
+    let source = Source::Consumer {
+        region: query.region.as_deref(),
+    };
+    // Nearly every scan is answered from memory right here; the rest go to a blocking thread.
+    let answer = match verify_cached(&state, &label, &source) {
+        Some(answer) => answer,
+        None => {
+            blocking(&state, move |st| {
+                let label = Label {
+                    id: &id,
+                    serial,
+                    signature: query.s.as_deref(),
+                };
+                verify(
+                    st,
+                    &label,
+                    Source::Consumer {
+                        region: query.region.as_deref(),
+                    },
+                )
+            })
+            .await?
+        }
+    };
     let status = if answer.verdict == Verdict::Unknown {
         StatusCode::NOT_FOUND
     } else {
@@ -147,7 +161,7 @@ async fn respond(
             .map(|w| lang.pick(&w.text.zh, &w.text.en).to_string())
             .collect(),
         trail: answer
-            .trail
+            .trail_events()
             .iter()
             .map(|e| {
                 (

@@ -134,6 +134,7 @@ pub fn warning(lang: Lang, code: &str) -> &str {
         "scanned_too_often" => ("扫描次数过多", "Scanned too often"),
         "received_by_several_retailers" => ("多家销售者登记进货", "Received by several sellers"),
         "lab_not_accredited" => ("检验机构资质不符", "Lab not accredited"),
+        "forged_label_scanned" => ("扫到仿冒标签", "Forged label scanned"),
         other => (other, other),
     };
     lang.pick(zh, en)

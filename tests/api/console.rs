@@ -498,7 +498,10 @@ async fn copy_warnings_stay_on_the_regulators_dashboard_until_the_certificate_is
         let answer = t.get_json(&url).await.json();
         assert_eq!(answer["warnings"][0]["code"], "scanned_too_often");
     }
-    let (kept, _) = certrail::service::warnings::open_in_region(&t.state, "4307", 10).unwrap();
+    t.flush();
+    let (kept, _) =
+        certrail::service::warnings::open_in_region(&mut t.state.db.reader().unwrap(), "4307", 10)
+            .unwrap();
     assert_eq!(kept, 1, "one row per label and signal");
     let html = dashboard(&session).await.text();
     assert!(html.contains("扫描次数过多"), "{html}");

@@ -157,6 +157,7 @@ pub async fn spawn() -> TestApp<
         master_key: None,
         pool_size: 4,
         copy: Default::default(),
+        tuning: Default::default(),
     };
     let state = web::Data::new(AppState::open(config).expect("app state"));
     let app = test::init_service(certrail::startup::app(state.clone())).await;
@@ -251,17 +252,30 @@ where
         res.json()
     }
 
-    /// Runs raw SQL against the test database (for tampering with it).
+    /// Runs raw SQL against the test database (for tampering with it). The edit is made
+    /// behind the platform's back, which a running server sees when its cached record
+    /// expires; the test drops the cache at once instead of waiting for that.
     pub fn sql(&self, statement: &str) {
-        let mut conn = self.state.db.writer().unwrap();
-        match &mut *conn {
-            DbConn::Sqlite(c) => c.batch_execute(statement).unwrap(),
-            DbConn::Pg(c) => c.batch_execute(statement).unwrap(),
+        self.flush();
+        {
+            let mut conn = self.state.db.writer().unwrap();
+            match &mut *conn {
+                DbConn::Sqlite(c) => c.batch_execute(statement).unwrap(),
+                DbConn::Pg(c) => c.batch_execute(statement).unwrap(),
+            }
         }
+        self.state.verify.clear();
+    }
+
+    /// Waits until every consumer scan so far is stored (the scan writer commits in the
+    /// background).
+    pub fn flush(&self) {
+        self.state.scans.flush();
     }
 
     /// Row counts of every table, to prove a failed request wrote nothing.
     pub fn counts(&self) -> Vec<i64> {
+        self.flush();
         #[derive(diesel::QueryableByName)]
         struct N {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -275,7 +289,7 @@ where
             "products",
             "certificates",
             "events",
-            "scans",
+            "scan_hours",
             "recalls",
             "marks",
             "accreditations",

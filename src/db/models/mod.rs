@@ -2,6 +2,7 @@
 
 pub mod accreditation;
 pub mod certificate;
+pub mod change;
 pub mod complaint;
 pub mod event;
 pub mod idempotency;
@@ -21,7 +22,7 @@ pub use event::EventRow;
 pub use idempotency::IdempotencyKey;
 pub use mark::MarkRecord;
 pub use recall::Recall;
-pub use scan::Scan;
+pub use scan::{ScanBatch, StoredSignals};
 
 pub use certificate::Certificate;
 pub use organization::Organization;

@@ -1,61 +1,208 @@
-//! `scans`: consumer scans of labels, stored coarse (hour and region only, never personal data).
+//! Consumer scans as aggregates (`label_scans`, `label_regions`, `scan_hours`, `forged_scans`):
+//! stored coarse (hour and region only, never personal data) and folded into per-label
+//! counters as they are written, so reading a label's signals never reads its scan history.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::upsert::excluded;
 
-use crate::db::schema::scans;
+use crate::db::schema::{forged_scans, label_regions, label_scans, scan_hours};
 use crate::db::DbConn;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = scans)]
-pub struct Scan {
+/// The `serial` of a certificate's batch label in the scan tables.
+pub const BATCH_LABEL: i64 = 0;
+/// The `serial` under which `label_scans` keeps the total over all of a certificate's labels.
+pub const ALL_LABELS: i64 = -1;
+
+/// Scans of one label in one hour and region (`""` when the scanner gave none).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = scan_hours)]
+pub struct ScanHour {
     pub certificate_id: String,
-    pub id: String,
-    pub serial: Option<i64>,
-    /// The scan time truncated to the hour.
+    pub serial: i64,
     pub hour: NaiveDateTime,
-    pub region_code: Option<String>,
+    pub region_code: String,
+    pub scans: i64,
 }
 
-impl Scan {
-    /// Stores many scans with multi-row INSERTs.
-    pub fn insert_all(conn: &mut DbConn, rows: &[Self]) -> QueryResult<()> {
-        for chunk in rows.chunks(super::INSERT_CHUNK) {
-            crate::db::insert_rows!(conn, scans::table, chunk);
+/// Scans added to one label's counter (or to the certificate's total, serial [`ALL_LABELS`]).
+#[derive(Debug, Clone, Insertable, Queryable)]
+#[diesel(table_name = label_scans)]
+pub struct LabelCount {
+    pub certificate_id: String,
+    pub serial: i64,
+    pub scans: i64,
+}
+
+/// The last hour a label was scanned in a province (first two digits of a region code).
+#[derive(Debug, Clone, Insertable, Queryable)]
+#[diesel(table_name = label_regions)]
+pub struct LabelRegion {
+    pub certificate_id: String,
+    pub serial: i64,
+    pub province: String,
+    pub last_hour: NaiveDateTime,
+}
+
+/// Scans of forged labels naming a certificate, in one hour and region.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = forged_scans)]
+pub struct ForgedHour {
+    pub certificate_id: String,
+    pub hour: NaiveDateTime,
+    pub region_code: String,
+    pub scans: i64,
+}
+
+/// A group of aggregated scans to store in one transaction. Keys must be unique within each
+/// list (the scan writer sums before it stores).
+#[derive(Debug, Default)]
+pub struct ScanBatch {
+    pub hours: Vec<ScanHour>,
+    pub counts: Vec<LabelCount>,
+    pub regions: Vec<LabelRegion>,
+    pub forged: Vec<ForgedHour>,
+}
+
+/// Adds to counters that may not exist yet. Diesel's `MultiConnection` has no upsert, so the
+/// same statement is written for each backend's own connection (SQLite: a row a statement,
+/// as diesel has no multi-row upsert there; cheap inside one transaction).
+macro_rules! upsert {
+    ($conn:expr, $rows:expr, $table:ident, ($($key:ident),+), $set:expr) => {
+        for chunk in $rows.chunks(super::INSERT_CHUNK) {
+            match $conn {
+                DbConn::Sqlite(c) => {
+                    for row in chunk {
+                        diesel::insert_into($table::table)
+                            .values(row)
+                            .on_conflict(($($table::$key),+))
+                            .do_update()
+                            .set($set)
+                            .execute(c)?;
+                    }
+                    0
+                }
+                DbConn::Pg(c) => diesel::insert_into($table::table)
+                    .values(chunk)
+                    .on_conflict(($($table::$key),+))
+                    .do_update()
+                    .set($set)
+                    .execute(c)?,
+            };
         }
+    };
+}
+
+impl ScanBatch {
+    pub fn is_empty(&self) -> bool {
+        self.hours.is_empty() && self.forged.is_empty()
+    }
+
+    /// Adds the batch to the stored aggregates. Call inside a transaction. Counters are added
+    /// to, never overwritten, so several server instances can store at once.
+    pub fn store(&self, conn: &mut DbConn) -> QueryResult<()> {
+        use diesel::dsl::sql;
+        upsert!(
+            conn,
+            self.hours,
+            scan_hours,
+            (certificate_id, serial, hour, region_code),
+            scan_hours::scans.eq(scan_hours::scans + excluded(scan_hours::scans))
+        );
+        upsert!(
+            conn,
+            self.counts,
+            label_scans,
+            (certificate_id, serial),
+            label_scans::scans.eq(label_scans::scans + excluded(label_scans::scans))
+        );
+        upsert!(
+            conn,
+            self.forged,
+            forged_scans,
+            (certificate_id, hour, region_code),
+            forged_scans::scans.eq(forged_scans::scans + excluded(forged_scans::scans))
+        );
+        // The last hour per province only moves forward (another instance may have stored a
+        // later one already).
+        let later = sql::<diesel::sql_types::Timestamp>(
+            "CASE WHEN excluded.last_hour > label_regions.last_hour \
+             THEN excluded.last_hour ELSE label_regions.last_hour END",
+        );
+        upsert!(
+            conn,
+            self.regions,
+            label_regions,
+            (certificate_id, serial, province),
+            label_regions::last_hour.eq(later.clone())
+        );
         Ok(())
     }
+}
 
-    /// Scans of the certificate's batch label (`serial` None) or of one unit.
-    pub fn count(conn: &mut DbConn, certificate_id: &str, serial: Option<i64>) -> QueryResult<i64> {
-        let query = scans::table
-            .filter(scans::certificate_id.eq(certificate_id))
-            .into_boxed();
-        let query = match serial {
-            Some(s) => query.filter(scans::serial.eq(s)),
-            None => query.filter(scans::serial.is_null()),
-        };
-        query.count().get_result(conn)
-    }
+/// Stored signals of some labels of one certificate.
+#[derive(Debug, Default)]
+pub struct StoredSignals {
+    /// (serial, scans), including [`ALL_LABELS`].
+    pub counts: Vec<(i64, i64)>,
+    /// (serial, province, last hour).
+    pub regions: Vec<(i64, String, NaiveDateTime)>,
+}
 
-    /// Scans of every label of the certificate.
-    pub fn count_all(conn: &mut DbConn, certificate_id: &str) -> QueryResult<i64> {
-        scans::table
-            .filter(scans::certificate_id.eq(certificate_id))
-            .count()
-            .get_result(conn)
+impl StoredSignals {
+    /// The counters and provinces of `serials` (plus the certificate's total): two index
+    /// lookups whose size does not depend on how often the labels were scanned.
+    pub fn load(conn: &mut DbConn, certificate_id: &str, serials: &[i64]) -> QueryResult<Self> {
+        let mut wanted = serials.to_vec();
+        wanted.push(ALL_LABELS);
+        let counts = label_scans::table
+            .filter(label_scans::certificate_id.eq(certificate_id))
+            .filter(label_scans::serial.eq_any(&wanted))
+            .select((label_scans::serial, label_scans::scans))
+            .load(conn)?;
+        let regions = label_regions::table
+            .filter(label_regions::certificate_id.eq(certificate_id))
+            .filter(label_regions::serial.eq_any(serials))
+            .select((
+                label_regions::serial,
+                label_regions::province,
+                label_regions::last_hour,
+            ))
+            .load(conn)?;
+        Ok(Self { counts, regions })
     }
+}
 
-    /// All scans of the certificate (every label), for totals and copy detection.
-    pub fn since(
-        conn: &mut DbConn,
-        certificate_id: &str,
-        from: NaiveDateTime,
-    ) -> QueryResult<Vec<Self>> {
-        scans::table
-            .filter(scans::certificate_id.eq(certificate_id))
-            .filter(scans::hour.ge(from))
-            .select(Self::as_select())
-            .load(conn)
+/// Forged-label scans of certificates whose producer is in a region, since `from`:
+/// (certificate id, batch number, producer name, scans), most scans first. Reads one row per
+/// certificate, hour and region, however many forged scans there were.
+pub fn forged_in_region(
+    conn: &mut DbConn,
+    prefix: &str,
+    from: NaiveDateTime,
+    limit: usize,
+) -> QueryResult<Vec<(String, String, String, i64)>> {
+    use crate::db::schema::{certificates, organizations};
+    let rows: Vec<(String, String, String, i64)> = forged_scans::table
+        .inner_join(certificates::table.inner_join(organizations::table))
+        .filter(forged_scans::hour.ge(from))
+        .filter(organizations::region_code.like(format!("{prefix}%")))
+        .select((
+            forged_scans::certificate_id,
+            certificates::batch_no,
+            organizations::name,
+            forged_scans::scans,
+        ))
+        .load(conn)?;
+    let mut totals: std::collections::BTreeMap<String, (String, String, i64)> = Default::default();
+    for (id, batch, name, n) in rows {
+        totals.entry(id).or_insert((batch, name, 0)).2 += n;
     }
+    let mut out: Vec<_> = totals
+        .into_iter()
+        .map(|(id, (batch, name, n))| (id, batch, name, n))
+        .collect();
+    out.sort_by(|a, b| b.3.cmp(&a.3).then_with(|| a.0.cmp(&b.0)));
+    out.truncate(limit);
+    Ok(out)
 }

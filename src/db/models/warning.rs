@@ -51,6 +51,29 @@ impl SeenWarning {
             .map(|_| ())
     }
 
+    /// Stores the warnings not stored yet (a label's signal is kept once, from its first
+    /// scan); the others are left as they are.
+    pub fn insert_new(conn: &mut DbConn, rows: &[Self]) -> QueryResult<()> {
+        for chunk in rows.chunks(super::INSERT_CHUNK) {
+            match conn {
+                DbConn::Sqlite(c) => {
+                    for row in chunk {
+                        diesel::insert_into(warnings::table)
+                            .values(row)
+                            .on_conflict_do_nothing()
+                            .execute(c)?;
+                    }
+                    0
+                }
+                DbConn::Pg(c) => diesel::insert_into(warnings::table)
+                    .values(chunk)
+                    .on_conflict_do_nothing()
+                    .execute(c)?,
+            };
+        }
+        Ok(())
+    }
+
     /// Open warnings (certificate still active) of producers whose region code starts with
     /// `prefix`: how many, and the newest `limit`.
     pub fn open_in_region(

@@ -1,0 +1,96 @@
+//! The verification cache: certificate records (bounded by bytes) and label signals (bounded
+//! by entries), in process memory. A record is dropped when a write in this process changes
+//! it (right after the commit), when another instance's change is polled, or at the latest
+//! after `CERTRAIL_VERIFY_CACHE_TTL_SECS`, so an edit made behind the platform's back still
+//! shows then.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
+
+use crate::service::changes::Changed;
+use crate::service::signals::SignalCache;
+
+use super::record::Record;
+
+#[derive(Clone)]
+struct RecordWeight;
+
+impl Weighter<Arc<str>, Arc<Record>> for RecordWeight {
+    fn weight(&self, _key: &Arc<str>, record: &Arc<Record>) -> u64 {
+        record.weight()
+    }
+}
+
+/// Cached records and label signals.
+pub struct VerifyCache {
+    records: Cache<Arc<str>, Arc<Record>, RecordWeight>,
+    pub signals: SignalCache,
+    ttl: Duration,
+    /// Bumped by every invalidation: a record read while it changed is not kept.
+    epoch: AtomicU64,
+}
+
+/// Label signals take about this many bytes each (key, counters, a province or two).
+const SIGNAL_BYTES: u64 = 256;
+
+impl VerifyCache {
+    /// A cache of about `bytes` (records get three quarters, label signals the rest).
+    pub fn new(bytes: u64, ttl: Duration) -> Self {
+        let record_bytes = bytes / 4 * 3;
+        let estimated = usize::try_from(record_bytes / 3000)
+            .unwrap_or(usize::MAX)
+            .max(16);
+        Self {
+            records: Cache::with_weighter(estimated, record_bytes.max(1 << 16), RecordWeight),
+            signals: SignalCache::new(usize::try_from(bytes / 4 / SIGNAL_BYTES).unwrap_or(16)),
+            ttl,
+            epoch: AtomicU64::new(0),
+        }
+    }
+
+    /// The cached record of `id`, if it is there and fresh.
+    pub fn record(&self, id: &str) -> Option<Arc<Record>> {
+        let record = self.records.get(id)?;
+        (record.loaded.elapsed() < self.ttl).then_some(record)
+    }
+
+    /// The current epoch; pass it to [`Self::keep`] with what was read after taking it.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Keeps `record`, read since `epoch`, unless something was invalidated meanwhile (then
+    /// it may be stale; the next request reads it again).
+    pub fn keep(&self, epoch: u64, record: Arc<Record>) {
+        if self.epoch() == epoch {
+            self.records.insert(record.id.clone(), record);
+        }
+    }
+
+    /// Drops what `changed` makes stale.
+    pub fn invalidate(&self, changed: &Changed) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        match changed {
+            Changed::Certificate(id) => {
+                self.records.remove(id.as_str());
+            }
+            Changed::Everything => self.records.clear(),
+        }
+    }
+
+    /// Drops every record and label signal (tests that edit the database directly).
+    pub fn clear(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.records.clear();
+        self.signals.clear();
+    }
+
+    /// Bytes the cached records weigh now.
+    pub fn weight(&self) -> u64 {
+        self.records.weight()
+    }
+}

@@ -1,0 +1,570 @@
+//! Verifying a scanned label (contract §4): is the label's signature the producer's, is the
+//! stored record (payload and trail) intact, what is the certificate's status, and do the scans
+//! look like a copied label.
+//!
+//! The path every consumer's phone takes, built to stay fast however popular a label is:
+//! - the certificate's record (payload, its signature check, key, status, trail, marks) is read
+//!   once into [`cache::VerifyCache`] and dropped when a write changes it;
+//! - copy signals come from per-label counters ([`crate::service::signals`]), never from a
+//!   label's scan history;
+//! - a scan counts only once its label verified; a failed label is counted apart as an
+//!   attempted fake of that certificate;
+//! - the scan is handed to the group-commit writer, never waited for.
+//!
+//! [`verify_cached`] answers from memory alone (no connection, no waiting) and is tried first
+//! on the async worker; [`verify`] is the same use case allowed to read the database.
+
+pub mod cache;
+pub mod record;
+
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDateTime, Timelike};
+use serde::Serialize;
+
+use crate::crypto::b64url_decode;
+use crate::crypto::signing::{certificate_message, unit_message, verify_cached as verify_sig};
+use crate::db::models::now;
+use crate::db::models::scan::{StoredSignals, BATCH_LABEL};
+use crate::db::PooledConn;
+use crate::domain::copy::{self, LabelFacts};
+use crate::domain::payload::Payload;
+use crate::domain::text::Bilingual;
+use crate::domain::validate::is_id;
+use crate::domain::verdict::{Findings, Verdict};
+use crate::error::AppResult;
+
+use super::scan_writer::{Forged, Genuine};
+use super::signals::{LabelSignals, Snapshot, TOTAL};
+use super::trail::TrailEvent;
+use super::AppState;
+use record::{RawJson, Record};
+
+/// A risk signal that does not change the verdict.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Warning {
+    pub code: String,
+    /// Chinese, then English.
+    pub message: String,
+    /// The message in each language, for pages.
+    #[serde(skip)]
+    pub text: Bilingual,
+}
+
+impl Warning {
+    fn new(code: &str, text: Bilingual) -> Self {
+        Warning {
+            code: code.into(),
+            message: text.joined(),
+            text,
+        }
+    }
+}
+
+/// The certificate as stored.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CertificateView {
+    /// The signed payload (contract §2).
+    #[schema(value_type = Object)]
+    pub payload: RawJson,
+    /// base64url, no padding, 86 characters.
+    pub signature: String,
+    pub kid: String,
+    pub status: String,
+    /// Consumer scans of all the certificate's labels so far.
+    pub scans: i64,
+    /// Why the status was set, if it is not `active`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+}
+
+/// The unit a unit label names, with its consumer scans so far (this one included).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UnitView {
+    pub serial: i64,
+    pub scans: i64,
+}
+
+/// A claimed certification mark and what the certification body's record says now.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MarkStatus {
+    pub scheme: String,
+    pub cert_no: String,
+    /// `valid`, `suspended`, `expired` or `unrecorded`.
+    pub status: String,
+}
+
+/// The verification answer.
+#[derive(Clone, Serialize, utoipa::ToSchema)]
+pub struct Answer {
+    pub verdict: Verdict,
+    pub reasons: Vec<String>,
+    pub warnings: Vec<Warning>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<UnitView>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub marks: Vec<MarkStatus>,
+    /// The latest events (at most 20), oldest first.
+    #[schema(value_type = Vec<TrailEvent>)]
+    pub trail: RawJson,
+    /// Events in the whole trail.
+    pub trail_total: usize,
+    /// Where the whole trail is, for a known certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trail_url: Option<String>,
+    /// The record the answer was made from (pages read the parsed payload and trail).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub record: Option<Arc<Record>>,
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answer")
+            .field("verdict", &self.verdict)
+            .field("reasons", &self.reasons)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Answer {
+    /// The payload as typed fields, when it parses (for pages).
+    pub fn payload(&self) -> Option<Payload> {
+        self.record.as_ref()?.payload.clone()
+    }
+
+    /// The latest trail events (for pages).
+    pub fn trail_events(&self) -> &[TrailEvent] {
+        self.record.as_ref().map_or(&[], |r| r.trail.as_slice())
+    }
+
+    fn unknown() -> Self {
+        Answer {
+            verdict: Verdict::Unknown,
+            reasons: vec!["unknown_certificate".into()],
+            warnings: vec![],
+            certificate: None,
+            unit: None,
+            marks: vec![],
+            trail: RawJson(Arc::from(
+                serde_json::value::RawValue::from_string("[]".into()).expect("[] is JSON"),
+            )),
+            trail_total: 0,
+            trail_url: None,
+            record: None,
+        }
+    }
+}
+
+/// What a label claims: certificate id, unit serial (unit labels) and the `s` parameter.
+#[derive(Debug, Clone)]
+pub struct Label<'a> {
+    pub id: &'a str,
+    pub serial: Option<i64>,
+    pub signature: Option<&'a str>,
+}
+
+/// How the label reached us.
+#[derive(Debug, Clone)]
+pub enum Source<'a> {
+    /// A consumer scan, recorded as an observation (hour and optional region code only).
+    Consumer { region: Option<&'a str> },
+    /// A seller's intake or another recorded check: not a consumer observation.
+    Check,
+}
+
+/// Verifies a label from memory alone: `None` when that needs the database (the record or
+/// the label's signals are not cached) or a wait (the scan queue is full). Never blocks.
+pub fn verify_cached(state: &AppState, label: &Label<'_>, source: &Source<'_>) -> Option<Answer> {
+    if !is_id(label.id) {
+        return Some(finish(state, Answer::unknown()));
+    }
+    let record = state.verify.record(label.id)?;
+    let label_findings = check_label(&record, label);
+    let serial = label.serial.unwrap_or(BATCH_LABEL);
+    let observed = observation(&record, &label_findings, source);
+    let consumer_scan = !matches!(observed, Observation::None);
+    let snapshot = match observed {
+        Observation::None => None,
+        Observation::Forged(region) => {
+            let scan = forged_scan(&record, region);
+            state.scans.try_record_forged(scan).ok()?;
+            None
+        }
+        Observation::Genuine(region) => {
+            let signals = (
+                state.verify.signals.get(&record.id, serial)?,
+                state.verify.signals.get(&record.id, TOTAL)?,
+            );
+            let (scan, snapshot) = count_scan(state, &record, serial, region, signals);
+            if let Err(scan) = state.scans.try_record(scan) {
+                scan.label.forget_one();
+                scan.total.forget_one();
+                return None;
+            }
+            Some(snapshot)
+        }
+    };
+    Some(finish(
+        state,
+        answer(
+            state,
+            &record,
+            label,
+            label_findings,
+            snapshot,
+            consumer_scan,
+        ),
+    ))
+}
+
+/// Verifies a label, reading the database for what is not cached. Never fails for a bad
+/// label: the answer says what is wrong. Holds at most one connection, and none while it
+/// hands the scan to the writer.
+pub fn verify(state: &AppState, label: &Label<'_>, source: Source<'_>) -> AppResult<Answer> {
+    if !is_id(label.id) {
+        return Ok(finish(state, Answer::unknown()));
+    }
+    let mut conn: Option<PooledConn> = None;
+    let record = match state.verify.record(label.id) {
+        Some(record) => record,
+        None => {
+            let epoch = state.verify.epoch();
+            let c = connection(state, &mut conn)?;
+            let Some(loaded) = Record::load(state, c, label.id)? else {
+                return Ok(finish(state, Answer::unknown()));
+            };
+            let record = Arc::new(loaded);
+            state.verify.keep(epoch, record.clone());
+            record
+        }
+    };
+    let label_findings = check_label(&record, label);
+    let serial = label.serial.unwrap_or(BATCH_LABEL);
+    let observed = observation(&record, &label_findings, &source);
+    let consumer_scan = !matches!(observed, Observation::None);
+    let signals = match observed {
+        Observation::Genuine(_) => Some(signals(state, &mut conn, &record, serial)?),
+        _ => None,
+    };
+    drop(conn);
+    let snapshot = match observed {
+        Observation::None => None,
+        Observation::Forged(region) => {
+            state.scans.record_forged(forged_scan(&record, region));
+            None
+        }
+        Observation::Genuine(region) => {
+            let signals = signals.expect("loaded above for a genuine scan");
+            let (scan, snapshot) = count_scan(state, &record, serial, region, signals);
+            state.scans.record(scan);
+            Some(snapshot)
+        }
+    };
+    Ok(finish(
+        state,
+        answer(
+            state,
+            &record,
+            label,
+            label_findings,
+            snapshot,
+            consumer_scan,
+        ),
+    ))
+}
+
+fn connection<'c>(
+    state: &AppState,
+    conn: &'c mut Option<PooledConn>,
+) -> AppResult<&'c mut crate::db::DbConn> {
+    if conn.is_none() {
+        *conn = Some(state.db.reader()?);
+    }
+    Ok(conn.as_deref_mut().expect("set above"))
+}
+
+/// The label's and the certificate's signals, loading them (one read) when not cached.
+fn signals(
+    state: &AppState,
+    conn: &mut Option<PooledConn>,
+    record: &Record,
+    serial: i64,
+) -> AppResult<(Arc<LabelSignals>, Arc<LabelSignals>)> {
+    let cached = &state.verify.signals;
+    if let (Some(label), Some(total)) = (
+        cached.get(&record.id, serial),
+        cached.get(&record.id, TOTAL),
+    ) {
+        return Ok((label, total));
+    }
+    let stored = StoredSignals::load(connection(state, conn)?, &record.id, &[serial])?;
+    let label = cached.insert(
+        &record.id,
+        serial,
+        LabelSignals::from_stored(&stored, serial),
+    );
+    let total = cached.insert(&record.id, TOTAL, LabelSignals::from_stored(&stored, TOTAL));
+    Ok((label, total))
+}
+
+/// What a scan of this label is, for the copy signals.
+enum Observation<'a> {
+    /// Not a consumer scan, or a record that cannot say whether the label is genuine.
+    None,
+    /// A consumer scan whose label did not verify: an attempted fake.
+    Forged(Option<&'a str>),
+    /// A consumer scan of a label that verified.
+    Genuine(Option<&'a str>),
+}
+
+fn observation<'a>(record: &Record, label: &Findings, source: &Source<'a>) -> Observation<'a> {
+    let Source::Consumer { region } = source else {
+        return Observation::None;
+    };
+    // Only a valid 6-digit region code is kept; anything else is dropped.
+    let region = region.filter(|r| crate::domain::region::parse("region", r).is_ok());
+    if label.verdict() == Verdict::Forged {
+        Observation::Forged(region)
+    } else if record.intact() {
+        Observation::Genuine(region)
+    } else {
+        Observation::None
+    }
+}
+
+/// The current hour, as scans are stored (never finer: an observation, not a tracking record).
+fn this_hour() -> NaiveDateTime {
+    let at = now();
+    at.date().and_hms_opt(at.hour(), 0, 0).unwrap_or(at)
+}
+
+fn forged_scan(record: &Record, region: Option<&str>) -> Forged {
+    Forged {
+        certificate_id: record.id.clone(),
+        hour: this_hour(),
+        region: region.map(str::to_string),
+    }
+}
+
+/// Counts a genuine scan in memory; returns the scan for the writer and the label's signals.
+fn count_scan(
+    state: &AppState,
+    record: &Record,
+    serial: i64,
+    region: Option<&str>,
+    (label, total): (Arc<LabelSignals>, Arc<LabelSignals>),
+) -> (Genuine, Snapshot) {
+    let hour = this_hour();
+    let window_start = hour - Duration::hours(state.config.copy.window_hours);
+    let snapshot = label.record(hour, region, window_start);
+    let certificate_total = total.record(hour, None, window_start).scans;
+    let scan = Genuine {
+        certificate_id: record.id.clone(),
+        serial,
+        hour,
+        region: region.map(str::to_string),
+        label,
+        total,
+    };
+    (
+        scan,
+        Snapshot {
+            certificate_total,
+            ..snapshot
+        },
+    )
+}
+
+fn finish(state: &AppState, answer: Answer) -> Answer {
+    state.metrics.verified(answer.verdict);
+    answer
+}
+
+/// The answer for `record` given the label's findings and, for a counted scan, its signals.
+fn answer(
+    state: &AppState,
+    record: &Arc<Record>,
+    label: &Label<'_>,
+    label_findings: Findings,
+    snapshot: Option<Snapshot>,
+    consumer_scan: bool,
+) -> Answer {
+    let mut findings = record.findings.clone();
+    findings.extend(label_findings);
+    let today = chrono::Utc::now().date_naive();
+    if record.expiry.is_some_and(|expiry| expiry < today) {
+        findings.add(Verdict::Expired, "past_expiry_date");
+    }
+    let serial = label.serial.unwrap_or(BATCH_LABEL);
+    let signals = snapshot.clone().unwrap_or_else(|| {
+        let window_start = this_hour() - Duration::hours(state.config.copy.window_hours);
+        let peek = |s: i64| {
+            state
+                .verify
+                .signals
+                .get(&record.id, s)
+                .map(|l| l.peek(window_start))
+                .unwrap_or_default()
+        };
+        Snapshot {
+            certificate_total: peek(TOTAL).scans,
+            ..peek(serial)
+        }
+    });
+    let facts = LabelFacts {
+        serial: label.serial,
+        quantity: record.quantity,
+        scans: signals.scans,
+        provinces_in_window: signals.provinces_in_window,
+        unit_receivers: label
+            .serial
+            .and_then(|s| record.unit_receivers.get(&s).copied())
+            .unwrap_or(0),
+        custody_recorded: record.custody_batch
+            || label
+                .serial
+                .is_some_and(|s| record.custody_units.contains(&s)),
+    };
+    let mut warnings: Vec<Warning> = copy::warnings(&facts, state.config.copy)
+        .into_iter()
+        .map(|(code, text)| Warning::new(code, text))
+        .collect();
+    if record.lab_not_accredited {
+        warnings.push(Warning::new(
+            "lab_not_accredited",
+            Bilingual::new(
+                "出具检验报告的实验室在检验日期未同时具备CMA和CATL资质。",
+                "The cited lab did not hold both CMA and CATL accreditation on the inspection date.",
+            ),
+        ));
+    }
+    let verdict = findings.verdict();
+    if verdict == Verdict::Forged {
+        warnings.push(Warning::new(
+            copy::FORGED_LABEL_SCANNED,
+            Bilingual::new(
+                "这个标签的签名不是该生产者的：可能是仿冒标签，已记录以供监管部门核查。",
+                "This label's signature is not the producer's: it may be a counterfeit, and the scan was recorded for the regulator.",
+            ),
+        ));
+    }
+    if consumer_scan {
+        remember(state, record, serial, &warnings);
+    }
+    Answer {
+        verdict,
+        reasons: findings.reasons(),
+        warnings,
+        certificate: Some(CertificateView {
+            payload: record.payload_json.clone(),
+            signature: record.signature_b64.clone(),
+            kid: record.kid.clone(),
+            status: record.status.clone(),
+            scans: signals.certificate_total,
+            status_reason: record.status_reason.clone(),
+        }),
+        unit: label.serial.map(|serial| UnitView {
+            serial,
+            scans: signals.scans,
+        }),
+        marks: mark_statuses(record, today),
+        trail: record.trail_json.clone(),
+        trail_total: record.trail_total,
+        trail_url: Some(format!(
+            "{}/api/v1/certificates/{}/trail",
+            state.config.public_url, record.id
+        )),
+        record: Some(record.clone()),
+    }
+}
+
+/// Hands the copy warnings a consumer's scan raised to the scan writer, once per label and
+/// code in this process (the table keeps the first). Warnings that say nothing about copying
+/// are not kept.
+fn remember(state: &AppState, record: &Record, serial: i64, warnings: &[Warning]) {
+    for warning in warnings {
+        let Some(code) = copy::KEPT.iter().find(|c| **c == warning.code) else {
+            continue;
+        };
+        let serial = if *code == copy::FORGED_LABEL_SCANNED {
+            BATCH_LABEL
+        } else {
+            serial
+        };
+        let new = record
+            .remembered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((serial, code));
+        if new {
+            state.scans.remember(record.id.clone(), serial, code);
+        }
+    }
+}
+
+/// Is the label's signature the producer's? Returns the `forged` findings.
+fn check_label(record: &Record, label: &Label<'_>) -> Findings {
+    let mut findings = Findings::default();
+    let presented = label.signature.map(str::trim).filter(|s| !s.is_empty());
+    let Some(presented) = presented else {
+        findings.add(Verdict::Forged, "signature_missing");
+        return findings;
+    };
+    let Some(sig) = b64url_decode(presented).filter(|s| s.len() == 64) else {
+        findings.add(Verdict::Forged, "signature_malformed");
+        return findings;
+    };
+    let checkable = record.key.as_ref().zip(record.canonical.as_deref());
+    match label.serial {
+        None => {
+            // The batch label carries the certificate signature itself: equal bytes need no
+            // signature check.
+            let verifies = sig == record.signature
+                || checkable.is_some_and(|(k, c)| verify_sig(k, &certificate_message(c), &sig));
+            if !verifies {
+                findings.add(Verdict::Forged, "label_signature_invalid");
+            }
+        }
+        Some(serial) => match record.units {
+            None => findings.add(Verdict::Forged, "certificate_not_serialized"),
+            Some(units) if serial < 1 || serial > units => {
+                findings.add(Verdict::Forged, "serial_out_of_range")
+            }
+            // A unit signature covers the payload hash: with a damaged record it cannot be
+            // checked, and `tampered` already says so.
+            Some(_) => {
+                if let Some((k, c)) = checkable {
+                    if !verify_sig(k, &unit_message(&record.id, serial, c), &sig) {
+                        findings.add(Verdict::Forged, "label_signature_invalid");
+                    }
+                }
+            }
+        },
+    }
+    findings
+}
+
+/// Each claimed mark with the status of its record today.
+fn mark_statuses(record: &Record, today: chrono::NaiveDate) -> Vec<MarkStatus> {
+    let today = today.format("%Y-%m-%d").to_string();
+    record
+        .marks
+        .iter()
+        .map(|m| {
+            let status = match &m.record {
+                None => "unrecorded",
+                Some((status, _)) if status != "valid" => "suspended",
+                Some((_, until)) if until.as_str() < today.as_str() => "expired",
+                Some(_) => "valid",
+            };
+            MarkStatus {
+                scheme: m.scheme.clone(),
+                cert_no: m.cert_no.clone(),
+                status: status.into(),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,228 @@
+//! What verification needs to know of one certificate, read from the database once and then
+//! kept in the verification cache: the stored payload and whether it still verifies, the
+//! producer's key, the status, the trail (checked whole, the latest events pre-rendered), the
+//! marks' records, the lab's accreditation and the custody facts copy detection uses.
+//! Everything here changes only through a write that invalidates the cached record.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use ed25519_dalek::VerifyingKey;
+use serde_json::value::RawValue;
+
+use crate::crypto::b64url;
+use crate::crypto::signing::{certificate_message, verify_cached as verify_sig};
+use crate::db::models::{Certificate, EventRow, MarkRecord};
+use crate::db::DbConn;
+use crate::domain::payload::{recanonicalize, Payload};
+use crate::domain::verdict::{Findings, Verdict};
+use crate::error::{AppError, AppResult};
+use crate::service::trail::{self, TrailEvent};
+use crate::service::{labs, AppState};
+
+/// Trail events a verification answer carries (the latest); the full trail is one link away.
+pub const TRAIL_IN_ANSWER: usize = 20;
+
+/// A certification body's record of a claimed mark, as read.
+#[derive(Debug, Clone)]
+pub struct MarkRow {
+    pub scheme: String,
+    pub cert_no: String,
+    /// (record status, valid until `YYYY-MM-DD`), or `None` when no record exists.
+    pub record: Option<(String, String)>,
+}
+
+/// Shared, pre-rendered JSON (serialized as is).
+#[derive(Debug, Clone)]
+pub struct RawJson(pub Arc<RawValue>);
+
+impl serde::Serialize for RawJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl RawJson {
+    fn of<T: serde::Serialize>(value: &T) -> AppResult<Self> {
+        let text = serde_json::to_string(value)
+            .map_err(|e| AppError::Internal(format!("rendering JSON: {e}")))?;
+        let raw = RawValue::from_string(text)
+            .map_err(|e| AppError::Internal(format!("rendering JSON: {e}")))?;
+        Ok(Self(Arc::from(raw)))
+    }
+}
+
+/// One certificate as verification sees it.
+pub struct Record {
+    pub id: Arc<str>,
+    pub kid: String,
+    pub units: Option<i64>,
+    /// Units in the batch (`i64::MAX` when the payload cannot be read).
+    pub quantity: i64,
+    /// Raw 64-byte certificate signature.
+    pub signature: Vec<u8>,
+    /// base64url, no padding, 86 characters.
+    pub signature_b64: String,
+    pub key: Option<VerifyingKey>,
+    /// The canonical payload when the record is intact (unit label messages cover its hash).
+    pub canonical: Option<String>,
+    /// Findings about the stored record itself: tampering and status.
+    pub findings: Findings,
+    pub expiry: Option<NaiveDate>,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub payload: Option<Payload>,
+    pub payload_json: RawJson,
+    pub marks: Vec<MarkRow>,
+    pub lab_not_accredited: bool,
+    /// Distinct retailers that took in each unit.
+    pub unit_receivers: HashMap<i64, usize>,
+    /// Shipment or intake recorded for the whole batch, or for these units.
+    pub custody_batch: bool,
+    pub custody_units: HashSet<i64>,
+    /// The latest [`TRAIL_IN_ANSWER`] events, oldest first, and their JSON.
+    pub trail: Vec<TrailEvent>,
+    pub trail_json: RawJson,
+    /// Events in the whole trail.
+    pub trail_total: usize,
+    pub loaded: Instant,
+    /// Copy warnings this process already handed to the scan writer: (serial, code).
+    pub remembered: Mutex<HashSet<(i64, &'static str)>>,
+}
+
+impl Record {
+    /// Reads certificate `id` and everything verification needs of it; `None` if unknown.
+    pub fn load(state: &AppState, conn: &mut DbConn, id: &str) -> AppResult<Option<Self>> {
+        let Some(cert) = Certificate::find(conn, id)? else {
+            return Ok(None);
+        };
+        let key = state.keys.verifying_key(conn, &cert.kid)?;
+        let mut findings = Findings::default();
+        let stored = recanonicalize(&cert.payload);
+        let intact = check_record(
+            &mut findings,
+            &cert,
+            key.as_ref(),
+            stored.as_ref().map(|(_, c)| c.as_str()),
+        );
+        let (events, chain) = trail::load(state, conn, &cert)?;
+        if let Err(fault) = chain {
+            findings.add(Verdict::Tampered, fault.code());
+        }
+        match cert.status.as_str() {
+            "revoked" => findings.add(Verdict::Revoked, "certificate_revoked"),
+            "recalled" => findings.add(Verdict::Recalled, "certificate_recalled"),
+            "suspended" => findings.add(Verdict::Suspended, "certificate_suspended"),
+            _ => {}
+        }
+        let payload: Option<Payload> = stored
+            .as_ref()
+            .and_then(|(v, _)| serde_json::from_value(v.clone()).ok());
+        let marks = match &payload {
+            Some(p) if !p.marks.is_empty() => {
+                let records = MarkRecord::for_product(conn, &cert.product_id)?;
+                p.marks
+                    .iter()
+                    .map(|m| MarkRow {
+                        scheme: m.scheme.clone(),
+                        cert_no: m.cert_no.clone(),
+                        record: records
+                            .iter()
+                            .find(|r| r.scheme == m.scheme && r.cert_no == m.cert_no)
+                            .map(|r| (r.status.clone(), r.valid_until.clone())),
+                    })
+                    .collect()
+            }
+            _ => vec![],
+        };
+        let lab_not_accredited = match (&cert.lab_id, &payload) {
+            (Some(lab), Some(p)) => !labs::accredited(conn, lab, &p.inspection.date)?,
+            _ => false,
+        };
+        let custody = |e: &&EventRow| e.kind == "shipped" || e.kind == "received";
+        let mut receivers: HashMap<i64, HashSet<&str>> = HashMap::new();
+        for e in events.iter().filter(|e| e.kind == "received") {
+            if let Some(serial) = e.serial {
+                receivers.entry(serial).or_default().insert(&e.actor_id);
+            }
+        }
+        let latest = &events[events.len().saturating_sub(TRAIL_IN_ANSWER)..];
+        let trail = trail::present(latest);
+        let payload_json = match &stored {
+            Some((value, _)) => RawJson::of(value)?,
+            None => RawJson::of(&serde_json::Value::Null)?,
+        };
+        Ok(Some(Self {
+            id: Arc::from(cert.id.as_str()),
+            units: cert.units,
+            quantity: payload.as_ref().map_or(i64::MAX, |p| p.batch.quantity),
+            signature_b64: b64url(&cert.signature),
+            signature: cert.signature.clone(),
+            key,
+            canonical: stored.filter(|_| intact).map(|(_, c)| c),
+            findings,
+            expiry: payload.as_ref().and_then(Payload::expiry_date),
+            status: cert.status.clone(),
+            status_reason: cert.status_reason.clone(),
+            payload_json,
+            marks,
+            lab_not_accredited,
+            unit_receivers: receivers.iter().map(|(s, r)| (*s, r.len())).collect(),
+            custody_batch: events.iter().filter(custody).any(|e| e.serial.is_none()),
+            custody_units: events
+                .iter()
+                .filter(custody)
+                .filter_map(|e| e.serial)
+                .collect(),
+            trail_json: RawJson::of(&trail)?,
+            trail,
+            trail_total: events.len(),
+            payload,
+            kid: cert.kid,
+            loaded: Instant::now(),
+            remembered: Mutex::default(),
+        }))
+    }
+
+    /// Whether the stored payload verified against its stored signature.
+    pub fn intact(&self) -> bool {
+        self.canonical.is_some()
+    }
+
+    /// Approximate bytes this record holds, for the cache's bound.
+    pub fn weight(&self) -> u64 {
+        let text = self.payload_json.0.get().len() + self.trail_json.0.get().len();
+        // The parsed payload and trail events take about as much again as their JSON.
+        (2 * text + self.canonical.as_ref().map_or(0, String::len) + 512) as u64
+    }
+}
+
+/// Is the stored record what the producer signed? Adds `tampered` findings; returns intactness.
+fn check_record(
+    findings: &mut Findings,
+    cert: &Certificate,
+    key: Option<&VerifyingKey>,
+    canonical: Option<&str>,
+) -> bool {
+    let (Some(key), Some(canonical)) = (key, canonical) else {
+        findings.add(
+            Verdict::Tampered,
+            if key.is_none() {
+                "signing_key_unknown"
+            } else {
+                "payload_unreadable"
+            },
+        );
+        return false;
+    };
+    let signed = verify_sig(key, &certificate_message(canonical), &cert.signature);
+    let consistent = serde_json::from_str::<serde_json::Value>(canonical).is_ok_and(|v| {
+        v["id"].as_str() == Some(cert.id.as_str()) && v["kid"].as_str() == Some(cert.kid.as_str())
+    });
+    if !(signed && consistent) {
+        findings.add(Verdict::Tampered, "payload_signature_invalid");
+    }
+    signed && consistent
+}
