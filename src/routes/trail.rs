@@ -18,7 +18,8 @@ type State = web::Data<AppState>;
 
 #[utoipa::path(post, path = "/api/v1/certificates/{id}/events", tag = "trail", request_body = NewEvent,
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 201, body = Recorded), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 201, body = Recorded), (status = 200, body = Recorded, description = "the same intake again: the earlier event, nothing written"),
+              (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope, description = "not_received, or too_many_events (50 per organization and certificate)"), (status = 422, body = ErrorEnvelope)))]
 pub async fn record_event(
     state: State,
     Auth(actor): Auth,
@@ -26,7 +27,10 @@ pub async fn record_event(
     body: ValidJson<NewEvent>,
 ) -> AppResult<HttpResponse> {
     let recorded = blocking(&state, move |s| events::record(s, &actor, &id, body.0)).await?;
-    Ok(HttpResponse::Created().json(recorded))
+    Ok(match recorded.created {
+        true => HttpResponse::Created().json(recorded),
+        false => HttpResponse::Ok().json(recorded),
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/certificates/{id}/inspections", tag = "trail", request_body = NewInspection,

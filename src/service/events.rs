@@ -44,7 +44,13 @@ pub struct Recorded {
     pub event: TrailEvent,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<LabelCheck>,
+    /// `false` when this intake was already on the trail and nothing new was written.
+    pub created: bool,
 }
+
+/// Most events one organization may add to one certificate's trail: the trail is public and
+/// part of every answer, so no single party can grow it without bound.
+pub const MAX_EVENTS_PER_ORGANIZATION: usize = 50;
 
 /// Loads a certificate and the producer that issued it.
 pub fn certificate_with_producer(
@@ -163,12 +169,26 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
         );
         details.insert("label_reasons".into(), check.reasons.clone().into());
     }
-    let row = state.write(|conn| {
+    let (row, created) = state.write(|conn| {
+        let mine = EventRow::by_actor(conn, &cert.id, &org.id)?;
+        // Scanning the same label in again is the same intake: it is not written twice.
+        if let Some(earlier) = mine
+            .iter()
+            .find(|e| kind == EventType::Received && e.kind == "received" && e.serial == serial)
+        {
+            return Ok((earlier.clone(), false));
+        }
+        if mine.len() >= MAX_EVENTS_PER_ORGANIZATION {
+            return Err(AppError::Conflict {
+                code: "too_many_events",
+                message: format!(
+                    "an organization may add at most {MAX_EVENTS_PER_ORGANIZATION} events to one certificate"
+                ),
+            });
+        }
         if kind == EventType::Sold {
-            let received = EventRow::trail(conn, &cert.id)?.iter().any(|e| {
-                e.kind == "received"
-                    && e.actor_id == org.id
-                    && (e.serial.is_none() || e.serial == serial)
+            let received = mine.iter().any(|e| {
+                e.kind == "received" && (e.serial.is_none() || e.serial == serial)
             });
             if !received {
                 return Err(AppError::Conflict {
@@ -177,10 +197,12 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
                 });
             }
         }
-        trail::append(state, conn, &cert.id, org, kind, serial, details)
+        let row = trail::append(state, conn, &cert.id, org, kind, serial, details)?;
+        Ok((row, true))
     })?;
     Ok(Recorded {
         event: trail::present(std::slice::from_ref(&row)).remove(0),
         label: check,
+        created,
     })
 }

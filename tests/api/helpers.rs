@@ -136,14 +136,25 @@ pub struct TestApp<S> {
     pub app: S,
     pub state: web::Data<AppState>,
     pub admin: String,
-    /// Kept for its Drop: the database is removed after the test.
-    _db: TestDb,
+    /// Kept for its Drop: the database is removed after the test (by the first instance).
+    _db: Option<TestDb>,
+    /// The configuration it runs with (a second instance reuses it).
+    pub config: Config,
 }
 
 pub const PUBLIC_URL: &str = "http://certrail.test";
 
 /// The app on a fresh database, with an environment admin token.
 pub async fn spawn() -> TestApp<
+    impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+> {
+    spawn_with(|_| {}).await
+}
+
+/// The app on a fresh database, with `adjust` applied to its configuration.
+pub async fn spawn_with(
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp<
     impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
 > {
     let db = TestDb::new();
@@ -159,13 +170,35 @@ pub async fn spawn() -> TestApp<
         copy: Default::default(),
         tuning: Default::default(),
     };
-    let state = web::Data::new(AppState::open(config).expect("app state"));
+    let mut config = config;
+    adjust(&mut config);
+    instance(config, Some(db), admin).await
+}
+
+/// Another server instance on the same database and master key as `first`.
+pub async fn second_instance<S>(
+    first: &TestApp<S>,
+) -> TestApp<
+    impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+> {
+    instance(first.config.clone(), None, first.admin.clone()).await
+}
+
+async fn instance(
+    config: Config,
+    db: Option<TestDb>,
+    admin: String,
+) -> TestApp<
+    impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+> {
+    let state = web::Data::new(AppState::open(config.clone()).expect("app state"));
     let app = test::init_service(certrail::startup::app(state.clone())).await;
     TestApp {
         app,
         state,
         admin,
         _db: db,
+        config,
     }
 }
 

@@ -16,6 +16,7 @@ mod marks;
 mod migrations;
 mod ops;
 mod pages;
+mod scans;
 mod stories;
 mod tampering;
 mod trail;

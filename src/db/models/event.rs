@@ -98,6 +98,20 @@ impl EventRow {
             .load(conn)
     }
 
+    /// The events `actor_id` recorded on one certificate, in order.
+    pub fn by_actor(
+        conn: &mut DbConn,
+        certificate_id: &str,
+        actor_id: &str,
+    ) -> QueryResult<Vec<Self>> {
+        events::table
+            .filter(events::certificate_id.eq(certificate_id))
+            .filter(events::actor_id.eq(actor_id))
+            .order(events::seq.asc())
+            .select(Self::as_select())
+            .load(conn)
+    }
+
     /// Certificate ids that `actor_id` recorded an event of `kind` for.
     pub fn certificates_with(
         conn: &mut DbConn,
