@@ -150,5 +150,67 @@ fn storage(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, crypto, labels, print_runs, storage);
+/// A consumer's scan of a label scanned once before and of one scanned 1,000,000 times: the
+/// cost must not grow with the count, from memory (cached record and signals) or from the
+/// database (cache dropped before each scan: record and per-label aggregates read again).
+fn popular_label(c: &mut Criterion) {
+    use certrail::service::verify::verify_cached;
+    let (_dir, state, actor, product) = setup();
+    let mut req = request(&product, 1);
+    req.units = Some(10);
+    let issued = issue(&state, &actor, req).expect("issued");
+    let certrail::service::Actor::Org(org) = &actor else {
+        unreachable!("the pilot producer is an organization")
+    };
+    let signer = state
+        .keys
+        .signer(&mut state.db.reader().expect("conn"), &org.id)
+        .expect("signer");
+    let canonical = certrail::domain::payload::canonicalize(&issued.payload);
+    let unit_signature = |serial: i64| {
+        certrail::crypto::b64url(&signer.sign(&certrail::crypto::signing::unit_message(
+            &issued.id, serial, &canonical,
+        )))
+    };
+    let (hot, once) = (unit_signature(1), unit_signature(2));
+    let scan = |signature: &str, serial: i64| {
+        let label = Label {
+            id: &issued.id,
+            serial: Some(serial),
+            signature: Some(signature),
+        };
+        let source = Source::Consumer {
+            region: Some("430702"),
+        };
+        match verify_cached(&state, &label, &source) {
+            Some(answer) => answer,
+            None => verify_label(&state, &label, source).expect("answer"),
+        }
+    };
+    for _ in 0..1_000_000 {
+        scan(&hot, 1);
+    }
+    scan(&once, 2);
+    state.scans.flush();
+    assert_eq!(
+        scan(&hot, 1).unit.expect("unit").scans,
+        1_000_002,
+        "the preload was counted"
+    );
+    let mut group = c.benchmark_group("consumer_scan");
+    for (name, signature, serial) in [("scanned_once", &once, 2), ("scanned_1000000", &hot, 1)] {
+        group.bench_function(format!("memory/{name}"), |b| {
+            b.iter(|| scan(black_box(signature), serial))
+        });
+        group.bench_function(format!("database/{name}"), |b| {
+            b.iter(|| {
+                state.verify.clear();
+                scan(black_box(signature), serial)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, crypto, labels, print_runs, storage, popular_label);
 criterion_main!(benches);

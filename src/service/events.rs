@@ -170,6 +170,7 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
         details.insert("label_reasons".into(), check.reasons.clone().into());
     }
     let (row, created) = state.write(|conn| {
+        Certificate::lock(conn, &cert.id)?;
         let mine = EventRow::by_actor(conn, &cert.id, &org.id)?;
         // Scanning the same label in again is the same intake: it is not written twice.
         if let Some(earlier) = mine

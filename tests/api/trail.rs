@@ -618,6 +618,14 @@ async fn parallel_intakes_leave_a_linear_complete_chain() {
                     };
                     certrail::service::events::record(state, &actor, id, event)
                         .expect("intake recorded");
+                    let sale = certrail::service::events::NewEvent {
+                        kind: "sold".into(),
+                        serial: None,
+                        label_url: None,
+                        note: None,
+                    };
+                    certrail::service::events::record(state, &actor, id, sale)
+                        .expect("sale recorded");
                     let label = certrail::service::verify::Label {
                         id,
                         serial: None,
@@ -644,7 +652,15 @@ async fn parallel_intakes_leave_a_linear_complete_chain() {
         .iter()
         .map(|e| e["seq"].as_i64().unwrap())
         .collect();
-    assert_eq!(seqs, (1..=21).collect::<Vec<_>>());
+    // Each shop's four identical intakes are one event; each of its four sales is one.
+    assert_eq!(seqs, (1..=26).collect::<Vec<_>>());
+    let intakes = trail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "received")
+        .count();
+    assert_eq!(intakes, 5);
     let answer = t.get_json(&path_of(&url)).await.json();
     assert_eq!(answer["verdict"], "genuine");
 }

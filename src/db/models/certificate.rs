@@ -33,6 +33,20 @@ pub struct Certificate {
 }
 
 impl Certificate {
+    /// Locks the certificate's row until the transaction ends (PostgreSQL; SQLite has one
+    /// writer at a time already), so checks made before an append see every earlier append.
+    pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+        match conn {
+            DbConn::Sqlite(_) => Ok(()),
+            DbConn::Pg(c) => certificates::table
+                .find(id)
+                .select(certificates::id)
+                .for_update()
+                .first::<String>(c)
+                .map(drop),
+        }
+    }
+
     /// Stores many rows with multi-row INSERTs, in chunks under SQLite's bound-parameter limit.
     pub fn insert_all(conn: &mut DbConn, rows: &[Self]) -> QueryResult<()> {
         for chunk in rows.chunks(super::INSERT_CHUNK) {
