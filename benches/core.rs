@@ -191,7 +191,7 @@ fn popular_label(c: &mut Criterion) {
         scan(&hot, 1);
     }
     scan(&once, 2);
-    state.scans.flush();
+    assert!(state.scans.flush(), "scans stored");
     assert_eq!(
         scan(&hot, 1).unit.expect("unit").scans,
         1_000_002,

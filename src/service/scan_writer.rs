@@ -257,21 +257,29 @@ impl ScanWriter {
         Ok(())
     }
 
-    /// Waits until everything added before this call is committed (tests, shutdown).
-    pub fn flush(&self) {
+    /// Waits until everything added before this call is committed (tests, shutdown), at most
+    /// 30 s (storage that is down does not hang the caller); `false` if it was not.
+    pub fn flush(&self) -> bool {
+        self.flush_within(Duration::from_secs(30))
+    }
+
+    fn flush_within(&self, limit: Duration) -> bool {
         let shared = &self.shared;
         let queue = shared.lock();
         let target = queue.added;
-        let _unused = shared
+        let (queue, _) = shared
             .progress
-            .wait_while(queue, |q| q.done < target && !q.stop)
+            .wait_timeout_while(queue, limit, |q| q.done < target && !q.stop)
             .unwrap_or_else(|e| e.into_inner());
+        queue.done >= target
     }
 }
 
 impl Drop for ScanWriter {
     fn drop(&mut self) {
-        self.flush();
+        if !self.flush_within(Duration::from_secs(5)) {
+            log::warn!("scans not yet stored at shutdown were lost");
+        }
         self.shared.lock().stop = true;
         self.shared.work.notify_all();
     }

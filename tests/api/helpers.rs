@@ -303,7 +303,7 @@ where
     /// Waits until every consumer scan so far is stored (the scan writer commits in the
     /// background).
     pub fn flush(&self) {
-        self.state.scans.flush();
+        assert!(self.state.scans.flush(), "scans stored");
     }
 
     /// Row counts of every table, to prove a failed request wrote nothing.
