@@ -57,6 +57,11 @@ pub struct Genuine {
     pub total: Arc<LabelSignals>,
 }
 
+/// Least time between the starts of two commits: scans gathered meanwhile are summed into one
+/// transaction, so a busy label costs one upsert per interval, not one per scan. A flush
+/// (tests, shutdown) does not wait for it.
+const GATHER: Duration = Duration::from_millis(50);
+
 /// A scan of a label that named a certificate but did not verify.
 pub struct Forged {
     pub certificate_id: Arc<str>,
@@ -135,6 +140,8 @@ struct Queue {
     added: u64,
     done: u64,
     stop: bool,
+    /// A caller waits for a flush: commit without waiting for [`GATHER`].
+    urgent: bool,
 }
 
 struct Shared {
@@ -176,6 +183,7 @@ impl ScanWriter {
                 added: 0,
                 done: 0,
                 stop: false,
+                urgent: false,
             }),
             work: Condvar::new(),
             progress: Condvar::new(),
@@ -265,8 +273,10 @@ impl ScanWriter {
 
     fn flush_within(&self, limit: Duration) -> bool {
         let shared = &self.shared;
-        let queue = shared.lock();
+        let mut queue = shared.lock();
         let target = queue.added;
+        queue.urgent = true;
+        shared.work.notify_all();
         let (queue, _) = shared
             .progress
             .wait_timeout_while(queue, limit, |q| q.done < target && !q.stop)
@@ -286,16 +296,27 @@ impl Drop for ScanWriter {
 }
 
 fn run(db: &Db, shared: &Shared) {
+    let mut last_commit = std::time::Instant::now() - GATHER;
     loop {
         let (gathered, upto) = {
             let queue = shared.lock();
-            let mut queue = shared
+            let queue = shared
                 .work
                 .wait_while(queue, |q| q.gathered.is_empty() && !q.stop)
+                .unwrap_or_else(|e| e.into_inner());
+            // Let scans gather until GATHER has passed since the last commit.
+            let rest = GATHER.saturating_sub(last_commit.elapsed());
+            let (mut queue, _) = shared
+                .work
+                .wait_timeout_while(queue, rest, |q| {
+                    !q.urgent && !q.stop && q.gathered.keys() < shared.capacity
+                })
                 .unwrap_or_else(|e| e.into_inner());
             if queue.gathered.is_empty() && queue.stop {
                 return;
             }
+            queue.urgent = false;
+            last_commit = std::time::Instant::now();
             let gathered = std::mem::take(&mut queue.gathered);
             shared.metrics.queued.set(0);
             (gathered, queue.added)
