@@ -36,8 +36,12 @@ pub fn certificate_message(canonical_payload: &str) -> Vec<u8> {
 /// The bytes a unit label signature covers:
 /// context ‖ id ‖ "\n" ‖ serial ‖ "\n" ‖ hex SHA-256(canonical payload).
 pub fn unit_message(id: &str, serial: i64, canonical_payload: &str) -> Vec<u8> {
-    let digest = sha256_hex(canonical_payload.as_bytes());
-    format!("{UNIT_CONTEXT}{id}\n{serial}\n{digest}").into_bytes()
+    unit_message_for_digest(id, serial, &sha256_hex(canonical_payload.as_bytes()))
+}
+
+/// [`unit_message`] given the lowercase hex SHA-256 of the canonical payload.
+pub fn unit_message_for_digest(id: &str, serial: i64, payload_sha256_hex: &str) -> Vec<u8> {
+    format!("{UNIT_CONTEXT}{id}\n{serial}\n{payload_sha256_hex}").into_bytes()
 }
 
 /// Signs `message`; returns the 64-byte signature.

@@ -446,14 +446,14 @@ async fn certificate_page(
         status: cert.status,
         verify_url: url,
         trail: answer
-            .trail_events()
+            .trail_lines()
             .iter()
             .map(|e| {
                 format!(
                     "{} · {} · {}",
-                    crate::domain::text::minute(&e.body.at),
-                    words::event(lang, e.body.kind),
-                    e.body.actor.name
+                    crate::domain::text::minute(&e.at),
+                    words::event(lang, e.kind),
+                    e.actor
                 )
             })
             .collect(),

@@ -161,14 +161,14 @@ async fn respond(
             .map(|w| lang.pick(&w.text.zh, &w.text.en).to_string())
             .collect(),
         trail: answer
-            .trail_events()
+            .trail_lines()
             .iter()
             .map(|e| {
                 (
-                    e.body.at.clone(),
-                    crate::domain::text::minute(&e.body.at),
-                    words::event(lang, e.body.kind),
-                    e.body.actor.name.clone(),
+                    e.at.clone(),
+                    crate::domain::text::minute(&e.at),
+                    words::event(lang, e.kind),
+                    e.actor.clone(),
                 )
             })
             .collect(),

@@ -23,7 +23,9 @@ use chrono::{Duration, NaiveDateTime, Timelike};
 use serde::Serialize;
 
 use crate::crypto::b64url_decode;
-use crate::crypto::signing::{certificate_message, unit_message, verify_cached as verify_sig};
+use crate::crypto::signing::{
+    certificate_message, unit_message_for_digest, verify_cached as verify_sig,
+};
 use crate::db::models::now;
 use crate::db::models::scan::{StoredSignals, BATCH_LABEL};
 use crate::db::PooledConn;
@@ -36,7 +38,6 @@ use crate::error::AppResult;
 
 use super::scan_writer::{Forged, Genuine};
 use super::signals::{LabelSignals, Snapshot, TOTAL};
-use super::trail::TrailEvent;
 use super::AppState;
 use record::{RawJson, Record};
 
@@ -107,7 +108,7 @@ pub struct Answer {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub marks: Vec<MarkStatus>,
     /// The latest events (at most 20), oldest first.
-    #[schema(value_type = Vec<TrailEvent>)]
+    #[schema(value_type = Vec<crate::service::trail::TrailEvent>)]
     pub trail: RawJson,
     /// Events in the whole trail.
     pub trail_total: usize,
@@ -132,12 +133,14 @@ impl std::fmt::Debug for Answer {
 impl Answer {
     /// The payload as typed fields, when it parses (for pages).
     pub fn payload(&self) -> Option<Payload> {
-        self.record.as_ref()?.payload.clone()
+        self.record.as_ref()?.payload()
     }
 
-    /// The latest trail events (for pages).
-    pub fn trail_events(&self) -> &[TrailEvent] {
-        self.record.as_ref().map_or(&[], |r| r.trail.as_slice())
+    /// The latest trail events in brief (for pages).
+    pub fn trail_lines(&self) -> &[record::TrailLine] {
+        self.record
+            .as_ref()
+            .map_or(&[], |r| r.trail_lines.as_slice())
     }
 
     fn unknown() -> Self {
@@ -517,13 +520,15 @@ fn check_label(record: &Record, label: &Label<'_>) -> Findings {
         findings.add(Verdict::Forged, "signature_malformed");
         return findings;
     };
-    let checkable = record.key.as_ref().zip(record.canonical.as_deref());
+    let key = record.key.as_ref().filter(|_| record.intact());
     match label.serial {
         None => {
             // The batch label carries the certificate signature itself: equal bytes need no
             // signature check.
             let verifies = sig == record.signature
-                || checkable.is_some_and(|(k, c)| verify_sig(k, &certificate_message(c), &sig));
+                || key
+                    .zip(record.canonical())
+                    .is_some_and(|(k, c)| verify_sig(k, &certificate_message(&c), &sig));
             if !verifies {
                 findings.add(Verdict::Forged, "label_signature_invalid");
             }
@@ -536,8 +541,9 @@ fn check_label(record: &Record, label: &Label<'_>) -> Findings {
             // A unit signature covers the payload hash: with a damaged record it cannot be
             // checked, and `tampered` already says so.
             Some(_) => {
-                if let Some((k, c)) = checkable {
-                    if !verify_sig(k, &unit_message(&record.id, serial, c), &sig) {
+                if let Some((k, digest)) = key.zip(record.payload_sha256.as_deref()) {
+                    let message = unit_message_for_digest(&record.id, serial, digest);
+                    if !verify_sig(k, &message, &sig) {
                         findings.add(Verdict::Forged, "label_signature_invalid");
                     }
                 }

@@ -13,13 +13,15 @@ use ed25519_dalek::VerifyingKey;
 use serde_json::value::RawValue;
 
 use crate::crypto::b64url;
+use crate::crypto::signing::sha256_hex;
 use crate::crypto::signing::{certificate_message, verify_cached as verify_sig};
 use crate::db::models::{Certificate, EventRow, MarkRecord};
 use crate::db::DbConn;
 use crate::domain::payload::{recanonicalize, Payload};
+use crate::domain::trail::EventType;
 use crate::domain::verdict::{Findings, Verdict};
 use crate::error::{AppError, AppResult};
-use crate::service::trail::{self, TrailEvent};
+use crate::service::trail;
 use crate::service::{labs, AppState};
 
 /// Trail events a verification answer carries (the latest); the full trail is one link away.
@@ -54,7 +56,18 @@ impl RawJson {
     }
 }
 
-/// One certificate as verification sees it.
+/// A trail event in brief, as pages list it.
+#[derive(Debug, Clone)]
+pub struct TrailLine {
+    /// RFC 3339, seconds, `Z`.
+    pub at: String,
+    pub kind: EventType,
+    /// The acting organization's name.
+    pub actor: String,
+}
+
+/// One certificate as verification sees it. Kept small (about 2 KB for a fresh certificate):
+/// the payload and the latest events only as the JSON the answer sends.
 pub struct Record {
     pub id: Arc<str>,
     pub kid: String,
@@ -66,14 +79,15 @@ pub struct Record {
     /// base64url, no padding, 86 characters.
     pub signature_b64: String,
     pub key: Option<VerifyingKey>,
-    /// The canonical payload when the record is intact (unit label messages cover its hash).
-    pub canonical: Option<String>,
+    /// Lowercase hex SHA-256 of the canonical payload, when the record is intact (unit label
+    /// messages cover it).
+    pub payload_sha256: Option<String>,
     /// Findings about the stored record itself: tampering and status.
     pub findings: Findings,
     pub expiry: Option<NaiveDate>,
     pub status: String,
     pub status_reason: Option<String>,
-    pub payload: Option<Payload>,
+    /// The stored payload as JSON (pages parse it when they need its fields).
     pub payload_json: RawJson,
     pub marks: Vec<MarkRow>,
     pub lab_not_accredited: bool,
@@ -82,9 +96,9 @@ pub struct Record {
     /// Shipment or intake recorded for the whole batch, or for these units.
     pub custody_batch: bool,
     pub custody_units: HashSet<i64>,
-    /// The latest [`TRAIL_IN_ANSWER`] events, oldest first, and their JSON.
-    pub trail: Vec<TrailEvent>,
+    /// The latest [`TRAIL_IN_ANSWER`] events, oldest first: as JSON, and in brief for pages.
     pub trail_json: RawJson,
+    pub trail_lines: Vec<TrailLine>,
     /// Events in the whole trail.
     pub trail_total: usize,
     pub loaded: Instant,
@@ -150,6 +164,14 @@ impl Record {
         }
         let latest = &events[events.len().saturating_sub(TRAIL_IN_ANSWER)..];
         let trail = trail::present(latest);
+        let trail_lines = trail
+            .iter()
+            .map(|e| TrailLine {
+                at: e.body.at.clone(),
+                kind: e.body.kind,
+                actor: e.body.actor.name.clone(),
+            })
+            .collect();
         let payload_json = match &stored {
             Some((value, _)) => RawJson::of(value)?,
             None => RawJson::of(&serde_json::Value::Null)?,
@@ -161,7 +183,9 @@ impl Record {
             signature_b64: b64url(&cert.signature),
             signature: cert.signature.clone(),
             key,
-            canonical: stored.filter(|_| intact).map(|(_, c)| c),
+            payload_sha256: stored
+                .filter(|_| intact)
+                .map(|(_, c)| sha256_hex(c.as_bytes())),
             findings,
             expiry: payload.as_ref().and_then(Payload::expiry_date),
             status: cert.status.clone(),
@@ -177,9 +201,8 @@ impl Record {
                 .filter_map(|e| e.serial)
                 .collect(),
             trail_json: RawJson::of(&trail)?,
-            trail,
+            trail_lines,
             trail_total: events.len(),
-            payload,
             kid: cert.kid,
             loaded: Instant::now(),
             remembered: Mutex::default(),
@@ -188,14 +211,30 @@ impl Record {
 
     /// Whether the stored payload verified against its stored signature.
     pub fn intact(&self) -> bool {
-        self.canonical.is_some()
+        self.payload_sha256.is_some()
     }
 
-    /// Approximate bytes this record holds, for the cache's bound.
+    /// The payload as typed fields, when it parses (pages).
+    pub fn payload(&self) -> Option<Payload> {
+        serde_json::from_str(self.payload_json.0.get()).ok()
+    }
+
+    /// The canonical payload, computed again (only a batch label whose signature differs from
+    /// the stored one needs it).
+    pub fn canonical(&self) -> Option<String> {
+        recanonicalize(self.payload_json.0.get()).map(|(_, c)| c)
+    }
+
+    /// Approximate bytes this record holds, for the cache's bound: its JSON, the brief trail,
+    /// and the fixed fields with allocator overhead.
     pub fn weight(&self) -> u64 {
-        let text = self.payload_json.0.get().len() + self.trail_json.0.get().len();
-        // The parsed payload and trail events take about as much again as their JSON.
-        (2 * text + self.canonical.as_ref().map_or(0, String::len) + 512) as u64
+        let json = self.payload_json.0.get().len() + self.trail_json.0.get().len();
+        let lines: usize = self
+            .trail_lines
+            .iter()
+            .map(|l| l.at.len() + l.actor.len() + 64)
+            .sum();
+        (json + lines + 640) as u64
     }
 }
 
