@@ -43,7 +43,9 @@ run() { # name script path connections [env...]
   local line
   line=$(env "$@" LOAD_TOKEN="$token" \
     wrk -t2 -c"$conns" -d"${DURATION}s" -s "scripts/load/$script" "$base$path" | grep '^RESULT')
-  echo "$name ${line#RESULT }" >> "$work/results.txt"
+  local rss
+  rss=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
+  echo "$name ${line#RESULT } $rss" >> "$work/results.txt"
 }
 
 one_backend() { # sqlite | postgres
@@ -131,15 +133,15 @@ path, sign, verify, rss_kb, conns, dur, backend = sys.argv[1:]
 sign, verify = float(sign), float(verify)
 rows = {}
 for line in open(path):
-    name, rps, p50, p99, status_err, sock_err = line.split()
-    rows[name] = (float(rps), float(p50), float(p99), int(status_err), int(sock_err))
+    name, rps, p50, p99, status_err, sock_err, rss = line.split()
+    rows[name] = (float(rps), float(p50), float(p99), int(status_err), int(sock_err), int(rss))
 trivial = rows["trivial"][0]
 print(f"== {backend}: machine limits: Ed25519 sign {sign:,.0f}/s, verify {verify:,.0f}/s on all cores; "
       f"trivial endpoint {trivial:,.0f} req/s ({conns} connections, {dur} s a scenario)")
-print(f"{'scenario':<22}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}  ratio")
+print(f"{'scenario':<22}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'RSS MB':>8}  ratio")
 targets = {"verify_json_300": 0.30, "verify_json_20000": 0.30, "consumer_page_300": 0.20,
            "consumer_page_20000": 0.20, "issue_single": 0.10}
-for name, (rps, p50, p99, se, ke) in rows.items():
+for name, (rps, p50, p99, se, ke, rss) in rows.items():
     if name == "issue_bulk_1000":
         certs = rps * 1000
         ratio = f"{certs:,.0f} certificates/s = {certs / sign:.0%} of raw sign/s (target 50%)"
@@ -149,7 +151,7 @@ for name, (rps, p50, p99, se, ke) in rows.items():
         ratio = f"{rps / trivial:.0%} of trivial"
     else:
         ratio = ""
-    print(f"{name:<22}{rps:>10,.0f}{p50:>9.2f}{p99:>9.2f}{se + ke:>8}  {ratio}")
+    print(f"{name:<22}{rps:>10,.0f}{p50:>9.2f}{p99:>9.2f}{se + ke:>8}{rss / 1024:>8.0f}  {ratio}")
 first, last = rows["hot_label_1"][0], rows["hot_label_3"][0]
 print(f"hot label: last 10 s served {last / first:.0%} of the first 10 s (target >= 90%)")
 print(f"server peak RSS: {int(rss_kb) / 1024:.0f} MB (target < 200 MB)")

@@ -55,6 +55,9 @@ pub fn app(
         })
 }
 
+/// Threads for blocking work (database, label rendering, password hashing) per HTTP worker.
+const BLOCKING_THREADS_PER_WORKER: usize = 32;
+
 /// Opens storage and serves until interrupted.
 pub async fn serve(config: Config) -> Result<(), String> {
     log::info!("starting certrail with {config:?}");
@@ -64,6 +67,9 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .map_err(|e| e.to_string())??;
     let state = web::Data::new(state);
     let server = HttpServer::new(move || app(state.clone()))
+        // Blocking work waits for one of a few database connections anyway; hundreds of
+        // threads (actix's default) only add memory.
+        .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
         .bind(&bind)
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     log::info!("listening on http://{bind}");

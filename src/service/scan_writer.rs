@@ -20,7 +20,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 
 use crate::db::models::scan::{
-    ForgedHour, LabelCount, LabelRegion, ScanBatch, ScanHour, StoredSignals, ALL_LABELS,
+    signals_of, ForgedHour, LabelCount, LabelRegion, ScanBatch, ScanHour, ALL_LABELS,
 };
 use crate::db::models::{now, SeenWarning};
 use crate::db::{Db, DbConn};
@@ -436,25 +436,28 @@ fn store(db: &Db, gathered: &Gathered) -> Result<(), String> {
 type ReadBack = HashMap<LabelKey, (i64, Vec<(String, NaiveDateTime)>)>;
 
 /// The committed counters and provinces of the labels in `gathered`, as the database holds
-/// them now (other instances' scans included).
+/// them now (other instances' scans included): two queries per 500 certificates.
 fn read_back(conn: &mut DbConn, gathered: &Gathered) -> diesel::QueryResult<ReadBack> {
-    let mut by_certificate: HashMap<&Arc<str>, Vec<i64>> = HashMap::new();
-    for (id, serial) in gathered.counts.keys() {
-        if *serial != ALL_LABELS {
-            by_certificate.entry(id).or_default().push(*serial);
+    let mut ids: Vec<&str> = gathered.counts.keys().map(|(id, _)| id.as_ref()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let (counts, regions) = signals_of(conn, &ids)?;
+    let mut out = ReadBack::new();
+    let wanted = |id: &str, serial: i64| -> Option<LabelKey> {
+        let key = (Arc::<str>::from(id), serial);
+        gathered.counts.contains_key(&key).then_some(key)
+    };
+    for row in counts {
+        if let Some(key) = wanted(&row.certificate_id, row.serial) {
+            out.entry(key).or_default().0 = row.scans;
         }
     }
-    let mut out = ReadBack::new();
-    for (id, serials) in by_certificate {
-        let stored = StoredSignals::load(conn, id, &serials)?;
-        for (serial, count) in &stored.counts {
-            out.entry((id.clone(), *serial)).or_default().0 = *count;
-        }
-        for (serial, province, at) in stored.regions {
-            out.entry((id.clone(), serial))
+    for row in regions {
+        if let Some(key) = wanted(&row.certificate_id, row.serial) {
+            out.entry(key)
                 .or_default()
                 .1
-                .push((province, at));
+                .push((row.province, row.last_hour));
         }
     }
     Ok(out)

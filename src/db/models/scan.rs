@@ -173,6 +173,39 @@ impl StoredSignals {
     }
 }
 
+/// Stored counters and provinces of every label of `certificate_ids`, for the scan writer's
+/// read-back after a commit: two queries for up to 500 certificates.
+pub fn signals_of(
+    conn: &mut DbConn,
+    certificate_ids: &[&str],
+) -> QueryResult<(Vec<LabelCount>, Vec<LabelRegion>)> {
+    let (mut counts, mut regions) = (Vec::new(), Vec::new());
+    for chunk in certificate_ids.chunks(super::INSERT_CHUNK) {
+        counts.extend(
+            label_scans::table
+                .filter(label_scans::certificate_id.eq_any(chunk))
+                .select((
+                    label_scans::certificate_id,
+                    label_scans::serial,
+                    label_scans::scans,
+                ))
+                .load::<LabelCount>(conn)?,
+        );
+        regions.extend(
+            label_regions::table
+                .filter(label_regions::certificate_id.eq_any(chunk))
+                .select((
+                    label_regions::certificate_id,
+                    label_regions::serial,
+                    label_regions::province,
+                    label_regions::last_hour,
+                ))
+                .load::<LabelRegion>(conn)?,
+        );
+    }
+    Ok((counts, regions))
+}
+
 /// Forged-label scans of certificates whose producer is in a region, since `from`:
 /// (certificate id, batch number, producer name, scans), most scans first. Reads one row per
 /// certificate, hour and region, however many forged scans there were.

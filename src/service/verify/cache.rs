@@ -35,18 +35,19 @@ pub struct VerifyCache {
 }
 
 /// Label signals take about this many bytes each (key, counters, a province or two).
-const SIGNAL_BYTES: u64 = 256;
+const SIGNAL_BYTES: u64 = 160;
 
 impl VerifyCache {
-    /// A cache of about `bytes` (records get three quarters, label signals the rest).
+    /// A cache of about `bytes` (records get six sevenths, label signals the rest: two
+    /// entries, the label and the certificate's total, per certificate scanned).
     pub fn new(bytes: u64, ttl: Duration) -> Self {
-        let record_bytes = bytes / 4 * 3;
+        let record_bytes = bytes / 7 * 6;
         let estimated = usize::try_from(record_bytes / 3000)
             .unwrap_or(usize::MAX)
             .max(16);
         Self {
             records: Cache::with_weighter(estimated, record_bytes.max(1 << 16), RecordWeight),
-            signals: SignalCache::new(usize::try_from(bytes / 4 / SIGNAL_BYTES).unwrap_or(16)),
+            signals: SignalCache::new(usize::try_from(bytes / 7 / SIGNAL_BYTES).unwrap_or(16)),
             ttl,
             epoch: AtomicU64::new(0),
         }
