@@ -61,8 +61,9 @@ pub struct Poller {
 }
 
 /// How far back each poll looks, beyond the previous poll: a transaction that committed late
-/// (its `at` is taken inside it) is still seen.
-const LOOKBACK: Duration = Duration::from_secs(10);
+/// (its `at` is taken inside it: a recall of many certificates may run for seconds) is still
+/// seen; ids already applied are skipped.
+const LOOKBACK: Duration = Duration::from_secs(120);
 /// Rows older than this are deleted.
 const KEEP: Duration = Duration::from_secs(3600);
 

@@ -48,8 +48,9 @@ pub struct Recorded {
     pub created: bool,
 }
 
-/// Most events one organization may add to one certificate's trail: the trail is public and
-/// part of every answer, so no single party can grow it without bound.
+/// Most batch-level events (no serial) one organization may add to one certificate's trail:
+/// the trail is public and read by every verification, so no single party can grow it
+/// without bound. Unit-level events are bounded by the units: each kind once per unit.
 pub const MAX_EVENTS_PER_ORGANIZATION: usize = 50;
 
 /// Loads a certificate and the producer that issued it.
@@ -172,18 +173,22 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
     let (row, created) = state.write(|conn| {
         Certificate::lock(conn, &cert.id)?;
         let mine = EventRow::by_actor(conn, &cert.id, &org.id)?;
-        // Scanning the same label in again is the same intake: it is not written twice.
-        if let Some(earlier) = mine
-            .iter()
-            .find(|e| kind == EventType::Received && e.kind == "received" && e.serial == serial)
-        {
+        // Scanning the same label in again is the same intake, and a unit is shipped or sold
+        // by one party once: the earlier event is the answer, nothing is written twice.
+        let repeated = |e: &&EventRow| {
+            e.kind == kind.as_str()
+                && e.serial == serial
+                && (serial.is_some() || kind == EventType::Received)
+        };
+        if let Some(earlier) = mine.iter().find(repeated) {
             return Ok((earlier.clone(), false));
         }
-        if mine.len() >= MAX_EVENTS_PER_ORGANIZATION {
+        let batch_level = mine.iter().filter(|e| e.serial.is_none()).count();
+        if serial.is_none() && batch_level >= MAX_EVENTS_PER_ORGANIZATION {
             return Err(AppError::Conflict {
                 code: "too_many_events",
                 message: format!(
-                    "an organization may add at most {MAX_EVENTS_PER_ORGANIZATION} events to one certificate"
+                    "an organization may add at most {MAX_EVENTS_PER_ORGANIZATION} batch-level events to one certificate"
                 ),
             });
         }

@@ -70,11 +70,15 @@ pub struct Forged {
 }
 
 type LabelKey = (Arc<str>, i64);
+/// The in-memory signals that counted a label's waiting scans, and how many each.
+type CountedBy = Vec<(Arc<LabelSignals>, i64)>;
 
 #[derive(Default)]
 struct Gathered {
     hours: HashMap<(Arc<str>, i64, NaiveDateTime, String), i64>,
-    counts: HashMap<LabelKey, (i64, Arc<LabelSignals>)>,
+    /// Scans per label, and which in-memory signals counted them (a label's signals may be
+    /// evicted and loaded again while its scans wait: each is told what it counted).
+    counts: HashMap<LabelKey, (i64, CountedBy)>,
     regions: HashMap<(Arc<str>, i64, String), NaiveDateTime>,
     forged: HashMap<(Arc<str>, NaiveDateTime, String), i64>,
     warnings: HashSet<(Arc<str>, i64, &'static str)>,
@@ -102,10 +106,18 @@ impl Gathered {
             ))
             .or_default() += 1;
         for (serial, signals) in [(scan.serial, scan.label), (ALL_LABELS, scan.total)] {
-            self.counts
+            let (n, counted_by) = self
+                .counts
                 .entry((scan.certificate_id.clone(), serial))
-                .or_insert((0, signals))
-                .0 += 1;
+                .or_default();
+            *n += 1;
+            match counted_by
+                .iter_mut()
+                .find(|(s, _)| Arc::ptr_eq(s, &signals))
+            {
+                Some((_, k)) => *k += 1,
+                None => counted_by.push((signals, 1)),
+            }
         }
         if !region.is_empty() {
             let last = self
@@ -208,28 +220,29 @@ impl ScanWriter {
             })
     }
 
-    /// Adds a verified scan, waiting for room if the queue is full (blocking callers only).
-    pub fn record(&self, scan: Genuine) {
-        let _ = self.offer(Item::Genuine(scan), true);
-    }
-
-    /// Counts a forged scan, waiting for room if needed (blocking callers only).
-    pub fn record_forged(&self, scan: Forged) {
-        let _ = self.offer(Item::Forged(scan), true);
-    }
-
-    /// Adds a forged scan without waiting; `false` if the queue is full.
-    pub fn try_record_forged(&self, scan: Forged) -> Result<(), Forged> {
-        self.offer(Item::Forged(scan), false)
+    /// Adds a verified scan, waiting for room if the queue is full (blocking callers only);
+    /// `Err` gives it back when it was dropped after the wait.
+    pub fn record(&self, scan: Genuine) -> Result<(), Genuine> {
+        self.offer(Item::Genuine(scan), true)
             .map_err(|item| match item {
-                Item::Forged(f) => f,
+                Item::Genuine(g) => g,
                 _ => unreachable!("offer returns what it was given"),
             })
     }
 
-    /// Keeps a copy warning a scan raised (stored once per label and code).
-    pub fn remember(&self, certificate_id: Arc<str>, serial: i64, code: &'static str) {
-        let _ = self.offer(Item::Warning(certificate_id, serial, code), false);
+    /// Counts a forged scan if there is room; never waits (a flood must not hold anyone up),
+    /// and a forged scan that finds the queue full is dropped and counted.
+    pub fn record_forged(&self, scan: Forged) {
+        if self.offer(Item::Forged(scan), false).is_err() {
+            self.shared.metrics.dropped.inc();
+        }
+    }
+
+    /// Keeps a copy warning a scan raised (stored once per label and code); `false` if the
+    /// queue is full (the next scan that raises it tries again).
+    pub fn remember(&self, certificate_id: Arc<str>, serial: i64, code: &'static str) -> bool {
+        self.offer(Item::Warning(certificate_id, serial, code), false)
+            .is_ok()
     }
 
     fn offer(&self, item: Item, wait: bool) -> Result<(), Item> {
@@ -248,7 +261,7 @@ impl ScanWriter {
             if timeout.timed_out() {
                 shared.metrics.dropped.inc();
                 log::warn!("scan queue full for {:?}: a scan was dropped", shared.wait);
-                return Ok(());
+                return Err(item);
             }
         }
         match item {
@@ -327,11 +340,16 @@ fn run(db: &Db, shared: &Shared) {
         let mut delay = Duration::from_millis(50);
         loop {
             match store(db, &gathered) {
-                Ok(()) => break,
+                Ok(()) => {
+                    shared.metrics.stored.inc_by(scans);
+                    shared.metrics.commits.inc();
+                    break;
+                }
                 Err(e) => {
                     shared.metrics.failures.inc();
                     log::error!("storing {scans} scans failed (retrying in {delay:?}): {e}");
                     if shared.lock().stop {
+                        shared.metrics.dropped.inc_by(scans);
                         break;
                     }
                     std::thread::sleep(delay);
@@ -339,8 +357,6 @@ fn run(db: &Db, shared: &Shared) {
                 }
             }
         }
-        shared.metrics.stored.inc_by(scans);
-        shared.metrics.commits.inc();
         let mut queue = shared.lock();
         queue.done = upto;
         drop(queue);
@@ -350,7 +366,7 @@ fn run(db: &Db, shared: &Shared) {
 
 /// Stores one batch in one transaction, then tells each label's signals what is committed.
 fn store(db: &Db, gathered: &Gathered) -> Result<(), String> {
-    let batch = ScanBatch {
+    let mut batch = ScanBatch {
         hours: gathered
             .hours
             .iter()
@@ -392,10 +408,14 @@ fn store(db: &Db, gathered: &Gathered) -> Result<(), String> {
             })
             .collect(),
     };
+    // One order for every writer, so two instances never lock the same rows in opposite
+    // orders (PostgreSQL would abort one of them as a deadlock).
+    batch.sort();
     let seen = now();
-    let warnings: Vec<SeenWarning> = gathered
-        .warnings
-        .iter()
+    let mut warnings: Vec<&(Arc<str>, i64, &'static str)> = gathered.warnings.iter().collect();
+    warnings.sort();
+    let warnings: Vec<SeenWarning> = warnings
+        .into_iter()
         .map(|(id, serial, code)| SeenWarning {
             certificate_id: id.to_string(),
             serial: *serial,
@@ -417,15 +437,14 @@ fn store(db: &Db, gathered: &Gathered) -> Result<(), String> {
         .reader()
         .map_err(|e| e.to_string())
         .and_then(|mut conn| read_back(&mut conn, gathered).map_err(|e| e.to_string()));
-    for ((id, serial), (n, signals)) in &gathered.counts {
-        let now_stored = stored
-            .as_ref()
-            .ok()
-            .and_then(|s| s.get(&(id.clone(), *serial)));
-        signals.committed(
-            *n,
-            now_stored.map(|(count, provinces)| (*count, provinces.as_slice())),
-        );
+    for (key, (_, counted_by)) in &gathered.counts {
+        let now_stored = stored.as_ref().ok().and_then(|s| s.get(key));
+        for (signals, n) in counted_by {
+            signals.committed(
+                *n,
+                now_stored.map(|(count, provinces)| (*count, provinces.as_slice())),
+            );
+        }
     }
     if let Err(e) = stored {
         log::warn!("reading scan counters back failed: {e}");
@@ -441,7 +460,10 @@ fn read_back(conn: &mut DbConn, gathered: &Gathered) -> diesel::QueryResult<Read
     let mut ids: Vec<&str> = gathered.counts.keys().map(|(id, _)| id.as_ref()).collect();
     ids.sort_unstable();
     ids.dedup();
-    let (counts, regions) = signals_of(conn, &ids)?;
+    let mut serials: Vec<i64> = gathered.counts.keys().map(|(_, serial)| *serial).collect();
+    serials.sort_unstable();
+    serials.dedup();
+    let (counts, regions) = signals_of(conn, &ids, &serials)?;
     let mut out = ReadBack::new();
     let wanted = |id: &str, serial: i64| -> Option<LabelKey> {
         let key = (Arc::<str>::from(id), serial);

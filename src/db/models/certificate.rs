@@ -41,7 +41,8 @@ impl Certificate {
             DbConn::Pg(c) => certificates::table
                 .find(id)
                 .select(certificates::id)
-                .for_update()
+                // Not FOR UPDATE: the scan writer's inserts only need the key to stay.
+                .for_no_key_update()
                 .first::<String>(c)
                 .map(drop),
         }

@@ -98,6 +98,34 @@ impl ScanBatch {
         self.hours.is_empty() && self.forged.is_empty()
     }
 
+    /// Puts every list in key order (writers then lock rows in one order).
+    pub fn sort(&mut self) {
+        self.hours.sort_by(|a, b| {
+            (&a.certificate_id, a.serial, a.hour, &a.region_code).cmp(&(
+                &b.certificate_id,
+                b.serial,
+                b.hour,
+                &b.region_code,
+            ))
+        });
+        self.counts
+            .sort_by(|a, b| (&a.certificate_id, a.serial).cmp(&(&b.certificate_id, b.serial)));
+        self.regions.sort_by(|a, b| {
+            (&a.certificate_id, a.serial, &a.province).cmp(&(
+                &b.certificate_id,
+                b.serial,
+                &b.province,
+            ))
+        });
+        self.forged.sort_by(|a, b| {
+            (&a.certificate_id, a.hour, &a.region_code).cmp(&(
+                &b.certificate_id,
+                b.hour,
+                &b.region_code,
+            ))
+        });
+    }
+
     /// Adds the batch to the stored aggregates. Call inside a transaction. Counters are added
     /// to, never overwritten, so several server instances can store at once.
     pub fn store(&self, conn: &mut DbConn) -> QueryResult<()> {
@@ -173,17 +201,20 @@ impl StoredSignals {
     }
 }
 
-/// Stored counters and provinces of every label of `certificate_ids`, for the scan writer's
-/// read-back after a commit: two queries for up to 500 certificates.
+/// Stored counters and provinces of the labels `serials` of `certificate_ids` (a superset of
+/// the pairs asked for), for the scan writer's read-back after a commit: two queries for up to
+/// 500 certificates.
 pub fn signals_of(
     conn: &mut DbConn,
     certificate_ids: &[&str],
+    serials: &[i64],
 ) -> QueryResult<(Vec<LabelCount>, Vec<LabelRegion>)> {
     let (mut counts, mut regions) = (Vec::new(), Vec::new());
     for chunk in certificate_ids.chunks(super::INSERT_CHUNK) {
         counts.extend(
             label_scans::table
                 .filter(label_scans::certificate_id.eq_any(chunk))
+                .filter(label_scans::serial.eq_any(serials))
                 .select((
                     label_scans::certificate_id,
                     label_scans::serial,
@@ -194,6 +225,7 @@ pub fn signals_of(
         regions.extend(
             label_regions::table
                 .filter(label_regions::certificate_id.eq_any(chunk))
+                .filter(label_regions::serial.eq_any(serials))
                 .select((
                     label_regions::certificate_id,
                     label_regions::serial,

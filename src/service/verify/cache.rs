@@ -65,10 +65,13 @@ impl VerifyCache {
     }
 
     /// Keeps `record`, read since `epoch`, unless something was invalidated meanwhile (then
-    /// it may be stale; the next request reads it again).
+    /// it may be stale; the next request reads it again). Inserted first and checked after,
+    /// so an invalidation landing in between still removes it.
     pub fn keep(&self, epoch: u64, record: Arc<Record>) {
-        if self.epoch() == epoch {
-            self.records.insert(record.id.clone(), record);
+        let id = record.id.clone();
+        self.records.insert(id.clone(), record);
+        if self.epoch() != epoch {
+            self.records.remove(&id);
         }
     }
 

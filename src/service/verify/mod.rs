@@ -192,8 +192,7 @@ pub fn verify_cached(state: &AppState, label: &Label<'_>, source: &Source<'_>) -
     let snapshot = match observed {
         Observation::None => None,
         Observation::Forged(region) => {
-            let scan = forged_scan(&record, region);
-            state.scans.try_record_forged(scan).ok()?;
+            state.scans.record_forged(forged_scan(&record, region));
             None
         }
         Observation::Genuine(region) => {
@@ -248,9 +247,16 @@ pub fn verify(state: &AppState, label: &Label<'_>, source: Source<'_>) -> AppRes
     let serial = label.serial.unwrap_or(BATCH_LABEL);
     let observed = observation(&record, &label_findings, &source);
     let consumer_scan = !matches!(observed, Observation::None);
-    let signals = match observed {
-        Observation::Genuine(_) => Some(signals(state, &mut conn, &record, serial)?),
-        _ => None,
+    // A counted scan needs the label's signals; so does a seller's check of an intact record
+    // (it shows the counts and copy warnings too).
+    let needs_signals = match observed {
+        Observation::Genuine(_) => true,
+        Observation::Forged(_) => false,
+        Observation::None => record.intact() && label_findings.verdict() != Verdict::Forged,
+    };
+    let signals = match needs_signals {
+        true => Some(signals(state, &mut conn, &record, serial)?),
+        false => None,
     };
     drop(conn);
     let snapshot = match observed {
@@ -262,7 +268,10 @@ pub fn verify(state: &AppState, label: &Label<'_>, source: Source<'_>) -> AppRes
         Observation::Genuine(region) => {
             let signals = signals.expect("loaded above for a genuine scan");
             let (scan, snapshot) = count_scan(state, &record, serial, region, signals);
-            state.scans.record(scan);
+            if let Err(dropped) = state.scans.record(scan) {
+                dropped.label.forget_one();
+                dropped.total.forget_one();
+            }
             Some(snapshot)
         }
     };
@@ -314,21 +323,25 @@ fn signals(
 }
 
 /// What a scan of this label is, for the copy signals.
-enum Observation<'a> {
+enum Observation {
     /// Not a consumer scan, or a record that cannot say whether the label is genuine.
     None,
     /// A consumer scan whose label did not verify: an attempted fake.
-    Forged(Option<&'a str>),
+    Forged(Option<String>),
     /// A consumer scan of a label that verified.
-    Genuine(Option<&'a str>),
+    Genuine(Option<String>),
 }
 
-fn observation<'a>(record: &Record, label: &Findings, source: &Source<'a>) -> Observation<'a> {
+fn observation(record: &Record, label: &Findings, source: &Source<'_>) -> Observation {
     let Source::Consumer { region } = source else {
         return Observation::None;
     };
-    // Only a valid 6-digit region code is kept; anything else is dropped.
-    let region = region.filter(|r| crate::domain::region::parse("region", r).is_ok());
+    // Only a valid region code is kept, and only to the prefecture (`430700` for `430702`):
+    // coarse enough to say nothing of a person, and a bounded set of keys per label and hour.
+    let region = region
+        .filter(|r| crate::domain::region::parse("region", r).is_ok())
+        .and_then(|r| r.get(..4))
+        .map(|prefecture| format!("{prefecture}00"));
     if label.verdict() == Verdict::Forged {
         Observation::Forged(region)
     } else if record.intact() {
@@ -344,11 +357,11 @@ fn this_hour() -> NaiveDateTime {
     at.date().and_hms_opt(at.hour(), 0, 0).unwrap_or(at)
 }
 
-fn forged_scan(record: &Record, region: Option<&str>) -> Forged {
+fn forged_scan(record: &Record, region: Option<String>) -> Forged {
     Forged {
         certificate_id: record.id.clone(),
         hour: this_hour(),
-        region: region.map(str::to_string),
+        region,
     }
 }
 
@@ -357,18 +370,18 @@ fn count_scan(
     state: &AppState,
     record: &Record,
     serial: i64,
-    region: Option<&str>,
+    region: Option<String>,
     (label, total): (Arc<LabelSignals>, Arc<LabelSignals>),
 ) -> (Genuine, Snapshot) {
     let hour = this_hour();
     let window_start = hour - Duration::hours(state.config.copy.window_hours);
-    let snapshot = label.record(hour, region, window_start);
+    let snapshot = label.record(hour, region.as_deref(), window_start);
     let certificate_total = total.record(hour, None, window_start).scans;
     let scan = Genuine {
         certificate_id: record.id.clone(),
         serial,
         hour,
-        region: region.map(str::to_string),
+        region,
         label,
         total,
     };
@@ -455,7 +468,7 @@ fn answer(
         ));
     }
     if consumer_scan {
-        remember(state, record, serial, &warnings);
+        remember(state, record, serial, verdict, &warnings);
     }
     Answer {
         verdict,
@@ -486,24 +499,32 @@ fn answer(
 
 /// Hands the copy warnings a consumer's scan raised to the scan writer, once per label and
 /// code in this process (the table keeps the first). Warnings that say nothing about copying
-/// are not kept.
-fn remember(state: &AppState, record: &Record, serial: i64, warnings: &[Warning]) {
+/// are not kept; a forged label keeps only that it was forged, and warnings about the whole
+/// certificate are kept under its batch label, so a client-chosen serial adds nothing.
+fn remember(
+    state: &AppState,
+    record: &Record,
+    serial: i64,
+    verdict: Verdict,
+    warnings: &[Warning],
+) {
     for warning in warnings {
         let Some(code) = copy::KEPT.iter().find(|c| **c == warning.code) else {
             continue;
         };
-        let serial = if *code == copy::FORGED_LABEL_SCANNED {
-            BATCH_LABEL
-        } else {
-            serial
-        };
-        let new = record
-            .remembered
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert((serial, code));
-        if new {
-            state.scans.remember(record.id.clone(), serial, code);
+        let forged = *code == copy::FORGED_LABEL_SCANNED;
+        if forged != (verdict == Verdict::Forged) {
+            continue;
+        }
+        let per_label = matches!(
+            *code,
+            "scanned_far_apart" | "scanned_too_often" | "received_by_several_retailers"
+        );
+        let serial = if per_label { serial } else { BATCH_LABEL };
+        let key = (serial, *code);
+        let mut remembered = record.remembered.lock().unwrap_or_else(|e| e.into_inner());
+        if !remembered.contains(&key) && state.scans.remember(record.id.clone(), serial, code) {
+            remembered.insert(key);
         }
     }
 }
