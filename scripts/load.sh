@@ -100,7 +100,7 @@ PY
   run trivial plain.lua /healthz "$CONNECTIONS"
   # One unmeasured pass over every label first: the figures are the steady state; the cost of
   # a label's first scan is in the criterion bench (consumer_scan/database/*).
-  LOAD_PATHS="$all" wrk -t2 -c"$CONNECTIONS" -d8s -s scripts/load/warm.lua "$base/" >/dev/null
+  LOAD_PATHS="$all" WARM_THREADS=2 wrk -t2 -c"$CONNECTIONS" -d15s -s scripts/load/warm.lua "$base/" >/dev/null
   run verify_json_300 verify.lua / "$CONNECTIONS" LOAD_PATHS="$few" ACCEPT=application/json
   run verify_json_20000 verify.lua / "$CONNECTIONS" LOAD_PATHS="$all" ACCEPT=application/json
   run consumer_page_300 verify.lua / "$CONNECTIONS" LOAD_PATHS="$few" ACCEPT=text/html
