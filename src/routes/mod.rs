@@ -21,58 +21,63 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(get().to(api::healthz)))
         .service(resource("/metrics").route(get().to(api::metrics)))
         .service(resource("/api-docs/openapi.json").route(get().to(openapi::openapi_json)))
-        .service(resource("/api/v1/keys").route(get().to(api::keys)))
-        .service(resource("/api/v1/organizations").route(post().to(api::create_organization)))
-        .service(resource("/api/v1/organizations/{id}").route(get().to(api::get_organization)))
-        .service(resource("/api/v1/organizations/{id}/tokens").route(post().to(api::create_token)))
-        .service(resource("/api/v1/organizations/{id}/users").route(post().to(api::create_user)))
+        // One scope: a request elsewhere (a label's `/v/…`) is turned away by one prefix
+        // comparison instead of being tried against every API path pattern.
+        .service(api_v1());
+}
+
+/// The `/api/v1` resources.
+fn api_v1() -> actix_web::Scope {
+    web::scope("/api/v1")
+        .service(resource("/keys").route(get().to(api::keys)))
+        .service(resource("/organizations").route(post().to(api::create_organization)))
+        .service(resource("/organizations/{id}").route(get().to(api::get_organization)))
+        .service(resource("/organizations/{id}/tokens").route(post().to(api::create_token)))
+        .service(resource("/organizations/{id}/users").route(post().to(api::create_user)))
         .service(
-            resource("/api/v1/products")
+            resource("/products")
                 .route(post().to(api::create_product))
                 .route(get().to(api::list_products)),
         )
-        .service(resource("/api/v1/products/{id}").route(get().to(api::get_product)))
-        .service(resource("/api/v1/complaints").route(get().to(api::list_complaints)))
-        .service(resource("/api/v1/certificates").route(post().to(api::issue_certificate)))
+        .service(resource("/products/{id}").route(get().to(api::get_product)))
+        .service(resource("/complaints").route(get().to(api::list_complaints)))
+        .service(resource("/certificates").route(post().to(api::issue_certificate)))
         .service(
-            resource("/api/v1/certificates/bulk")
+            resource("/certificates/bulk")
                 .app_data(web::PayloadConfig::new(BULK_LIMIT_BYTES))
                 .route(post().to(api::issue_bulk)),
         )
-        .service(resource("/api/v1/certificates/{id}/qr.{format}").route(get().to(api::batch_qr)))
+        .service(resource("/certificates/{id}/qr.{format}").route(get().to(api::batch_qr)))
         .service(
-            resource("/api/v1/certificates/{id}/units/{serial}/qr.{format}")
-                .route(get().to(api::unit_qr)),
+            resource("/certificates/{id}/units/{serial}/qr.{format}").route(get().to(api::unit_qr)),
         )
         .service(
-            resource("/api/v1/labels.pdf")
+            resource("/labels.pdf")
                 .app_data(web::PayloadConfig::new(labels::EXPORT_LIMIT_BYTES))
                 .route(post().to(labels::export_pdf)),
         )
         .service(
-            resource("/api/v1/labels.zip")
+            resource("/labels.zip")
                 .app_data(web::PayloadConfig::new(labels::EXPORT_LIMIT_BYTES))
                 .route(post().to(labels::export_zip)),
         )
-        .service(resource("/api/v1/certificates/{id}/events").route(post().to(trail::record_event)))
-        .service(resource("/api/v1/certificates/{id}/inspections").route(post().to(trail::inspect)))
-        .service(resource("/api/v1/certificates/{id}/suspend").route(post().to(trail::suspend)))
-        .service(resource("/api/v1/certificates/{id}/reinstate").route(post().to(trail::reinstate)))
-        .service(resource("/api/v1/certificates/{id}/revoke").route(post().to(trail::revoke)))
-        .service(resource("/api/v1/certificates/{id}/trail").route(get().to(trail::get_trail)))
-        .service(resource("/api/v1/certificates/{id}/epcis").route(get().to(trail::get_epcis)))
+        .service(resource("/certificates/{id}/events").route(post().to(trail::record_event)))
+        .service(resource("/certificates/{id}/inspections").route(post().to(trail::inspect)))
+        .service(resource("/certificates/{id}/suspend").route(post().to(trail::suspend)))
+        .service(resource("/certificates/{id}/reinstate").route(post().to(trail::reinstate)))
+        .service(resource("/certificates/{id}/revoke").route(post().to(trail::revoke)))
+        .service(resource("/certificates/{id}/trail").route(get().to(trail::get_trail)))
+        .service(resource("/certificates/{id}/epcis").route(get().to(trail::get_epcis)))
         .service(
-            resource("/api/v1/recalls")
+            resource("/recalls")
                 .route(post().to(trail::create_recall))
                 .route(get().to(trail::list_recalls)),
         )
-        .service(resource("/api/v1/recalls/{id}").route(get().to(trail::get_recall)))
-        .service(resource("/api/v1/marks").route(post().to(marks::create_mark)))
-        .service(resource("/api/v1/marks/{id}/suspend").route(post().to(marks::suspend_mark)))
-        .service(resource("/api/v1/marks/{id}/reinstate").route(post().to(marks::reinstate_mark)))
-        .service(resource("/api/v1/products/{id}/marks").route(get().to(marks::product_marks)))
-        .service(resource("/api/v1/labs/accreditations").route(post().to(marks::add_accreditation)))
-        .service(
-            resource("/api/v1/labs/{id}/accreditations").route(get().to(marks::lab_accreditations)),
-        );
+        .service(resource("/recalls/{id}").route(get().to(trail::get_recall)))
+        .service(resource("/marks").route(post().to(marks::create_mark)))
+        .service(resource("/marks/{id}/suspend").route(post().to(marks::suspend_mark)))
+        .service(resource("/marks/{id}/reinstate").route(post().to(marks::reinstate_mark)))
+        .service(resource("/products/{id}/marks").route(get().to(marks::product_marks)))
+        .service(resource("/labs/accreditations").route(post().to(marks::add_accreditation)))
+        .service(resource("/labs/{id}/accreditations").route(get().to(marks::lab_accreditations)))
 }

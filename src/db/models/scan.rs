@@ -64,34 +64,67 @@ pub struct ScanBatch {
     pub forged: Vec<ForgedHour>,
 }
 
-/// Adds to counters that may not exist yet. Diesel's `MultiConnection` has no upsert, so the
-/// same statement is written for each backend's own connection (SQLite: a row a statement,
-/// as diesel has no multi-row upsert there; cheap inside one transaction).
-macro_rules! upsert {
+/// Adds to counters that may not exist yet, on PostgreSQL: diesel's `MultiConnection` has no
+/// upsert, so the statement is written for the backend's own connection.
+macro_rules! pg_upsert {
     ($conn:expr, $rows:expr, $table:ident, ($($key:ident),+), $set:expr) => {
         for chunk in $rows.chunks(super::INSERT_CHUNK) {
-            match $conn {
-                DbConn::Sqlite(c) => {
-                    for row in chunk {
-                        diesel::insert_into($table::table)
-                            .values(row)
-                            .on_conflict(($($table::$key),+))
-                            .do_update()
-                            .set($set)
-                            .execute(c)?;
-                    }
-                    0
-                }
-                DbConn::Pg(c) => diesel::insert_into($table::table)
-                    .values(chunk)
-                    .on_conflict(($($table::$key),+))
-                    .do_update()
-                    .set($set)
-                    .execute(c)?,
-            };
+            diesel::insert_into($table::table)
+                .values(chunk)
+                .on_conflict(($($table::$key),+))
+                .do_update()
+                .set($set)
+                .execute($conn)?;
         }
     };
 }
+
+/// A bound value of a SQLite upsert row.
+enum Bind<'a> {
+    Text(&'a str),
+    Int(i64),
+    Hour(NaiveDateTime),
+}
+
+/// A multi-row upsert on SQLite, where diesel has none: `head` is `INSERT INTO t (cols)`,
+/// `tail` the `ON CONFLICT … DO UPDATE …` clause; one statement (one prepare) per 500 rows
+/// instead of one per row.
+fn sqlite_upsert(
+    conn: &mut diesel::SqliteConnection,
+    head: &str,
+    tail: &str,
+    rows: &[Vec<Bind<'_>>],
+) -> QueryResult<()> {
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+    for chunk in rows.chunks(super::INSERT_CHUNK) {
+        let Some(width) = chunk.first().map(Vec::len) else {
+            continue;
+        };
+        let tuple = format!("({})", vec!["?"; width].join(", "));
+        let sql = format!(
+            "{head} VALUES {} {tail}",
+            vec![tuple.as_str(); chunk.len()].join(", ")
+        );
+        let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
+        for value in chunk.iter().flatten() {
+            query = match value {
+                Bind::Text(t) => query.bind::<Text, _>(*t),
+                Bind::Int(n) => query.bind::<BigInt, _>(*n),
+                Bind::Hour(h) => query.bind::<Timestamp, _>(*h),
+            };
+        }
+        query.execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The last hour per province only moves forward (another instance may have stored a later
+/// one already).
+const LATER_HOUR_EXPR: &str = "CASE WHEN excluded.last_hour > label_regions.last_hour \
+     THEN excluded.last_hour ELSE label_regions.last_hour END";
+const LATER_HOUR: &str = "ON CONFLICT (certificate_id, serial, province) DO UPDATE SET \
+     last_hour = CASE WHEN excluded.last_hour > label_regions.last_hour \
+     THEN excluded.last_hour ELSE label_regions.last_hour END";
 
 impl ScanBatch {
     pub fn is_empty(&self) -> bool {
@@ -129,35 +162,110 @@ impl ScanBatch {
     /// Adds the batch to the stored aggregates. Call inside a transaction. Counters are added
     /// to, never overwritten, so several server instances can store at once.
     pub fn store(&self, conn: &mut DbConn) -> QueryResult<()> {
+        match conn {
+            DbConn::Sqlite(c) => self.store_sqlite(c),
+            DbConn::Pg(c) => self.store_pg(c),
+        }
+    }
+
+    fn store_sqlite(&self, c: &mut diesel::SqliteConnection) -> QueryResult<()> {
+        use Bind::{Hour, Int, Text};
+        let hours: Vec<_> = self
+            .hours
+            .iter()
+            .map(|r| {
+                vec![
+                    Text(&r.certificate_id),
+                    Int(r.serial),
+                    Hour(r.hour),
+                    Text(&r.region_code),
+                    Int(r.scans),
+                ]
+            })
+            .collect();
+        sqlite_upsert(
+            c,
+            "INSERT INTO scan_hours (certificate_id, serial, hour, region_code, scans)",
+            "ON CONFLICT (certificate_id, serial, hour, region_code) \
+             DO UPDATE SET scans = scan_hours.scans + excluded.scans",
+            &hours,
+        )?;
+        let counts: Vec<_> = self
+            .counts
+            .iter()
+            .map(|r| vec![Text(&r.certificate_id), Int(r.serial), Int(r.scans)])
+            .collect();
+        sqlite_upsert(
+            c,
+            "INSERT INTO label_scans (certificate_id, serial, scans)",
+            "ON CONFLICT (certificate_id, serial) \
+             DO UPDATE SET scans = label_scans.scans + excluded.scans",
+            &counts,
+        )?;
+        let forged: Vec<_> = self
+            .forged
+            .iter()
+            .map(|r| {
+                vec![
+                    Text(&r.certificate_id),
+                    Hour(r.hour),
+                    Text(&r.region_code),
+                    Int(r.scans),
+                ]
+            })
+            .collect();
+        sqlite_upsert(
+            c,
+            "INSERT INTO forged_scans (certificate_id, hour, region_code, scans)",
+            "ON CONFLICT (certificate_id, hour, region_code) \
+             DO UPDATE SET scans = forged_scans.scans + excluded.scans",
+            &forged,
+        )?;
+        let regions: Vec<_> = self
+            .regions
+            .iter()
+            .map(|r| {
+                vec![
+                    Text(&r.certificate_id),
+                    Int(r.serial),
+                    Text(&r.province),
+                    Hour(r.last_hour),
+                ]
+            })
+            .collect();
+        sqlite_upsert(
+            c,
+            "INSERT INTO label_regions (certificate_id, serial, province, last_hour)",
+            LATER_HOUR,
+            &regions,
+        )
+    }
+
+    fn store_pg(&self, conn: &mut diesel::PgConnection) -> QueryResult<()> {
         use diesel::dsl::sql;
-        upsert!(
+        pg_upsert!(
             conn,
             self.hours,
             scan_hours,
             (certificate_id, serial, hour, region_code),
             scan_hours::scans.eq(scan_hours::scans + excluded(scan_hours::scans))
         );
-        upsert!(
+        pg_upsert!(
             conn,
             self.counts,
             label_scans,
             (certificate_id, serial),
             label_scans::scans.eq(label_scans::scans + excluded(label_scans::scans))
         );
-        upsert!(
+        pg_upsert!(
             conn,
             self.forged,
             forged_scans,
             (certificate_id, hour, region_code),
             forged_scans::scans.eq(forged_scans::scans + excluded(forged_scans::scans))
         );
-        // The last hour per province only moves forward (another instance may have stored a
-        // later one already).
-        let later = sql::<diesel::sql_types::Timestamp>(
-            "CASE WHEN excluded.last_hour > label_regions.last_hour \
-             THEN excluded.last_hour ELSE label_regions.last_hour END",
-        );
-        upsert!(
+        let later = sql::<diesel::sql_types::Timestamp>(LATER_HOUR_EXPR);
+        pg_upsert!(
             conn,
             self.regions,
             label_regions,

@@ -576,6 +576,9 @@ fn check_label(record: &Record, label: &Label<'_>) -> Findings {
 
 /// Each claimed mark with the status of its record today.
 fn mark_statuses(record: &Record, today: chrono::NaiveDate) -> Vec<MarkStatus> {
+    if record.marks.is_empty() {
+        return vec![];
+    }
     let today = today.format("%Y-%m-%d").to_string();
     record
         .marks
