@@ -32,7 +32,7 @@ pub fn app(
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
         .configure(routes::configure)
         .configure(crate::web::configure)
-        .default_service(web::to(errors::not_found))
+        .default_service(web::to(crate::web::home::not_found))
         .wrap_fn(|req, srv| {
             // Outermost, so it sees the final status of every response.
             let started = Instant::now();
@@ -66,6 +66,14 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())??;
     let state = web::Data::new(state);
+    if crate::service::organizations::first_run(&state).unwrap_or(false) {
+        log::info!(
+            "the database has no organizations yet: for a look around, stop the server and run \
+             `certrail demo`; to begin for real, `certrail admin token` prints the admin's token \
+             (create organizations with POST /api/v1/organizations), and `certrail admin user` \
+             gives people a sign-in"
+        );
+    }
     let server = HttpServer::new(move || app(state.clone()))
         // Blocking work waits for one of a few database connections anyway; hundreds of
         // threads (actix's default) only add memory.

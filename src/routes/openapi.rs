@@ -88,12 +88,14 @@ impl Modify for BearerAuth {
         super::marks::add_accreditation,
         super::marks::lab_accreditations,
         crate::web::verify::batch,
+        crate::web::record::show,
         crate::web::verify::unit,
     ),
     components(schemas(
         ErrorEnvelope, ErrorDetail, Payload, Producer, Product, Batch, Inspection, InspectionItem, Mark,
         Verdict, NewOrganization, OrganizationView, NewToken, NewProduct, ProductView, IssueRequest,
         Issued, Answer, CertificateView, UnitView, Warning, TrustList, TrustedKey, MarkStatus,
+        crate::web::record::CertificateRecord,
         NewEvent, Recorded, LabelCheck, NewInspection, StatusChange, StatusChanged, Trail, TrailEvent,
         EventBody, EventActor, EventType, NewRecall, RecallView, AffectedRetailer, NewMark, MarkView,
         NewAccreditation, AccreditationView, BulkRequest, BulkIssued, ItemError, super::api::BulkRejected

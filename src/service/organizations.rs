@@ -127,3 +127,8 @@ pub fn get(state: &AppState, organization_id: &str) -> AppResult<OrganizationVie
     let key = SigningKeyRow::active_for(&mut conn, &org.id)?;
     Ok(OrganizationView::new(org, key.as_ref()))
 }
+
+/// Whether no organization exists yet: a fresh platform, whose front page says how to begin.
+pub fn first_run(state: &AppState) -> AppResult<bool> {
+    Ok(Organization::count(&mut *state.db.reader()?)? == 0)
+}

@@ -7,10 +7,10 @@ use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
-use actix_web::HttpRequest;
+use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::routes::errors::code_for;
 
 use super::page::{render, same_site_referer, wants_json, Chrome, Lang};
@@ -25,6 +25,35 @@ struct ErrorPage {
     message: String,
     /// Where "back" goes: the referring page of this site, else the console.
     back: String,
+}
+
+/// The error page for `err` with `status`, in the visitor's language.
+pub fn page_for(req: &HttpRequest, status: StatusCode, err: &AppError) -> AppResult<HttpResponse> {
+    page(req, status, err.code(), &err.to_string())
+}
+
+fn page(
+    req: &HttpRequest,
+    status: StatusCode,
+    code: &str,
+    english: &str,
+) -> AppResult<HttpResponse> {
+    let lang = Lang::of(req);
+    let message = if status.is_server_error() {
+        words::error(lang, "internal_error", "Please try again shortly.")
+    } else {
+        words::error(lang, code, english)
+    };
+    let page = ErrorPage {
+        lang,
+        chrome: Chrome::new(req, None),
+        title: title(lang, status),
+        message,
+        back: back_link(req),
+    };
+    let mut response = render(req, &page)?;
+    *response.status_mut() = status;
+    Ok(response)
 }
 
 /// Middleware for page routes.
@@ -50,7 +79,8 @@ fn title(lang: Lang, status: StatusCode) -> &'static str {
 fn back_link(req: &HttpRequest) -> String {
     same_site_referer(req).unwrap_or_else(|| match req.path().strip_suffix("/report") {
         Some(label) if label.starts_with("/v/") => format!("{label}?{}", req.query_string()),
-        _ => "/console".into(),
+        _ if req.path().starts_with("/console") => "/console".into(),
+        _ => "/".into(),
     })
 }
 
@@ -66,7 +96,6 @@ fn to_page<B: MessageBody + 'static>(
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
-    let lang = Lang::of(res.request());
     let (code, english) = match res.response().error() {
         Some(err) => match err.as_error::<AppError>() {
             // AppError logs its own cause.
@@ -80,27 +109,14 @@ fn to_page<B: MessageBody + 'static>(
         },
         None => (code_for(status), String::new()),
     };
-    let message = if status.is_server_error() {
-        words::error(lang, "internal_error", "Please try again shortly.")
-    } else {
-        words::error(lang, code, &english)
-    };
-    let page = ErrorPage {
-        lang,
-        chrome: Chrome::new(res.request(), None),
-        title: title(lang, status),
-        message,
-        back: back_link(res.request()),
-    };
     let (req, original) = res.into_parts();
-    let mut response = match render(&req, &page) {
+    let mut response = match page(&req, status, code, &english) {
         Ok(response) => response,
         Err(_) => {
             let res = ServiceResponse::new(req, original);
             return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
         }
     };
-    *response.status_mut() = status;
     if let Some(retry) = original.headers().get(header::RETRY_AFTER) {
         response
             .headers_mut()

@@ -5,10 +5,12 @@
 pub mod console;
 pub mod error_page;
 pub mod form;
+pub mod home;
 pub mod page;
 pub mod password;
 pub mod producer;
 pub mod products;
+pub mod record;
 pub mod regulator;
 pub mod report;
 pub mod retailer;
@@ -21,8 +23,23 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
+/// Label pages carry signatures in their URLs: search engines keep out of them.
+const ROBOTS: &str = "User-agent: *\nDisallow: /v/\nDisallow: /console\nDisallow: /lookup\n";
+
 /// Static files, compiled in: (path, content type, body).
-const STATIC: [(&str, &str, &str); 3] = [
+const STATIC: [(&str, &str, &str); 6] = [
+    ("/robots.txt", "text/plain; charset=utf-8", ROBOTS),
+    (
+        "/favicon.svg",
+        "image/svg+xml",
+        include_str!("../../assets/static/favicon.svg"),
+    ),
+    (
+        // Browsers ask for this path by themselves; an SVG answers it in every current one.
+        "/favicon.ico",
+        "image/svg+xml",
+        include_str!("../../assets/static/favicon.svg"),
+    ),
     (
         "/assets/app.css",
         "text/css; charset=utf-8",
@@ -73,6 +90,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(move || async move { static_file(content_type, body) })),
         );
     }
+    cfg.service(page("/").route(web::get().to(home::home)))
+        .service(page("/lookup").route(web::get().to(home::lookup)))
+        .service(web::scope("/c").service(page("/{id}").route(web::get().to(record::show))));
     // Labels in one scope: other paths pass it with one prefix comparison.
     cfg.service(
         web::scope("/v")

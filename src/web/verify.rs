@@ -13,7 +13,7 @@ use crate::domain::verdict::Verdict;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::routes::extract::blocking;
 use crate::service::complaints::CATEGORIES;
-use crate::service::verify::{verify, verify_cached, Answer, Label, Source};
+use crate::service::verify::{verify, verify_cached, Answer, Label, MarkStatus, Source};
 use crate::service::AppState;
 
 use super::page::{cookie, render, wants_json, Chrome, Lang, FORM_CSRF_COOKIE};
@@ -29,11 +29,27 @@ pub struct LabelQuery {
 }
 
 /// A claimed mark as the page shows it.
-struct MarkLine {
-    scheme: String,
-    cert_no: String,
-    status: &'static str,
-    tone: &'static str,
+pub(super) struct MarkLine {
+    pub(super) scheme: String,
+    pub(super) cert_no: String,
+    pub(super) status: &'static str,
+    pub(super) tone: &'static str,
+}
+
+/// Claimed marks with their status in words.
+pub(super) fn mark_lines(lang: Lang, marks: &[MarkStatus]) -> Vec<MarkLine> {
+    marks
+        .iter()
+        .map(|m| {
+            let (status, tone) = words::mark_status(lang, &m.status);
+            MarkLine {
+                scheme: m.scheme.clone(),
+                cert_no: m.cert_no.clone(),
+                status,
+                tone,
+            }
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -142,19 +158,7 @@ async fn respond(
         reasons: answer.reasons.clone(),
         payload: answer.payload(),
         serial,
-        marks: answer
-            .marks
-            .iter()
-            .map(|m| {
-                let (status, tone) = words::mark_status(lang, &m.status);
-                MarkLine {
-                    scheme: m.scheme.clone(),
-                    cert_no: m.cert_no.clone(),
-                    status,
-                    tone,
-                }
-            })
-            .collect(),
+        marks: mark_lines(lang, &answer.marks),
         warnings: answer
             .warnings
             .iter()

@@ -11,6 +11,7 @@ mod cli;
 mod complaints;
 mod console;
 mod exports;
+mod front_door;
 mod labels;
 mod marks;
 mod migrations;

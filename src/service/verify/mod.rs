@@ -178,6 +178,38 @@ pub enum Source<'a> {
     Check,
 }
 
+/// The record of certificate `id` (the public lookup by number), from the verification cache
+/// or read into it; `None` for an unknown id.
+pub fn record(state: &AppState, id: &str) -> AppResult<Option<Arc<Record>>> {
+    match is_id(id) {
+        true => cached_or_load(state, &mut None, id),
+        false => Ok(None),
+    }
+}
+
+/// The cached record of `id`, or read into the cache on `conn` (checked out if needed).
+fn cached_or_load(
+    state: &AppState,
+    conn: &mut Option<PooledConn>,
+    id: &str,
+) -> AppResult<Option<Arc<Record>>> {
+    if let Some(record) = state.verify.record(id) {
+        return Ok(Some(record));
+    }
+    let epoch = state.verify.epoch();
+    let Some(loaded) = Record::load(state, connection(state, conn)?, id)? else {
+        return Ok(None);
+    };
+    let record = Arc::new(loaded);
+    state.verify.keep(epoch, record.clone());
+    Ok(Some(record))
+}
+
+/// Each claimed mark of `record` with the status of its record today.
+pub fn marks_today(record: &Record) -> Vec<MarkStatus> {
+    mark_statuses(record, chrono::Utc::now().date_naive())
+}
+
 /// Verifies a label from memory alone: `None` when that needs the database (the record or
 /// the label's signals are not cached) or a wait (the scan queue is full). Never blocks.
 pub fn verify_cached(state: &AppState, label: &Label<'_>, source: &Source<'_>) -> Option<Answer> {
@@ -230,18 +262,8 @@ pub fn verify(state: &AppState, label: &Label<'_>, source: Source<'_>) -> AppRes
         return Ok(finish(state, Answer::unknown()));
     }
     let mut conn: Option<PooledConn> = None;
-    let record = match state.verify.record(label.id) {
-        Some(record) => record,
-        None => {
-            let epoch = state.verify.epoch();
-            let c = connection(state, &mut conn)?;
-            let Some(loaded) = Record::load(state, c, label.id)? else {
-                return Ok(finish(state, Answer::unknown()));
-            };
-            let record = Arc::new(loaded);
-            state.verify.keep(epoch, record.clone());
-            record
-        }
+    let Some(record) = cached_or_load(state, &mut conn, label.id)? else {
+        return Ok(finish(state, Answer::unknown()));
     };
     let label_findings = check_label(&record, label);
     let serial = label.serial.unwrap_or(BATCH_LABEL);
