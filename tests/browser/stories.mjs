@@ -81,12 +81,12 @@ function accessibilityProblems() {
 
 // Note: sign-in allows a burst of 20 attempts per client address (then one every 10 s); these
 // stories sign in 16 times from 127.0.0.1.
-async function story(name, fn, { on = browser, permissions = [], javaScriptEnabled = true } = {}) {
+async function story(name, fn, { on = browser, permissions = [], javaScriptEnabled = true, origin = base } = {}) {
   for (const [size, viewport] of Object.entries(sizes)) {
     const context = await on.newContext({ viewport, locale: "zh-CN", permissions, javaScriptEnabled });
     const page = await context.newPage();
     const external = [];
-    page.on("request", (r) => { if (!r.url().startsWith(base)) external.push(r.url()); });
+    page.on("request", (r) => { if (!r.url().startsWith(origin)) external.push(r.url()); });
     const shot = async (label) => {
       await page.screenshot({ path: `${shots}/${name}-${label}-${size}.png`, fullPage: true });
       if (label !== "failure") {
@@ -133,6 +133,47 @@ await story("consumer", async (page, shot) => {
   assert.match(await page.getByRole("status").innerText(), /疑似伪造/);
   await shot("forged");
 });
+
+await story("front-door", async (page, shot) => {
+  await page.goto(`${base}/`);
+  assert.match(await page.locator("h1").innerText(), /数字产品合格证/);
+  assert.equal(await page.locator("#begin").count(), 0, "the demo platform is not a first run");
+  await shot("home");
+  // A certificate number read off a paper slip finds the certificate's record.
+  const id = new URL(verifyUrls[0]).pathname.split("/")[2];
+  await page.getByLabel(/合格证编号/).fill(id);
+  await page.getByRole("button", { name: "查询" }).click();
+  await page.waitForURL(new RegExp(`/c/${id}$`));
+  assert.match(await page.locator("h1").innerText(), /合格证记录/);
+  assert.match(await page.getByRole("note").innerText(), /只有扫描商品上的标签才能验证标签/);
+  assert.ok(!(await page.content()).includes(new URL(verifyUrls[0]).searchParams.get("s")), "no signature");
+  await shot("record");
+  await page.getByRole("link", { name: "English" }).click();
+  assert.match(await page.locator("h1").innerText(), /Certificate record/);
+  await shot("record-en");
+  await page.getByRole("link", { name: "中文" }).click();
+  // Something that is no number: the reason under the field.
+  await page.goto(`${base}/`);
+  await page.getByLabel(/合格证编号/).fill("不是编号");
+  await page.getByRole("button", { name: "查询" }).click();
+  assert.match(await page.locator("#lookup-error").innerText(), /不是合格证编号/);
+  await shot("lookup-error");
+  // An unknown page is a page, in the visitor's language.
+  const missing = await page.goto(`${base}/no/such/page`);
+  assert.equal(missing.status(), 404);
+  assert.match(await page.locator("h1").innerText(), /找不到/);
+  await shot("not-found");
+});
+
+if (process.env.EMPTY_URL) {
+  await story("first-run", async (page, shot) => {
+    await page.goto(`${process.env.EMPTY_URL}/`);
+    const begin = page.locator("#begin");
+    assert.match(await begin.innerText(), /如何开始/);
+    assert.match(await page.locator("section.notice").innerText(), /certrail demo/);
+    await shot("home");
+  }, { origin: process.env.EMPTY_URL });
+}
 
 await story("sign-in", async (page, shot) => {
   await page.goto(`${base}/console`);
