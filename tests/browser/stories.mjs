@@ -3,6 +3,7 @@
 //
 // Needs BASE_URL (a running certrail with `certrail demo` data), DEMO (the demo's output).
 import { chromium } from "playwright-core";
+import axe from "axe-core";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,7 +33,7 @@ const browser = await launch();
 const sizes = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 900 } };
 let failures = 0;
 
-// A basic accessibility check, run in the page: a lang attribute, a label for every visible
+// Accessibility: axe-core's WCAG 2 A/AA rules on every page shot, and our own check, run in the page: a lang attribute, a label for every visible
 // form control, alt text on images, an accessible name on every button and link, one h1, and
 // text contrast.
 function accessibilityProblems() {
@@ -92,6 +93,17 @@ async function story(name, fn, { on = browser, permissions = [], javaScriptEnabl
       if (label !== "failure") {
         const problems = await page.evaluate(accessibilityProblems);
         assert.deepEqual(problems, [], `accessibility on ${name}/${label}`);
+        // axe-core's WCAG 2 A/AA rules as well (evaluated through the driver, so the page's
+        // Content-Security-Policy still forbids every script of its own but ours). Pages
+        // without JavaScript are the same pages the other stories check with it.
+        if (javaScriptEnabled) {
+          await page.evaluate(axe.source);
+          const { violations } = await page.evaluate(() =>
+            window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }));
+          assert.deepEqual(
+            violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
+            [], `axe on ${name}/${label}`);
+        }
       }
     };
     try {
