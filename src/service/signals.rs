@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDateTime;
 
-use crate::db::models::scan::{StoredSignals, ALL_LABELS};
+use crate::db::models::scan::StoredSignals;
 use crate::domain::region::province;
 
-/// One label's scans (or, under serial [`ALL_LABELS`], a certificate's total).
+/// One label's scans (or, under serial `ALL_LABELS`, a certificate's total).
 #[derive(Debug, Default)]
 pub struct LabelSignals {
     state: Mutex<SignalState>,
@@ -162,9 +162,6 @@ impl SignalCache {
         self.cache.clear();
     }
 }
-
-/// The serial under which the certificate-wide total is kept.
-pub const TOTAL: i64 = ALL_LABELS;
 
 #[cfg(test)]
 mod tests {

@@ -291,21 +291,14 @@ impl StoredSignals {
     pub fn load(conn: &mut DbConn, certificate_id: &str, serials: &[i64]) -> QueryResult<Self> {
         let mut wanted = serials.to_vec();
         wanted.push(ALL_LABELS);
-        let counts = label_scans::table
-            .filter(label_scans::certificate_id.eq(certificate_id))
-            .filter(label_scans::serial.eq_any(&wanted))
-            .select((label_scans::serial, label_scans::scans))
-            .load(conn)?;
-        let regions = label_regions::table
-            .filter(label_regions::certificate_id.eq(certificate_id))
-            .filter(label_regions::serial.eq_any(serials))
-            .select((
-                label_regions::serial,
-                label_regions::province,
-                label_regions::last_hour,
-            ))
-            .load(conn)?;
-        Ok(Self { counts, regions })
+        let (counts, regions) = signals_of(conn, &[certificate_id], &wanted)?;
+        Ok(Self {
+            counts: counts.into_iter().map(|c| (c.serial, c.scans)).collect(),
+            regions: regions
+                .into_iter()
+                .map(|r| (r.serial, r.province, r.last_hour))
+                .collect(),
+        })
     }
 }
 

@@ -29,21 +29,6 @@ pub struct OpenWarningRow {
 }
 
 impl SeenWarning {
-    /// Whether this label already raised this signal.
-    pub fn exists(
-        conn: &mut DbConn,
-        certificate_id: &str,
-        serial: i64,
-        code: &str,
-    ) -> QueryResult<bool> {
-        diesel::select(diesel::dsl::exists(warnings::table.find((
-            certificate_id,
-            serial,
-            code,
-        ))))
-        .get_result(conn)
-    }
-
     pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
         diesel::insert_into(warnings::table)
             .values(self)

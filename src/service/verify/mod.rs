@@ -27,7 +27,7 @@ use crate::crypto::signing::{
     certificate_message, unit_message_for_digest, verify_cached as verify_sig,
 };
 use crate::db::models::now;
-use crate::db::models::scan::{StoredSignals, BATCH_LABEL};
+use crate::db::models::scan::{StoredSignals, ALL_LABELS, BATCH_LABEL};
 use crate::db::PooledConn;
 use crate::domain::copy::{self, LabelFacts};
 use crate::domain::payload::Payload;
@@ -37,7 +37,7 @@ use crate::domain::verdict::{Findings, Verdict};
 use crate::error::AppResult;
 
 use super::scan_writer::{Forged, Genuine};
-use super::signals::{LabelSignals, Snapshot, TOTAL};
+use super::signals::{LabelSignals, Snapshot};
 use super::AppState;
 use record::{RawJson, Record};
 
@@ -230,7 +230,7 @@ pub fn verify_cached(state: &AppState, label: &Label<'_>, source: &Source<'_>) -
         Observation::Genuine(region) => {
             let signals = (
                 state.verify.signals.get(&record.id, serial)?,
-                state.verify.signals.get(&record.id, TOTAL)?,
+                state.verify.signals.get(&record.id, ALL_LABELS)?,
             );
             let (scan, snapshot) = count_scan(state, &record, serial, region, signals);
             if let Err(scan) = state.scans.try_record(scan) {
@@ -330,7 +330,7 @@ fn signals(
     let cached = &state.verify.signals;
     if let (Some(label), Some(total)) = (
         cached.get(&record.id, serial),
-        cached.get(&record.id, TOTAL),
+        cached.get(&record.id, ALL_LABELS),
     ) {
         return Ok((label, total));
     }
@@ -340,7 +340,11 @@ fn signals(
         serial,
         LabelSignals::from_stored(&stored, serial),
     );
-    let total = cached.insert(&record.id, TOTAL, LabelSignals::from_stored(&stored, TOTAL));
+    let total = cached.insert(
+        &record.id,
+        ALL_LABELS,
+        LabelSignals::from_stored(&stored, ALL_LABELS),
+    );
     Ok((label, total))
 }
 
@@ -448,7 +452,7 @@ fn answer(
                 .unwrap_or_default()
         };
         Snapshot {
-            certificate_total: peek(TOTAL).scans,
+            certificate_total: peek(ALL_LABELS).scans,
             ..peek(serial)
         }
     });
