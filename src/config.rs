@@ -53,6 +53,8 @@ pub struct Tuning {
     pub scan_queue: usize,
     /// How often changes made by other server instances are read.
     pub change_poll: std::time::Duration,
+    /// How often the transparency log's sequencer looks for new entries.
+    pub log_interval: std::time::Duration,
 }
 
 impl Default for Tuning {
@@ -64,6 +66,7 @@ impl Default for Tuning {
             verify_cache_ttl: Duration::from_secs(300),
             scan_queue: 65_536,
             change_poll: Duration::from_millis(1000),
+            log_interval: Duration::from_millis(250),
         }
     }
 }
@@ -146,6 +149,7 @@ impl Config {
             )?),
             scan_queue: positive("CERTRAIL_SCAN_QUEUE", 65_536)?,
             change_poll: ms("CERTRAIL_CHANGE_POLL_MS", 1000)?,
+            log_interval: ms("CERTRAIL_LOG_INTERVAL_MS", 250)?,
         };
         Ok(Self {
             tuning,

@@ -25,6 +25,16 @@ fn main() -> ExitCode {
     tune_malloc();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
+    // Commands that talk to a platform from outside need none of its configuration.
+    if let Some(Command::Witness { command }) = &cli.command {
+        return match cli::witness::run(command) {
+            Ok(code) => ExitCode::from(code),
+            Err(message) => {
+                eprintln!("certrail: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let result = cli.config().and_then(|config| match &cli.command {
         None | Some(Command::Serve) => {
             actix_web::rt::System::new().block_on(certrail::startup::serve(config))
@@ -48,6 +58,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Limits { seconds }) => cli::limits(*seconds),
         Some(Command::Pilot { count }) => cli::pilot(config, *count),
+        Some(Command::Witness { .. }) => unreachable!("handled above"),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,8 @@
 //! Command line: `certrail [serve]`, `certrail admin token`, `certrail demo`,
-//! `certrail issue --csv`, `certrail pilot`, `certrail limits`.
+//! `certrail issue --csv`, `certrail pilot`, `certrail limits`, `certrail witness`.
 
 mod erp_csv;
+pub mod witness;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -69,6 +70,11 @@ pub enum Command {
     Pilot {
         #[arg(long, default_value_t = 2_000_000)]
         count: usize,
+    },
+    /// A regulator's witness of the platform's transparency log.
+    Witness {
+        #[command(subcommand)]
+        command: witness::WitnessCommand,
     },
 }
 

@@ -13,9 +13,33 @@ use super::signing::{b64url, b64url_decode};
 
 const NONCE_LEN: usize = 24;
 
-/// The key that encrypts every organization's private signing key.
+/// Writes `contents` to a new file at `path` that only its owner can read (mode 0600), and
+/// syncs it; fails if the file exists.
+pub fn create_secret_file(path: &Path, contents: &[u8]) -> Result<(), String> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    file.write_all(contents)
+        .and_then(|_| file.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The key that encrypts every organization's private signing key, and from which the
+/// platform's own keys (the transparency log's) are derived, so every instance sharing the
+/// master key signs as the same log.
 #[derive(Clone)]
-pub struct MasterKey(XChaCha20Poly1305);
+pub struct MasterKey {
+    cipher: XChaCha20Poly1305,
+    /// SHA-256 of the key with a label: the seed of the log key.
+    log_seed: Zeroizing<[u8; 32]>,
+}
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -26,7 +50,21 @@ impl std::fmt::Debug for MasterKey {
 impl MasterKey {
     /// From 32 raw bytes.
     pub fn from_bytes(bytes: &[u8; 32]) -> Self {
-        Self(XChaCha20Poly1305::new(bytes.into()))
+        use sha2::{Digest, Sha256};
+        let log_seed: [u8; 32] = Sha256::new()
+            .chain_update(b"CERTRAIL-LOG-KEY-V1\n")
+            .chain_update(bytes)
+            .finalize()
+            .into();
+        Self {
+            cipher: XChaCha20Poly1305::new(bytes.into()),
+            log_seed: Zeroizing::new(log_seed),
+        }
+    }
+
+    /// The Ed25519 seed of the transparency log's signing key.
+    pub fn log_seed(&self) -> &[u8; 32] {
+        &self.log_seed
     }
 
     /// Parses the `CERTRAIL_MASTER_KEY` form: 32 bytes as base64url (43 chars) or hex (64 chars).
@@ -59,19 +97,7 @@ impl MasterKey {
         }
         let secret = Zeroizing::new(new_secret());
         let encoded = Zeroizing::new(b64url(secret.as_ref()));
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options
-            .open(path)
-            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-        file.write_all(encoded.as_bytes())
-            .and_then(|_| file.sync_all())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        create_secret_file(path, encoded.as_bytes())?;
         Ok(Self::from_bytes(&secret))
     }
 
@@ -86,7 +112,7 @@ impl MasterKey {
         let nonce = XNonce::from(nonce_bytes);
         // Encryption with a valid key and in-memory buffers has no failure mode.
         let ciphertext = self
-            .0
+            .cipher
             .encrypt(
                 &nonce,
                 Payload {
@@ -105,7 +131,7 @@ impl MasterKey {
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
         let nonce = XNonce::from_slice(nonce);
-        self.0
+        self.cipher
             .decrypt(
                 nonce,
                 Payload {

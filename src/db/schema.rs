@@ -22,6 +22,7 @@ diesel::table! {
         status -> Text,
         valid_from -> Timestamp,
         valid_until -> Nullable<Timestamp>,
+        compromised_since -> Nullable<Timestamp>,
     }
 }
 
@@ -217,6 +218,61 @@ diesel::table! {
 }
 
 diesel::joinable!(warnings -> certificates (certificate_id));
+diesel::table! {
+    log_pending (id) {
+        id -> BigInt,
+        certificate_id -> Text,
+        seq -> BigInt,
+        entry -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    log_entries (idx) {
+        idx -> BigInt,
+        certificate_id -> Text,
+        seq -> BigInt,
+        entry -> Text,
+        sequenced_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    log_hashes (idx) {
+        idx -> BigInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    log_checkpoints (tree_size) {
+        tree_size -> BigInt,
+        root -> Binary,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    log_witnesses (name) {
+        name -> Text,
+        public_key -> Binary,
+        organization_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    log_cosignatures (witness, tree_size) {
+        witness -> Text,
+        tree_size -> BigInt,
+        signed_at -> Timestamp,
+        line -> Text,
+    }
+}
+
+diesel::joinable!(log_cosignatures -> log_witnesses (witness));
 diesel::joinable!(signing_keys -> organizations (organization_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -252,4 +308,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     complaints,
     warnings,
+    log_pending,
+    log_entries,
+    log_hashes,
+    log_checkpoints,
+    log_witnesses,
+    log_cosignatures,
 );

@@ -5,6 +5,7 @@ pub mod api;
 pub mod errors;
 pub mod extract;
 pub mod labels;
+pub mod log;
 pub mod marks;
 pub mod openapi;
 pub mod trail;
@@ -23,6 +24,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/api-docs/openapi.json").route(get().to(openapi::openapi_json)))
         // One scope: a request elsewhere (a label's `/v/…`) is turned away by one prefix
         // comparison instead of being tried against every API path pattern.
+        .service(
+            web::scope("/log")
+                .service(resource("/checkpoint").route(get().to(log::checkpoint)))
+                .service(resource("/tile/{path:.*}").route(get().to(log::tile))),
+        )
         .service(api_v1());
 }
 
@@ -30,6 +36,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 fn api_v1() -> actix_web::Scope {
     web::scope("/api/v1")
         .service(resource("/keys").route(get().to(api::keys)))
+        .service(resource("/log").route(get().to(log::info)))
+        .service(resource("/log/consistency").route(get().to(log::consistency)))
+        .service(resource("/log/witnesses").route(post().to(log::add_witness)))
+        .service(resource("/log/cosignatures").route(post().to(log::add_cosignature)))
         .service(resource("/organizations").route(post().to(api::create_organization)))
         .service(resource("/organizations/{id}").route(get().to(api::get_organization)))
         .service(resource("/organizations/{id}/tokens").route(post().to(api::create_token)))

@@ -16,6 +16,7 @@ use crate::service::organizations::{NewOrganization, NewToken, OrganizationView}
 use crate::service::products::{NewProduct, ProductView};
 use crate::service::recalls::{AffectedRetailer, NewRecall, RecallView};
 use crate::service::status::{NewInspection, StatusChange, StatusChanged};
+use crate::service::tlog::witnesses::{Cosigned, LogInfo, NewWitness, WitnessInfo};
 use crate::service::trail::{Trail, TrailEvent};
 use crate::service::trust::{TrustList, TrustedKey};
 use crate::service::verify::{Answer, CertificateView, MarkStatus, UnitView, Warning};
@@ -57,6 +58,12 @@ impl Modify for BearerAuth {
     paths(
         super::api::healthz,
         super::api::keys,
+        super::log::checkpoint,
+        super::log::tile,
+        super::log::info,
+        super::log::consistency,
+        super::log::add_witness,
+        super::log::add_cosignature,
         super::api::create_organization,
         super::api::get_organization,
         super::api::create_token,
@@ -98,7 +105,9 @@ impl Modify for BearerAuth {
         crate::web::record::CertificateRecord,
         NewEvent, Recorded, LabelCheck, NewInspection, StatusChange, StatusChanged, Trail, TrailEvent,
         EventBody, EventActor, EventType, NewRecall, RecallView, AffectedRetailer, NewMark, MarkView,
-        NewAccreditation, AccreditationView, BulkRequest, BulkIssued, ItemError, super::api::BulkRejected
+        NewAccreditation, AccreditationView, BulkRequest, BulkIssued, ItemError, super::api::BulkRejected,
+        crate::service::verify::LogView, crate::service::tlog::inclusion::Proof, LogInfo, WitnessInfo,
+        NewWitness, Cosigned, super::log::ConsistencyProof
     )),
     modifiers(&BearerAuth)
 )]

@@ -445,6 +445,7 @@ fn store(state: &AppState, conn: &mut DbConn, built: Vec<Built>) -> Result<Vec<I
         .unzip();
     Certificate::insert_all(conn, &rows)?;
     EventRow::insert_all_first(conn, &firsts)?;
+    super::tlog::entry::queue_issued(conn, &rows, &firsts)?;
     let mut out = Vec::with_capacity(built.len());
     for (row, _, payload) in built {
         let signature = b64url(&row.signature);

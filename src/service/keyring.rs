@@ -57,6 +57,7 @@ impl KeyRing {
             status: "active".into(),
             valid_from: now(),
             valid_until: None,
+            compromised_since: None,
         }
     }
 

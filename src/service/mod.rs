@@ -23,6 +23,7 @@ pub mod recalls;
 pub mod scan_writer;
 pub mod signals;
 pub mod status;
+pub mod tlog;
 pub mod trail;
 pub mod trust;
 pub mod verify;
@@ -54,6 +55,10 @@ pub struct AppState {
     _changes: changes::Poller,
     /// Per-client limits on problem reports and sign-in attempts.
     pub limits: limits::Limits,
+    /// The transparency log's identity and key.
+    pub log: std::sync::Arc<tlog::LogKey>,
+    /// Sequences the log; stops when the state is dropped.
+    _sequencer: tlog::sequencer::Sequencer,
 }
 
 impl AppState {
@@ -117,6 +122,10 @@ impl AppState {
             "Distinct labels, hours and regions waiting for the scan writer",
             scan_metrics.queued.clone(),
         );
+        let log_key =
+            std::sync::Arc::new(tlog::LogKey::new(&config.public_url, master.log_seed())?);
+        let log_metrics = tlog::sequencer::LogMetrics::default();
+        log_metrics.register(&mut metrics);
         let verify = std::sync::Arc::new(verify::cache::VerifyCache::new(
             tuning.verify_cache_bytes,
             tuning.verify_cache_ttl,
@@ -129,6 +138,13 @@ impl AppState {
                 scan_metrics,
             ),
             _changes: changes::Poller::start(db.clone(), verify.clone(), tuning.change_poll),
+            _sequencer: tlog::sequencer::Sequencer::start(
+                db.clone(),
+                log_key.clone(),
+                tuning.log_interval,
+                log_metrics,
+            ),
+            log: log_key,
             verify,
             limits: Default::default(),
             db,

@@ -130,6 +130,7 @@ pub fn append(
         },
     );
     row.append(conn)?;
+    super::tlog::entry::queue_event(conn, &row)?;
     super::changes::certificate(conn, certificate_id)?;
     Ok(row)
 }

@@ -51,6 +51,8 @@ struct RecordPage {
     marks: Vec<MarkLine>,
     serial: Option<i64>,
     trail: Vec<(String, String, &'static str, String)>,
+    /// Where the certificate is in the public log, in words.
+    log_line: Option<String>,
     trail_total: usize,
 }
 
@@ -94,6 +96,7 @@ pub async fn show(
         status: record.status.clone(),
         status_reason: record.status_reason.clone(),
         payload: record.payload(),
+        log_line: words::log_line(lang, &record.log),
         marks: mark_lines(lang, &marks),
         serial: None,
         trail: record

@@ -67,6 +67,8 @@ struct VerifyPage {
     /// (RFC 3339 time, time to show, event, organization) per trail event.
     trail: Vec<(String, String, &'static str, String)>,
     /// Where the problem report form posts, for a known certificate.
+    /// Where the certificate is in the public log, in words.
+    log_line: Option<String>,
     report_action: Option<String>,
     csrf_token: String,
     categories: &'static [(&'static str, &'static str, &'static str)],
@@ -157,6 +159,10 @@ async fn respond(
         verdict: words::verdict(answer.verdict),
         reasons: answer.reasons.clone(),
         payload: answer.payload(),
+        log_line: answer
+            .record
+            .as_ref()
+            .and_then(|r| words::log_line(lang, &r.log)),
         serial,
         marks: mark_lines(lang, &answer.marks),
         warnings: answer

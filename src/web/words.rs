@@ -1,9 +1,11 @@
 //! What pages call things, in Chinese and English: verdicts, trail events, mark statuses and
 //! the rules a request can break. The API keeps its stable codes; pages turn them into words.
 
+use crate::domain::text::minute;
 use crate::domain::trail::EventType;
 use crate::domain::verdict::Verdict;
 use crate::error::AppError;
+use crate::service::tlog::inclusion::Position;
 
 use super::page::Lang;
 
@@ -200,6 +202,46 @@ pub fn error(lang: Lang, code: &str, english: &str) -> String {
 /// [`error`] for an [`AppError`].
 pub fn app_error(lang: Lang, err: &AppError) -> String {
     error(lang, err.code(), &err.to_string())
+}
+
+/// Where the certificate is in the public transparency log, in a sentence (none when it is
+/// missing: the verdict's reasons say so).
+pub fn log_line(lang: Lang, position: &Position) -> Option<String> {
+    let line = match position {
+        Position::Missing => return None,
+        Position::Pending => lang
+            .pick(
+                "正在记录到公开日志中（通常几秒钟）。",
+                "Being recorded in the public log (usually a few seconds).",
+            )
+            .to_string(),
+        Position::Sequenced(p) => match &p.confirmed {
+            Some(c) => {
+                let at = minute(&crate::domain::payload::rfc3339_seconds(c.at.and_utc()));
+                match lang {
+                    Lang::Zh => format!(
+                        "已记录在公开日志中，第 {} 条，由{}于 {at} 确认。",
+                        p.index, c.by
+                    ),
+                    Lang::En => format!(
+                        "Recorded in the public log, entry {}, confirmed by {} at {at}.",
+                        p.index, c.by
+                    ),
+                }
+            }
+            None => match lang {
+                Lang::Zh => format!(
+                    "已记录在公开日志中，第 {} 条（尚无监管见证确认）。",
+                    p.index
+                ),
+                Lang::En => format!(
+                    "Recorded in the public log, entry {} (not yet confirmed by a witness).",
+                    p.index
+                ),
+            },
+        },
+    };
+    Some(line)
 }
 
 #[cfg(test)]

@@ -300,6 +300,19 @@ where
         self.state.verify.clear();
     }
 
+    /// Sequences every log entry written so far (as the background sequencer would within
+    /// a fraction of a second) and drops cached records, so answers show the log position.
+    pub fn sequence(&self) {
+        certrail::service::tlog::sequencer::sequence_once(
+            &self.state.db,
+            &self.state.log,
+            i64::MAX,
+        )
+        .expect("sequencing succeeds")
+        .expect("no other sequencer in a test");
+        self.state.verify.clear();
+    }
+
     /// Waits until every consumer scan so far is stored (the scan writer commits in the
     /// background).
     pub fn flush(&self) {
@@ -326,6 +339,8 @@ where
             "recalls",
             "marks",
             "accreditations",
+            // Log entries written, whether the sequencer took them yet or not.
+            "(SELECT idx FROM log_entries UNION ALL SELECT id FROM log_pending) AS written",
         ]
         .iter()
         .map(|t| {

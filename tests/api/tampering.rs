@@ -11,11 +11,16 @@ async fn payload_edited_in_the_database_says_tampered() {
     let issued = t.issue(&token, &batch(&product)).await;
     let id = issued["id"].as_str().unwrap();
     let label = path_of(issued["verify_url"].as_str().unwrap());
+    t.sequence();
 
     t.sql(&format!("UPDATE certificates SET payload = replace(payload, '\"quantity\":1200', '\"quantity\":9200') WHERE id = '{id}'"));
     let answer = t.get_json(&label).await.json();
     assert_eq!(answer["verdict"], "tampered", "{answer}");
-    assert_eq!(answer["reasons"], json!(["payload_signature_invalid"]));
+    // The signature no longer covers the payload, and the payload is not what the log holds.
+    assert_eq!(
+        answer["reasons"],
+        json!(["payload_signature_invalid", "log_mismatch"])
+    );
     assert_eq!(answer["certificate"]["payload"]["batch"]["quantity"], 9200);
     let page = t.get(&label, None).await.text();
     assert!(page.contains("数据异常") && page.contains("Tampered"));
@@ -91,13 +96,18 @@ async fn tampered_record_outranks_status_and_forged_outranks_tampered() {
     let (token, product) = t.producer_with_product(CODES[0]).await;
     let issued = t.issue(&token, &batch(&product)).await;
     let id = issued["id"].as_str().unwrap();
+    t.sequence();
     t.sql(&format!("UPDATE certificates SET payload = replace(payload, '酱板鸭', '假冒鸭'), status = 'suspended' WHERE id = '{id}'"));
     let label = path_of(issued["verify_url"].as_str().unwrap());
     let answer = t.get_json(&label).await.json();
     assert_eq!(answer["verdict"], "tampered");
     assert_eq!(
         answer["reasons"],
-        json!(["payload_signature_invalid", "certificate_suspended"])
+        json!([
+            "payload_signature_invalid",
+            "log_mismatch",
+            "certificate_suspended"
+        ])
     );
     let answer = t.get_json(&format!("/v/{id}?s=AAAA")).await.json();
     assert_eq!(answer["verdict"], "forged");

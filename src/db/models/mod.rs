@@ -12,6 +12,7 @@ pub mod product;
 pub mod recall;
 pub mod scan;
 pub mod signing_key;
+pub mod tlog;
 pub mod token;
 pub mod user;
 pub mod warning;

@@ -22,6 +22,8 @@ pub struct SigningKeyRow {
     pub status: String,
     pub valid_from: NaiveDateTime,
     pub valid_until: Option<NaiveDateTime>,
+    /// For a `compromised` key: from when its signatures are not trusted (contract §11).
+    pub compromised_since: Option<NaiveDateTime>,
 }
 
 impl std::fmt::Debug for SigningKeyRow {

@@ -56,7 +56,7 @@ impl VerifyCache {
     /// The cached record of `id`, if it is there and fresh.
     pub fn record(&self, id: &str) -> Option<Arc<Record>> {
         let record = self.records.get(id)?;
-        (record.loaded.elapsed() < self.ttl).then_some(record)
+        (record.loaded.elapsed() < self.ttl.min(record.fresh_for)).then_some(record)
     }
 
     /// The current epoch; pass it to [`Self::keep`] with what was read after taking it.

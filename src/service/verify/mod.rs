@@ -16,16 +16,13 @@
 
 pub mod cache;
 pub mod record;
+pub mod rules;
 
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDateTime, Timelike};
 use serde::Serialize;
 
-use crate::crypto::b64url_decode;
-use crate::crypto::signing::{
-    certificate_message, unit_message_for_digest, verify_cached as verify_sig,
-};
 use crate::db::models::now;
 use crate::db::models::scan::{StoredSignals, ALL_LABELS, BATCH_LABEL};
 use crate::db::PooledConn;
@@ -38,6 +35,7 @@ use crate::error::AppResult;
 
 use super::scan_writer::{Forged, Genuine};
 use super::signals::{LabelSignals, Snapshot};
+use super::tlog::inclusion::{self, Proof};
 use super::AppState;
 use record::{RawJson, Record};
 
@@ -115,6 +113,11 @@ pub struct Answer {
     /// Where the whole trail is, for a known certificate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trail_url: Option<String>,
+    /// The certificate's entry in the transparency log with its inclusion proof, or
+    /// `{"pending": true}` until it is sequenced (contract §9).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<LogView>)]
+    pub log: Option<RawJson>,
     /// The record the answer was made from (pages read the parsed payload and trail).
     #[serde(skip)]
     #[schema(ignore)]
@@ -156,9 +159,31 @@ impl Answer {
             )),
             trail_total: 0,
             trail_url: None,
+            log: None,
             record: None,
         }
     }
+
+    /// A certificate the log recorded but the platform no longer stores: `tampered`.
+    fn deleted(proof: &Proof) -> AppResult<Self> {
+        Ok(Answer {
+            verdict: Verdict::Tampered,
+            reasons: vec!["certificate_deleted".into()],
+            log: Some(RawJson::of(&LogView::Included(proof.clone()))?),
+            ..Answer::unknown()
+        })
+    }
+}
+
+/// The `log` member of the answer.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum LogView {
+    Included(Proof),
+    Pending {
+        /// Always `true`: the entry is written and waits for the sequencer (seconds).
+        pending: bool,
+    },
 }
 
 /// What a label claims: certificate id, unit serial (unit labels) and the `s` parameter.
@@ -263,7 +288,14 @@ pub fn verify(state: &AppState, label: &Label<'_>, source: Source<'_>) -> AppRes
     }
     let mut conn: Option<PooledConn> = None;
     let Some(record) = cached_or_load(state, &mut conn, label.id)? else {
-        return Ok(finish(state, Answer::unknown()));
+        let deleted = inclusion::deleted(connection(state, &mut conn)?, label.id)?;
+        return Ok(finish(
+            state,
+            match deleted {
+                Some(proof) => Answer::deleted(&proof)?,
+                None => Answer::unknown(),
+            },
+        ));
     };
     let label_findings = check_label(&record, label);
     let serial = label.serial.unwrap_or(BATCH_LABEL);
@@ -437,9 +469,7 @@ fn answer(
     let mut findings = record.findings.clone();
     findings.extend(label_findings);
     let today = chrono::Utc::now().date_naive();
-    if record.expiry.is_some_and(|expiry| expiry < today) {
-        findings.add(Verdict::Expired, "past_expiry_date");
-    }
+    rules::judge_expiry(&mut findings, record.expiry, today);
     let serial = label.serial.unwrap_or(BATCH_LABEL);
     let signals = snapshot.clone().unwrap_or_else(|| {
         let window_start = this_hour() - Duration::hours(state.config.copy.window_hours);
@@ -474,6 +504,9 @@ fn answer(
         .into_iter()
         .map(|(code, text)| Warning::new(code, text))
         .collect();
+    for code in &record.warnings {
+        warnings.push(Warning::new(code, record_warning_text(code)));
+    }
     if record.lab_not_accredited {
         warnings.push(Warning::new(
             "lab_not_accredited",
@@ -519,7 +552,19 @@ fn answer(
             "{}/api/v1/certificates/{}/trail",
             state.config.public_url, record.id
         )),
+        log: record.log_json.clone(),
         record: Some(record.clone()),
+    }
+}
+
+/// The words of a warning about the record itself.
+fn record_warning_text(code: &str) -> Bilingual {
+    match code {
+        "signing_key_compromised_later" => Bilingual::new(
+            "生产者的签名密钥后来被声明泄露；本合格证在泄露之前已记录在公开日志中，仍然有效。",
+            "The producer's signing key was later declared compromised; this certificate was in the public log before that and stays valid.",
+        ),
+        _ => Bilingual::new("请注意。", "Take note."),
     }
 }
 
@@ -557,47 +602,30 @@ fn remember(
 
 /// Is the label's signature the producer's? Returns the `forged` findings.
 fn check_label(record: &Record, label: &Label<'_>) -> Findings {
-    let mut findings = Findings::default();
-    let presented = label.signature.map(str::trim).filter(|s| !s.is_empty());
-    let Some(presented) = presented else {
-        findings.add(Verdict::Forged, "signature_missing");
-        return findings;
-    };
-    let Some(sig) = b64url_decode(presented).filter(|s| s.len() == 64) else {
-        findings.add(Verdict::Forged, "signature_malformed");
-        return findings;
-    };
-    let key = record.key.as_ref().filter(|_| record.intact());
-    match label.serial {
-        None => {
-            // The batch label carries the certificate signature itself: equal bytes need no
-            // signature check.
-            let verifies = sig == record.signature
-                || key
-                    .zip(record.canonical())
-                    .is_some_and(|(k, c)| verify_sig(k, &certificate_message(&c), &sig));
-            if !verifies {
-                findings.add(Verdict::Forged, "label_signature_invalid");
-            }
+    let canonical = match label.serial {
+        // Only a batch label whose signature differs from the stored one needs the payload.
+        None if label
+            .signature
+            .and_then(crate::crypto::b64url_decode)
+            .as_deref()
+            != Some(record.signature.as_slice()) =>
+        {
+            record.canonical()
         }
-        Some(serial) => match record.units {
-            None => findings.add(Verdict::Forged, "certificate_not_serialized"),
-            Some(units) if serial < 1 || serial > units => {
-                findings.add(Verdict::Forged, "serial_out_of_range")
-            }
-            // A unit signature covers the payload hash: with a damaged record it cannot be
-            // checked, and `tampered` already says so.
-            Some(_) => {
-                if let Some((k, digest)) = key.zip(record.payload_sha256.as_deref()) {
-                    let message = unit_message_for_digest(&record.id, serial, digest);
-                    if !verify_sig(k, &message, &sig) {
-                        findings.add(Verdict::Forged, "label_signature_invalid");
-                    }
-                }
-            }
+        _ => None,
+    };
+    rules::judge_label(
+        rules::LabelFacts {
+            serial: label.serial,
+            signature: label.signature,
         },
-    }
-    findings
+        &record.id,
+        record.units,
+        record.key.as_ref(),
+        canonical.as_deref(),
+        record.payload_sha256.as_deref(),
+        Some(&record.signature),
+    )
 }
 
 /// Each claimed mark with the status of its record today.

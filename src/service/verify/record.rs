@@ -6,23 +6,30 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use ed25519_dalek::VerifyingKey;
 use serde_json::value::RawValue;
 
-use crate::crypto::b64url;
-use crate::crypto::signing::sha256_hex;
-use crate::crypto::signing::{certificate_message, verify_cached as verify_sig};
-use crate::db::models::{Certificate, EventRow, MarkRecord};
+use crate::crypto::{b64url, signing};
+use crate::db::models::{Certificate, EventRow, MarkRecord, SigningKeyRow};
 use crate::db::DbConn;
 use crate::domain::payload::{recanonicalize, Payload};
 use crate::domain::trail::EventType;
 use crate::domain::verdict::{Findings, Verdict};
 use crate::error::{AppError, AppResult};
+use crate::service::tlog::inclusion::{self, Position};
 use crate::service::trail;
 use crate::service::{labs, AppState};
+
+use super::rules::{self, CertificateFacts, KeyState, Logged};
+use super::LogView;
+
+/// How soon a record whose log entry is still pending is read again.
+const PENDING_FRESH: Duration = Duration::from_secs(2);
+/// How soon a record no witness has confirmed yet is read again.
+const UNWITNESSED_FRESH: Duration = Duration::from_secs(30);
 
 /// Trail events a verification answer carries (the latest); the full trail is one link away.
 pub const TRAIL_IN_ANSWER: usize = 20;
@@ -47,7 +54,7 @@ impl serde::Serialize for RawJson {
 }
 
 impl RawJson {
-    fn of<T: serde::Serialize>(value: &T) -> AppResult<Self> {
+    pub fn of<T: serde::Serialize>(value: &T) -> AppResult<Self> {
         let text = serde_json::to_string(value)
             .map_err(|e| AppError::Internal(format!("rendering JSON: {e}")))?;
         let raw = RawValue::from_string(text)
@@ -82,8 +89,17 @@ pub struct Record {
     /// Lowercase hex SHA-256 of the canonical payload, when the record is intact (unit label
     /// messages cover it).
     pub payload_sha256: Option<String>,
-    /// Findings about the stored record itself: tampering and status.
+    /// Findings about the stored record itself: tampering, key and status.
     pub findings: Findings,
+    /// Warning codes about the record (e.g. `signing_key_compromised_later`).
+    pub warnings: Vec<&'static str>,
+    /// Where the certificate stands in the transparency log.
+    pub log: Position,
+    /// The answer's `log` member, rendered once.
+    pub log_json: Option<RawJson>,
+    /// Re-read after this long at the latest: soon while the log has not sequenced (or no
+    /// witness has confirmed) what the answer shows.
+    pub fresh_for: Duration,
     pub expiry: Option<NaiveDate>,
     pub status: String,
     pub status_reason: Option<String>,
@@ -112,24 +128,39 @@ impl Record {
         let Some(cert) = Certificate::find(conn, id)? else {
             return Ok(None);
         };
-        let key = state.keys.verifying_key(conn, &cert.kid)?;
-        let mut findings = Findings::default();
+        let key_row = SigningKeyRow::find(conn, &cert.kid)?;
+        let key = key_row.as_ref().and_then(|row| {
+            signing::verifying_key(&row.public_key)
+                .filter(|k| signing::kid_of(k) == cert.kid)
+                .map(|k| {
+                    let state =
+                        KeyState::from_parts(&row.status, row.valid_until, row.compromised_since);
+                    (k, state)
+                })
+        });
         let stored = recanonicalize(&cert.payload);
-        let intact = check_record(
-            &mut findings,
-            &cert,
-            key.as_ref(),
-            stored.as_ref().map(|(_, c)| c.as_str()),
-        );
         let (events, chain) = trail::load(state, conn, &cert)?;
+        let log = inclusion::check(state, conn, &cert, &events)?;
+        let logged = match &log.position {
+            Position::Sequenced(p) => Logged::At(p.sequenced_at),
+            Position::Pending => Logged::Pending,
+            Position::Missing => Logged::Missing,
+        };
+        let judged = rules::judge_certificate(&CertificateFacts {
+            id: &cert.id,
+            kid: &cert.kid,
+            canonical: stored.as_ref().map(|(_, c)| c.as_str()),
+            signature: &cert.signature,
+            key,
+            logged,
+            status: &cert.status,
+        });
+        let mut findings = judged.findings;
+        for fault in &log.faults {
+            findings.add(Verdict::Tampered, *fault);
+        }
         if let Err(fault) = chain {
             findings.add(Verdict::Tampered, fault.code());
-        }
-        match cert.status.as_str() {
-            "revoked" => findings.add(Verdict::Revoked, "certificate_revoked"),
-            "recalled" => findings.add(Verdict::Recalled, "certificate_recalled"),
-            "suspended" => findings.add(Verdict::Suspended, "certificate_suspended"),
-            _ => {}
         }
         let payload: Option<Payload> = stored
             .as_ref()
@@ -182,11 +213,21 @@ impl Record {
             quantity: payload.as_ref().map_or(i64::MAX, |p| p.batch.quantity),
             signature_b64: b64url(&cert.signature),
             signature: cert.signature.clone(),
-            key,
-            payload_sha256: stored
-                .filter(|_| intact)
-                .map(|(_, c)| sha256_hex(c.as_bytes())),
+            key: key.map(|(k, _)| k),
+            payload_sha256: judged.payload_sha256,
             findings,
+            warnings: judged.warnings,
+            fresh_for: match (&log.position, log.events_pending) {
+                (Position::Pending, _) | (_, true) => PENDING_FRESH,
+                (Position::Sequenced(p), _) if p.confirmed.is_none() => UNWITNESSED_FRESH,
+                _ => Duration::MAX,
+            },
+            log_json: match &log.position {
+                Position::Sequenced(p) => Some(RawJson::of(&LogView::Included((**p).clone()))?),
+                Position::Pending => Some(RawJson::of(&LogView::Pending { pending: true })?),
+                Position::Missing => None,
+            },
+            log: log.position,
             expiry: payload.as_ref().and_then(Payload::expiry_date),
             status: cert.status.clone(),
             status_reason: cert.status_reason.clone(),
@@ -228,7 +269,9 @@ impl Record {
     /// Approximate bytes this record holds, for the cache's bound: its JSON, the brief trail,
     /// and the fixed fields with allocator overhead.
     pub fn weight(&self) -> u64 {
-        let json = self.payload_json.0.get().len() + self.trail_json.0.get().len();
+        let json = self.payload_json.0.get().len()
+            + self.trail_json.0.get().len()
+            + self.log_json.as_ref().map_or(0, |l| l.0.get().len());
         let lines: usize = self
             .trail_lines
             .iter()
@@ -236,32 +279,4 @@ impl Record {
             .sum();
         (json + lines + 640) as u64
     }
-}
-
-/// Is the stored record what the producer signed? Adds `tampered` findings; returns intactness.
-fn check_record(
-    findings: &mut Findings,
-    cert: &Certificate,
-    key: Option<&VerifyingKey>,
-    canonical: Option<&str>,
-) -> bool {
-    let (Some(key), Some(canonical)) = (key, canonical) else {
-        findings.add(
-            Verdict::Tampered,
-            if key.is_none() {
-                "signing_key_unknown"
-            } else {
-                "payload_unreadable"
-            },
-        );
-        return false;
-    };
-    let signed = verify_sig(key, &certificate_message(canonical), &cert.signature);
-    let consistent = serde_json::from_str::<serde_json::Value>(canonical).is_ok_and(|v| {
-        v["id"].as_str() == Some(cert.id.as_str()) && v["kid"].as_str() == Some(cert.kid.as_str())
-    });
-    if !(signed && consistent) {
-        findings.add(Verdict::Tampered, "payload_signature_invalid");
-    }
-    signed && consistent
 }

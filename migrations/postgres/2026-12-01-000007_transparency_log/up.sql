@@ -1,0 +1,60 @@
+-- The transparency log (contract §9): every certificate and trail event becomes an entry of one
+-- append-only Merkle tree, so rewriting or deleting history shows.
+
+-- Entries made by issuance and trail writes, in the same transaction, waiting for the
+-- sequencer. Seq 0 is the certificate itself, seq N its trail event N.
+CREATE TABLE log_pending (
+    id BIGSERIAL PRIMARY KEY,
+    certificate_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    entry TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX log_pending_item ON log_pending (certificate_id, seq);
+
+-- Sequenced entries: idx is the leaf index in the tree; entry the exact bytes hashed.
+-- No foreign key: the log outlives whatever happens to the rows it records.
+CREATE TABLE log_entries (
+    idx BIGINT PRIMARY KEY NOT NULL,
+    certificate_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    entry TEXT NOT NULL,
+    sequenced_at TIMESTAMP NOT NULL
+);
+CREATE INDEX log_entries_item ON log_entries (certificate_id, seq);
+
+-- The tree's stored hashes (golang.org/x/mod/sumdb/tlog numbering: about two per entry),
+-- from which tiles, roots and proofs are read.
+CREATE TABLE log_hashes (
+    idx BIGINT PRIMARY KEY NOT NULL,
+    hash BYTEA NOT NULL
+);
+
+-- Every checkpoint the log signed, as the signed note text.
+CREATE TABLE log_checkpoints (
+    tree_size BIGINT PRIMARY KEY NOT NULL,
+    root BYTEA NOT NULL,
+    note TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+
+-- Witnesses (regulators) whose cosignatures the log accepts and serves.
+CREATE TABLE log_witnesses (
+    name TEXT PRIMARY KEY NOT NULL,
+    public_key BYTEA NOT NULL,
+    organization_id TEXT REFERENCES organizations (id),
+    created_at TIMESTAMP NOT NULL
+);
+
+-- Cosignatures (C2SP tlog-cosignature) witnesses made on checkpoints.
+CREATE TABLE log_cosignatures (
+    witness TEXT NOT NULL REFERENCES log_witnesses (name),
+    tree_size BIGINT NOT NULL,
+    signed_at TIMESTAMP NOT NULL,
+    line TEXT NOT NULL,
+    PRIMARY KEY (witness, tree_size)
+);
+CREATE INDEX log_cosignatures_size ON log_cosignatures (tree_size);
+
+-- Key lifecycle (contract §11): when a compromised key stopped being trustworthy.
+ALTER TABLE signing_keys ADD COLUMN compromised_since TIMESTAMP;

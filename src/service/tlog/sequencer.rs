@@ -1,0 +1,232 @@
+//! The sequencer: takes queued entries in the order they were made, appends them to the tree
+//! (leaf index, stored hashes) and signs a checkpoint, all in one transaction. Every server
+//! instance runs one; a transaction-scoped lock (a PostgreSQL advisory lock; SQLite's single
+//! writer) lets only one sequence at a time, so the tree has one history.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use tlog_tiles::record_hash;
+
+use crate::db::models::now;
+use crate::db::models::tlog::{self as logdb, CheckpointRow, LogEntry};
+use crate::db::{Db, DbConn};
+use crate::error::{AppError, AppResult};
+
+use super::tree::StoredHashes;
+use super::LogKey;
+
+/// Entries appended per transaction at most (a bulk issuance is sequenced in several).
+pub const BATCH: i64 = 20_000;
+
+/// The PostgreSQL advisory lock class of the sequencer ("cert" in ASCII); the second key is
+/// the schema's hash, so logs in different schemas of one database do not wait for each other.
+const LOCK_CLASS: i32 = 0x6365_7274;
+
+/// Sequencer figures for `/metrics`.
+#[derive(Clone)]
+pub struct LogMetrics {
+    pub sequenced: Counter,
+    pub tree_size: Gauge,
+    /// Seconds from an entry's write to its sequencing (the oldest of each batch).
+    pub lag: Histogram,
+    pub failures: Counter,
+}
+
+impl Default for LogMetrics {
+    fn default() -> Self {
+        Self {
+            sequenced: Counter::default(),
+            tree_size: Gauge::default(),
+            lag: Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+                0.05, 2.0, 10,
+            )),
+            failures: Counter::default(),
+        }
+    }
+}
+
+impl LogMetrics {
+    /// Adds these figures to `/metrics`.
+    pub fn register(&self, metrics: &mut crate::metrics::Metrics) {
+        metrics.register(
+            "log_entries_sequenced",
+            "Entries the transparency log's sequencer appended",
+            self.sequenced.clone(),
+        );
+        metrics.register(
+            "log_tree_size",
+            "Entries in the transparency log",
+            self.tree_size.clone(),
+        );
+        metrics.register(
+            "log_sequencing_lag_seconds",
+            "Time from an entry's write to its sequencing (oldest of each batch)",
+            self.lag.clone(),
+        );
+        metrics.register(
+            "log_sequencer_failures",
+            "Failed sequencer rounds (retried)",
+            self.failures.clone(),
+        );
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    pub sequenced: usize,
+    pub tree_size: u64,
+}
+
+/// Sequences up to `max` queued entries; `None` when another instance holds the sequencer.
+pub fn sequence_once(db: &Db, key: &LogKey, max: i64) -> AppResult<Option<(Round, i64)>> {
+    let mut pooled = db.writer()?;
+    let conn: &mut DbConn = &mut pooled;
+    conn.transaction(|conn| {
+        if !take_lock(conn)? {
+            return Ok(None);
+        }
+        let pending = logdb::pending(conn, max)?;
+        let size = logdb::entry_count(conn)? as u64;
+        if pending.is_empty() {
+            return Ok(Some((
+                Round {
+                    sequenced: 0,
+                    tree_size: size,
+                },
+                0,
+            )));
+        }
+        let at = now();
+        let oldest = logdb::oldest_of(conn, pending.iter().map(|p| p.id).min().unwrap_or(0))?;
+        let leaves: Vec<_> = pending
+            .iter()
+            .map(|p| record_hash(p.entry.as_bytes()))
+            .collect();
+        let new_size = size + pending.len() as u64;
+        let (hashes, root) = {
+            let tree = StoredHashes::new(conn);
+            let hashes = tree.append(size, &leaves)?;
+            let root = tree
+                .root(new_size)?
+                .map_err(|e| AppError::Internal(format!("log root: {e}")))?;
+            (hashes, root)
+        };
+        let ids: Vec<i64> = pending.iter().map(|p| p.id).collect();
+        let entries: Vec<LogEntry> = pending
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| LogEntry {
+                idx: (size + i as u64) as i64,
+                certificate_id: p.certificate_id,
+                seq: p.seq,
+                entry: p.entry,
+                sequenced_at: at,
+            })
+            .collect();
+        logdb::insert_entries(conn, &entries)?;
+        logdb::insert_hashes(conn, &hashes)?;
+        logdb::dequeue(conn, &ids)?;
+        logdb::insert_checkpoint(
+            conn,
+            &CheckpointRow {
+                tree_size: new_size as i64,
+                root: root.0.to_vec(),
+                note: key.sign_checkpoint(new_size, root),
+                created_at: at,
+            },
+        )?;
+        let lag_ms = oldest.map_or(0, |o| {
+            (chrono::Utc::now().naive_utc() - o).num_milliseconds()
+        });
+        Ok(Some((
+            Round {
+                sequenced: entries.len(),
+                tree_size: new_size,
+            },
+            lag_ms,
+        )))
+    })
+}
+
+/// Takes the sequencer's lock for this transaction: `false` if another holds it.
+fn take_lock(conn: &mut DbConn) -> AppResult<bool> {
+    use diesel::sql_types::Bool;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = Bool)]
+        locked: bool,
+    }
+    match conn {
+        DbConn::Pg(c) => {
+            let got: Locked = diesel::sql_query(format!(
+                "SELECT pg_try_advisory_xact_lock({LOCK_CLASS}, hashtext(current_schema())) AS locked"
+            ))
+            .get_result(c)?;
+            Ok(got.locked)
+        }
+        // A write takes SQLite's one write lock for the rest of the transaction.
+        DbConn::Sqlite(c) => {
+            c.batch_execute("DELETE FROM log_pending WHERE 0")?;
+            Ok(true)
+        }
+    }
+}
+
+/// The sequencer thread; stops when dropped.
+pub struct Sequencer {
+    stop: Arc<AtomicBool>,
+}
+
+impl Sequencer {
+    /// Sequences every `every` (at once again while a round was full).
+    pub fn start(db: Db, key: Arc<LogKey>, every: Duration, metrics: LogMetrics) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::Builder::new()
+            .name("log-sequencer".into())
+            .spawn(move || run(&db, &key, every, &metrics, &stopped))
+            .expect("spawn the log sequencer thread");
+        Self { stop }
+    }
+}
+
+impl Drop for Sequencer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn run(db: &Db, key: &LogKey, every: Duration, metrics: &LogMetrics, stop: &AtomicBool) {
+    let mut full = false;
+    while !stop.load(Ordering::Relaxed) {
+        if !full {
+            std::thread::sleep(every);
+        }
+        full = false;
+        match sequence_once(db, key, BATCH) {
+            Ok(Some((round, lag_ms))) => {
+                metrics.tree_size.set(round.tree_size as i64);
+                if round.sequenced > 0 {
+                    metrics.sequenced.inc_by(round.sequenced as u64);
+                    metrics.lag.observe(lag_ms.max(0) as f64 / 1000.0);
+                    full = round.sequenced as i64 == BATCH;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                metrics.failures.inc();
+                ::log::warn!("log sequencer: {e} (retrying)");
+                std::thread::sleep(every.max(Duration::from_millis(500)));
+            }
+        }
+    }
+}
