@@ -272,6 +272,12 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    log_backfill (due) {
+        due -> Bool,
+    }
+}
+
 diesel::joinable!(log_cosignatures -> log_witnesses (witness));
 diesel::joinable!(signing_keys -> organizations (organization_id));
 diesel::joinable!(users -> organizations (organization_id));
@@ -314,4 +320,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     log_checkpoints,
     log_witnesses,
     log_cosignatures,
+    log_backfill,
 );

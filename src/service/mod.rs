@@ -122,6 +122,12 @@ impl AppState {
             "Distinct labels, hours and regions waiting for the scan writer",
             scan_metrics.queued.clone(),
         );
+        let backfilled = tlog::entry::backfill(&db).map_err(|e| format!("log backfill: {e}"))?;
+        if backfilled > 0 {
+            log::info!(
+                "queued {backfilled} certificates issued before the transparency log for it"
+            );
+        }
         let log_key =
             std::sync::Arc::new(tlog::LogKey::new(&config.public_url, master.log_seed())?);
         let log_metrics = tlog::sequencer::LogMetrics::default();

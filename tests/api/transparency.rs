@@ -629,3 +629,25 @@ async fn a_rewrite_under_a_kept_cosignature_makes_the_answer_tampered() {
     let reasons = answer["reasons"].to_string();
     assert!(reasons.contains("log_rewritten"), "{reasons}");
 }
+
+#[actix_web::test]
+async fn certificates_issued_before_the_log_are_queued_for_it_once() {
+    let t = spawn().await;
+    let (token, product) = t.producer_with_product(CODES[0]).await;
+    let issued = t.issue(&token, &batch(&product)).await;
+    let label = path_of(issued["verify_url"].as_str().unwrap());
+    // As a database from before the log: nothing logged, the migration's mark set.
+    t.sql("DELETE FROM log_pending; INSERT INTO log_backfill (due) VALUES (TRUE)");
+    let answer = t.get_json(&label).await.json();
+    assert_eq!(
+        answer["reasons"],
+        json!(["not_in_log", "trail_event_not_in_log"])
+    );
+    let backfill = |t: &TestApp<_>| certrail::service::tlog::entry::backfill(&t.state.db).unwrap();
+    assert_eq!(backfill(&t), 1);
+    assert_eq!(backfill(&t), 0, "once");
+    t.sequence();
+    let answer = t.get_json(&label).await.json();
+    assert_eq!(answer["verdict"], "genuine", "{answer}");
+    assert_eq!(answer["log"]["tree_size"], 2);
+}

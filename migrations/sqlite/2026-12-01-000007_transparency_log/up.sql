@@ -58,3 +58,8 @@ CREATE INDEX log_cosignatures_size ON log_cosignatures (tree_size);
 
 -- Key lifecycle (contract §11): when a compromised key stopped being trustworthy.
 ALTER TABLE signing_keys ADD COLUMN compromised_since TIMESTAMP;
+
+-- Certificates issued before the log existed are queued for it once, at the next start
+-- (the server does it: entries need signatures and hashes SQL cannot compute here).
+CREATE TABLE log_backfill (due BOOLEAN NOT NULL);
+INSERT INTO log_backfill (due) SELECT TRUE WHERE EXISTS (SELECT 1 FROM certificates);

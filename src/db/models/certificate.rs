@@ -138,6 +138,16 @@ impl Certificate {
     }
 
     /// The rows among `ids` that exist, in no particular order.
+    /// Up to `limit` certificates with ids after `after`, by id (to walk the whole table).
+    pub fn page_after(conn: &mut DbConn, after: &str, limit: i64) -> QueryResult<Vec<Self>> {
+        certificates::table
+            .filter(certificates::id.gt(after))
+            .order(certificates::id.asc())
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)
+    }
+
     pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Self>> {
         let mut rows = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(super::INSERT_CHUNK * 10) {

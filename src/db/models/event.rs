@@ -98,6 +98,15 @@ impl EventRow {
             .load(conn)
     }
 
+    /// The whole trails of `certificate_ids`, by certificate and position.
+    pub fn trails(conn: &mut DbConn, certificate_ids: &[String]) -> QueryResult<Vec<Self>> {
+        events::table
+            .filter(events::certificate_id.eq_any(certificate_ids))
+            .order((events::certificate_id.asc(), events::seq.asc()))
+            .select(Self::as_select())
+            .load(conn)
+    }
+
     /// The events `actor_id` recorded on one certificate, in order.
     pub fn by_actor(
         conn: &mut DbConn,

@@ -5,7 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::{
-    log_checkpoints, log_cosignatures, log_entries, log_hashes, log_pending, log_witnesses,
+    log_backfill, log_checkpoints, log_cosignatures, log_entries, log_hashes, log_pending,
+    log_witnesses,
 };
 use crate::db::{insert_rows, DbConn};
 
@@ -293,4 +294,17 @@ pub fn cosignatures(conn: &mut DbConn, tree_size: i64) -> QueryResult<Vec<Cosign
         .order(log_cosignatures::witness.asc())
         .select(CosignatureRow::as_select())
         .load(conn)
+}
+
+/// Whether certificates issued before the log existed still wait to be queued.
+pub fn backfill_due(conn: &mut DbConn) -> QueryResult<bool> {
+    log_backfill::table
+        .count()
+        .get_result::<i64>(conn)
+        .map(|n| n > 0)
+}
+
+/// Marks the backfill done.
+pub fn backfill_done(conn: &mut DbConn) -> QueryResult<()> {
+    diesel::delete(log_backfill::table).execute(conn).map(drop)
 }

@@ -85,6 +85,54 @@ pub fn queue_issued(
     logdb::enqueue(conn, &rows)
 }
 
+/// Queues every certificate issued before the log existed, with its trail, once (the
+/// migration that made the log marks it due). One transaction: all or nothing.
+pub fn backfill(db: &crate::db::Db) -> crate::error::AppResult<usize> {
+    use diesel::Connection;
+    let mut pooled = db.writer()?;
+    let conn: &mut DbConn = &mut pooled;
+    conn.transaction(|conn| {
+        if !logdb::backfill_due(conn)? {
+            return Ok(0);
+        }
+        let at = now();
+        let mut after = String::new();
+        let mut queued = 0;
+        loop {
+            let page = Certificate::page_after(conn, &after, 2000)?;
+            let Some(last) = page.last() else { break };
+            after = last.id.clone();
+            let ids: Vec<String> = page.iter().map(|c| c.id.clone()).collect();
+            let events = EventRow::trails(conn, &ids)?;
+            let mut rows = Vec::with_capacity(page.len() * 3);
+            // Both are ordered by certificate id: walk them together.
+            let mut events = events.iter().peekable();
+            for cert in &page {
+                rows.push(NewPending {
+                    certificate_id: cert.id.clone(),
+                    seq: 0,
+                    entry: of_certificate(cert),
+                    created_at: at,
+                });
+                while let Some(e) = events.next_if(|e| e.certificate_id <= cert.id) {
+                    if e.certificate_id == cert.id {
+                        rows.push(NewPending {
+                            certificate_id: e.certificate_id.clone(),
+                            seq: e.seq,
+                            entry: of_event(e),
+                            created_at: at,
+                        });
+                    }
+                }
+            }
+            logdb::enqueue(conn, &rows)?;
+            queued += page.len();
+        }
+        logdb::backfill_done(conn)?;
+        Ok(queued)
+    })
+}
+
 /// Queues an appended event for the log. Call in the appending transaction.
 pub fn queue_event(conn: &mut DbConn, row: &EventRow) -> diesel::QueryResult<()> {
     logdb::enqueue(
