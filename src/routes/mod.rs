@@ -4,6 +4,7 @@
 pub mod api;
 pub mod errors;
 pub mod extract;
+pub mod keys;
 pub mod labels;
 pub mod log;
 pub mod marks;
@@ -44,6 +45,13 @@ fn api_v1() -> actix_web::Scope {
         .service(resource("/organizations/{id}").route(get().to(api::get_organization)))
         .service(resource("/organizations/{id}/tokens").route(post().to(api::create_token)))
         .service(resource("/organizations/{id}/users").route(post().to(api::create_user)))
+        .service(
+            resource("/organizations/{id}/keys")
+                .route(get().to(keys::list))
+                .route(post().to(keys::register)),
+        )
+        .service(resource("/organizations/{id}/keys/rotate").route(post().to(keys::rotate)))
+        .service(resource("/keys/{kid}/compromise").route(post().to(keys::compromise)))
         .service(
             resource("/products")
                 .route(post().to(api::create_product))

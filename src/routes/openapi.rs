@@ -58,6 +58,10 @@ impl Modify for BearerAuth {
     paths(
         super::api::healthz,
         super::api::keys,
+        super::keys::list,
+        super::keys::rotate,
+        super::keys::register,
+        super::keys::compromise,
         super::log::checkpoint,
         super::log::tile,
         super::log::info,
@@ -107,7 +111,8 @@ impl Modify for BearerAuth {
         EventBody, EventActor, EventType, NewRecall, RecallView, AffectedRetailer, NewMark, MarkView,
         NewAccreditation, AccreditationView, BulkRequest, BulkIssued, ItemError, super::api::BulkRejected,
         crate::service::verify::LogView, crate::service::tlog::inclusion::Proof, LogInfo, WitnessInfo,
-        NewWitness, Cosigned, super::log::ConsistencyProof
+        NewWitness, Cosigned, super::log::ConsistencyProof,
+        crate::service::keys::KeyView, crate::service::keys::RegisterKey, crate::service::keys::Compromise
     )),
     modifiers(&BearerAuth)
 )]

@@ -9,7 +9,9 @@ use crate::crypto::random::new_id;
 use crate::crypto::signing::certificate_message;
 use std::collections::HashMap;
 
-use crate::db::models::{now, Certificate, EventRow, IdempotencyKey, Organization, Product};
+use crate::db::models::{
+    now, Certificate, EventRow, IdempotencyKey, Organization, Product, SigningKeyRow,
+};
 use crate::db::DbConn;
 use crate::domain::payload::{self, Batch, Inspection, InspectionItem, Payload, PAYLOAD_VERSION};
 use crate::domain::role::OrgKind;
@@ -380,7 +382,18 @@ fn prepare(
     let org = actor.require_kind(&[OrgKind::Producer])?;
     let issued_at = Utc::now();
     let today = iso(issued_at.date_naive());
-    let signer = state.keys.signer(conn, &org.id)?;
+    let active = SigningKeyRow::active_for(conn, &org.id)?
+        .ok_or_else(|| AppError::Internal(format!("producer {} has no active key", org.id)))?;
+    if !active.held_by_platform() {
+        return Err(AppError::Conflict {
+            code: "key_held_by_producer",
+            message: "this producer signs its own certificates: create a draft \
+                      (POST /api/v1/certificates/drafts) and submit its signature"
+                .into(),
+        }
+        .into());
+    }
+    let signer = state.keys.unsealed(&active)?;
     // Re-read the producer so payloads carry its registered name and address.
     let producer =
         Organization::find(conn, &org.id)?.ok_or_else(|| AppError::not_found("organization"))?;

@@ -27,7 +27,7 @@ impl Signer {
     }
 }
 
-/// Cache of decrypted signing keys (by organization) and public keys (by kid).
+/// Cache of decrypted signing keys and public keys, both by kid.
 pub struct KeyRing {
     master: MasterKey,
     signers: RwLock<HashMap<String, Arc<Signer>>>,
@@ -61,19 +61,29 @@ impl KeyRing {
         }
     }
 
-    /// The organization's active signer, decrypting it on first use.
+    /// The key the platform signs `organization_id`'s trail events with: its newest
+    /// platform-held key that is not compromised (its active key, unless the organization
+    /// holds its own certificate key). Read on every call (one indexed query), so a rotation
+    /// on any instance takes effect at once; the unsealed key is cached by kid.
     pub fn signer(&self, conn: &mut DbConn, organization_id: &str) -> AppResult<Arc<Signer>> {
+        let row = SigningKeyRow::platform_key_for(conn, organization_id)?.ok_or_else(|| {
+            AppError::Internal(format!(
+                "organization {organization_id} has no platform-held key"
+            ))
+        })?;
+        self.unsealed(&row)
+    }
+
+    /// The platform-held key `row`, unsealing it on first use.
+    pub fn unsealed(&self, row: &SigningKeyRow) -> AppResult<Arc<Signer>> {
         if let Some(found) = self
             .signers
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .get(organization_id)
+            .get(&row.kid)
         {
             return Ok(found.clone());
         }
-        let row = SigningKeyRow::active_for(conn, organization_id)?.ok_or_else(|| {
-            AppError::Internal(format!("organization {organization_id} has no active key"))
-        })?;
         let seed = self
             .master
             .open(&row.sealed_private_key, row.kid.as_bytes())
@@ -88,13 +98,13 @@ impl KeyRing {
             .try_into()
             .map_err(|_| AppError::Internal(format!("key {} has a malformed seed", row.kid)))?;
         let signer = Arc::new(Signer {
-            kid: row.kid,
+            kid: row.kid.clone(),
             key: SigningKey::from_bytes(&seed),
         });
         self.signers
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(organization_id.to_string(), signer.clone());
+            .insert(row.kid.clone(), signer.clone());
         Ok(signer)
     }
 

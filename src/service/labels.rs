@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::crypto::b64url;
 use crate::crypto::signing::unit_message;
-use crate::db::models::Certificate;
+use crate::db::models::{Certificate, SigningKeyRow};
 use crate::db::DbConn;
 use crate::domain::payload::recanonicalize;
 use crate::domain::role::OrgKind;
@@ -71,13 +71,25 @@ fn unit_urls(
     let (_, canonical) = recanonicalize(&cert.payload).ok_or_else(|| {
         AppError::Internal(format!("certificate {} has an unreadable payload", cert.id))
     })?;
-    let signer = state.keys.signer(conn, &cert.organization_id)?;
-    if signer.kid != cert.kid {
+    let key = SigningKeyRow::find(conn, &cert.kid)?
+        .ok_or_else(|| AppError::Internal(format!("key {} is missing", cert.kid)))?;
+    if key.status == "compromised" {
         return Err(AppError::Conflict {
-            code: "key_rotated",
-            message: "the certificate was signed with a key that is no longer active".into(),
+            code: "key_compromised",
+            message:
+                "the certificate's key was declared compromised: its labels are no longer printed"
+                    .into(),
         });
     }
+    if !key.held_by_platform() {
+        return Err(AppError::Conflict {
+            code: "key_held_by_producer",
+            message:
+                "the producer holds this certificate's key: sign unit labels with `certrail sign`"
+                    .into(),
+        });
+    }
+    let signer = state.keys.unsealed(&key)?;
     Ok(serials
         .map(|serial| {
             let signature = signer.sign(&unit_message(&cert.id, serial, &canonical));

@@ -12,6 +12,7 @@ pub mod complaints;
 pub mod events;
 pub mod issue;
 pub mod keyring;
+pub mod keys;
 pub mod labels;
 pub mod labs;
 pub mod limits;

@@ -22,6 +22,9 @@ pub struct TrustedKey {
     pub valid_from: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<String>,
+    /// For a `compromised` key: from when its signatures are not trusted (contract §11).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compromised_since: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -42,6 +45,7 @@ pub fn trust_list(state: &AppState) -> AppResult<TrustList> {
             status: key.status,
             valid_from: rfc3339_seconds(key.valid_from.and_utc()),
             valid_until: key.valid_until.map(|t| rfc3339_seconds(t.and_utc())),
+            compromised_since: key.compromised_since.map(|t| rfc3339_seconds(t.and_utc())),
         })
         .collect();
     Ok(TrustList { keys })

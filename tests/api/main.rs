@@ -2,6 +2,7 @@
 //! (temp-file SQLite, or a fresh PostgreSQL schema when `TEST_DATABASE_URL` is set).
 
 mod helpers;
+mod keys;
 
 mod auth;
 mod authz;

@@ -57,10 +57,63 @@ impl SigningKeyRow {
         signing_keys::table
             .filter(signing_keys::organization_id.eq(organization_id))
             .filter(signing_keys::status.eq("active"))
-            .order(signing_keys::valid_from.desc())
+            .order((signing_keys::valid_from.desc(), signing_keys::kid.desc()))
             .select(Self::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// The newest key the platform holds for the organization that is not compromised.
+    pub fn platform_key_for(conn: &mut DbConn, organization_id: &str) -> QueryResult<Option<Self>> {
+        signing_keys::table
+            .filter(signing_keys::organization_id.eq(organization_id))
+            .filter(signing_keys::status.ne("compromised"))
+            .filter(signing_keys::sealed_private_key.ne(Vec::<u8>::new()))
+            // The active key first: a rotation within the second keeps the same valid_from.
+            .order((
+                signing_keys::status.eq("active").desc(),
+                signing_keys::valid_from.desc(),
+                signing_keys::kid.desc(),
+            ))
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Ends `kid`'s use: `retired` from `at`, or `compromised` since `since`.
+    pub fn set_status(
+        conn: &mut DbConn,
+        kid: &str,
+        status: &str,
+        valid_until: Option<NaiveDateTime>,
+        compromised_since: Option<NaiveDateTime>,
+    ) -> QueryResult<()> {
+        diesel::update(signing_keys::table.find(kid))
+            .set((
+                signing_keys::status.eq(status),
+                signing_keys::valid_until.eq(valid_until),
+                signing_keys::compromised_since.eq(compromised_since),
+            ))
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// The organization's keys, newest first.
+    pub fn of_organization(conn: &mut DbConn, organization_id: &str) -> QueryResult<Vec<Self>> {
+        signing_keys::table
+            .filter(signing_keys::organization_id.eq(organization_id))
+            .order((
+                signing_keys::status.eq("active").desc(),
+                signing_keys::valid_from.desc(),
+                signing_keys::kid.desc(),
+            ))
+            .select(Self::as_select())
+            .load(conn)
+    }
+
+    /// Whether the platform holds this key's private half (a producer may hold its own).
+    pub fn held_by_platform(&self) -> bool {
+        !self.sealed_private_key.is_empty()
     }
 
     /// Every key with its organization, oldest first: the public trust list.

@@ -1,0 +1,62 @@
+//! Key lifecycle over the API (contract §11): list, rotate, register a producer-held key,
+//! declare a key compromised.
+
+use actix_web::{web, HttpResponse};
+
+use crate::error::AppResult;
+use crate::service::keys::{self, Compromise, KeyView, RegisterKey};
+use crate::service::AppState;
+
+use super::extract::{blocking, Auth, ValidJson};
+use super::openapi::ErrorEnvelope;
+
+type State = web::Data<AppState>;
+
+#[utoipa::path(get, path = "/api/v1/organizations/{id}/keys", tag = "keys", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<KeyView>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn list(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let keys = blocking(&state, move |s| keys::list(s, &actor, &id)).await?;
+    Ok(HttpResponse::Ok().json(keys))
+}
+
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/keys/rotate", tag = "keys", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 201, body = KeyView, description = "The new active key; the old one is retired"),
+              (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn rotate(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let key = blocking(&state, move |s| keys::rotate(s, &actor, &id)).await?;
+    Ok(HttpResponse::Created().json(key))
+}
+
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/keys", tag = "keys", params(("id" = String, Path)), request_body = RegisterKey, security(("bearer" = [])),
+    responses((status = 201, body = KeyView, description = "The producer's own key, now active; the platform never sees its private half"),
+              (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn register(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+    body: ValidJson<RegisterKey>,
+) -> AppResult<HttpResponse> {
+    let key = blocking(&state, move |s| keys::register(s, &actor, &id, body.0)).await?;
+    Ok(HttpResponse::Created().json(key))
+}
+
+#[utoipa::path(post, path = "/api/v1/keys/{kid}/compromise", tag = "keys", params(("kid" = String, Path)), request_body = Compromise, security(("bearer" = [])),
+    responses((status = 200, body = KeyView), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn compromise(
+    state: State,
+    Auth(actor): Auth,
+    kid: web::Path<String>,
+    body: ValidJson<Compromise>,
+) -> AppResult<HttpResponse> {
+    let key = blocking(&state, move |s| keys::compromise(s, &actor, &kid, body.0)).await?;
+    Ok(HttpResponse::Ok().json(key))
+}
