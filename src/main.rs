@@ -26,8 +26,13 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
     // Commands that talk to a platform from outside need none of its configuration.
-    if let Some(Command::Witness { command }) = &cli.command {
-        return match cli::witness::run(command) {
+    let outside = match &cli.command {
+        Some(Command::Witness { command }) => Some(cli::witness::run(command)),
+        Some(Command::Verify(args)) => Some(cli::verify::run(args)),
+        _ => None,
+    };
+    if let Some(outcome) = outside {
+        return match outcome {
             Ok(code) => ExitCode::from(code),
             Err(message) => {
                 eprintln!("certrail: {message}");
@@ -58,7 +63,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Limits { seconds }) => cli::limits(*seconds),
         Some(Command::Pilot { count }) => cli::pilot(config, *count),
-        Some(Command::Witness { .. }) => unreachable!("handled above"),
+        Some(Command::Witness { .. } | Command::Verify(_)) => unreachable!("handled above"),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 //! `certrail issue --csv`, `certrail pilot`, `certrail limits`, `certrail witness`.
 
 mod erp_csv;
+pub mod verify;
 pub mod witness;
 
 use std::io::Write;
@@ -71,6 +72,8 @@ pub enum Command {
         #[arg(long, default_value_t = 2_000_000)]
         count: usize,
     },
+    /// Check a label with no network, from a trust bundle (exit 0 only for genuine).
+    Verify(verify::VerifyArgs),
     /// A regulator's witness of the platform's transparency log.
     Witness {
         #[command(subcommand)]

@@ -182,6 +182,30 @@ pub async fn batch_qr(state: State, path: web::Path<BatchLabelPath>) -> AppResul
     label_response(&url, &format, "public, max-age=86400")
 }
 
+#[utoipa::path(get, path = "/api/v1/certificates/{id}/offline-qr.png", tag = "certificates",
+    params(("id" = String, Path)),
+    responses((status = 200, content_type = "image/png",
+        description = "The offline batch label (contract §10): the batch label URL plus `&p=`, base64url (no padding) of the canonical payload compressed with raw DEFLATE (RFC 1951). Phones ignore `p`; `certrail verify --bundle` checks the signature from the label alone"),
+        (status = 404, body = ErrorEnvelope)))]
+pub async fn offline_qr(state: State, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let url = blocking(&state, move |s| labels::offline_batch_label(s, &id)).await?;
+    label_response(&url, "png", "public, max-age=86400")
+}
+
+#[utoipa::path(get, path = "/api/v1/bundle", tag = "verification",
+    responses((status = 200, body = crate::service::bundle::Bundle,
+        description = "The trust bundle for offline verification (contract §10). `signature`: Ed25519 by the log key (`log_key`, a note verifier key) over \"CERTRAIL-BUNDLE-V1\\n\" followed by the RFC 8785 JSON of the bundle without `signature`, base64url without padding")))]
+pub async fn bundle(state: State) -> AppResult<HttpResponse> {
+    let bundle = blocking(&state, crate::service::bundle::build).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "inline; filename=\"certrail-bundle.json\"",
+        ))
+        .json(bundle))
+}
+
 #[utoipa::path(get, path = "/api/v1/certificates/{id}/units/{serial}/qr.{format}", tag = "certificates", security(("bearer" = [])),
     params(("id" = String, Path), ("serial" = i64, Path), ("format" = String, Path, description = "png (image/png) or svg (image/svg+xml)")),
     responses((status = 200, description = "A unit label, for the issuing producer only", content_type = "image/png"), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]

@@ -80,6 +80,8 @@ impl Modify for BearerAuth {
         super::api::issue_bulk,
         super::api::batch_qr,
         super::api::unit_qr,
+        super::api::offline_qr,
+        super::api::bundle,
         super::labels::export_pdf,
         super::labels::export_zip,
         super::trail::record_event,
@@ -112,6 +114,7 @@ impl Modify for BearerAuth {
         NewAccreditation, AccreditationView, BulkRequest, BulkIssued, ItemError, super::api::BulkRejected,
         crate::service::verify::LogView, crate::service::tlog::inclusion::Proof, LogInfo, WitnessInfo,
         NewWitness, Cosigned, super::log::ConsistencyProof,
+        crate::service::bundle::Bundle, crate::service::bundle::StatusEntry, crate::service::bundle::LoggedEntry,
         crate::service::keys::KeyView, crate::service::keys::RegisterKey, crate::service::keys::Compromise
     )),
     modifiers(&BearerAuth)

@@ -28,6 +28,19 @@ pub fn batch_label(state: &AppState, id: &str) -> AppResult<String> {
     Ok(state.batch_label_url(&cert.id, &b64url(&cert.signature)))
 }
 
+/// The offline batch label of certificate `id` (public, contract §10): the batch label URL
+/// with the signed payload packed into `p`.
+pub fn offline_batch_label(state: &AppState, id: &str) -> AppResult<String> {
+    let mut conn = state.db.reader()?;
+    let cert = Certificate::find(&mut conn, checked_id(id, "certificate")?)?
+        .ok_or_else(|| AppError::not_found("certificate"))?;
+    Ok(format!(
+        "{}&p={}",
+        state.batch_label_url(&cert.id, &b64url(&cert.signature)),
+        crate::domain::label::pack_payload(&cert.payload)
+    ))
+}
+
 /// The unit label URL of unit `serial` of certificate `id`; owning producer only.
 pub fn unit_label(state: &AppState, actor: &Actor, id: &str, serial: i64) -> AppResult<String> {
     let org = actor.require_kind(&[OrgKind::Producer])?;

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod bundle;
 pub mod certificates;
 pub mod changes;
 pub mod complaints;

@@ -1,6 +1,6 @@
 //! The public trust list (contract §5): every signing key with its organization.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::crypto::b64url;
 use crate::db::models::SigningKeyRow;
@@ -9,10 +9,10 @@ use crate::error::AppResult;
 
 use super::AppState;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TrustedKey {
     pub kid: String,
-    pub algorithm: &'static str,
+    pub algorithm: String,
     /// Raw Ed25519 public key, base64url without padding (43 characters).
     pub public_key: String,
     pub credit_code: String,
@@ -27,18 +27,23 @@ pub struct TrustedKey {
     pub compromised_since: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TrustList {
     pub keys: Vec<TrustedKey>,
 }
 
 pub fn trust_list(state: &AppState) -> AppResult<TrustList> {
     let mut conn = state.db.reader()?;
-    let keys = SigningKeyRow::all_with_organizations(&mut conn)?
+    trust_list_on(&mut conn)
+}
+
+/// The trust list, read on `conn`.
+pub fn trust_list_on(conn: &mut crate::db::DbConn) -> AppResult<TrustList> {
+    let keys = SigningKeyRow::all_with_organizations(conn)?
         .into_iter()
         .map(|(key, org)| TrustedKey {
             kid: key.kid,
-            algorithm: "Ed25519",
+            algorithm: "Ed25519".into(),
             public_key: b64url(&key.public_key),
             credit_code: org.credit_code,
             organization: org.name,

@@ -17,6 +17,7 @@ mod labels;
 mod marks;
 mod merkle;
 mod migrations;
+mod offline;
 mod ops;
 mod pages;
 mod scans;

@@ -184,6 +184,19 @@ impl Certificate {
             .execute(conn)
     }
 
+    /// (id, status, reason) of every certificate that is not `active`: the status list.
+    pub fn not_active(conn: &mut DbConn) -> QueryResult<Vec<(String, String, Option<String>)>> {
+        certificates::table
+            .filter(certificates::status.ne("active"))
+            .order(certificates::id.asc())
+            .select((
+                certificates::id,
+                certificates::status,
+                certificates::status_reason,
+            ))
+            .load(conn)
+    }
+
     pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
         certificates::table.count().get_result(conn)
     }

@@ -308,3 +308,20 @@ pub fn backfill_due(conn: &mut DbConn) -> QueryResult<bool> {
 pub fn backfill_done(conn: &mut DbConn) -> QueryResult<()> {
     diesel::delete(log_backfill::table).execute(conn).map(drop)
 }
+
+/// Certificates signed with `kid` whose entry was sequenced before `before`, with that time.
+pub fn logged_before(
+    conn: &mut DbConn,
+    kid: &str,
+    before: NaiveDateTime,
+) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+    use crate::db::schema::certificates;
+    log_entries::table
+        .inner_join(certificates::table.on(certificates::id.eq(log_entries::certificate_id)))
+        .filter(log_entries::seq.eq(0))
+        .filter(certificates::kid.eq(kid))
+        .filter(log_entries::sequenced_at.lt(before))
+        .order(log_entries::certificate_id.asc())
+        .select((log_entries::certificate_id, log_entries::sequenced_at))
+        .load(conn)
+}

@@ -15,6 +15,7 @@
 //! on the async worker; [`verify`] is the same use case allowed to read the database.
 
 pub mod cache;
+pub mod offline;
 pub mod record;
 pub mod rules;
 

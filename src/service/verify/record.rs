@@ -150,7 +150,7 @@ impl Record {
             id: &cert.id,
             kid: &cert.kid,
             canonical: stored.as_ref().map(|(_, c)| c.as_str()),
-            signature: &cert.signature,
+            signature: Some(&cert.signature),
             key,
             logged,
             status: &cert.status,

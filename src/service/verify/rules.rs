@@ -65,8 +65,9 @@ pub struct CertificateFacts<'a> {
     pub kid: &'a str,
     /// The canonical signed payload, if it could be read.
     pub canonical: Option<&'a str>,
-    /// The certificate signature to check the payload with.
-    pub signature: &'a [u8],
+    /// The certificate signature to check the payload with; `None` offline, where the label
+    /// carries the payload and [`judge_label`] checks the label's signature over it.
+    pub signature: Option<&'a [u8]>,
     /// The producer's public key and its state, if the trust list has `kid`.
     pub key: Option<(VerifyingKey, KeyState)>,
     pub logged: Logged,
@@ -94,7 +95,9 @@ pub fn judge_certificate(c: &CertificateFacts<'_>) -> Judged {
         (None, _) => findings.add(Verdict::Tampered, "signing_key_unknown"),
         (Some(_), None) => findings.add(Verdict::Tampered, "payload_unreadable"),
         (Some((key, _)), Some(canonical)) => {
-            let signed = verify_sig(key, &certificate_message(canonical), c.signature);
+            let signed = c
+                .signature
+                .is_none_or(|sig| verify_sig(key, &certificate_message(canonical), sig));
             let consistent = serde_json::from_str::<serde_json::Value>(canonical)
                 .is_ok_and(|v| v["id"].as_str() == Some(c.id) && v["kid"].as_str() == Some(c.kid));
             if signed && consistent {
@@ -229,7 +232,7 @@ mod tests {
             id: "c1",
             kid: "k1",
             canonical: Some(canonical),
-            signature: &sig,
+            signature: Some(&sig),
             key: Some((key.verifying_key(), state)),
             logged,
             status: "active",
