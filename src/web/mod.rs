@@ -15,6 +15,7 @@ pub mod regulator;
 pub mod report;
 pub mod retailer;
 pub mod signin;
+pub mod transparency;
 pub mod verify;
 pub mod words;
 
@@ -92,6 +93,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
     cfg.service(page("/").route(web::get().to(home::home)))
         .service(page("/lookup").route(web::get().to(home::lookup)))
+        .service(page("/transparency").route(web::get().to(transparency::show)))
         .service(web::scope("/c").service(page("/{id}").route(web::get().to(record::show))));
     // Labels in one scope: other paths pass it with one prefix comparison.
     cfg.service(

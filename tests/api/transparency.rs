@@ -400,6 +400,22 @@ async fn a_witness_cosigns_what_extends_its_view_and_the_label_page_says_so() {
         .text()
         .contains("已记录在公开日志中，第 0 条，由regulator 常德"));
 
+    // The public page says what the log holds and who confirmed it, and how to go offline.
+    let page = t.get("/transparency?lang=en", None).await;
+    assert_eq!(page.status, 200);
+    let page = page.text();
+    for words in [
+        "The public log",
+        "<dd>2</dd>",
+        "regulator 常德",
+        "confirmed the first 2 entries",
+        "href=\"/api/v1/bundle\"",
+        "certrail verify photo.jpg --bundle",
+        "certrail witness run --log http://certrail.test",
+    ] {
+        assert!(page.contains(words), "{words}: {page}");
+    }
+
     // A cosignature is accepted only from a registered witness, on the checkpoint it names.
     let stranger = SigningKey::from_bytes(&[7u8; 32]);
     let observed = witness::observe(

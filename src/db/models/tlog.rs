@@ -325,3 +325,13 @@ pub fn logged_before(
         .select((log_entries::certificate_id, log_entries::sequenced_at))
         .load(conn)
 }
+
+/// The witness's newest cosignature, if any.
+pub fn latest_cosignature(conn: &mut DbConn, witness: &str) -> QueryResult<Option<CosignatureRow>> {
+    log_cosignatures::table
+        .filter(log_cosignatures::witness.eq(witness))
+        .order(log_cosignatures::tree_size.desc())
+        .select(CosignatureRow::as_select())
+        .first(conn)
+        .optional()
+}

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::models::tlog::{self as logdb, CosignatureRow, WitnessRow};
 use crate::db::models::{now, Organization};
 use crate::db::DbConn;
+use crate::domain::payload::rfc3339_seconds;
 use crate::error::{AppError, AppResult};
 use crate::service::{Actor, AppState};
 
@@ -22,6 +23,11 @@ pub struct WitnessInfo {
     /// The regulator running it, when registered as one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organization: Option<String>,
+    /// The largest tree it cosigned, and when (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cosigned_tree_size: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cosigned_at: Option<String>,
 }
 
 /// `GET /api/v1/log`.
@@ -39,13 +45,18 @@ pub struct LogInfo {
 
 pub fn info(state: &AppState) -> AppResult<LogInfo> {
     let mut conn = state.db.reader()?;
-    let tree_size = logdb::latest_checkpoint(&mut conn)?.map_or(0, |c| c.tree_size as u64);
-    let (pending, _) = logdb::backlog(&mut conn)?;
+    info_on(state, &mut conn)
+}
+
+/// The log's description, read on `conn`.
+pub fn info_on(state: &AppState, conn: &mut DbConn) -> AppResult<LogInfo> {
+    let tree_size = logdb::latest_checkpoint(conn)?.map_or(0, |c| c.tree_size as u64);
+    let (pending, _) = logdb::backlog(conn)?;
     Ok(LogInfo {
         origin: state.log.origin().to_string(),
         tree_size,
         verifier_key: state.log.verifier_key().to_string(),
-        witnesses: witness_infos(&mut conn)?,
+        witnesses: witness_infos(conn)?,
         pending,
     })
 }
@@ -60,10 +71,13 @@ fn witness_infos(conn: &mut DbConn) -> AppResult<Vec<WitnessInfo>> {
             Some(id) => Organization::find(conn, id)?.map(|o| o.name),
             None => None,
         };
+        let latest = logdb::latest_cosignature(conn, &w.name)?;
         out.push(WitnessInfo {
             verifier_key: note::witness_verifier_key(&w.name, &key),
             name: w.name,
             organization,
+            cosigned_tree_size: latest.as_ref().map(|c| c.tree_size),
+            cosigned_at: latest.map(|c| rfc3339_seconds(c.signed_at.and_utc())),
         });
     }
     Ok(out)
@@ -148,6 +162,8 @@ pub fn register(state: &AppState, actor: &Actor, req: NewWitness) -> AppResult<W
             verifier_key: note::witness_verifier_key(&name, &key),
             name,
             organization: organization.map(|o| o.name),
+            cosigned_tree_size: None,
+            cosigned_at: None,
         })
     })
 }
