@@ -29,6 +29,7 @@ fn main() -> ExitCode {
     let outside = match &cli.command {
         Some(Command::Witness { command }) => Some(cli::witness::run(command)),
         Some(Command::Verify(args)) => Some(cli::verify::run(args)),
+        Some(Command::Sign { command }) => Some(cli::sign::run(command)),
         _ => None,
     };
     if let Some(outcome) = outside {
@@ -63,7 +64,9 @@ fn main() -> ExitCode {
         }
         Some(Command::Limits { seconds }) => cli::limits(*seconds),
         Some(Command::Pilot { count }) => cli::pilot(config, *count),
-        Some(Command::Witness { .. } | Command::Verify(_)) => unreachable!("handled above"),
+        Some(Command::Witness { .. } | Command::Verify(_) | Command::Sign { .. }) => {
+            unreachable!("handled above")
+        }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,9 @@
 //! Command line: `certrail [serve]`, `certrail admin token`, `certrail demo`,
-//! `certrail issue --csv`, `certrail pilot`, `certrail limits`, `certrail witness`.
+//! `certrail issue --csv`, `certrail pilot`, `certrail limits`, `certrail witness`,
+//! `certrail verify`, `certrail sign`.
 
 mod erp_csv;
+pub mod sign;
 pub mod verify;
 pub mod witness;
 
@@ -71,6 +73,11 @@ pub enum Command {
     Pilot {
         #[arg(long, default_value_t = 2_000_000)]
         count: usize,
+    },
+    /// A producer that holds its own key: make it, sign drafts and unit labels with it.
+    Sign {
+        #[command(subcommand)]
+        command: sign::SignCommand,
     },
     /// Check a label with no network, from a trust bundle (exit 0 only for genuine).
     Verify(verify::VerifyArgs),

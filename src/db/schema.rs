@@ -278,6 +278,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    certificate_drafts (id) {
+        id -> Text,
+        organization_id -> Text,
+        product_id -> Text,
+        kid -> Text,
+        payload -> Text,
+        units -> Nullable<BigInt>,
+        lab_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(log_cosignatures -> log_witnesses (witness));
 diesel::joinable!(signing_keys -> organizations (organization_id));
 diesel::joinable!(users -> organizations (organization_id));
@@ -321,4 +334,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     log_witnesses,
     log_cosignatures,
     log_backfill,
+    certificate_drafts,
 );

@@ -1,9 +1,10 @@
 //! Key lifecycle over the API (contract §11): list, rotate, register a producer-held key,
-//! declare a key compromised.
+//! declare a key compromised, and issuance through drafts the producer signs itself.
 
 use actix_web::{web, HttpResponse};
 
 use crate::error::AppResult;
+use crate::service::drafts::{self, DraftSignature, DraftView};
 use crate::service::keys::{self, Compromise, KeyView, RegisterKey};
 use crate::service::AppState;
 
@@ -59,4 +60,30 @@ pub async fn compromise(
 ) -> AppResult<HttpResponse> {
     let key = blocking(&state, move |s| keys::compromise(s, &actor, &kid, body.0)).await?;
     Ok(HttpResponse::Ok().json(key))
+}
+
+#[utoipa::path(post, path = "/api/v1/certificates/drafts", tag = "keys", request_body = crate::service::issue::IssueRequest, security(("bearer" = [])),
+    responses((status = 201, body = DraftView, description = "Checked and built like an issuance; sign `payload` with the producer's own key (`certrail sign`)"),
+              (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn create_draft(
+    state: State,
+    Auth(actor): Auth,
+    body: ValidJson<crate::service::issue::IssueRequest>,
+) -> AppResult<HttpResponse> {
+    let draft = blocking(&state, move |s| drafts::create(s, &actor, body.0)).await?;
+    Ok(HttpResponse::Created().json(draft))
+}
+
+#[utoipa::path(post, path = "/api/v1/certificates/drafts/{id}/signature", tag = "keys", params(("id" = String, Path)), request_body = DraftSignature, security(("bearer" = [])),
+    responses((status = 201, body = crate::service::issue::Issued, description = "The signature verified: the certificate is issued"),
+              (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn sign_draft(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+    body: ValidJson<DraftSignature>,
+) -> AppResult<HttpResponse> {
+    let issued = blocking(&state, move |s| drafts::submit(s, &actor, &id, body.0)).await?;
+    Ok(HttpResponse::Created().json(issued))
 }

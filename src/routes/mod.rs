@@ -60,6 +60,8 @@ fn api_v1() -> actix_web::Scope {
         .service(resource("/products/{id}").route(get().to(api::get_product)))
         .service(resource("/complaints").route(get().to(api::list_complaints)))
         .service(resource("/certificates").route(post().to(api::issue_certificate)))
+        .service(resource("/certificates/drafts").route(post().to(keys::create_draft)))
+        .service(resource("/certificates/drafts/{id}/signature").route(post().to(keys::sign_draft)))
         .service(
             resource("/certificates/bulk")
                 .app_data(web::PayloadConfig::new(BULK_LIMIT_BYTES))

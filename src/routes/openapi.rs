@@ -62,6 +62,8 @@ impl Modify for BearerAuth {
         super::keys::rotate,
         super::keys::register,
         super::keys::compromise,
+        super::keys::create_draft,
+        super::keys::sign_draft,
         super::log::checkpoint,
         super::log::tile,
         super::log::info,
@@ -115,7 +117,7 @@ impl Modify for BearerAuth {
         crate::service::verify::LogView, crate::service::tlog::inclusion::Proof, LogInfo, WitnessInfo,
         NewWitness, Cosigned, super::log::ConsistencyProof,
         crate::service::bundle::Bundle, crate::service::bundle::StatusEntry, crate::service::bundle::LoggedEntry,
-        crate::service::keys::KeyView, crate::service::keys::RegisterKey, crate::service::keys::Compromise
+        crate::service::keys::KeyView, crate::service::drafts::DraftView, crate::service::drafts::DraftSignature, crate::service::keys::RegisterKey, crate::service::keys::Compromise
     )),
     modifiers(&BearerAuth)
 )]

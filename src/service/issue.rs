@@ -331,19 +331,60 @@ pub fn issue_bulk_once(
 }
 
 /// A request that passed every check, ready to sign.
-struct Ready {
+pub(super) struct Ready {
     product: Product,
     marks: Vec<payload::Mark>,
     lab_id: Option<String>,
     checked: CheckedBatch,
 }
 
+/// What a certificate row records beside its payload.
+#[derive(Debug, Clone)]
+pub(super) struct RowFacts {
+    pub(super) product_id: String,
+    pub(super) units: Option<i64>,
+    pub(super) lab_id: Option<String>,
+}
+
+impl Ready {
+    pub(super) fn row_facts(&self) -> RowFacts {
+        RowFacts {
+            product_id: self.product.id.clone(),
+            units: self.checked.units,
+            lab_id: self.lab_id.clone(),
+        }
+    }
+}
+
 /// Checked requests with what signing them needs.
-struct Prepared {
-    signer: std::sync::Arc<Signer>,
-    producer: Organization,
-    issued_at: chrono::DateTime<Utc>,
-    ready: Vec<Ready>,
+pub(super) struct Prepared {
+    /// The producer's active key: the platform's (signs here) or its own (drafts).
+    pub(super) key: ActiveKey,
+    pub(super) producer: Organization,
+    pub(super) issued_at: chrono::DateTime<Utc>,
+    pub(super) ready: Vec<Ready>,
+}
+
+/// Who signs a producer's certificates.
+pub(super) enum ActiveKey {
+    Platform(std::sync::Arc<Signer>),
+    /// The producer holds this key (its kid); the platform never sees the private half.
+    Producer(String),
+}
+
+impl ActiveKey {
+    /// The platform's signer; a producer holding its own key issues through drafts.
+    fn platform(&self) -> Result<&Signer, AppError> {
+        match self {
+            ActiveKey::Platform(signer) => Ok(signer),
+            ActiveKey::Producer(_) => Err(AppError::Conflict {
+                code: "key_held_by_producer",
+                message: "this producer signs its own certificates: create a draft \
+                          (POST /api/v1/certificates/drafts) and submit its signature"
+                    .into(),
+            }),
+        }
+    }
 }
 
 /// Checks `reqs` (1 to 10,000, every failing item reported) on a read connection and signs
@@ -364,8 +405,9 @@ fn check_and_sign(
     let mut conn = state.db.reader().map_err(AppError::from)?;
     let mut prepared = prepare(state, &mut conn, actor, &reqs)?;
     let ready = std::mem::take(&mut prepared.ready);
+    let signer = prepared.key.platform()?;
     Ok(sign_all(
-        &prepared.signer,
+        signer,
         &prepared.producer,
         ready,
         prepared.issued_at,
@@ -373,7 +415,7 @@ fn check_and_sign(
 }
 
 /// Checks every request, reporting each failing one by index.
-fn prepare(
+pub(super) fn prepare(
     state: &AppState,
     conn: &mut DbConn,
     actor: &Actor,
@@ -384,16 +426,10 @@ fn prepare(
     let today = iso(issued_at.date_naive());
     let active = SigningKeyRow::active_for(conn, &org.id)?
         .ok_or_else(|| AppError::Internal(format!("producer {} has no active key", org.id)))?;
-    if !active.held_by_platform() {
-        return Err(AppError::Conflict {
-            code: "key_held_by_producer",
-            message: "this producer signs its own certificates: create a draft \
-                      (POST /api/v1/certificates/drafts) and submit its signature"
-                .into(),
-        }
-        .into());
-    }
-    let signer = state.keys.unsealed(&active)?;
+    let key = match active.held_by_platform() {
+        true => ActiveKey::Platform(state.keys.unsealed(&active)?),
+        false => ActiveKey::Producer(active.kid.clone()),
+    };
     // Re-read the producer so payloads carry its registered name and address.
     let producer =
         Organization::find(conn, &org.id)?.ok_or_else(|| AppError::not_found("organization"))?;
@@ -440,7 +476,7 @@ fn prepare(
         return Err(BulkError::Items(errors));
     }
     Ok(Prepared {
-        signer,
+        key,
         producer,
         issued_at,
         ready,
@@ -448,10 +484,14 @@ fn prepare(
 }
 
 /// A signed certificate, its `issued` event and its payload, ready to store.
-type Built = (Certificate, EventRow, Payload);
+pub(super) type Built = (Certificate, EventRow, Payload);
 
 /// Stores signed certificates with their first events; answers what issuing answers.
-fn store(state: &AppState, conn: &mut DbConn, built: Vec<Built>) -> Result<Vec<Issued>, BulkError> {
+pub(super) fn store(
+    state: &AppState,
+    conn: &mut DbConn,
+    built: Vec<Built>,
+) -> Result<Vec<Issued>, BulkError> {
     let (rows, firsts): (Vec<Certificate>, Vec<EventRow>) = built
         .iter()
         .map(|(row, first, _)| (row.clone(), first.clone()))
@@ -512,12 +552,13 @@ pub fn issue_file(
             .into());
         }
         let mut prepared = prepare(state, conn, actor, &reqs)?;
+        let signer = prepared.key.platform()?;
         let mut ready = std::mem::take(&mut prepared.ready);
         let mut out = Vec::with_capacity(ready.len());
         while !ready.is_empty() {
             let rest = ready.split_off(MAX_BULK.min(ready.len()));
             let built = sign_all(
-                &prepared.signer,
+                signer,
                 &prepared.producer,
                 std::mem::replace(&mut ready, rest),
                 prepared.issued_at,
@@ -571,6 +612,78 @@ fn load_product(
     Ok((product, marks))
 }
 
+/// The payload of certificate `id` for a checked request, signed by key `kid`.
+pub(super) fn payload_of(
+    r: &Ready,
+    id: String,
+    kid: &str,
+    producer: &Organization,
+    issued_at: chrono::DateTime<Utc>,
+) -> Payload {
+    Payload {
+        v: PAYLOAD_VERSION,
+        id,
+        kid: kid.to_string(),
+        issued_at: payload::rfc3339_seconds(issued_at),
+        producer: payload::Producer {
+            name: producer.name.clone(),
+            credit_code: producer.credit_code.clone(),
+            address: producer.address.clone(),
+        },
+        product: payload::Product {
+            name: r.product.name.clone(),
+            model: r.product.model.clone(),
+            standard: r.product.standard.clone(),
+            gtin: r.product.gtin.clone(),
+        },
+        batch: r.checked.batch.clone(),
+        inspection: r.checked.inspection.clone(),
+        marks: r.marks.clone(),
+        units: r.checked.units,
+    }
+}
+
+/// The certificate row and its `issued` event (signed by `event_signer`, the platform-held
+/// key of the producer) for a signed payload.
+pub(super) fn stored(
+    event_signer: &Signer,
+    producer: &Organization,
+    r: &RowFacts,
+    payload: Payload,
+    canonical: String,
+    signature: Vec<u8>,
+) -> Built {
+    let details =
+        serde_json::Map::from_iter([("batch_no".to_string(), payload.batch.no.clone().into())]);
+    let first = trail::first_event(
+        event_signer,
+        &payload.id,
+        trail::NewEvent {
+            actor: producer,
+            kind: EventType::Issued,
+            serial: None,
+            details,
+        },
+    );
+    let row = Certificate {
+        id: payload.id.clone(),
+        organization_id: producer.id.clone(),
+        product_id: r.product_id.clone(),
+        batch_no: payload.batch.no.clone(),
+        kid: payload.kid.clone(),
+        payload: canonical,
+        signature,
+        status: "active".into(),
+        status_reason: None,
+        units: r.units,
+        issued_at: now(),
+        trail_seq: 1,
+        trail_hash: first.hash.clone(),
+        lab_id: r.lab_id.clone(),
+    };
+    (row, first, payload)
+}
+
 /// Builds and signs every certificate and its `issued` event, spread over the CPU cores.
 fn sign_all(
     signer: &Signer,
@@ -580,58 +693,17 @@ fn sign_all(
 ) -> Vec<Built> {
     let build = |r: Ready| {
         let id = new_id();
-        let payload = Payload {
-            v: PAYLOAD_VERSION,
-            id: id.clone(),
-            kid: signer.kid.clone(),
-            issued_at: payload::rfc3339_seconds(issued_at),
-            producer: payload::Producer {
-                name: producer.name.clone(),
-                credit_code: producer.credit_code.clone(),
-                address: producer.address.clone(),
-            },
-            product: payload::Product {
-                name: r.product.name.clone(),
-                model: r.product.model.clone(),
-                standard: r.product.standard.clone(),
-                gtin: r.product.gtin.clone(),
-            },
-            batch: r.checked.batch,
-            inspection: r.checked.inspection,
-            marks: r.marks,
-            units: r.checked.units,
-        };
+        let payload = payload_of(&r, id, &signer.kid, producer, issued_at);
         let canonical = payload.canonical();
         let signature = signer.sign(&certificate_message(&canonical));
-        let details =
-            serde_json::Map::from_iter([("batch_no".to_string(), payload.batch.no.clone().into())]);
-        let first = trail::first_event(
+        stored(
             signer,
-            &id,
-            trail::NewEvent {
-                actor: producer,
-                kind: EventType::Issued,
-                serial: None,
-                details,
-            },
-        );
-        let row = Certificate {
-            id,
-            organization_id: producer.id.clone(),
-            product_id: r.product.id.clone(),
-            batch_no: payload.batch.no.clone(),
-            kid: signer.kid.clone(),
-            payload: canonical,
-            signature: signature.to_vec(),
-            status: "active".into(),
-            status_reason: None,
-            units: r.checked.units,
-            issued_at: now(),
-            trail_seq: 1,
-            trail_hash: first.hash.clone(),
-            lab_id: r.lab_id,
-        };
-        (row, first, payload)
+            producer,
+            &r.row_facts(),
+            payload,
+            canonical,
+            signature.to_vec(),
+        )
     };
     use rayon::prelude::*;
     ready.into_par_iter().map(build).collect()

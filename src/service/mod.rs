@@ -32,6 +32,7 @@ pub mod verify;
 pub mod warnings;
 
 pub mod demo;
+pub mod drafts;
 pub mod epcis;
 
 use crate::config::Config;

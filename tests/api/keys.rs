@@ -221,3 +221,152 @@ async fn a_producer_holding_its_own_key_registers_only_the_public_half() {
         .await
         .error(403, "forbidden");
 }
+
+fn certrail(args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_certrail"))
+        .args(args)
+        .output()
+        .expect("run certrail");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[actix_web::test]
+async fn a_producer_with_its_own_key_issues_drafts_it_signs_with_certrail_sign() {
+    let t = spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("producer.key");
+    let (ok, out) = certrail(&["sign", "new-key", "--key", key_file.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let public = out
+        .lines()
+        .find_map(|l| l.strip_prefix("public_key: "))
+        .unwrap()
+        .to_string();
+
+    let (producer, token) = t.org("producer", CODES[0], "430702").await;
+    let product = t
+        .post(
+            "/api/v1/products",
+            Some(&token),
+            &json!({"name": "酱板鸭", "model": "500g/袋", "standard": "GB/T 23586-2022"}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = t.issue(&token, &batch(&product)).await;
+    let res = t
+        .post(
+            &format!("/api/v1/organizations/{producer}/keys"),
+            Some(&token),
+            &json!({"public_key": public}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let own_kid = res.json()["kid"].as_str().unwrap().to_string();
+
+    let mut body = batch(&product);
+    body["units"] = json!(5);
+    t.post("/api/v1/certificates", Some(&token), &body)
+        .await
+        .error(409, "key_held_by_producer");
+    let draft = t
+        .post("/api/v1/certificates/drafts", Some(&token), &body)
+        .await;
+    assert_eq!(draft.status, 201, "{}", draft.text());
+    let draft = draft.json();
+    assert_eq!(draft["kid"], own_kid.as_str());
+    assert_eq!(draft["payload"]["kid"], own_kid.as_str());
+    let draft_file = dir.path().join("draft.json");
+    std::fs::write(&draft_file, draft.to_string()).unwrap();
+    let (ok, out) = certrail(&[
+        "sign",
+        "draft",
+        "--key",
+        key_file.to_str().unwrap(),
+        draft_file.to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    let signed: serde_json::Value =
+        serde_json::from_str(out.lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
+    let target = path_of(draft["signature_url"].as_str().unwrap());
+
+    // A wrong signature, or another producer, is refused; the right one issues.
+    let wrong = certrail::crypto::b64url(&[1u8; 64]);
+    t.post(&target, Some(&token), &json!({"signature": wrong}))
+        .await
+        .error(422, "invalid_signature");
+    let (_, other) = t.org("producer", CODES[1], "430702").await;
+    t.post(&target, Some(&other), &signed)
+        .await
+        .error(403, "forbidden");
+    let issued = t.post(&target, Some(&token), &signed).await;
+    assert_eq!(issued.status, 201, "{}", issued.text());
+    let issued = issued.json();
+    assert_eq!(issued["kid"], own_kid.as_str());
+    t.post(&target, Some(&token), &signed)
+        .await
+        .error(404, "not_found");
+
+    // The platform cannot print its unit labels; the producer signs them locally.
+    let id = issued["id"].as_str().unwrap();
+    t.get(
+        &format!("/api/v1/certificates/{id}/units/1/qr.png"),
+        Some(&token),
+    )
+    .await
+    .error(409, "key_held_by_producer");
+    let issued_file = dir.path().join("issued.json");
+    std::fs::write(&issued_file, issued.to_string()).unwrap();
+    let (ok, out) = certrail(&[
+        "sign",
+        "units",
+        "--key",
+        key_file.to_str().unwrap(),
+        "--base",
+        "http://certrail.test",
+        "--from",
+        "1",
+        "--to",
+        "2",
+        issued_file.to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    let units: Vec<&str> = out.lines().filter(|l| l.starts_with("http")).collect();
+    assert_eq!(units.len(), 2);
+
+    // A shipment is signed by the platform-held key the producer had, and everything checks.
+    let shipped = t
+        .post(
+            &format!("/api/v1/certificates/{id}/events"),
+            Some(&token),
+            &json!({"type": "shipped"}),
+        )
+        .await;
+    assert_eq!(shipped.status, 201, "{}", shipped.text());
+    assert_ne!(shipped.json()["event"]["kid"], own_kid.as_str());
+    t.sequence();
+    for label in [
+        issued["verify_url"].as_str().unwrap(),
+        units[0],
+        units[1],
+        before["verify_url"].as_str().unwrap(),
+    ] {
+        let answer = t.get_json(&path_of(label)).await.json();
+        assert_eq!(answer["verdict"], "genuine", "{label}: {answer}");
+    }
+}

@@ -1,3 +1,4 @@
+DROP TABLE certificate_drafts;
 DROP TABLE log_backfill;
 ALTER TABLE signing_keys DROP COLUMN compromised_since;
 DROP TABLE log_cosignatures;

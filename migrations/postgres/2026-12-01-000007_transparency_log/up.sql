@@ -63,3 +63,17 @@ ALTER TABLE signing_keys ADD COLUMN compromised_since TIMESTAMP;
 -- (the server does it: entries need signatures and hashes SQL cannot compute here).
 CREATE TABLE log_backfill (due BOOLEAN NOT NULL);
 INSERT INTO log_backfill (due) SELECT TRUE WHERE EXISTS (SELECT 1 FROM certificates);
+
+-- Certificates of producers that hold their own key (contract §11), built and checked by the
+-- platform, waiting for the producer's signature; issued (and deleted here) once it verifies.
+CREATE TABLE certificate_drafts (
+    id TEXT PRIMARY KEY NOT NULL,
+    organization_id TEXT NOT NULL REFERENCES organizations (id),
+    product_id TEXT NOT NULL REFERENCES products (id),
+    kid TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    units BIGINT,
+    lab_id TEXT,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX certificate_drafts_organization ON certificate_drafts (organization_id);

@@ -4,6 +4,7 @@ pub mod accreditation;
 pub mod certificate;
 pub mod change;
 pub mod complaint;
+pub mod draft;
 pub mod event;
 pub mod idempotency;
 pub mod mark;
