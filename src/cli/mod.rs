@@ -226,7 +226,8 @@ pub fn issue_csv(
     let data = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let rows = erp_csv::parse(&data).map_err(|errors| errors.join("\n"))?;
     let state = AppState::open(config)?;
-    let actor = auth::authenticate(&state, token).map_err(|e| e.to_string())?;
+    let actor = auth::authenticate(&state, token, crate::domain::role::Scope::Issue)
+        .map_err(|e| e.to_string())?;
     let bar = progress_bar(rows.requests.len());
     let hash = crate::domain::hash::sha256_hex(&data);
     let result = issue_file(&state, &actor, &hash, rows.requests, |done| {

@@ -19,10 +19,14 @@ pub struct VerifyArgs {
     /// The trust bundle (`GET /api/v1/bundle`), downloaded while online.
     #[arg(long)]
     pub bundle: PathBuf,
-    /// The log's verifier key (`GET /api/v1/log`), to pin it; without it the key named in the
-    /// bundle is trusted.
+    /// The log's verifier key (from the platform's /transparency page or `GET /api/v1/log`):
+    /// the bundle must be signed with it. Without it the key the bundle names is trusted,
+    /// which only `--trust-bundle-key` allows (the verdict then says so).
     #[arg(long)]
     pub log_key: Option<String>,
+    /// Trust the key named inside the bundle (anyone can make a bundle that names their own).
+    #[arg(long)]
+    pub trust_bundle_key: bool,
 }
 
 /// A bundle older than this is reported as stale (statuses may have changed since).
@@ -32,6 +36,13 @@ const STALE_DAYS: i64 = 7;
 pub fn run(args: &VerifyArgs) -> Result<u8, String> {
     let text = std::fs::read_to_string(&args.bundle)
         .map_err(|e| format!("cannot read {}: {e}", args.bundle.display()))?;
+    if args.log_key.is_none() && !args.trust_bundle_key {
+        return Err(
+            "pin the log's key with --log-key (shown on the platform's /transparency page), \
+             or accept the bundle's own with --trust-bundle-key"
+                .into(),
+        );
+    }
     let verified = bundle::verify(&text, args.log_key.as_deref())?;
     let content = label_content(&args.label)?;
     let scanned = label::parse("label", &content).map_err(|e| e.message)?;
@@ -72,7 +83,7 @@ pub fn run(args: &VerifyArgs) -> Result<u8, String> {
         verified.bundle.origin,
         match args.log_key {
             Some(_) => ", log key pinned",
-            None => ", log key taken from the bundle (pin it with --log-key)",
+            None => ", log key NOT pinned: taken from the bundle itself (pin it with --log-key)",
         }
     );
     if age.num_days() >= STALE_DAYS {

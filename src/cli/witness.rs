@@ -165,6 +165,10 @@ fn check(
     let state = match fs::read_to_string(&state_file) {
         Ok(text) => serde_json::from_str::<WitnessState>(&text)
             .map_err(|e| format!("{}: {e}", state_file.display()))?,
+        // Only a witness that never saw the log starts afresh; any other read error stops it.
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("cannot read {}: {e}", state_file.display()))
+        }
         Err(_) => {
             let log_key = match pinned {
                 Some(k) => k.to_string(),
@@ -215,7 +219,11 @@ fn check(
     };
     fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let tmp = dir.join("state.json.tmp");
-    fs::write(&tmp, serde_json::to_vec_pretty(&next).unwrap_or_default())
+    fs::File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(&serde_json::to_vec_pretty(&next).unwrap_or_default())?;
+            f.sync_all()
+        })
         .and_then(|()| fs::rename(&tmp, &state_file))
         .map_err(|e| format!("cannot save {}: {e}", state_file.display()))?;
     if observed.size == 0 {

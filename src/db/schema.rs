@@ -31,6 +31,10 @@ diesel::table! {
         token_hash -> Text,
         organization_id -> Nullable<Text>,
         created_at -> Timestamp,
+        name -> Text,
+        scope -> Text,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
     }
 }
 

@@ -9,8 +9,9 @@ use crate::qr;
 use crate::service::accounts::{self, CreatedUser, NewUser};
 use crate::service::complaints::{self, ComplaintView};
 use crate::service::issue::{BulkError, BulkIssued, BulkRequest, IssueRequest, Issued, ItemError};
-use crate::service::organizations::{NewOrganization, NewToken, OrganizationView};
+use crate::service::organizations::{NewOrganization, OrganizationView};
 use crate::service::products::{NewProduct, ProductView};
+use crate::service::tokens::{self, NewToken, TokenRequest, TokenView};
 use crate::service::trust::TrustList;
 use crate::service::{issue, labels, organizations, products, trust, AppState};
 
@@ -61,17 +62,49 @@ pub async fn get_organization(state: State, id: web::Path<String>) -> AppResult<
     Ok(HttpResponse::Ok().json(org))
 }
 
-#[utoipa::path(post, path = "/api/v1/organizations/{id}/tokens", tag = "organizations", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 201, body = NewToken, description = "The token, shown once; only its hash is stored"), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/tokens", tag = "organizations", params(("id" = String, Path)),
+    request_body(content = Option<TokenRequest>, description = "Optional: name, scope (read, issue, trail, admin) and expiry"), security(("bearer" = [])),
+    responses((status = 201, body = NewToken, description = "The token, shown once; only its hash is stored"), (status = 401, body = ErrorEnvelope),
+              (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_token(
     state: State,
     Auth(actor): Auth,
     id: web::Path<String>,
+    body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let token = blocking(&state, move |s| organizations::create_token(s, &actor, &id)).await?;
+    let req: TokenRequest = match body.iter().all(u8::is_ascii_whitespace) {
+        true => TokenRequest::default(),
+        false => parse_json(&body)?,
+    };
+    let token = blocking(&state, move |s| tokens::create(s, &actor, &id, req)).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(token))
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations/{id}/tokens", tag = "organizations", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<TokenView>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn list_tokens(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let list = blocking(&state, move |s| tokens::list(s, &actor, &id)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[utoipa::path(delete, path = "/api/v1/organizations/{id}/tokens/{token_id}", tag = "organizations",
+    params(("id" = String, Path), ("token_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 204, description = "Revoked: the token is refused from now on"), (status = 401, body = ErrorEnvelope),
+              (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn revoke_token(
+    state: State,
+    Auth(actor): Auth,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (id, token_id) = path.into_inner();
+    blocking(&state, move |s| tokens::revoke(s, &actor, &id, &token_id)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[utoipa::path(post, path = "/api/v1/organizations/{id}/users", tag = "organizations", request_body = NewUser, security(("bearer" = [])),
@@ -155,7 +188,14 @@ pub struct UnitLabelPath {
 
 /// Renders a label URL as PNG or SVG. Labels are rendered on demand and never stored.
 fn label_response(content: &str, format: &str, cache: &'static str) -> AppResult<HttpResponse> {
-    let render_err = |e: qr::QrError| AppError::Internal(e.to_string());
+    let render_err = |e: qr::QrError| match e {
+        qr::QrError::TooLong(_) => AppError::invalid(
+            "label_too_large",
+            "id",
+            "the certificate holds too much to fit in one QR code: print its online label",
+        ),
+        other => AppError::Internal(other.to_string()),
+    };
     let response = match format {
         "png" => HttpResponse::Ok()
             .content_type("image/png")
@@ -196,14 +236,14 @@ pub async fn offline_qr(state: State, id: web::Path<String>) -> AppResult<HttpRe
     responses((status = 200, body = crate::service::bundle::Bundle,
         description = "The trust bundle for offline verification (contract §10). `signature`: Ed25519 by the log key (`log_key`, a note verifier key) over \"CERTRAIL-BUNDLE-V1\\n\" followed by the RFC 8785 JSON of the bundle without `signature`, base64url without padding")))]
 pub async fn bundle(state: State) -> AppResult<HttpResponse> {
-    let bundle = blocking(&state, crate::service::bundle::build).await?;
+    let bundle = blocking(&state, crate::service::bundle::current).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
         .insert_header((
             header::CONTENT_DISPOSITION,
             "inline; filename=\"certrail-bundle.json\"",
         ))
-        .json(bundle))
+        .json(&*bundle))
 }
 
 #[utoipa::path(get, path = "/api/v1/certificates/{id}/units/{serial}/qr.{format}", tag = "certificates", security(("bearer" = [])),

@@ -4,10 +4,11 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
 
+use crate::domain::role::Scope;
 use crate::error::{AppError, AppResult};
 use crate::service::auth::authenticate;
 use crate::service::{Actor, AppState};
@@ -34,6 +35,46 @@ fn bearer(req: &HttpRequest) -> Option<String> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_string())
 }
 
+/// The token scope a request needs: reading is `read`; issuing (products, certificates,
+/// drafts, label exports and unit labels) is `issue`; trail writes (events, inspections,
+/// status changes, recalls, marks, accreditations) are `trail`; anything else (tokens, keys,
+/// users, organizations, witnesses) is `admin`. A route missing here needs `admin`.
+pub fn needed_scope(req: &HttpRequest) -> Scope {
+    let pattern = req.match_pattern().unwrap_or_default();
+    let path = pattern.strip_prefix("/api/v1").unwrap_or(&pattern);
+    const ISSUE: &[&str] = &[
+        "/products",
+        "/certificates",
+        "/certificates/bulk",
+        "/certificates/drafts",
+        "/certificates/drafts/{id}/signature",
+        "/labels.pdf",
+        "/labels.zip",
+    ];
+    const TRAIL: &[&str] = &[
+        "/certificates/{id}/events",
+        "/certificates/{id}/inspections",
+        "/certificates/{id}/suspend",
+        "/certificates/{id}/reinstate",
+        "/certificates/{id}/revoke",
+        "/recalls",
+        "/marks",
+        "/marks/{id}/suspend",
+        "/marks/{id}/reinstate",
+        "/labs/accreditations",
+    ];
+    let reading = req.method() == Method::GET || req.method() == Method::HEAD;
+    match (reading, path) {
+        // A unit label lets its holder print genuine labels: issuing, though it is a GET.
+        (_, "/certificates/{id}/units/{serial}/qr.{format}") => Scope::Issue,
+        (true, p) if p.contains("/tokens") || p.contains("/keys") => Scope::Admin,
+        (true, _) => Scope::Read,
+        (false, p) if ISSUE.contains(&p) => Scope::Issue,
+        (false, p) if TRAIL.contains(&p) => Scope::Trail,
+        (false, _) => Scope::Admin,
+    }
+}
+
 impl FromRequest for Auth {
     type Error = AppError;
     type Future = LocalFuture<Result<Self, AppError>>;
@@ -41,13 +82,14 @@ impl FromRequest for Auth {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
+        let needed = needed_scope(req);
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| AppError::Internal("application state missing".into()))?;
             let token = token.ok_or_else(|| {
                 AppError::Unauthorized("an Authorization: Bearer token is required".into())
             })?;
-            blocking(&state, move |s| authenticate(s, &token))
+            blocking(&state, move |s| authenticate(s, &token, needed))
                 .await
                 .map(Auth)
         })

@@ -43,7 +43,15 @@ fn api_v1() -> actix_web::Scope {
         .service(resource("/log/cosignatures").route(post().to(log::add_cosignature)))
         .service(resource("/organizations").route(post().to(api::create_organization)))
         .service(resource("/organizations/{id}").route(get().to(api::get_organization)))
-        .service(resource("/organizations/{id}/tokens").route(post().to(api::create_token)))
+        .service(
+            resource("/organizations/{id}/tokens")
+                .route(post().to(api::create_token))
+                .route(get().to(api::list_tokens)),
+        )
+        .service(
+            resource("/organizations/{id}/tokens/{token_id}")
+                .route(web::delete().to(api::revoke_token)),
+        )
         .service(resource("/organizations/{id}/users").route(post().to(api::create_user)))
         .service(
             resource("/organizations/{id}/keys")

@@ -12,11 +12,12 @@ use crate::service::events::{LabelCheck, NewEvent, Recorded};
 use crate::service::issue::{BulkIssued, BulkRequest, IssueRequest, Issued, ItemError};
 use crate::service::labs::{AccreditationView, NewAccreditation};
 use crate::service::marks::{MarkView, NewMark};
-use crate::service::organizations::{NewOrganization, NewToken, OrganizationView};
+use crate::service::organizations::{NewOrganization, OrganizationView};
 use crate::service::products::{NewProduct, ProductView};
 use crate::service::recalls::{AffectedRetailer, NewRecall, RecallView};
 use crate::service::status::{NewInspection, StatusChange, StatusChanged};
 use crate::service::tlog::witnesses::{Cosigned, LogInfo, NewWitness, WitnessInfo};
+use crate::service::tokens::{NewToken, TokenRequest, TokenView};
 use crate::service::trail::{Trail, TrailEvent};
 use crate::service::trust::{TrustList, TrustedKey};
 use crate::service::verify::{Answer, CertificateView, MarkStatus, UnitView, Warning};
@@ -73,6 +74,8 @@ impl Modify for BearerAuth {
         super::api::create_organization,
         super::api::get_organization,
         super::api::create_token,
+        super::api::list_tokens,
+        super::api::revoke_token,
         super::api::create_user,
         super::api::list_complaints,
         super::api::create_product,
@@ -108,7 +111,7 @@ impl Modify for BearerAuth {
     ),
     components(schemas(
         ErrorEnvelope, ErrorDetail, Payload, Producer, Product, Batch, Inspection, InspectionItem, Mark,
-        Verdict, NewOrganization, OrganizationView, NewToken, NewProduct, ProductView, IssueRequest,
+        Verdict, NewOrganization, OrganizationView, NewToken, TokenRequest, TokenView, crate::domain::role::Scope, NewProduct, ProductView, IssueRequest,
         Issued, Answer, CertificateView, UnitView, Warning, TrustList, TrustedKey, MarkStatus,
         crate::web::record::CertificateRecord,
         NewEvent, Recorded, LabelCheck, NewInspection, StatusChange, StatusChanged, Trail, TrailEvent,

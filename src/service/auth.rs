@@ -5,7 +5,7 @@ use diesel::Connection;
 
 use crate::crypto::random::{new_token, token_hash};
 use crate::db::models::{now, ApiToken, Organization};
-use crate::domain::role::OrgKind;
+use crate::domain::role::{OrgKind, Scope};
 use crate::error::{AppError, AppResult};
 
 use super::AppState;
@@ -45,8 +45,14 @@ impl Actor {
     }
 }
 
-/// Resolves a bearer token. The environment admin token is compared by hash, like stored ones.
-pub fn authenticate(state: &AppState, token: &str) -> AppResult<Actor> {
+/// How stale a token's `last_used_at` may get before a use records it again (a write per
+/// request would cost more than the request).
+const LAST_USED_EVERY: chrono::Duration = chrono::Duration::minutes(1);
+
+/// Resolves a bearer token for something that needs `needed`. The environment admin token is
+/// compared by hash, like stored ones. Read from the database on every request, so a revoked
+/// or expired token is refused at once, on every instance.
+pub fn authenticate(state: &AppState, token: &str, needed: Scope) -> AppResult<Actor> {
     let hash = token_hash(token);
     if let Some(admin) = &state.config.admin_token {
         if token_hash(admin) == hash {
@@ -57,6 +63,29 @@ pub fn authenticate(state: &AppState, token: &str) -> AppResult<Actor> {
     let Some(row) = ApiToken::find(&mut conn, &hash)? else {
         return Err(AppError::Unauthorized("unknown or revoked token".into()));
     };
+    let at = now();
+    if row.expires_at.is_some_and(|until| until <= at) {
+        return Err(AppError::Unauthorized("the token has expired".into()));
+    }
+    let scope = Scope::parse(&row.scope).unwrap_or(Scope::Read);
+    if !scope.allows(needed) {
+        return Err(AppError::Forbidden(format!(
+            "this token's scope ({}) does not allow {}",
+            scope.as_str(),
+            needed.as_str()
+        )));
+    }
+    if row
+        .last_used_at
+        .is_none_or(|last| at - last >= LAST_USED_EVERY)
+    {
+        drop(conn);
+        // Bookkeeping only: skipped when the writer is busy.
+        if let Ok(mut writer) = state.db.writer() {
+            let _ = ApiToken::touch(&mut writer, &hash, at);
+        }
+        conn = state.db.reader()?;
+    }
     match row.organization_id {
         None => Ok(Actor::Admin),
         Some(org_id) => Organization::find(&mut conn, &org_id)?
@@ -68,25 +97,32 @@ pub fn authenticate(state: &AppState, token: &str) -> AppResult<Actor> {
 }
 
 /// Creates a token for `organization_id` (`None`: a platform admin token). Returns the token,
-/// which is shown once; only its hash is stored.
+/// which is shown once, and its row; only its hash is stored.
 pub fn issue_token(
     conn: &mut crate::db::DbConn,
     organization_id: Option<String>,
-) -> AppResult<String> {
+    name: &str,
+    scope: Scope,
+    expires_at: Option<chrono::NaiveDateTime>,
+) -> AppResult<(String, ApiToken)> {
     let (token, hash) = new_token();
-    ApiToken {
+    let row = ApiToken {
         token_hash: hash,
         organization_id,
         created_at: now(),
-    }
-    .insert(conn)?;
-    Ok(token)
+        name: name.to_string(),
+        scope: scope.as_str().to_string(),
+        expires_at,
+        last_used_at: None,
+    };
+    row.insert(conn)?;
+    Ok((token, row))
 }
 
 /// `certrail admin token`: a fresh platform admin token.
 pub fn create_admin_token(state: &AppState) -> AppResult<String> {
     let mut conn = state.db.writer()?;
-    conn.transaction(|conn| issue_token(conn, None))
+    conn.transaction(|conn| issue_token(conn, None, "admin", Scope::Admin, None).map(|(t, _)| t))
 }
 
 /// Allows the producer that owns the goods, or a regulator whose jurisdiction (region code

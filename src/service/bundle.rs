@@ -64,6 +64,27 @@ pub struct Bundle {
     pub signature: Option<String>,
 }
 
+/// How long a built bundle is served before it is built again.
+const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The last bundle built, kept for [`FRESH_FOR`]: building reads the whole status list.
+#[derive(Default)]
+pub struct BundleCache(std::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<Bundle>)>>);
+
+/// The current bundle: the cached one while fresh, else built again (one builder at a time;
+/// the others wait for it).
+pub fn current(state: &AppState) -> AppResult<std::sync::Arc<Bundle>> {
+    let mut cached = state.bundle.0.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((at, bundle)) = cached.as_ref() {
+        if at.elapsed() < FRESH_FOR {
+            return Ok(bundle.clone());
+        }
+    }
+    let bundle = std::sync::Arc::new(build(state)?);
+    *cached = Some((std::time::Instant::now(), bundle.clone()));
+    Ok(bundle)
+}
+
 /// Builds and signs the bundle.
 pub fn build(state: &AppState) -> AppResult<Bundle> {
     let mut conn = state.db.reader()?;

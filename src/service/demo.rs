@@ -14,8 +14,9 @@ use super::issue::{issue, IssueRequest};
 use super::labels;
 use super::labs::{self, NewAccreditation};
 use super::marks::{self, NewMark};
-use super::organizations::{create, create_token, NewOrganization};
+use super::organizations::{create, NewOrganization};
 use super::products::{create as create_product, NewProduct};
+use super::tokens;
 use super::verify::{verify, Label, Source};
 use super::{Actor, AppState};
 
@@ -160,7 +161,7 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
                 address: address.into(),
             },
         )?;
-        let token = create_token(state, &admin, &view.id)?.token;
+        let token = tokens::create(state, &admin, &view.id, Default::default())?.token;
         let username = format!(
             "{kind}{}",
             data.organizations.iter().filter(|o| o.kind == kind).count() + 1

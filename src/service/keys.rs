@@ -78,6 +78,7 @@ pub fn list(state: &AppState, actor: &Actor, organization_id: &str) -> AppResult
 
 /// Retires the active key (valid until now) and makes `new` the active one.
 fn replace_active(conn: &mut DbConn, organization_id: &str, new: &SigningKeyRow) -> AppResult<()> {
+    Organization::lock(conn, organization_id)?;
     if let Some(old) = SigningKeyRow::active_for(conn, organization_id)? {
         SigningKeyRow::set_status(conn, &old.kid, "retired", Some(new.valid_from), None)?;
     }
@@ -182,12 +183,20 @@ pub fn compromise(
                 message: "this key is declared compromised already".into(),
             });
         }
-        if row.status == "active" {
-            let fresh = state.keys.generate(&row.organization_id);
-            fresh.insert(conn)?;
-        }
+        Organization::lock(conn, &row.organization_id)?;
         let until = row.valid_until.unwrap_or_else(now);
         SigningKeyRow::set_status(conn, kid, "compromised", Some(until), Some(since))?;
+        // The organization keeps a key the platform signs with: a fresh active one if the
+        // compromised key was active; if it holds its own active key and lost the
+        // platform-held one its trail events were signed with, a fresh one for those only.
+        if row.status == "active" {
+            state.keys.generate(&row.organization_id).insert(conn)?;
+        } else if SigningKeyRow::platform_key_for(conn, &row.organization_id)?.is_none() {
+            let mut fresh = state.keys.generate(&row.organization_id);
+            fresh.status = "retired".into();
+            fresh.valid_until = Some(fresh.valid_from);
+            fresh.insert(conn)?;
+        }
         changes::everything(conn)?;
         let updated = SigningKeyRow::find(conn, kid)?.ok_or_else(|| AppError::not_found("key"))?;
         Ok(KeyView::from(updated))
@@ -199,6 +208,8 @@ fn parse_since(text: &str) -> AppResult<NaiveDateTime> {
     let at = chrono::DateTime::parse_from_rfc3339(text.trim())
         .map_err(|_| bad("since must be an RFC 3339 time, e.g. 2026-11-30T08:00:00Z"))?
         .naive_utc();
+    // Whole seconds, as every stored time (the trust list and bundle say it so).
+    let at = at - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&at)));
     if at > now() + chrono::Duration::minutes(5) {
         return Err(bad("since cannot be in the future"));
     }

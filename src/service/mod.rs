@@ -26,6 +26,7 @@ pub mod scan_writer;
 pub mod signals;
 pub mod status;
 pub mod tlog;
+pub mod tokens;
 pub mod trail;
 pub mod trust;
 pub mod verify;
@@ -60,6 +61,8 @@ pub struct AppState {
     pub limits: limits::Limits,
     /// The transparency log's identity and key.
     pub log: std::sync::Arc<tlog::LogKey>,
+    /// The trust bundle, rebuilt at most once a minute.
+    pub bundle: bundle::BundleCache,
     /// Sequences the log; stops when the state is dropped.
     _sequencer: tlog::sequencer::Sequencer,
 }
@@ -131,8 +134,10 @@ impl AppState {
                 "queued {backfilled} certificates issued before the transparency log for it"
             );
         }
-        let log_key =
-            std::sync::Arc::new(tlog::LogKey::new(&config.public_url, master.log_seed())?);
+        let log_key = std::sync::Arc::new(tlog::LogKey::with_origin(
+            tlog::note::log_origin(&db, &config.public_url)?,
+            master.log_seed(),
+        )?);
         let log_metrics = tlog::sequencer::LogMetrics::default();
         log_metrics.register(&mut metrics);
         let verify = std::sync::Arc::new(verify::cache::VerifyCache::new(
@@ -154,6 +159,7 @@ impl AppState {
                 log_metrics,
             ),
             log: log_key,
+            bundle: Default::default(),
             verify,
             limits: Default::default(),
             db,

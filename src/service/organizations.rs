@@ -9,7 +9,6 @@ use crate::domain::role::OrgKind;
 use crate::domain::{credit_code, region, validate};
 use crate::error::{AppError, AppResult};
 
-use super::auth::issue_token;
 use super::{checked_id, Actor, AppState};
 
 /// `POST /api/v1/organizations`.
@@ -57,13 +56,6 @@ impl OrganizationView {
     }
 }
 
-/// A new token, shown once.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct NewToken {
-    pub token: String,
-    pub organization_id: String,
-}
-
 /// Admin only: registers an organization and generates its signing key, in one transaction.
 pub fn create(
     state: &AppState,
@@ -103,20 +95,6 @@ pub fn create(
         Ok(())
     })?;
     Ok(OrganizationView::new(org, Some(&key)))
-}
-
-/// Admin only: a new bearer token for the organization. Only its hash is stored.
-pub fn create_token(state: &AppState, actor: &Actor, organization_id: &str) -> AppResult<NewToken> {
-    actor.require_admin()?;
-    let token = state.write(|conn| {
-        Organization::find(conn, checked_id(organization_id, "organization")?)?
-            .ok_or_else(|| AppError::not_found("organization"))?;
-        issue_token(conn, Some(organization_id.to_string()))
-    })?;
-    Ok(NewToken {
-        token,
-        organization_id: organization_id.to_string(),
-    })
 }
 
 /// Public: one organization with its current key.

@@ -31,12 +31,15 @@ async fn roles_and_ownership() {
     let (regulator_id, regulator) = t.org("regulator", CODES[3], "430700").await;
     let before = t.counts();
 
-    // Only the admin manages organizations and tokens.
+    // Only the admin manages organizations.
     let org = json!({"kind": "producer", "name": "x", "credit_code": "91350200776049653A", "region_code": "430700", "address": "a"});
     for token in [&producer_a, &retailer, &regulator] {
         t.post("/api/v1/organizations", Some(token), &org)
             .await
             .error(403, "forbidden");
+    }
+    // Each organization makes tokens for itself only.
+    for token in [&producer_a, &retailer] {
         t.post(
             &format!("/api/v1/organizations/{regulator_id}/tokens"),
             Some(token),
@@ -64,6 +67,15 @@ async fn roles_and_ownership() {
     .await
     .error(403, "forbidden");
     assert_eq!(t.counts(), before, "denied requests wrote nothing");
+    // An organization makes its own tokens.
+    let own = t
+        .post(
+            &format!("/api/v1/organizations/{regulator_id}/tokens"),
+            Some(&regulator),
+            &json!({"name": "reports", "scope": "read"}),
+        )
+        .await;
+    assert_eq!(own.status, 201, "{}", own.text());
 
     // Unit labels only for the issuing producer.
     let mut body = batch(&product_a);

@@ -80,7 +80,43 @@ async fn every_write_endpoint_checks_role_and_ownership() {
             "POST",
             format!("/api/v1/organizations/{org_id}/tokens"),
             json!({}),
+            vec![Who::Admin, Who::Retailer],
+        ),
+        (
+            "GET",
+            format!("/api/v1/organizations/{org_id}/tokens"),
+            json!({}),
+            vec![Who::Admin, Who::Retailer],
+        ),
+        (
+            "GET",
+            format!("/api/v1/organizations/{org_id}/keys"),
+            json!({}),
+            vec![Who::Admin, Who::Retailer],
+        ),
+        (
+            "POST",
+            format!("/api/v1/organizations/{org_id}/keys/rotate"),
+            json!({}),
+            vec![Who::Admin, Who::Retailer],
+        ),
+        (
+            "POST",
+            "/api/v1/keys/AAAAAAAAAAA/compromise".into(),
+            json!({"since": "2026-01-01T00:00:00Z"}),
             vec![Who::Admin],
+        ),
+        (
+            "POST",
+            "/api/v1/log/witnesses".into(),
+            json!({"verifier_key": "w+00000000+AAAA"}),
+            vec![Who::Admin],
+        ),
+        (
+            "POST",
+            "/api/v1/certificates/drafts".into(),
+            json!({"product_id": product, "batch_no": "B", "quantity": 1, "unit": "袋", "production_date": "2026-11-01", "inspection_date": "2026-11-02", "inspector": "QC", "result": "pass"}),
+            vec![Who::Owner],
         ),
         (
             "POST",

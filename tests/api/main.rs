@@ -23,6 +23,7 @@ mod pages;
 mod scans;
 mod stories;
 mod tampering;
+mod tokens;
 mod trail;
 mod transparency;
 mod trust;

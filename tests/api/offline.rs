@@ -126,25 +126,36 @@ async fn labels_verify_from_the_bundle_alone_with_the_server_stopped() {
     assert!(out.contains("酱板鸭"), "{out}");
 
     let (code, out) = verify(labels[1].to_str().unwrap(), &bundle_path, &[]);
+    assert_eq!(code, 1, "an unpinned log key is refused: {out}");
+    assert!(
+        out.contains("--log-key") && !out.contains("verdict"),
+        "{out}"
+    );
+    let (code, out) = verify(
+        labels[1].to_str().unwrap(),
+        &bundle_path,
+        &["--trust-bundle-key"],
+    );
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("verdict: revoked") && out.contains("certificate_revoked"),
         "{out}"
     );
-    assert!(out.contains("pin it with --log-key"), "{out}");
+    assert!(out.contains("NOT pinned"), "{out}");
+    let pin = ["--log-key", log_key.as_str()];
 
-    let (code, out) = verify(labels[2].to_str().unwrap(), &bundle_path, &[]);
+    let (code, out) = verify(labels[2].to_str().unwrap(), &bundle_path, &pin);
     assert_eq!(code, 0, "logged before the compromise: {out}");
     assert!(out.contains("signing_key_compromised_later"), "{out}");
 
-    let (code, out) = verify(labels[3].to_str().unwrap(), &bundle_path, &[]);
+    let (code, out) = verify(labels[3].to_str().unwrap(), &bundle_path, &pin);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("verdict: forged") && out.contains("key_compromised"),
         "{out}"
     );
 
-    let (code, out) = verify(&forged_url, &bundle_path, &[]);
+    let (code, out) = verify(&forged_url, &bundle_path, &pin);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("verdict: forged") && out.contains("label_signature_invalid"),
@@ -153,7 +164,7 @@ async fn labels_verify_from_the_bundle_alone_with_the_server_stopped() {
 
     // An online label carries no payload: no verdict offline.
     let online = forged_url.split("&p=").next().unwrap();
-    let (code, out) = verify(online, &bundle_path, &[]);
+    let (code, out) = verify(online, &bundle_path, &pin);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("payload_not_on_label"), "{out}");
 
@@ -161,7 +172,7 @@ async fn labels_verify_from_the_bundle_alone_with_the_server_stopped() {
     let text = std::fs::read_to_string(&bundle_path).unwrap();
     let altered = dir.path().join("altered.json");
     std::fs::write(&altered, text.replace("\"revoked\"", "\"active\"")).unwrap();
-    let (code, out) = verify(labels[1].to_str().unwrap(), &altered, &[]);
+    let (code, out) = verify(labels[1].to_str().unwrap(), &altered, &pin);
     assert_ne!(code, 0);
     assert!(out.contains("altered"), "{out}");
     let other_key = log_key.replace(&log_key[log_key.len() - 6..], "AAAAA=");

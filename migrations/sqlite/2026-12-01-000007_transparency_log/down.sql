@@ -1,3 +1,8 @@
+DROP INDEX signing_keys_one_active;
+ALTER TABLE api_tokens DROP COLUMN last_used_at;
+ALTER TABLE api_tokens DROP COLUMN expires_at;
+ALTER TABLE api_tokens DROP COLUMN scope;
+ALTER TABLE api_tokens DROP COLUMN name;
 DROP TABLE certificate_drafts;
 DROP TABLE log_backfill;
 ALTER TABLE signing_keys DROP COLUMN compromised_since;

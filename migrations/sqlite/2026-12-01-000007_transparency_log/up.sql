@@ -77,3 +77,13 @@ CREATE TABLE certificate_drafts (
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX certificate_drafts_organization ON certificate_drafts (organization_id);
+
+-- API tokens grow up: a name, a scope (read, issue, trail or admin of the organization), an
+-- optional expiry and when each was last used. Tokens made before keep full rights (admin).
+ALTER TABLE api_tokens ADD COLUMN name TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'admin';
+ALTER TABLE api_tokens ADD COLUMN expires_at TIMESTAMP;
+ALTER TABLE api_tokens ADD COLUMN last_used_at TIMESTAMP;
+
+-- At most one active key per organization, whatever runs concurrently.
+CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (organization_id) WHERE status = 'active';

@@ -34,6 +34,20 @@ impl Organization {
             .map(|_| ())
     }
 
+    /// Locks the organization's row until the transaction ends (PostgreSQL; SQLite has one
+    /// writer), so changes to its keys run one after another.
+    pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+        match conn {
+            DbConn::Sqlite(_) => Ok(()),
+            DbConn::Pg(c) => organizations::table
+                .find(id)
+                .select(organizations::id)
+                .for_update()
+                .load::<String>(c)
+                .map(drop),
+        }
+    }
+
     pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Self>> {
         organizations::table
             .find(id)

@@ -335,3 +335,11 @@ pub fn latest_cosignature(conn: &mut DbConn, witness: &str) -> QueryResult<Optio
         .first(conn)
         .optional()
 }
+
+/// Whether any witness is registered.
+pub fn has_witnesses(conn: &mut DbConn) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        log_witnesses::table.select(log_witnesses::name),
+    ))
+    .get_result(conn)
+}

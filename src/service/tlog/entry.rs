@@ -92,6 +92,8 @@ pub fn backfill(db: &crate::db::Db) -> crate::error::AppResult<usize> {
     let mut pooled = db.writer()?;
     let conn: &mut DbConn = &mut pooled;
     conn.transaction(|conn| {
+        // The sequencer's lock: instances starting together backfill once.
+        super::sequencer::take_lock(conn, true)?;
         if !logdb::backfill_due(conn)? {
             return Ok(0);
         }
@@ -103,10 +105,12 @@ pub fn backfill(db: &crate::db::Db) -> crate::error::AppResult<usize> {
             let Some(last) = page.last() else { break };
             after = last.id.clone();
             let ids: Vec<String> = page.iter().map(|c| c.id.clone()).collect();
-            let events = EventRow::trails(conn, &ids)?;
+            let mut events: std::collections::HashMap<String, Vec<EventRow>> =
+                std::collections::HashMap::new();
+            for e in EventRow::trails(conn, &ids)? {
+                events.entry(e.certificate_id.clone()).or_default().push(e);
+            }
             let mut rows = Vec::with_capacity(page.len() * 3);
-            // Both are ordered by certificate id: walk them together.
-            let mut events = events.iter().peekable();
             for cert in &page {
                 rows.push(NewPending {
                     certificate_id: cert.id.clone(),
@@ -114,15 +118,13 @@ pub fn backfill(db: &crate::db::Db) -> crate::error::AppResult<usize> {
                     entry: of_certificate(cert),
                     created_at: at,
                 });
-                while let Some(e) = events.next_if(|e| e.certificate_id <= cert.id) {
-                    if e.certificate_id == cert.id {
-                        rows.push(NewPending {
-                            certificate_id: e.certificate_id.clone(),
-                            seq: e.seq,
-                            entry: of_event(e),
-                            created_at: at,
-                        });
-                    }
+                for e in events.get(&cert.id).into_iter().flatten() {
+                    rows.push(NewPending {
+                        certificate_id: e.certificate_id.clone(),
+                        seq: e.seq,
+                        entry: of_event(e),
+                        created_at: at,
+                    });
                 }
             }
             logdb::enqueue(conn, &rows)?;

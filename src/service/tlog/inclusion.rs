@@ -76,6 +76,8 @@ pub struct LogCheck {
     pub faults: Vec<&'static str>,
     /// Some event still waits for the sequencer.
     pub events_pending: bool,
+    /// Witnesses are registered (so a confirmation is to be expected).
+    pub witnessed_log: bool,
 }
 
 /// Checks `cert` and its trail `events` against the log.
@@ -85,12 +87,15 @@ pub fn check(
     cert: &Certificate,
     events: &[EventRow],
 ) -> AppResult<LogCheck> {
+    // The queue first: an entry the sequencer moves in between is then found in the log
+    // (read second), never missed by both reads.
+    let waiting = logdb::pending_for(conn, &cert.id)?;
+    let witnessed_log = logdb::has_witnesses(conn)?;
     let entries = logdb::entries_for(conn, &cert.id)?;
     let mut by_seq: HashMap<i64, &LogEntry> = HashMap::new();
     for e in &entries {
         by_seq.entry(e.seq).or_insert(e);
     }
-    let waiting = logdb::pending_for(conn, &cert.id)?;
     let mut faults = vec![];
     // Every entry expected, with the bytes the stored rows give now.
     let mut expected: Vec<(i64, String)> = vec![(0, entry::of_certificate(cert))];
@@ -115,6 +120,7 @@ pub fn check(
             position,
             faults,
             events_pending,
+            witnessed_log,
         });
     };
     let Some(Covering {
@@ -128,6 +134,7 @@ pub fn check(
             position: Position::Missing,
             faults,
             events_pending,
+            witnessed_log,
         });
     };
     if rewritten {
@@ -136,6 +143,8 @@ pub fn check(
     let root = parse_root(state, &checkpoint.note);
     let size = checkpoint.tree_size as u64;
     let tree = StoredHashes::new(conn);
+    let indexes: Vec<u64> = logged.iter().map(|(e, _)| e.idx as u64).collect();
+    tree.prefetch_inclusions(&indexes, size)?;
     let mut position = Position::Missing;
     for (found, bytes) in &logged {
         let index = found.idx as u64;
@@ -176,6 +185,7 @@ pub fn check(
         position,
         faults,
         events_pending,
+        witnessed_log,
     })
 }
 

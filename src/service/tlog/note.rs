@@ -25,12 +25,12 @@ impl LogKey {
     /// The log of the platform at `public_url`, signing with the key from `seed`. The origin is
     /// `{host[:port] of public_url}/log` (contract §9).
     pub fn new(public_url: &str, seed: &[u8; 32]) -> Result<Self, String> {
-        let url = url::Url::parse(public_url).map_err(|e| format!("public URL: {e}"))?;
-        let host = url.host_str().ok_or("public URL has no host")?;
-        let origin = match url.port() {
-            Some(port) => format!("{host}:{port}/log"),
-            None => format!("{host}/log"),
-        };
+        Self::with_origin(origin_of(public_url)?, seed)
+    }
+
+    /// The log named `origin` (kept from its first checkpoint: a log's identity does not
+    /// change with the platform's address).
+    pub fn with_origin(origin: String, seed: &[u8; 32]) -> Result<Self, String> {
         let key = SigningKey::from_bytes(seed);
         let public = [&[ALG_ED25519], key.verifying_key().as_bytes().as_slice()].concat();
         let private = zeroize::Zeroizing::new([&[ALG_ED25519], seed.as_slice()].concat());
@@ -77,6 +77,35 @@ impl LogKey {
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.key.sign(message).to_bytes()
     }
+}
+
+/// The origin of the log in `db`: the one its checkpoints carry, or for a new log the one
+/// `public_url` gives.
+pub fn log_origin(db: &crate::db::Db, public_url: &str) -> Result<String, String> {
+    let configured = origin_of(public_url)?;
+    let mut conn = db.reader().map_err(|e| e.to_string())?;
+    let latest =
+        crate::db::models::tlog::latest_checkpoint(&mut conn).map_err(|e| e.to_string())?;
+    let Some(kept) = latest.and_then(|c| c.note.lines().next().map(str::to_string)) else {
+        return Ok(configured);
+    };
+    if kept != configured {
+        log::warn!(
+            "keeping the transparency log's origin {kept}: CERTRAIL_PUBLIC_URL now gives {configured}, \
+             but a log's name does not change with the platform's address"
+        );
+    }
+    Ok(kept)
+}
+
+/// `{host[:port] of public_url}/log`.
+pub fn origin_of(public_url: &str) -> Result<String, String> {
+    let url = url::Url::parse(public_url).map_err(|e| format!("public URL: {e}"))?;
+    let host = url.host_str().ok_or("public URL has no host")?;
+    Ok(match url.port() {
+        Some(port) => format!("{host}:{port}/log"),
+        None => format!("{host}/log"),
+    })
 }
 
 /// A checkpoint whose log signature verified.

@@ -87,10 +87,14 @@ pub struct Round {
 
 /// Sequences up to `max` queued entries; `None` when another instance holds the sequencer.
 pub fn sequence_once(db: &Db, key: &LogKey, max: i64) -> AppResult<Option<(Round, i64)>> {
+    // Nothing queued: no write lock taken (SQLite's is the one every write waits for).
+    if logdb::pending(&mut *db.reader()?, 1)?.is_empty() {
+        return Ok(None);
+    }
     let mut pooled = db.writer()?;
     let conn: &mut DbConn = &mut pooled;
     conn.transaction(|conn| {
-        if !take_lock(conn)? {
+        if !take_lock(conn, false)? {
             return Ok(None);
         }
         let pending = logdb::pending(conn, max)?;
@@ -156,8 +160,9 @@ pub fn sequence_once(db: &Db, key: &LogKey, max: i64) -> AppResult<Option<(Round
     })
 }
 
-/// Takes the sequencer's lock for this transaction: `false` if another holds it.
-fn take_lock(conn: &mut DbConn) -> AppResult<bool> {
+/// Takes the sequencer's lock for this transaction: `false` if another holds it (with `wait`,
+/// waits for it instead).
+pub(super) fn take_lock(conn: &mut DbConn, wait: bool) -> AppResult<bool> {
     use diesel::sql_types::Bool;
     use diesel::RunQueryDsl;
     #[derive(diesel::QueryableByName)]
@@ -167,11 +172,13 @@ fn take_lock(conn: &mut DbConn) -> AppResult<bool> {
     }
     match conn {
         DbConn::Pg(c) => {
-            let got: Locked = diesel::sql_query(format!(
-                "SELECT pg_try_advisory_xact_lock({LOCK_CLASS}, hashtext(current_schema())) AS locked"
-            ))
-            .get_result(c)?;
-            Ok(got.locked)
+            let key = format!("{LOCK_CLASS}, hashtext(current_schema())");
+            let query = match wait {
+                true => format!("SELECT pg_advisory_xact_lock({key}) IS NULL AS locked"),
+                false => format!("SELECT pg_try_advisory_xact_lock({key}) AS locked"),
+            };
+            let got: Locked = diesel::sql_query(query).get_result(c)?;
+            Ok(wait || got.locked)
         }
         // A write takes SQLite's one write lock for the rest of the transaction.
         DbConn::Sqlite(c) => {

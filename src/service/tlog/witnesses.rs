@@ -205,6 +205,13 @@ pub fn accept(state: &AppState, req: Cosigned) -> AppResult<()> {
         let signed_at = chrono::DateTime::from_timestamp(timestamp as i64, 0)
             .ok_or_else(|| bad("the cosignature's time is out of range"))?
             .naive_utc();
+        // A replayed or older cosignature changes nothing (and takes no write lock).
+        let kept = logdb::cosignatures(&mut conn, size)?
+            .into_iter()
+            .find(|c| c.witness == witness.name);
+        if kept.is_some_and(|c| c.signed_at >= signed_at) {
+            return Ok(());
+        }
         (witness, signed_at)
     };
     state.write(|conn| {

@@ -73,6 +73,11 @@ pub fn verify(label: &ScannedLabel, bundle: &Bundle, today: NaiveDate) -> Offlin
     if key.is_none() {
         findings.add(Verdict::Forged, "signing_key_unknown");
     }
+    // A key signs only for its own organization: a producer holding its key cannot print
+    // labels that name another producer.
+    if trusted.is_some_and(|k| k.credit_code != payload.producer.credit_code) {
+        findings.add(Verdict::Forged, "producer_mismatch");
+    }
     let logged = bundle
         .logged_before_compromise
         .iter()

@@ -219,7 +219,9 @@ impl Record {
             warnings: judged.warnings,
             fresh_for: match (&log.position, log.events_pending) {
                 (Position::Pending, _) | (_, true) => PENDING_FRESH,
-                (Position::Sequenced(p), _) if p.confirmed.is_none() => UNWITNESSED_FRESH,
+                (Position::Sequenced(p), _) if p.confirmed.is_none() && log.witnessed_log => {
+                    UNWITNESSED_FRESH
+                }
                 _ => Duration::MAX,
             },
             log_json: match &log.position {
