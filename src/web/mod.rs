@@ -2,6 +2,7 @@
 //! organizations' console. Styles are served from `assets/static`; nothing is fetched from
 //! another origin.
 
+pub mod access;
 pub mod console;
 pub mod error_page;
 pub mod form;
@@ -116,6 +117,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(password::submit)),
     )
     .service(page("/console/intake").route(web::post().to(retailer::record)))
+    .service(page("/console/access").route(web::get().to(access::show)))
+    .service(page("/console/access/rotate").route(web::post().to(access::rotate)))
+    .service(page("/console/access/keys").route(web::post().to(access::register)))
+    .service(page("/console/access/tokens").route(web::post().to(access::create_token)))
+    .service(page("/console/access/tokens/{id}/revoke").route(web::post().to(access::revoke_token)))
     .service(
         page("/console/products")
             .route(web::get().to(products::show))

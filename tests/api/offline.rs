@@ -102,7 +102,16 @@ async fn labels_verify_from_the_bundle_alone_with_the_server_stopped() {
                 .unwrap()
                 .to_luma8();
             let mut prepared = rqrr::PreparedImage::prepare(img);
-            prepared.detect_grids()[0].decode().unwrap().1
+            let (meta, content) = prepared.detect_grids()[0].decode().unwrap();
+            // Level M or higher, and small enough to print (the README says 20 to 25).
+            assert!(meta.ecc_level != 1, "not level L");
+            assert!(
+                (15..=25).contains(&meta.version.0),
+                "version {}",
+                meta.version.0
+            );
+            eprintln!("offline label: QR version {}", meta.version.0);
+            content
         };
         assert!(content.contains("&p="), "{content}");
         let forged = content.replace(

@@ -150,3 +150,125 @@ async fn expired_tokens_are_refused_and_bad_requests_named() {
     let error = res.error(401, "unauthorized");
     assert!(error["message"].as_str().unwrap().contains("expired"));
 }
+
+#[actix_web::test]
+async fn the_console_rotates_keys_registers_a_producer_key_and_manages_tokens() {
+    use crate::console::{field, form, page, signed_in_producer};
+    let t = spawn().await;
+    let (session, _, _) = signed_in_producer(&t, CODES[0], "it.admin").await;
+    let shown = t.send(page(&session, "/console/access?lang=en")).await;
+    assert_eq!(shown.status, 200);
+    let html = shown.text();
+    assert!(
+        html.contains("Signing keys") && html.contains("the platform") && html.contains("active")
+    );
+    let csrf = field(&html, "csrf_token");
+
+    // Without the form's token nothing happens.
+    let res = t
+        .send(form(
+            &session,
+            "/console/access/rotate",
+            &[("csrf_token", "x")],
+        ))
+        .await;
+    assert_eq!(res.status, 403);
+    let res = t
+        .send(form(
+            &session,
+            "/console/access/rotate",
+            &[("csrf_token", &csrf)],
+        ))
+        .await;
+    assert_eq!(res.status, 303);
+    let html = t
+        .send(page(&session, "/console/access?lang=en&done=rotated"))
+        .await
+        .text();
+    assert!(
+        html.contains("retired") && html.contains("A new signing key is in use"),
+        "{html}"
+    );
+
+    // A token made on the page is shown once; a bad expiry comes back as a problem.
+    let res = t
+        .send(form(
+            &session,
+            "/console/access/tokens?lang=en",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "ERP <nightly>"),
+                ("scope", "issue"),
+                ("expires", "2001-01-01"),
+            ],
+        ))
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    let res = t
+        .send(form(
+            &session,
+            "/console/access/tokens",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "ERP <nightly>"),
+                ("scope", "issue"),
+                ("expires", "2099-12-31"),
+            ],
+        ))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let html = res.text();
+    assert!(html.contains("ERP &#60;nightly&#62;") && !html.contains("ERP <nightly>"));
+    let start = html.find("ctr_").expect("the new token is shown");
+    let token: String = html[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    assert_eq!(t.get("/api/v1/products", Some(&token)).await.status, 200);
+    assert!(
+        !t.send(page(&session, "/console/access"))
+            .await
+            .text()
+            .contains(&token),
+        "shown once"
+    );
+
+    // Revoked from the page: refused at once.
+    let hash = certrail::crypto::random::token_hash(&token);
+    let res = t
+        .send(form(
+            &session,
+            &format!("/console/access/tokens/{}/revoke", &hash[..16]),
+            &[("csrf_token", &csrf)],
+        ))
+        .await;
+    assert_eq!(res.status, 303);
+    t.get("/api/v1/products", Some(&token))
+        .await
+        .error(401, "unauthorized");
+
+    // Registering the producer's own key from the page.
+    let own = ed25519_dalek::SigningKey::from_bytes(&[5u8; 32]);
+    let public = certrail::crypto::b64url(own.verifying_key().as_bytes());
+    let res = t
+        .send(form(
+            &session,
+            "/console/access/keys",
+            &[("csrf_token", &csrf), ("public_key", "nonsense")],
+        ))
+        .await;
+    assert_eq!(res.status, 422);
+    let res = t
+        .send(form(
+            &session,
+            "/console/access/keys",
+            &[("csrf_token", &csrf), ("public_key", &public)],
+        ))
+        .await;
+    assert_eq!(res.status, 303);
+    let html = t
+        .send(page(&session, "/console/access?lang=en"))
+        .await
+        .text();
+    assert!(html.contains("this organization"), "{html}");
+}
