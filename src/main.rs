@@ -58,6 +58,9 @@ fn main() -> ExitCode {
         Some(Command::Admin {
             command: AdminCommand::ResetPassword { username },
         }) => cli::admin_reset_password(config, username),
+        Some(Command::Admin {
+            command: AdminCommand::CompromiseKey { kid, since },
+        }) => cli::admin_compromise_key(config, kid, since),
         Some(Command::Demo) => cli::demo(config),
         Some(Command::Issue { csv, token, out }) => {
             cli::issue_csv(config, csv, token, out.as_deref())

@@ -104,6 +104,14 @@ pub enum AdminCommand {
         #[arg(long)]
         username: String,
     },
+    /// Declare a signing key compromised from SINCE (RFC 3339): certificates the log saw
+    /// from then on verify as forged; an active key is replaced by a fresh one.
+    CompromiseKey {
+        #[arg(long)]
+        kid: String,
+        #[arg(long)]
+        since: String,
+    },
 }
 
 impl Cli {
@@ -123,6 +131,27 @@ pub fn admin_token(config: Config) -> Result<(), String> {
     let state = AppState::open(config)?;
     let token = auth::create_admin_token(&state).map_err(|e| e.to_string())?;
     println!("{token}");
+    Ok(())
+}
+
+/// `certrail admin compromise-key`: as `POST /api/v1/keys/{kid}/compromise` by the admin.
+pub fn admin_compromise_key(config: Config, kid: &str, since: &str) -> Result<(), String> {
+    use crate::service::keys::{compromise, Compromise};
+    let state = AppState::open(config)?;
+    let key = compromise(
+        &state,
+        &crate::service::Actor::Admin,
+        kid,
+        Compromise {
+            since: since.to_string(),
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    println!(
+        "key {} is compromised since {}",
+        key.kid,
+        key.compromised_since.unwrap_or_default()
+    );
     Ok(())
 }
 

@@ -191,3 +191,221 @@ async fn issue_csv_from_an_erp_export_all_or_nothing_and_once() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("already issued"));
     assert_eq!(app.counts(), after);
 }
+
+/// The release-style binary serving on a free loopback port; killed when dropped.
+struct Server {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(db: &TestDb, admin: &str) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_certrail"))
+        .arg("serve")
+        .env("CERTRAIL_DATA_DIR", db.dir())
+        .env("DATABASE_URL", &db.url)
+        .env("CERTRAIL_BIND", format!("127.0.0.1:{port}"))
+        .env("CERTRAIL_PUBLIC_URL", &url)
+        .env("CERTRAIL_ADMIN_TOKEN", admin)
+        .env("CERTRAIL_LOG_INTERVAL_MS", "50")
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("start certrail serve");
+    let started = Instant::now();
+    while ureq::get(format!("{url}/healthz")).call().is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server { child, url }
+}
+
+fn post(url: &str, token: &str, body: serde_json::Value) -> serde_json::Value {
+    ureq::post(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send_json(body)
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"))
+        .body_mut()
+        .read_json()
+        .unwrap()
+}
+
+fn get_text(url: &str) -> String {
+    ureq::get(url)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+}
+
+/// Waits until the log holds `size` entries.
+fn sequenced(server: &Server, size: u64) {
+    let started = Instant::now();
+    loop {
+        let info: serde_json::Value =
+            serde_json::from_str(&get_text(&format!("{}/api/v1/log", server.url))).unwrap();
+        if info["tree_size"].as_u64() >= Some(size) {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "log stuck at {info}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_regulators_witness_cosigns_over_http_and_refuses_a_rolled_back_log() {
+    let db = TestDb::new();
+    let admin = "witness-test-admin-token";
+    let server = serve(&db, admin);
+    let api = format!("{}/api/v1", server.url);
+    let org = |kind: &str, code: &str| {
+        let body = serde_json::json!({"kind": kind, "name": format!("{kind} 常德"), "credit_code": code,
+            "region_code": "430700", "address": "湖南省常德市"});
+        let id = post(&format!("{api}/organizations"), admin, body)["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let token = post(
+            &format!("{api}/organizations/{id}/tokens"),
+            admin,
+            serde_json::json!({}),
+        )["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        (id, token)
+    };
+    let (regulator, _) = org("regulator", crate::helpers::CODES[3]);
+    let (_, producer) = org("producer", crate::helpers::CODES[0]);
+    let product = post(
+        &format!("{api}/products"),
+        &producer,
+        serde_json::json!({"name": "酱板鸭", "model": "500g/袋", "standard": "GB/T 23586-2022"}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let issue = || {
+        post(
+            &format!("{api}/certificates"),
+            &producer,
+            crate::helpers::batch(&product),
+        )
+    };
+    issue();
+    sequenced(&server, 2);
+
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("witness.key");
+    let state = dir.path().join("state");
+    let out = certrail(
+        &db,
+        &[
+            "witness",
+            "init",
+            "--name",
+            "scjg.example/w",
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let vkey = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    post(
+        &format!("{api}/log/witnesses"),
+        admin,
+        serde_json::json!({"verifier_key": vkey, "organization_id": regulator}),
+    );
+    let log_key: serde_json::Value =
+        serde_json::from_str(&get_text(&format!("{api}/log"))).unwrap();
+    let log_key = log_key["verifier_key"].as_str().unwrap().to_string();
+    let run = || {
+        certrail(
+            &db,
+            &[
+                "witness",
+                "run",
+                "--once",
+                "--log",
+                &server.url,
+                "--key",
+                key.to_str().unwrap(),
+                "--state",
+                state.to_str().unwrap(),
+                "--log-key",
+                &log_key,
+            ],
+        )
+    };
+    let out = run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(get_text(&format!("{}/log/checkpoint", server.url)).contains("— scjg.example/w "));
+
+    issue();
+    sequenced(&server, 4);
+    let out = run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved = std::fs::read_to_string(state.join("state.json")).unwrap();
+    assert!(saved.contains("\"size\": 4"), "{saved}");
+
+    // The operator rolls the log back to two entries behind everyone's back.
+    let mut conn = certrail::db::DbUrl::parse(&db.url)
+        .unwrap()
+        .establish()
+        .unwrap();
+    let rollback = "DELETE FROM log_checkpoints WHERE tree_size > 2";
+    match &mut conn {
+        certrail::db::DbConn::Sqlite(c) => {
+            diesel::connection::SimpleConnection::batch_execute(c, rollback).unwrap()
+        }
+        certrail::db::DbConn::Pg(c) => {
+            diesel::connection::SimpleConnection::batch_execute(c, rollback).unwrap()
+        }
+    }
+    let out = run();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "refused: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let refusals = std::fs::read_to_string(state.join("refusals.log")).unwrap();
+    assert!(
+        refusals.contains("REFUSED") && refusals.contains("rolled back"),
+        "{refusals}"
+    );
+    // The witness keeps what it saw: it still refuses after a restart.
+    assert_eq!(run().status.code(), Some(3));
+}

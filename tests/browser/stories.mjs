@@ -378,4 +378,43 @@ if (failures > 0) {
   console.log(`${failures} browser stor${failures === 1 ? "y" : "ies"} failed; screenshots in ${shots}`);
   process.exit(1);
 }
+await story("trust", async (page, shot) => {
+  // The public log in words, with what an inspector takes along.
+  await page.goto(`${base}/transparency`);
+  assert.match(await page.locator("h1").innerText(), /公开日志/);
+  assert.ok(await page.getByRole("link", { name: "下载信任包" }).isVisible());
+  assert.match(await page.locator("#offline").locator("..").innerText(), /certrail verify/);
+  await shot("transparency");
+  await page.getByRole("link", { name: "English" }).click();
+  assert.match(await page.locator("h1").innerText(), /The public log/);
+  await shot("transparency-en");
+  await page.getByRole("link", { name: "中文" }).click();
+  // A label's page says where the certificate is in the log.
+  await page.goto(verifyUrls[0]);
+  const log = page.locator("#public-log").locator("..");
+  assert.match(await log.innerText(), /已记录在公开日志中，第 \d+ 条/);
+  await shot("label-log");
+  // A producer's keys and tokens.
+  await page.goto(`${base}/login`);
+  await page.getByLabel("用户名").fill("producer1");
+  await page.getByLabel("密码").fill(passwords.producer1);
+  await page.getByRole("button", { name: "登录" }).click();
+  await page.waitForURL(/\/console$/);
+  await page.getByRole("link", { name: "密钥与令牌" }).click();
+  assert.match(await page.locator("h1").innerText(), /密钥与接口令牌/);
+  assert.ok(await page.getByRole("cell", { name: "active" }).first().isVisible());
+  await shot("access");
+  await page.getByLabel("名称（用途）").fill("ERP 夜间导出");
+  await page.getByLabel("权限").selectOption("issue");
+  await page.getByRole("button", { name: "生成令牌" }).click();
+  const made = page.getByRole("status");
+  assert.match(await made.innerText(), /ctr_/);
+  await shot("token-made");
+  await page.getByRole("button", { name: "撤销 ERP 夜间导出" }).click();
+  await page.waitForURL(/done=revoked/);
+  assert.match(await page.getByRole("status").innerText(), /令牌已撤销/);
+  assert.equal(await page.getByRole("cell", { name: "ERP 夜间导出" }).count(), 0);
+  await shot("revoked");
+});
+
 console.log(`browser stories passed; screenshots in ${shots}`);
