@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the system packages certrail needs to build and test, if they are missing.
 # SQLite is bundled into the binary; PostgreSQL support links libpq; the label-sheet test
-# renders PDFs with pdftoppm (poppler-utils); page tests drive Debian's Chromium (with a CJK
-# font so Chinese renders) from Node.js.
+# renders PDFs with pdftoppm (poppler-utils); labels are read back with zbarimg (zbar-tools);
+# page tests drive Debian's Chromium (with a CJK font so Chinese renders) from Node.js.
 set -euo pipefail
 
-packages=(libpq-dev pkg-config poppler-utils chromium fonts-wqy-microhei)
+packages=(libpq-dev pkg-config poppler-utils zbar-tools chromium fonts-wqy-microhei)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -63,6 +63,8 @@ pub struct AppState {
     pub log: std::sync::Arc<tlog::LogKey>,
     /// The trust bundle, rebuilt at most once a minute.
     pub bundle: bundle::BundleCache,
+    /// The log's checkpoints that proofs are made against, read at most once a second.
+    pub log_heads: tlog::inclusion::HeadsCache,
     /// Sequences the log; stops when the state is dropped.
     _sequencer: tlog::sequencer::Sequencer,
 }
@@ -160,6 +162,7 @@ impl AppState {
             ),
             log: log_key,
             bundle: Default::default(),
+            log_heads: Default::default(),
             verify,
             limits: Default::default(),
             db,

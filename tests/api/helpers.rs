@@ -298,6 +298,7 @@ where
             }
         }
         self.state.verify.clear();
+        self.state.log_heads.clear();
     }
 
     /// Sequences every log entry written so far (as the background sequencer would within
@@ -311,6 +312,7 @@ where
         .expect("sequencing succeeds")
         .expect("no other sequencer in a test");
         self.state.verify.clear();
+        self.state.log_heads.clear();
     }
 
     /// Waits until every consumer scan so far is stored (the scan writer commits in the

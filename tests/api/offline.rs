@@ -114,6 +114,13 @@ async fn labels_verify_from_the_bundle_alone_with_the_server_stopped() {
             content
         };
         assert!(content.contains("&p="), "{content}");
+        // zbar reads the printed code too (contract §10).
+        let zbar = Command::new("zbarimg")
+            .args(["--raw", "-q"])
+            .arg(&labels[0])
+            .output()
+            .expect("zbarimg (zbar-tools; scripts/setup.sh installs it)");
+        assert_eq!(String::from_utf8_lossy(&zbar.stdout).trim_end(), content);
         let forged = content.replace(
             genuine["signature"].as_str().unwrap(),
             revoked["signature"].as_str().unwrap(),

@@ -611,6 +611,7 @@ fn resign_checkpoint<S>(t: &TestApp<S>, size: u64) {
     .unwrap();
     drop(conn);
     t.state.verify.clear();
+    t.state.log_heads.clear();
 }
 
 #[actix_web::test]

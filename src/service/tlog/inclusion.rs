@@ -4,6 +4,8 @@
 //! a row, to the log's entries or to its hashes makes the inclusion check fail.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -21,7 +23,8 @@ use super::note::{self, CosignatureVerifier};
 use super::tree::StoredHashes;
 use super::{entry, witnesses};
 
-/// A certificate's entry in the log with its inclusion proof (contract §9 `log`).
+/// A certificate's entry in the log with its inclusion proof (contract §9 `log`). Kept in
+/// every cached record, so compact: hashes as bytes, the checkpoint text shared.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Proof {
     /// Leaf index of the certificate's entry.
@@ -29,14 +32,38 @@ pub struct Proof {
     /// Size of the tree the proof is for.
     pub tree_size: u64,
     /// RFC 6962 inclusion proof, base64 hashes, leaf to root.
-    pub inclusion: Vec<String>,
+    #[serde(serialize_with = "base64_hashes")]
+    #[schema(value_type = Vec<String>)]
+    pub inclusion: Vec<[u8; 32]>,
     /// The signed checkpoint of `tree_size` (with witness cosignatures, if any).
-    pub checkpoint: String,
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "shared_text")]
+    pub checkpoint: Arc<str>,
     #[serde(skip)]
     pub sequenced_at: NaiveDateTime,
     /// The witness that cosigned the checkpoint, and when (for pages).
     #[serde(skip)]
     pub confirmed: Option<Confirmation>,
+}
+
+fn shared_text<S: serde::Serializer>(text: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(text)
+}
+
+fn base64_hashes<S: serde::Serializer>(hashes: &[[u8; 32]], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(hashes.len()))?;
+    for h in hashes {
+        seq.serialize_element(&STANDARD.encode(h))?;
+    }
+    seq.end()
+}
+
+impl Proof {
+    /// Bytes it keeps besides the shared checkpoint.
+    pub fn weight(&self) -> usize {
+        64 + self.inclusion.len() * 32
+    }
 }
 
 /// A witness's cosignature, in words.
@@ -55,7 +82,7 @@ pub enum Position {
     /// Neither sequenced nor waiting: the certificate never went through the platform's
     /// issuance, or its entry was removed.
     Missing,
-    Sequenced(Box<Proof>),
+    Sequenced(Arc<Proof>),
 }
 
 impl Position {
@@ -90,8 +117,9 @@ pub fn check(
     // The queue first: an entry the sequencer moves in between is then found in the log
     // (read second), never missed by both reads.
     let waiting = logdb::pending_for(conn, &cert.id)?;
-    let witnessed_log = logdb::has_witnesses(conn)?;
     let entries = logdb::entries_for(conn, &cert.id)?;
+    let mut heads = state.log_heads.get(state, conn, false)?;
+    let witnessed_log = heads.witnessed_log;
     let mut by_seq: HashMap<i64, &LogEntry> = HashMap::new();
     for e in &entries {
         by_seq.entry(e.seq).or_insert(e);
@@ -123,12 +151,15 @@ pub fn check(
             witnessed_log,
         });
     };
-    let Some(Covering {
-        row: checkpoint,
-        confirmed,
-        rewritten,
-    }) = checkpoint_covering(conn, max_index)?
-    else {
+    // Heads read before this entry was sequenced: read them again.
+    if heads
+        .latest
+        .as_ref()
+        .is_none_or(|h| h.tree_size <= max_index as u64)
+    {
+        heads = state.log_heads.get(state, conn, true)?;
+    }
+    let Some((head, rewritten)) = heads.covering(max_index as u64) else {
         faults.push("log_mismatch");
         return Ok(LogCheck {
             position: Position::Missing,
@@ -140,8 +171,7 @@ pub fn check(
     if rewritten {
         faults.push("log_rewritten");
     }
-    let root = parse_root(state, &checkpoint.note);
-    let size = checkpoint.tree_size as u64;
+    let (root, size) = (head.root, head.tree_size);
     let tree = StoredHashes::new(conn);
     let indexes: Vec<u64> = logged.iter().map(|(e, _)| e.idx as u64).collect();
     tree.prefetch_inclusions(&indexes, size)?;
@@ -162,24 +192,17 @@ pub fn check(
             });
         }
         if found.seq == 0 {
-            position = Position::Sequenced(Box::new(Proof {
+            position = Position::Sequenced(Arc::new(Proof {
                 index,
                 tree_size: size,
-                inclusion: proof
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|h| STANDARD.encode(h.0))
-                    .collect(),
-                checkpoint: String::new(),
+                inclusion: proof.unwrap_or_default().iter().map(|h| h.0).collect(),
+                checkpoint: head.served.clone(),
                 sequenced_at: found.sequenced_at,
-                confirmed: confirmed.clone(),
+                confirmed: head.confirmed.clone(),
             }));
         }
     }
     drop(tree);
-    if let Position::Sequenced(p) = &mut position {
-        p.checkpoint = witnesses::with_cosignatures(conn, &checkpoint.note, checkpoint.tree_size)?;
-    }
     faults.dedup();
     Ok(LogCheck {
         position,
@@ -191,68 +214,124 @@ pub fn check(
 
 /// The sequenced entry of a certificate no longer stored, with its proof: the log remembers
 /// what the platform lost (or had removed).
-pub fn deleted(conn: &mut DbConn, id: &str) -> AppResult<Option<Proof>> {
+pub fn deleted(state: &AppState, conn: &mut DbConn, id: &str) -> AppResult<Option<Proof>> {
     let Some(found) = logdb::entries_for(conn, id)?
         .into_iter()
         .find(|e| e.seq == 0)
     else {
         return Ok(None);
     };
-    let Some(Covering {
-        row: checkpoint,
-        confirmed,
-        ..
-    }) = checkpoint_covering(conn, found.idx)?
-    else {
+    let heads = state.log_heads.get(state, conn, true)?;
+    let Some((head, _)) = heads.covering(found.idx as u64) else {
         return Ok(None);
     };
-    let size = checkpoint.tree_size as u64;
     let proof = StoredHashes::new(conn)
-        .inclusion(found.idx as u64, size)?
+        .inclusion(found.idx as u64, head.tree_size)?
         .unwrap_or_default();
     Ok(Some(Proof {
         index: found.idx as u64,
-        tree_size: size,
-        inclusion: proof.iter().map(|h| STANDARD.encode(h.0)).collect(),
-        checkpoint: witnesses::with_cosignatures(conn, &checkpoint.note, checkpoint.tree_size)?,
+        tree_size: head.tree_size,
+        inclusion: proof.iter().map(|h| h.0).collect(),
+        checkpoint: head.served.clone(),
         sequenced_at: found.sequenced_at,
-        confirmed,
+        confirmed: head.confirmed.clone(),
     }))
 }
 
-/// The checkpoint an entry is proved against.
-struct Covering {
-    row: CheckpointRow,
-    confirmed: Option<Confirmation>,
-    /// A registered witness cosigned a checkpoint of this size whose stored text no longer
-    /// matches what it signed: the log was rewritten after the witness saw it.
-    rewritten: bool,
+/// A checkpoint proofs are made against.
+#[derive(Debug)]
+pub struct Head {
+    pub tree_size: u64,
+    /// The root, if the log's signature on the stored checkpoint verifies.
+    pub root: Option<Hash>,
+    /// The checkpoint as served (note and cosignature lines), shared by every proof.
+    pub served: Arc<str>,
+    pub confirmed: Option<Confirmation>,
 }
 
-/// The checkpoint to prove `index` against: the newest one a witness cosigned that covers it,
-/// else the newest checkpoint (if it covers it).
-fn checkpoint_covering(conn: &mut DbConn, index: i64) -> AppResult<Option<Covering>> {
-    let mut rewritten = false;
-    if let Some(cosigned) = logdb::latest_cosigned_above(conn, index)? {
-        match confirmation(conn, &cosigned)? {
-            Cosigned::Confirmed(c) => {
-                return Ok(Some(Covering {
-                    row: cosigned,
-                    confirmed: Some(c),
-                    rewritten: false,
-                }))
-            }
-            Cosigned::Broken => rewritten = true,
-            Cosigned::Unverifiable => {}
+/// The log's newest checkpoint and newest witness-confirmed one: the same for every record,
+/// so read at most once a second (and at once when a record's entry is newer).
+#[derive(Debug, Default)]
+pub struct Heads {
+    pub latest: Option<Head>,
+    pub cosigned: Option<Head>,
+    /// The newest cosigned checkpoint's stored text no longer matches what its witness signed.
+    pub rewritten: bool,
+    pub witnessed_log: bool,
+}
+
+impl Heads {
+    /// The checkpoint to prove leaf `index` against, and whether the log was rewritten.
+    fn covering(&self, index: u64) -> Option<(&Head, bool)> {
+        let covers = |h: &&Head| h.tree_size > index;
+        match self.cosigned.as_ref().filter(covers) {
+            Some(head) => Some((head, false)),
+            None => self
+                .latest
+                .as_ref()
+                .filter(covers)
+                .map(|h| (h, self.rewritten)),
         }
     }
-    Ok(logdb::latest_checkpoint(conn)?
-        .filter(|c| c.tree_size > index)
-        .map(|row| Covering {
-            row,
-            confirmed: None,
-            rewritten,
-        }))
+
+    fn read(state: &AppState, conn: &mut DbConn) -> AppResult<Self> {
+        let head = |conn: &mut DbConn, row: CheckpointRow, confirmed| -> AppResult<Head> {
+            Ok(Head {
+                tree_size: row.tree_size as u64,
+                root: parse_root(state, &row.note),
+                served: Arc::from(witnesses::with_cosignatures(
+                    conn,
+                    &row.note,
+                    row.tree_size,
+                )?),
+                confirmed,
+            })
+        };
+        let mut heads = Heads {
+            witnessed_log: logdb::has_witnesses(conn)?,
+            ..Default::default()
+        };
+        if let Some(cosigned) = logdb::latest_cosigned_above(conn, -1)? {
+            match confirmation(conn, &cosigned)? {
+                Cosigned::Confirmed(c) => heads.cosigned = Some(head(conn, cosigned, Some(c))?),
+                Cosigned::Broken => heads.rewritten = true,
+                Cosigned::Unverifiable => {}
+            }
+        }
+        if let Some(latest) = logdb::latest_checkpoint(conn)? {
+            heads.latest = Some(head(conn, latest, None)?);
+        }
+        Ok(heads)
+    }
+}
+
+/// [`Heads`], cached for a second.
+#[derive(Default)]
+pub struct HeadsCache(Mutex<Option<(Instant, Arc<Heads>)>>);
+
+/// How long heads are reused.
+const HEADS_FRESH: Duration = Duration::from_secs(1);
+
+impl HeadsCache {
+    /// Forgets the heads (after the log's tables were edited directly, as tests do).
+    pub fn clear(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// The heads, read again when older than a second or when `refresh` says so.
+    pub fn get(&self, state: &AppState, conn: &mut DbConn, refresh: bool) -> AppResult<Arc<Heads>> {
+        if !refresh {
+            let cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((at, heads)) = cached.as_ref() {
+                if at.elapsed() < HEADS_FRESH {
+                    return Ok(heads.clone());
+                }
+            }
+        }
+        let heads = Arc::new(Heads::read(state, conn)?);
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), heads.clone()));
+        Ok(heads)
+    }
 }
 
 enum Cosigned {

@@ -36,7 +36,7 @@ use crate::error::AppResult;
 
 use super::scan_writer::{Forged, Genuine};
 use super::signals::{LabelSignals, Snapshot};
-use super::tlog::inclusion::{self, Proof};
+use super::tlog::inclusion::{self, Position, Proof};
 use super::AppState;
 use record::{RawJson, Record};
 
@@ -117,8 +117,7 @@ pub struct Answer {
     /// The certificate's entry in the transparency log with its inclusion proof, or
     /// `{"pending": true}` until it is sequenced (contract §9).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<LogView>)]
-    pub log: Option<RawJson>,
+    pub log: Option<LogView>,
     /// The record the answer was made from (pages read the parsed payload and trail).
     #[serde(skip)]
     #[schema(ignore)]
@@ -170,7 +169,7 @@ impl Answer {
         Ok(Answer {
             verdict: Verdict::Tampered,
             reasons: vec!["certificate_deleted".into()],
-            log: Some(RawJson::of(&LogView::Included(proof.clone()))?),
+            log: Some(LogView::Included(Arc::new(proof.clone()).into())),
             ..Answer::unknown()
         })
     }
@@ -180,11 +179,28 @@ impl Answer {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum LogView {
-    Included(Proof),
+    #[schema(value_type = Proof)]
+    Included(SharedProof),
     Pending {
         /// Always `true`: the entry is written and waits for the sequencer (seconds).
         pending: bool,
     },
+}
+
+/// A cached record's proof, serialized as the proof.
+#[derive(Debug, Clone)]
+pub struct SharedProof(pub Arc<Proof>);
+
+impl From<Arc<Proof>> for SharedProof {
+    fn from(p: Arc<Proof>) -> Self {
+        SharedProof(p)
+    }
+}
+
+impl Serialize for SharedProof {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
 }
 
 /// What a label claims: certificate id, unit serial (unit labels) and the `s` parameter.
@@ -289,7 +305,7 @@ pub fn verify(state: &AppState, label: &Label<'_>, source: Source<'_>) -> AppRes
     }
     let mut conn: Option<PooledConn> = None;
     let Some(record) = cached_or_load(state, &mut conn, label.id)? else {
-        let deleted = inclusion::deleted(connection(state, &mut conn)?, label.id)?;
+        let deleted = inclusion::deleted(state, connection(state, &mut conn)?, label.id)?;
         return Ok(finish(
             state,
             match deleted {
@@ -553,7 +569,11 @@ fn answer(
             "{}/api/v1/certificates/{}/trail",
             state.config.public_url, record.id
         )),
-        log: record.log_json.clone(),
+        log: match &record.log {
+            Position::Sequenced(p) => Some(LogView::Included(p.clone().into())),
+            Position::Pending => Some(LogView::Pending { pending: true }),
+            Position::Missing => None,
+        },
         record: Some(record.clone()),
     }
 }

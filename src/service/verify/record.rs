@@ -24,7 +24,6 @@ use crate::service::trail;
 use crate::service::{labs, AppState};
 
 use super::rules::{self, CertificateFacts, KeyState, Logged};
-use super::LogView;
 
 /// How soon a record whose log entry is still pending is read again.
 const PENDING_FRESH: Duration = Duration::from_secs(2);
@@ -95,8 +94,6 @@ pub struct Record {
     pub warnings: Vec<&'static str>,
     /// Where the certificate stands in the transparency log.
     pub log: Position,
-    /// The answer's `log` member, rendered once.
-    pub log_json: Option<RawJson>,
     /// Re-read after this long at the latest: soon while the log has not sequenced (or no
     /// witness has confirmed) what the answer shows.
     pub fresh_for: Duration,
@@ -224,11 +221,6 @@ impl Record {
                 }
                 _ => Duration::MAX,
             },
-            log_json: match &log.position {
-                Position::Sequenced(p) => Some(RawJson::of(&LogView::Included((**p).clone()))?),
-                Position::Pending => Some(RawJson::of(&LogView::Pending { pending: true })?),
-                Position::Missing => None,
-            },
             log: log.position,
             expiry: payload.as_ref().and_then(Payload::expiry_date),
             status: cert.status.clone(),
@@ -273,7 +265,7 @@ impl Record {
     pub fn weight(&self) -> u64 {
         let json = self.payload_json.0.get().len()
             + self.trail_json.0.get().len()
-            + self.log_json.as_ref().map_or(0, |l| l.0.get().len());
+            + self.log.proof().map_or(0, |p| p.weight());
         let lines: usize = self
             .trail_lines
             .iter()
