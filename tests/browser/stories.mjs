@@ -373,11 +373,6 @@ await story("camera", async (page, shot) => {
 }, { on: withCamera, permissions: ["camera"] });
 await withCamera.close();
 
-await browser.close();
-if (failures > 0) {
-  console.log(`${failures} browser stor${failures === 1 ? "y" : "ies"} failed; screenshots in ${shots}`);
-  process.exit(1);
-}
 await story("trust", async (page, shot) => {
   // The public log in words, with what an inspector takes along.
   await page.goto(`${base}/transparency`);
@@ -417,4 +412,9 @@ await story("trust", async (page, shot) => {
   await shot("revoked");
 });
 
+await browser.close();
+if (failures > 0) {
+  console.log(`${failures} browser stor${failures === 1 ? "y" : "ies"} failed; screenshots in ${shots}`);
+  process.exit(1);
+}
 console.log(`browser stories passed; screenshots in ${shots}`);
