@@ -89,8 +89,17 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Records one HTTP request.
+    /// Records one HTTP request. Labels stay a bounded set whatever clients send: methods
+    /// outside the standard ones count as `OTHER`, routes are patterns (or `unmatched`).
     pub fn observe_http(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        const METHODS: [&str; 9] = [
+            "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+        ];
+        let method = METHODS
+            .iter()
+            .find(|m| **m == method)
+            .copied()
+            .unwrap_or("OTHER");
         self.requests
             .get_or_create(&HttpLabels {
                 method: method.to_string(),

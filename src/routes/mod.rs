@@ -20,17 +20,21 @@ pub const BULK_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Registers the API routes. Each path is one resource, so a wrong method is a 405.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/healthz").route(get().to(api::healthz)))
-        .service(resource("/metrics").route(get().to(api::metrics)))
-        .service(resource("/api-docs/openapi.json").route(get().to(openapi::openapi_json)))
-        // One scope: a request elsewhere (a label's `/v/…`) is turned away by one prefix
-        // comparison instead of being tried against every API path pattern.
-        .service(
-            web::scope("/log")
-                .service(resource("/checkpoint").route(get().to(log::checkpoint)))
-                .service(resource("/tile/{path:.*}").route(get().to(log::tile))),
-        )
-        .service(api_v1());
+    cfg.service(
+        resource("/healthz")
+            .route(get().to(api::healthz))
+            .route(web::head().to(api::healthz)),
+    )
+    .service(resource("/metrics").route(get().to(api::metrics)))
+    .service(resource("/api-docs/openapi.json").route(get().to(openapi::openapi_json)))
+    // One scope: a request elsewhere (a label's `/v/…`) is turned away by one prefix
+    // comparison instead of being tried against every API path pattern.
+    .service(
+        web::scope("/log")
+            .service(resource("/checkpoint").route(get().to(log::checkpoint)))
+            .service(resource("/tile/{path:.*}").route(get().to(log::tile))),
+    )
+    .service(api_v1());
 }
 
 /// The `/api/v1` resources.

@@ -75,3 +75,38 @@ async fn openapi_document_lists_the_core_api() {
     let verdicts = &schemas["Verdict"]["enum"];
     assert_eq!(verdicts.as_array().unwrap().len(), 8, "{verdicts}");
 }
+
+#[actix_web::test]
+async fn metrics_labels_stay_bounded_whatever_methods_clients_send() {
+    let t = crate::helpers::spawn().await;
+    for i in 0..200 {
+        let method = actix_web::http::Method::from_bytes(format!("X{i}").as_bytes()).unwrap();
+        t.send(
+            actix_web::test::TestRequest::default()
+                .method(method)
+                .uri("/healthz"),
+        )
+        .await;
+    }
+    let text = t.get("/metrics", None).await.text();
+    assert!(!text.contains("method=\"X1\""), "{text}");
+    assert!(text.contains("method=\"OTHER\""), "{text}");
+    let series = text
+        .lines()
+        .filter(|l| l.starts_with("certrail_http_requests_total{"))
+        .count();
+    assert!(series < 10, "{series} series: {text}");
+}
+
+#[actix_web::test]
+async fn head_healthz_answers_like_get() {
+    let t = crate::helpers::spawn().await;
+    let res = t
+        .send(
+            actix_web::test::TestRequest::default()
+                .method(actix_web::http::Method::HEAD)
+                .uri("/healthz"),
+        )
+        .await;
+    assert_eq!(res.status, 200);
+}
