@@ -88,6 +88,7 @@ fn setup() -> (tempfile::TempDir, AppState, Actor, String) {
         pool_size: 4,
         copy: Default::default(),
         tuning: Default::default(),
+        workflow: Default::default(),
     };
     let state = AppState::open(config).expect("state");
     let (actor, product) = certrail::pilot::setup(&state).expect("producer and product");

@@ -72,6 +72,7 @@ fn state(dir: &std::path::Path, url: String) -> AppState {
         pool_size: 8,
         copy: Default::default(),
         tuning: Default::default(),
+        workflow: Default::default(),
     })
     .expect("state")
 }

@@ -16,6 +16,11 @@
 //! | `CERTRAIL_VERIFY_CACHE_TTL_SECS` | `300` (a cached record is re-read at least this often) |
 //! | `CERTRAIL_SCAN_QUEUE`  | `65536` (distinct labels waiting for the scan writer) |
 //! | `CERTRAIL_CHANGE_POLL_MS` | `1000` (how often other instances' changes are read) |
+//! | `CERTRAIL_LOG_INTERVAL_MS` | `250` (how often the transparency log sequences) |
+//! | `CERTRAIL_WEBHOOK_RETRY_SCALE` | `1` (multiplies the webhook retry delays; tests shorten them) |
+//! | `CERTRAIL_WEBHOOK_ALLOW_PRIVATE` | `false` (deliver webhooks to loopback and private addresses) |
+//! | `CERTRAIL_CASE_DAYS`   | `7` (days a named party has to answer a 先行赔付 case) |
+//! | `CERTRAIL_RECALL_ACK_HOURS` | `48` (hours a retailer has to acknowledge a recall) |
 //! | `RUST_LOG`             | `info`                                    |
 
 use std::path::PathBuf;
@@ -37,6 +42,33 @@ pub struct Config {
     pub copy: crate::domain::copy::Thresholds,
     /// Waits, caches and queues of the verification path.
     pub tuning: Tuning,
+    /// Deadlines and deliveries of the regulatory workflows.
+    pub workflow: Workflow,
+}
+
+/// Deadlines of cases and recalls, and webhook delivery settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Workflow {
+    /// Multiplies every webhook retry delay (1 = the Standard Webhooks schedule, ~27 hours).
+    pub webhook_retry_scale: f64,
+    /// Deliver to loopback and private addresses (tests, closed networks); off by default so a
+    /// registered URL cannot reach the platform's own network.
+    pub webhook_allow_private: bool,
+    /// Time a named producer or retailer has to answer a 先行赔付 case.
+    pub case_deadline: chrono::Duration,
+    /// Time a retailer has to acknowledge a recall before it shows as overdue.
+    pub recall_ack_deadline: chrono::Duration,
+}
+
+impl Default for Workflow {
+    fn default() -> Self {
+        Self {
+            webhook_retry_scale: 1.0,
+            webhook_allow_private: false,
+            case_deadline: chrono::Duration::days(7),
+            recall_ack_deadline: chrono::Duration::hours(48),
+        }
+    }
 }
 
 /// Waits, caches and queues (see the module's table for the variables).
@@ -83,6 +115,7 @@ impl std::fmt::Debug for Config {
             .field("pool_size", &self.pool_size)
             .field("copy", &self.copy)
             .field("tuning", &self.tuning)
+            .field("workflow", &self.workflow)
             .finish()
     }
 }
@@ -151,8 +184,31 @@ impl Config {
             change_poll: ms("CERTRAIL_CHANGE_POLL_MS", 1000)?,
             log_interval: ms("CERTRAIL_LOG_INTERVAL_MS", 250)?,
         };
+        let workflow = Workflow {
+            webhook_retry_scale: match env("CERTRAIL_WEBHOOK_RETRY_SCALE") {
+                Some(v) => v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite() && *n > 0.0)
+                    .ok_or("CERTRAIL_WEBHOOK_RETRY_SCALE must be a positive number")?,
+                None => 1.0,
+            },
+            webhook_allow_private: match env("CERTRAIL_WEBHOOK_ALLOW_PRIVATE").as_deref() {
+                None | Some("false") | Some("0") => false,
+                Some("true") | Some("1") => true,
+                Some(_) => {
+                    return Err("CERTRAIL_WEBHOOK_ALLOW_PRIVATE must be true or false".into())
+                }
+            },
+            case_deadline: chrono::Duration::days(positive("CERTRAIL_CASE_DAYS", 7)?),
+            recall_ack_deadline: chrono::Duration::hours(positive(
+                "CERTRAIL_RECALL_ACK_HOURS",
+                48,
+            )?),
+        };
         Ok(Self {
             tuning,
+            workflow,
             bind,
             public_url: public_url.trim_end_matches('/').to_string(),
             data_dir,

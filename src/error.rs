@@ -26,6 +26,10 @@ pub enum AppError {
     /// 403: wrong role, or someone else's data.
     #[error("{0}")]
     Forbidden(String),
+    /// 403 with its own code: the role is right, but a rule of authority says no (e.g. a
+    /// regulator's suspension the producer cannot lift).
+    #[error("{message}")]
+    Denied { code: &'static str, message: String },
     /// 404.
     #[error("{0}")]
     NotFound(String),
@@ -65,7 +69,9 @@ impl AppError {
     /// The envelope's `code`.
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::BadRequest { code, .. } | AppError::Conflict { code, .. } => code,
+            AppError::BadRequest { code, .. }
+            | AppError::Conflict { code, .. }
+            | AppError::Denied { code, .. } => code,
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
@@ -126,7 +132,7 @@ impl ResponseError for AppError {
         match self {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::Denied { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -313,6 +313,13 @@ diesel::joinable!(marks -> products (product_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
+    sanctions,
+    reinstatement_requests,
+    cases,
+    webhooks,
+    webhook_deliveries,
+    recall_acknowledgements,
+    audit_log,
     signing_keys,
     api_tokens,
     products,
@@ -340,3 +347,107 @@ diesel::allow_tables_to_appear_in_same_query!(
     log_backfill,
     certificate_drafts,
 );
+
+diesel::table! {
+    sanctions (id) {
+        id -> Text,
+        kind -> Text,
+        organization_id -> Text,
+        certificate_id -> Nullable<Text>,
+        regulator_id -> Text,
+        reason -> Text,
+        legal_basis -> Text,
+        starts_at -> Timestamp,
+        lifted_at -> Nullable<Timestamp>,
+        lifted_by -> Nullable<Text>,
+        lift_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reinstatement_requests (id) {
+        id -> Text,
+        certificate_id -> Text,
+        sanction_id -> Text,
+        organization_id -> Text,
+        evidence -> Text,
+        lab_report_no -> Nullable<Text>,
+        state -> Text,
+        created_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        number -> Text,
+        complaint_id -> Text,
+        certificate_id -> Text,
+        respondent_id -> Text,
+        claim -> Text,
+        state -> Text,
+        outcome -> Nullable<Text>,
+        amount_fen -> Nullable<BigInt>,
+        answer -> Nullable<Text>,
+        deadline_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        organization_id -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        organization_id -> Text,
+        event_type -> Text,
+        subject_id -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    recall_acknowledgements (recall_id, retailer_id) {
+        recall_id -> Text,
+        retailer_id -> Text,
+        quantity_removed -> BigInt,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        actor_kind -> Text,
+        region_code -> Text,
+        action -> Text,
+        target -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));

@@ -28,10 +28,16 @@ pub enum EventType {
     Reinstated,
     Revoked,
     Recalled,
+    /// The producer asks a regulator to lift the regulator's suspension (with evidence).
+    ReinstatementRequested,
+    /// A regulator refused such a request (approval is a `reinstated` event).
+    ReinstatementRefused,
+    /// A step of a 先行赔付 (first compensation) case about this certificate.
+    CaseUpdated,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 9] = [
+    pub const ALL: [EventType; 12] = [
         EventType::Issued,
         EventType::Shipped,
         EventType::Received,
@@ -41,6 +47,9 @@ impl EventType {
         EventType::Reinstated,
         EventType::Revoked,
         EventType::Recalled,
+        EventType::ReinstatementRequested,
+        EventType::ReinstatementRefused,
+        EventType::CaseUpdated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +63,9 @@ impl EventType {
             EventType::Reinstated => "reinstated",
             EventType::Revoked => "revoked",
             EventType::Recalled => "recalled",
+            EventType::ReinstatementRequested => "reinstatement_requested",
+            EventType::ReinstatementRefused => "reinstatement_refused",
+            EventType::CaseUpdated => "case_updated",
         }
     }
 
@@ -63,6 +75,7 @@ impl EventType {
 
     /// GS1 CBV 2.0 business step and disposition of this event type (EPCIS 2.0). Status
     /// changes carry only a disposition; an inspection's disposition depends on its result.
+    /// Requests and cases say nothing about the goods: `(None, None)`, and EPCIS leaves them out.
     pub fn epcis(self) -> (Option<&'static str>, Option<&'static str>) {
         match self {
             EventType::Issued => (Some("creating_class_instance"), Some("active")),
@@ -73,6 +86,9 @@ impl EventType {
             EventType::Suspended | EventType::Revoked => (None, Some("non_sellable_other")),
             EventType::Reinstated => (None, Some("sellable_accessible")),
             EventType::Recalled => (None, Some("recalled")),
+            EventType::ReinstatementRequested
+            | EventType::ReinstatementRefused
+            | EventType::CaseUpdated => (None, None),
         }
     }
 }

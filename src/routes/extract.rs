@@ -25,6 +25,12 @@ where
     web::block(move || f(&state)).await?
 }
 
+/// The client's address, the key of per-client limits (the socket's peer).
+pub fn client_addr(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string())
+}
+
 /// The authenticated caller (`Authorization: Bearer <token>`); 401 without a valid token.
 pub struct Auth(pub Actor);
 
@@ -37,8 +43,9 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 
 /// The token scope a request needs: reading is `read`; issuing (products, certificates,
 /// drafts, label exports and unit labels) is `issue`; trail writes (events, inspections,
-/// status changes, recalls, marks, accreditations) are `trail`; anything else (tokens, keys,
-/// users, organizations, witnesses) is `admin`. A route missing here needs `admin`.
+/// status changes, recalls and their acknowledgements, marks, accreditations, sanctions,
+/// reinstatement requests and cases) are `trail`; anything else (tokens, keys, users,
+/// organizations, witnesses, webhooks) is `admin`. A route missing here needs `admin`.
 pub fn needed_scope(req: &HttpRequest) -> Scope {
     let pattern = req.match_pattern().unwrap_or_default();
     let path = pattern.strip_prefix("/api/v1").unwrap_or(&pattern);
@@ -62,6 +69,14 @@ pub fn needed_scope(req: &HttpRequest) -> Scope {
         "/marks/{id}/suspend",
         "/marks/{id}/reinstate",
         "/labs/accreditations",
+        "/organizations/{id}/sanctions",
+        "/sanctions/{id}/lift",
+        "/certificates/{id}/reinstatement-requests",
+        "/reinstatement-requests/{id}/decision",
+        "/recalls/{id}/acknowledgements",
+        "/cases/{number}/accept",
+        "/cases/{number}/answer",
+        "/cases/{number}/decision",
     ];
     let reading = req.method() == Method::GET || req.method() == Method::HEAD;
     match (reading, path) {

@@ -9,6 +9,7 @@ pub mod labels;
 pub mod log;
 pub mod marks;
 pub mod openapi;
+pub mod oversight;
 pub mod trail;
 
 use actix_web::web::{self, get, post, resource};
@@ -57,6 +58,37 @@ fn api_v1() -> actix_web::Scope {
                 .route(web::delete().to(api::revoke_token)),
         )
         .service(resource("/organizations/{id}/users").route(post().to(api::create_user)))
+        .service(
+            resource("/organizations/{id}/sanctions").route(post().to(oversight::impose_sanction)),
+        )
+        .service(resource("/sanctions").route(get().to(oversight::list_sanctions)))
+        .service(resource("/sanctions/{id}/lift").route(post().to(oversight::lift_sanction)))
+        .service(
+            resource("/certificates/{id}/reinstatement-requests")
+                .route(post().to(oversight::request_reinstatement)),
+        )
+        .service(
+            resource("/reinstatement-requests").route(get().to(oversight::list_reinstatements)),
+        )
+        .service(
+            resource("/reinstatement-requests/{id}/decision")
+                .route(post().to(oversight::decide_reinstatement)),
+        )
+        .service(resource("/audit").route(get().to(oversight::audit_log)))
+        .service(
+            resource("/webhooks")
+                .route(post().to(oversight::create_webhook))
+                .route(get().to(oversight::list_webhooks)),
+        )
+        .service(resource("/webhooks/deliveries").route(get().to(oversight::list_deliveries)))
+        .service(resource("/webhooks/{id}").route(web::delete().to(oversight::delete_webhook)))
+        .service(resource("/certificates/{id}/complaints").route(post().to(oversight::report)))
+        .service(resource("/cases").route(get().to(oversight::list_cases)))
+        .service(resource("/cases/{number}").route(get().to(oversight::get_case)))
+        .service(resource("/cases/{number}/accept").route(post().to(oversight::accept_case)))
+        .service(resource("/cases/{number}/answer").route(post().to(oversight::answer_case)))
+        .service(resource("/cases/{number}/decision").route(post().to(oversight::decide_case)))
+        .service(resource("/cases/{number}/confirm").route(post().to(oversight::confirm_case)))
         .service(
             resource("/organizations/{id}/keys")
                 .route(get().to(keys::list))
@@ -108,6 +140,10 @@ fn api_v1() -> actix_web::Scope {
                 .route(get().to(trail::list_recalls)),
         )
         .service(resource("/recalls/{id}").route(get().to(trail::get_recall)))
+        .service(
+            resource("/recalls/{id}/acknowledgements")
+                .route(post().to(oversight::acknowledge_recall)),
+        )
         .service(resource("/marks").route(post().to(marks::create_mark)))
         .service(resource("/marks/{id}/suspend").route(post().to(marks::suspend_mark)))
         .service(resource("/marks/{id}/reinstate").route(post().to(marks::reinstate_mark)))

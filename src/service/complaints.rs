@@ -12,7 +12,8 @@ use crate::domain::role::OrgKind;
 use crate::domain::validate;
 use crate::error::{AppError, AppResult};
 
-use super::{checked_id, Actor, AppState};
+use super::cases::{self, CaseView, NewCase};
+use super::{checked_id, webhooks, Actor, AppState};
 
 /// Categories a consumer chooses from: (code, 中文, English).
 pub const CATEGORIES: [(&str, &str, &str); 4] = [
@@ -57,14 +58,16 @@ impl ComplaintView {
     }
 }
 
-/// Stores a consumer's report about certificate `id` (unit `serial`, if a unit label).
+/// Stores a consumer's report about certificate `id` (unit `serial`, if a unit label), and
+/// opens a 先行赔付 case from it if the consumer asks for one.
 pub fn report(
     state: &AppState,
     client: &str,
     id: &str,
     serial: Option<i64>,
     new: NewComplaint,
-) -> AppResult<()> {
+    case: Option<NewCase>,
+) -> AppResult<Option<CaseView>> {
     state.limits.reports.check(client)?;
     let category = new.category.trim();
     if !CATEGORIES.iter().any(|c| c.0 == category) {
@@ -93,7 +96,24 @@ pub fn report(
                 "this certificate received many reports in the last hour; try again later".into(),
             ));
         }
-        complaint.insert(conn).map_err(AppError::from)
+        complaint.insert(conn)?;
+        let producer = Certificate::find(conn, &complaint.certificate_id)?
+            .map(|c| c.organization_id)
+            .unwrap_or_default();
+        webhooks::enqueue(
+            conn,
+            webhooks::COMPLAINT_CREATED,
+            &[producer],
+            &complaint.id,
+            serde_json::json!({
+                "complaint_id": complaint.id,
+                "certificate_id": complaint.certificate_id,
+                "serial": complaint.serial,
+                "category": complaint.category,
+            }),
+        )?;
+        case.map(|c| cases::open(state, conn, &complaint, c))
+            .transpose()
     })
 }
 

@@ -100,6 +100,7 @@ pub fn submit(state: &AppState, actor: &Actor, id: &str, req: DraftSignature) ->
             )
         })?;
     state.write(|conn| {
+        super::sanctions::check_issuance(conn, &org.id)?;
         let draft = Draft::find(conn, id)?.ok_or_else(|| AppError::not_found("draft"))?;
         if draft.organization_id != org.id {
             return Err(AppError::Forbidden(

@@ -27,6 +27,7 @@ pub fn document(state: &AppState, id: &str) -> AppResult<Value> {
     let events: Vec<Value> = EventRow::trail(&mut conn, &cert.id)?
         .iter()
         .filter_map(|row| Some((row, serde_json::from_str::<EventBody>(&row.body).ok()?)))
+        .filter(|(_, body)| body.kind.epcis() != (None, None))
         .map(|(row, body)| {
             let (biz_step, disposition) = body.kind.epcis();
             let disposition = match body.kind {

@@ -422,6 +422,7 @@ pub(super) fn prepare(
     reqs: &[IssueRequest],
 ) -> Result<Prepared, BulkError> {
     let org = actor.require_kind(&[OrgKind::Producer])?;
+    super::sanctions::check_issuance(conn, &org.id)?;
     let issued_at = Utc::now();
     let today = iso(issued_at.date_naive());
     let active = SigningKeyRow::active_for(conn, &org.id)?

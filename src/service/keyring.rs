@@ -44,6 +44,11 @@ impl KeyRing {
     }
 
     /// A fresh key pair for `organization_id`, sealed and ready to insert.
+    /// The master key (sealing other secrets, e.g. webhook secrets).
+    pub fn master(&self) -> &MasterKey {
+        &self.master
+    }
+
     pub fn generate(&self, organization_id: &str) -> SigningKeyRow {
         let seed = Zeroizing::new(new_secret());
         let key = SigningKey::from_bytes(&seed);

@@ -5,8 +5,10 @@
 //! `web::block`.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod bundle;
+pub mod cases;
 pub mod certificates;
 pub mod changes;
 pub mod complaints;
@@ -22,6 +24,8 @@ pub mod organizations;
 pub mod oversight;
 pub mod products;
 pub mod recalls;
+pub mod reinstatements;
+pub mod sanctions;
 pub mod scan_writer;
 pub mod signals;
 pub mod status;
@@ -31,6 +35,7 @@ pub mod trail;
 pub mod trust;
 pub mod verify;
 pub mod warnings;
+pub mod webhooks;
 
 pub mod demo;
 pub mod drafts;
@@ -67,6 +72,8 @@ pub struct AppState {
     pub log_heads: tlog::inclusion::HeadsCache,
     /// Sequences the log; stops when the state is dropped.
     _sequencer: tlog::sequencer::Sequencer,
+    /// Delivers the webhook outbox; stops when the state is dropped.
+    _webhooks: webhooks::sender::Sender,
 }
 
 impl AppState {
@@ -142,6 +149,8 @@ impl AppState {
         )?);
         let log_metrics = tlog::sequencer::LogMetrics::default();
         log_metrics.register(&mut metrics);
+        let webhook_metrics = webhooks::sender::WebhookMetrics::default();
+        webhook_metrics.register(&mut metrics);
         let verify = std::sync::Arc::new(verify::cache::VerifyCache::new(
             tuning.verify_cache_bytes,
             tuning.verify_cache_ttl,
@@ -159,6 +168,13 @@ impl AppState {
                 log_key.clone(),
                 tuning.log_interval,
                 log_metrics,
+            ),
+            _webhooks: webhooks::sender::Sender::start(
+                db.clone(),
+                master.clone(),
+                config.workflow,
+                std::time::Duration::from_millis(250),
+                webhook_metrics,
             ),
             log: log_key,
             bundle: Default::default(),

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::crypto::random::new_id;
+use crate::db::models::recall::RecallAck;
+use crate::db::models::webhook::Delivery;
 use crate::db::models::{now, Certificate, EventRow, Organization, Product, Recall};
 use crate::db::DbConn;
 use crate::domain::payload::rfc3339_seconds;
@@ -15,7 +17,7 @@ use crate::domain::validate;
 use crate::error::{AppError, AppResult};
 
 use super::auth::require_owner_or_regulator;
-use super::{checked_id, trail, Actor, AppState};
+use super::{audit, checked_id, trail, webhooks, Actor, AppState};
 
 /// `POST /api/v1/recalls`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -27,12 +29,34 @@ pub struct NewRecall {
     pub reason: String,
 }
 
-/// A retailer that recorded intake of recalled goods.
+/// A retailer that recorded intake of recalled goods, and where it stands with the recall.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AffectedRetailer {
     pub id: String,
     pub name: String,
     pub region_code: String,
+    /// `acknowledged`, `overdue` (no acknowledgement within the deadline), `delivered` (its
+    /// webhook received the recall) or `pending` (not yet told by webhook: it sees the recall
+    /// on its console and in `GET /api/v1/recalls`).
+    pub state: &'static str,
+    /// When its webhook endpoint accepted the recall message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity_removed: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/recalls/{id}/acknowledgements`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAcknowledgement {
+    /// How many of the recalled goods were taken off sale (0 if none were left).
+    pub quantity_removed: i64,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -46,27 +70,44 @@ pub struct RecallView {
     /// Ids of the certificates the recall covers.
     pub certificates: Vec<String>,
     pub retailers: Vec<AffectedRetailer>,
+    /// Acknowledgements are due by then (RFC 3339 UTC).
+    pub acknowledge_by: String,
 }
 
-fn view(conn: &mut DbConn, recall: Recall) -> AppResult<RecallView> {
+fn view(state: &AppState, conn: &mut DbConn, recall: Recall) -> AppResult<RecallView> {
     let certificates = recall.certificate_ids(conn)?;
-    let mut retailer_ids: Vec<String> = Vec::new();
-    for id in &certificates {
-        for event in EventRow::trail(conn, id)? {
-            if event.kind == "received" && !retailer_ids.contains(&event.actor_id) {
-                retailer_ids.push(event.actor_id);
-            }
-        }
-    }
+    let receivers = EventRow::receivers(conn, &certificates)?;
+    let acks = RecallAck::of(conn, &recall.id)?;
+    let delivered = Delivery::delivered_about(conn, &recall.id)?;
+    let deadline = recall.created_at + state.config.workflow.recall_ack_deadline;
+    let overdue = now() > deadline;
     let mut retailers = Vec::new();
-    for id in retailer_ids {
-        if let Some(org) = Organization::find(conn, &id)? {
-            retailers.push(AffectedRetailer {
-                id: org.id,
-                name: org.name,
-                region_code: org.region_code,
-            });
-        }
+    for id in receivers {
+        let Some(org) = Organization::find(conn, &id)? else {
+            continue;
+        };
+        let ack = acks.iter().find(|a| a.retailer_id == org.id);
+        let delivered_at = delivered
+            .iter()
+            .filter(|(o, _)| *o == org.id)
+            .map(|(_, at)| *at)
+            .min();
+        let state = match (ack, overdue, delivered_at) {
+            (Some(_), _, _) => "acknowledged",
+            (None, true, _) => "overdue",
+            (None, false, Some(_)) => "delivered",
+            (None, false, None) => "pending",
+        };
+        retailers.push(AffectedRetailer {
+            id: org.id,
+            name: org.name,
+            region_code: org.region_code,
+            state,
+            delivered_at: delivered_at.map(|t| rfc3339_seconds(t.and_utc())),
+            acknowledged_at: ack.map(|a| rfc3339_seconds(a.created_at.and_utc())),
+            quantity_removed: ack.map(|a| a.quantity_removed),
+            note: ack.and_then(|a| a.note.clone()),
+        });
     }
     Ok(RecallView {
         id: recall.id,
@@ -74,6 +115,7 @@ fn view(conn: &mut DbConn, recall: Recall) -> AppResult<RecallView> {
         batch_no: recall.batch_no,
         reason: recall.reason,
         created_at: rfc3339_seconds(recall.created_at.and_utc()),
+        acknowledge_by: rfc3339_seconds(deadline.and_utc()),
         certificates,
         retailers,
     })
@@ -92,7 +134,7 @@ pub fn create(state: &AppState, actor: &Actor, input: NewRecall) -> AppResult<Re
     let org = require_owner_or_regulator(actor, &producer)?;
     let recall = Recall {
         id: new_id(),
-        product_id: product.id,
+        product_id: product.id.clone(),
         batch_no,
         reason: reason.clone(),
         actor_id: org.id.clone(),
@@ -108,6 +150,34 @@ pub fn create(state: &AppState, actor: &Actor, input: NewRecall) -> AppResult<Re
             ));
         }
         recall.insert(conn)?;
+        let mut recipients = EventRow::receivers(conn, &ids)?;
+        recipients.push(producer.id.clone());
+        webhooks::enqueue(
+            conn,
+            webhooks::RECALL_CREATED,
+            &recipients,
+            &recall.id,
+            serde_json::json!({
+                "recall_id": recall.id,
+                "certificate_ids": ids,
+                "reason": recall.reason,
+                "product": {"id": product.id, "name": product.name, "model": product.model},
+                "batch_no": recall.batch_no,
+                "acknowledge_url": state.public_url(&format!("/api/v1/recalls/{}/acknowledgements", recall.id)),
+            }),
+        )?;
+        if let Actor::Org(o) = actor {
+            if o.kind() == OrgKind::Regulator {
+                audit::record(
+                    conn,
+                    actor,
+                    &producer.region_code,
+                    "recall.create",
+                    &format!("recall:{}", recall.id),
+                    serde_json::json!({"reason": recall.reason, "certificates": ids.len()}),
+                )?;
+            }
+        }
         for id in &ids {
             let status = Certificate::find(conn, id)?
                 .map(|c| c.status)
@@ -124,7 +194,7 @@ pub fn create(state: &AppState, actor: &Actor, input: NewRecall) -> AppResult<Re
         }
         Ok(())
     })?;
-    view(&mut *state.db.reader()?, recall)
+    view(state, &mut *state.db.reader()?, recall)
 }
 
 /// Public: one recall.
@@ -132,7 +202,45 @@ pub fn get(state: &AppState, id: &str) -> AppResult<RecallView> {
     let mut conn = state.db.reader()?;
     let recall = Recall::find(&mut conn, checked_id(id, "recall")?)?
         .ok_or_else(|| AppError::not_found("recall"))?;
-    view(&mut conn, recall)
+    view(state, &mut conn, recall)
+}
+
+/// A retailer that took in recalled goods confirms they left its shelves (once).
+pub fn acknowledge(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    input: NewAcknowledgement,
+) -> AppResult<RecallView> {
+    let org = actor.require_kind(&[OrgKind::Retailer])?;
+    let quantity = validate::count("quantity_removed", input.quantity_removed, 0, 1_000_000_000)?;
+    let note = validate::optional_text("note", input.note.as_deref(), 500)?;
+    let id = checked_id(id, "recall")?;
+    state.write(|conn| {
+        let recall = Recall::find(conn, id)?.ok_or_else(|| AppError::not_found("recall"))?;
+        let ids = recall.certificate_ids(conn)?;
+        if !EventRow::receivers(conn, &ids)?.contains(&org.id) {
+            return Err(AppError::Forbidden(
+                "only a retailer that took in recalled goods acknowledges the recall".into(),
+            ));
+        }
+        RecallAck {
+            recall_id: recall.id.clone(),
+            retailer_id: org.id.clone(),
+            quantity_removed: quantity,
+            note,
+            created_at: now(),
+        }
+        .insert(conn)
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict { .. } => AppError::Conflict {
+                code: "already_acknowledged",
+                message: "this retailer already acknowledged the recall".into(),
+            },
+            other => other,
+        })
+    })?;
+    get(state, id)
 }
 
 /// The recalls that concern the caller: a retailer's stock, a producer's products, a
@@ -167,7 +275,7 @@ pub fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<RecallView>> {
             },
         };
         if keep {
-            out.push(view(&mut conn, recall)?);
+            out.push(view(state, &mut conn, recall)?);
         }
     }
     Ok(out)

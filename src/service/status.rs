@@ -13,13 +13,18 @@ use crate::error::{AppError, AppResult};
 use super::auth::{require_owner_or_regulator, require_regulator_of};
 use super::events::certificate_with_producer;
 use super::trail::{self, TrailEvent};
-use super::{labs, Actor, AppState};
+use super::{audit, labs, sanctions, webhooks, Actor, AppState};
+use crate::db::models::EventRow;
+use crate::domain::role::OrgKind;
 
 /// `POST /api/v1/certificates/{id}/suspend`, `/reinstate`, `/revoke`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
     pub reason: String,
+    /// The provision a regulator's suspension rests on (required from regulators).
+    #[serde(default)]
+    pub legal_basis: Option<String>,
 }
 
 /// The certificate's new status and the event that recorded it.
@@ -79,10 +84,26 @@ pub fn apply(
         .unwrap_or("")
         .to_string();
     Certificate::set_status(conn, cert_id, to, &reason)?;
+    let mut recipients = EventRow::receivers(conn, std::slice::from_ref(&cert.id))?;
+    recipients.push(cert.organization_id.clone());
+    webhooks::enqueue(
+        conn,
+        webhooks::STATUS_CHANGED,
+        &recipients,
+        &cert.id,
+        serde_json::json!({
+            "certificate_id": cert.id,
+            "batch_no": cert.batch_no,
+            "status": to,
+            "previous_status": cert.status,
+            "reason": reason,
+        }),
+    )?;
     trail::append(state, conn, cert_id, actor, kind, None, details)
 }
 
-/// Owning producer or a regulator of its region: suspend, reinstate or revoke.
+/// Owning producer or a regulator of its region: suspend, reinstate or revoke. A regulator's
+/// suspension is a sanction only a regulator of the region lifts.
 pub fn change(
     state: &AppState,
     actor: &Actor,
@@ -93,8 +114,45 @@ pub fn change(
     let reason = validate::text("reason", &input.reason, 500)?;
     let (cert, producer) = certificate_with_producer(&mut *state.db.reader()?, id)?;
     let org = require_owner_or_regulator(actor, &producer)?;
-    let details = Map::from_iter([("reason".to_string(), Value::String(reason))]);
-    let row = state.write(|conn| apply(state, conn, &cert.id, org, kind, details))?;
+    let by_regulator = org.kind() == OrgKind::Regulator;
+    let legal_basis = match (kind, by_regulator) {
+        (EventType::Suspended, true) => Some(validate::text(
+            "legal_basis",
+            input.legal_basis.as_deref().unwrap_or(""),
+            500,
+        )?),
+        _ => validate::optional_text("legal_basis", input.legal_basis.as_deref(), 500)?,
+    };
+    let mut details = Map::from_iter([("reason".to_string(), Value::String(reason.clone()))]);
+    if let Some(basis) = &legal_basis {
+        details.insert("legal_basis".into(), Value::String(basis.clone()));
+    }
+    let row = state.write(|conn| {
+        let row = apply(state, conn, &cert.id, org, kind, details)?;
+        match kind {
+            EventType::Suspended if by_regulator => sanctions::record_certificate_suspension(
+                conn,
+                actor,
+                &producer,
+                &cert.id,
+                &reason,
+                legal_basis.as_deref().unwrap_or_default(),
+            )?,
+            EventType::Reinstated => {
+                sanctions::lift_for_reinstatement(conn, actor, &producer, &cert.id, &reason)?
+            }
+            EventType::Revoked if by_regulator => audit::record(
+                conn,
+                actor,
+                &producer.region_code,
+                "certificate.revoke",
+                &format!("certificate:{}", cert.id),
+                serde_json::json!({"reason": reason}),
+            )?,
+            _ => {}
+        }
+        Ok(row)
+    })?;
     Ok(StatusChanged {
         id: cert.id,
         status: transition(kind).1.to_string(),
@@ -161,6 +219,14 @@ pub fn inspect(
             None,
             details,
         )?;
+        audit::record(
+            conn,
+            actor,
+            &producer.region_code,
+            "certificate.inspect",
+            &format!("certificate:{}", cert.id),
+            serde_json::json!({"result": if conformant { "conformant" } else { "non_conformant" }}),
+        )?;
         let current = Certificate::find(conn, &cert.id)?
             .map(|c| c.status)
             .unwrap_or_default();
@@ -172,6 +238,14 @@ pub fn inspect(
             Value::String("non_conformant_inspection".into()),
         )]);
         let suspended = apply(state, conn, &cert.id, org, EventType::Suspended, reason)?;
+        sanctions::record_certificate_suspension(
+            conn,
+            actor,
+            &producer,
+            &cert.id,
+            "non_conformant_inspection",
+            sanctions::SPOT_CHECK_BASIS,
+        )?;
         Ok(vec![inspected, suspended])
     })?;
     let status = Certificate::find(&mut *state.db.reader()?, &cert.id)?

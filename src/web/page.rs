@@ -223,10 +223,7 @@ pub fn wants_json(req: &HttpRequest) -> bool {
 
 /// The client's address for rate limits: the socket's peer (a forwarded-for header is the
 /// client's to forge).
-pub fn client_addr(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string())
-}
+pub use crate::routes::extract::client_addr;
 
 /// Content type, no caching of personal pages, and a CSP that allows only this origin.
 pub fn html_headers(response: &mut actix_web::HttpResponseBuilder) {

@@ -497,6 +497,7 @@ pub async fn certificate(
 pub struct ReasonForm {
     csrf_token: String,
     reason: String,
+    legal_basis: Option<String>,
 }
 
 /// `POST /console/certificates/{id}/{suspend|reinstate|revoke}` from a certificate's page: the
@@ -520,6 +521,7 @@ pub async fn change_status(
     let target = id.clone();
     let change = StatusChange {
         reason: form.reason,
+        legal_basis: form.legal_basis.filter(|b| !b.trim().is_empty()),
     };
     let result = blocking(&state, move |s| {
         status::change(s, &actor, &target, kind, change)

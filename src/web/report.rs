@@ -49,7 +49,7 @@ async fn submit(
     };
     let target = id.clone();
     blocking(&state, move |s| {
-        complaints::report(s, &client, &target, serial, new)
+        complaints::report(s, &client, &target, serial, new, None)
     })
     .await?;
     let back = match serial {

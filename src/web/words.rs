@@ -110,6 +110,9 @@ pub fn event(lang: Lang, kind: EventType) -> &'static str {
         EventType::Reinstated => ("恢复", "Reinstated"),
         EventType::Revoked => ("撤销", "Revoked"),
         EventType::Recalled => ("召回", "Recalled"),
+        EventType::ReinstatementRequested => ("申请恢复", "Reinstatement requested"),
+        EventType::ReinstatementRefused => ("恢复申请被驳回", "Reinstatement refused"),
+        EventType::CaseUpdated => ("先行赔付案件", "Compensation case"),
     };
     lang.pick(zh, en)
 }

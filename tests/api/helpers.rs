@@ -169,6 +169,11 @@ pub async fn spawn_with(
         pool_size: 4,
         copy: Default::default(),
         tuning: Default::default(),
+        workflow: certrail::config::Workflow {
+            webhook_allow_private: true,
+            webhook_retry_scale: 0.001,
+            ..Default::default()
+        },
     };
     let mut config = config;
     adjust(&mut config);
@@ -400,4 +405,12 @@ pub fn path_of(url: &str) -> String {
     url.strip_prefix(PUBLIC_URL)
         .unwrap_or_else(|| panic!("{url} is not under {PUBLIC_URL}"))
         .to_string()
+}
+
+/// The `n`th generated credit code (valid check character), for tests needing more
+/// organizations than [`CODES`].
+pub fn code(n: u32) -> String {
+    let first = format!("91430700MA{n:07}");
+    let check = certrail::domain::credit_code::check_char(&first).expect("17 valid characters");
+    format!("{first}{check}")
 }

@@ -207,11 +207,19 @@ async fn spot_check_suspends_and_status_changes_follow_the_rules() {
         ["issued", "inspected", "suspended"]
     );
 
+    // A regulator's suspension is the regulator's to lift (tests/api/oversight.rs).
     let reason = json!({"reason": "复检合格"});
+    t.post(
+        &format!("/api/v1/certificates/{id}/reinstate"),
+        Some(&producer),
+        &reason,
+    )
+    .await
+    .error(403, "suspended_by_regulator");
     let res = t
         .post(
             &format!("/api/v1/certificates/{id}/reinstate"),
-            Some(&producer),
+            Some(&regulator),
             &reason,
         )
         .await;

@@ -30,6 +30,14 @@ impl Complaint {
             .map(|_| ())
     }
 
+    pub fn find(conn: &mut DbConn, certificate_id: &str, id: &str) -> QueryResult<Option<Self>> {
+        complaints::table
+            .find((certificate_id, id))
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
     /// Reports about certificates issued by `organization_id`, newest first.
     pub fn for_producer(
         conn: &mut DbConn,

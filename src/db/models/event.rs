@@ -134,4 +134,21 @@ impl EventRow {
             .distinct()
             .load(conn)
     }
+
+    /// Organizations that recorded intake (`received`) of any of `certificate_ids`.
+    pub fn receivers(conn: &mut DbConn, certificate_ids: &[String]) -> QueryResult<Vec<String>> {
+        let mut out = Vec::new();
+        for chunk in certificate_ids.chunks(super::INSERT_CHUNK) {
+            let ids: Vec<String> = events::table
+                .filter(events::certificate_id.eq_any(chunk))
+                .filter(events::kind.eq("received"))
+                .select(events::actor_id)
+                .distinct()
+                .load(conn)?;
+            out.extend(ids);
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
 }

@@ -1,6 +1,8 @@
 //! Row structs, one file per table, each with the queries that table answers.
 
 pub mod accreditation;
+pub mod audit;
+pub mod case;
 pub mod certificate;
 pub mod change;
 pub mod complaint;
@@ -11,12 +13,14 @@ pub mod mark;
 pub mod organization;
 pub mod product;
 pub mod recall;
+pub mod sanction;
 pub mod scan;
 pub mod signing_key;
 pub mod tlog;
 pub mod token;
 pub mod user;
 pub mod warning;
+pub mod webhook;
 
 pub use accreditation::Accreditation;
 pub use complaint::Complaint;

@@ -66,3 +66,31 @@ impl Recall {
             .load(conn)
     }
 }
+
+/// A retailer's confirmation that recalled goods left its shelves.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::recall_acknowledgements)]
+pub struct RecallAck {
+    pub recall_id: String,
+    pub retailer_id: String,
+    pub quantity_removed: i64,
+    pub note: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+impl RecallAck {
+    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
+        diesel::insert_into(crate::db::schema::recall_acknowledgements::table)
+            .values(self)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn of(conn: &mut DbConn, recall_id: &str) -> QueryResult<Vec<Self>> {
+        use crate::db::schema::recall_acknowledgements as acks;
+        acks::table
+            .filter(acks::recall_id.eq(recall_id))
+            .select(Self::as_select())
+            .load(conn)
+    }
+}

@@ -585,6 +585,10 @@ fn record_warning_text(code: &str) -> Bilingual {
             "生产者的签名密钥后来被声明泄露；本合格证在泄露之前已记录在公开日志中，仍然有效。",
             "The producer's signing key was later declared compromised; this certificate was in the public log before that and stays valid.",
         ),
+        record::PRODUCER_SANCTIONED => Bilingual::new(
+            "监管部门已暂停该生产者开具新合格证的资格；本合格证签发在先，其结论不受影响。",
+            "A regulator suspended this producer's right to issue new certificates; this certificate was issued before and its verdict stands.",
+        ),
         _ => Bilingual::new("请注意。", "Take note."),
     }
 }

@@ -13,6 +13,7 @@ use ed25519_dalek::VerifyingKey;
 use serde_json::value::RawValue;
 
 use crate::crypto::{b64url, signing};
+use crate::db::models::sanction::Sanction;
 use crate::db::models::{Certificate, EventRow, MarkRecord, SigningKeyRow};
 use crate::db::DbConn;
 use crate::domain::payload::{recanonicalize, Payload};
@@ -119,6 +120,10 @@ pub struct Record {
     pub remembered: Mutex<HashSet<(i64, &'static str)>>,
 }
 
+/// Warning: a regulator suspended the producer's right to issue (this certificate keeps its
+/// verdict).
+pub const PRODUCER_SANCTIONED: &str = "producer_issuance_suspended";
+
 impl Record {
     /// Reads certificate `id` and everything verification needs of it; `None` if unknown.
     pub fn load(state: &AppState, conn: &mut DbConn, id: &str) -> AppResult<Option<Self>> {
@@ -153,6 +158,10 @@ impl Record {
             status: &cert.status,
         });
         let mut findings = judged.findings;
+        let mut warnings = judged.warnings;
+        if Sanction::issuance_suspended(conn, &cert.organization_id)?.is_some() {
+            warnings.push(PRODUCER_SANCTIONED);
+        }
         for fault in &log.faults {
             findings.add(Verdict::Tampered, *fault);
         }
@@ -213,7 +222,7 @@ impl Record {
             key: key.map(|(k, _)| k),
             payload_sha256: judged.payload_sha256,
             findings,
-            warnings: judged.warnings,
+            warnings,
             fresh_for: match (&log.position, log.events_pending) {
                 (Position::Pending, _) | (_, true) => PENDING_FRESH,
                 (Position::Sequenced(p), _) if p.confirmed.is_none() && log.witnessed_log => {

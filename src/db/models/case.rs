@@ -1,0 +1,115 @@
+//! `cases`: 先行赔付 (first compensation) cases opened from consumers' reports.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{cases, organizations};
+use crate::db::DbConn;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = cases)]
+pub struct Case {
+    pub id: String,
+    /// What the consumer holds to follow the case (unguessable; never on the public trail).
+    pub number: String,
+    pub complaint_id: String,
+    pub certificate_id: String,
+    /// The producer or retailer the consumer named.
+    pub respondent_id: String,
+    /// What the consumer asks for.
+    pub claim: String,
+    /// `reported`, `accepted`, `answered` or `closed`.
+    pub state: String,
+    /// `compensated`, `replaced` or `refused`.
+    pub outcome: Option<String>,
+    pub amount_fen: Option<i64>,
+    pub answer: Option<String>,
+    pub deadline_at: NaiveDateTime,
+    /// The regulator that decided an overdue case.
+    pub decided_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Case {
+    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
+        diesel::insert_into(cases::table)
+            .values(self)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<Self>> {
+        cases::table
+            .filter(cases::number.eq(number))
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Moves the case from one of `from` to `to` with the outcome fields; `false` if its state
+    /// was no longer one of `from` (someone acted first).
+    #[allow(clippy::too_many_arguments)]
+    pub fn advance(
+        conn: &mut DbConn,
+        id: &str,
+        from: &[&str],
+        to: &str,
+        outcome: Option<&str>,
+        amount_fen: Option<i64>,
+        answer: Option<&str>,
+        decided_by: Option<&str>,
+        at: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let target = cases::table
+            .find(id)
+            .filter(cases::state.eq_any(from.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
+        let n = match outcome {
+            Some(outcome) => diesel::update(target)
+                .set((
+                    cases::state.eq(to),
+                    cases::outcome.eq(outcome),
+                    cases::amount_fen.eq(amount_fen),
+                    cases::answer.eq(answer),
+                    cases::decided_by.eq(decided_by),
+                    cases::updated_at.eq(at),
+                ))
+                .execute(conn)?,
+            None => diesel::update(target)
+                .set((cases::state.eq(to), cases::updated_at.eq(at)))
+                .execute(conn)?,
+        };
+        Ok(n == 1)
+    }
+
+    /// Cases naming `respondent_id` or about certificates of `producer_id`, newest first.
+    pub fn of_party(
+        conn: &mut DbConn,
+        organization_id: &str,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        use crate::db::schema::certificates;
+        cases::table
+            .inner_join(certificates::table.on(certificates::id.eq(cases::certificate_id)))
+            .filter(
+                cases::respondent_id
+                    .eq(organization_id)
+                    .or(certificates::organization_id.eq(organization_id)),
+            )
+            .order((cases::created_at.desc(), cases::id.asc()))
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)
+    }
+
+    /// Cases whose respondent's region code starts with `prefix`, newest first.
+    pub fn in_region(conn: &mut DbConn, prefix: &str, limit: i64) -> QueryResult<Vec<Self>> {
+        cases::table
+            .inner_join(organizations::table.on(organizations::id.eq(cases::respondent_id)))
+            .filter(organizations::region_code.like(format!("{prefix}%")))
+            .order((cases::created_at.desc(), cases::id.asc()))
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)
+    }
+}
