@@ -1,6 +1,7 @@
-//! `/console/access`: an organization's signing keys and API tokens. Rotate the signing key,
-//! register a key the producer holds itself, make a token (name, scope, expiry; shown once),
-//! revoke one. The same use cases as the API.
+//! `/console/access`: an organization's signing keys, API tokens and webhooks. Rotate the
+//! signing key, register a key the producer holds itself, make a token (name, scope, expiry;
+//! shown once), revoke one, register a webhook endpoint (its secret shown once), delete one and
+//! read the delivery log. The same use cases as the API.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -11,6 +12,7 @@ use crate::routes::extract::blocking;
 use crate::service::accounts::SessionUser;
 use crate::service::keys::{self, KeyView, RegisterKey};
 use crate::service::tokens::{self, TokenRequest, TokenView};
+use crate::service::webhooks::{self, DeliveryView, NewWebhook, WebhookView};
 use crate::service::AppState;
 
 use super::page::{check_csrf, render, see_other, Chrome, Lang, SignedIn};
@@ -27,6 +29,11 @@ struct AccessPage {
     tokens: Vec<TokenView>,
     /// A token just made: shown this once.
     new_token: Option<String>,
+    webhooks: Vec<WebhookView>,
+    deliveries: Vec<DeliveryView>,
+    /// A webhook secret just made: shown this once.
+    new_secret: Option<String>,
+    event_types: &'static [&'static str],
     /// What went wrong with the last form, in the page's language.
     problem: Option<String>,
     done: Option<&'static str>,
@@ -45,6 +52,29 @@ pub struct AccessForm {
     /// YYYY-MM-DD (end of that day, UTC), or empty.
     #[serde(default)]
     expires: String,
+    #[serde(default)]
+    url: String,
+    /// One checkbox per event type (`recall.created` → `recall_created`).
+    recall_created: Option<String>,
+    certificate_status_changed: Option<String>,
+    complaint_created: Option<String>,
+    case_updated: Option<String>,
+}
+
+impl AccessForm {
+    /// The event types whose boxes are ticked.
+    fn events(&self) -> Vec<String> {
+        [
+            (&self.recall_created, webhooks::RECALL_CREATED),
+            (&self.certificate_status_changed, webhooks::STATUS_CHANGED),
+            (&self.complaint_created, webhooks::COMPLAINT_CREATED),
+            (&self.case_updated, webhooks::CASE_UPDATED),
+        ]
+        .into_iter()
+        .filter(|(ticked, _)| ticked.is_some())
+        .map(|(_, name)| name.to_string())
+        .collect()
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,17 +82,29 @@ pub struct Done {
     done: Option<String>,
 }
 
+/// What a page shows once: a new token or a new webhook secret.
+#[derive(Default)]
+struct Once {
+    token: Option<String>,
+    secret: Option<String>,
+}
+
 async fn page(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     user: &SessionUser,
-    new_token: Option<String>,
+    once: Once,
     problem: Option<&AppError>,
     done: Option<&'static str>,
 ) -> AppResult<HttpResponse> {
     let (actor, org) = (user.actor.clone(), user.organization.id.clone());
-    let (keys, tokens) = blocking(state, move |s| {
-        Ok((keys::list(s, &actor, &org)?, tokens::list(s, &actor, &org)?))
+    let (keys, tokens, hooks, deliveries) = blocking(state, move |s| {
+        Ok((
+            keys::list(s, &actor, &org)?,
+            tokens::list(s, &actor, &org)?,
+            webhooks::list(s, &actor)?,
+            webhooks::deliveries(s, &actor)?,
+        ))
     })
     .await?;
     let lang = Lang::of(req);
@@ -73,7 +115,11 @@ async fn page(
         producer: user.organization.kind == "producer",
         keys,
         tokens,
-        new_token,
+        new_token: once.token,
+        webhooks: hooks,
+        deliveries: deliveries.into_iter().take(20).collect(),
+        new_secret: once.secret,
+        event_types: &webhooks::EVENT_TYPES,
         problem: problem.map(|e| words::app_error(lang, e)),
         done,
     };
@@ -95,9 +141,10 @@ pub async fn show(
         Some("rotated") => Some("rotated"),
         Some("registered") => Some("registered"),
         Some("revoked") => Some("revoked"),
+        Some("deleted") => Some("deleted"),
         _ => None,
     };
-    page(&state, &req, &user, None, None, done).await
+    page(&state, &req, &user, Once::default(), None, done).await
 }
 
 /// The page again with the error, or `Err` for anything a form cannot fix.
@@ -109,7 +156,7 @@ async fn or_problem(
 ) -> AppResult<HttpResponse> {
     match e {
         AppError::Invalid(_) | AppError::Conflict { .. } => {
-            page(state, req, user, None, Some(&e), None).await
+            page(state, req, user, Once::default(), Some(&e), None).await
         }
         other => Err(other),
     }
@@ -164,7 +211,13 @@ pub async fn create_token(
         expires_at: (!expires.is_empty()).then(|| format!("{expires}T23:59:59Z")),
     };
     match blocking(&state, move |s| tokens::create(s, &actor, &org, body)).await {
-        Ok(made) => page(&state, &req, &user, Some(made.token), None, None).await,
+        Ok(made) => {
+            let once = Once {
+                token: Some(made.token),
+                secret: None,
+            };
+            page(&state, &req, &user, once, None, None).await
+        }
         Err(e) => or_problem(&state, &req, &user, e).await,
     }
 }
@@ -180,4 +233,42 @@ pub async fn revoke_token(
     let (actor, org) = (user.actor.clone(), user.organization.id.clone());
     blocking(&state, move |s| tokens::revoke(s, &actor, &org, &id)).await?;
     Ok(see_other("/console/access?done=revoked#tokens"))
+}
+
+/// `POST /console/access/webhooks`: the secret is shown on the answer, once.
+pub async fn create_webhook(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(user): SignedIn,
+    form: web::Form<AccessForm>,
+) -> AppResult<HttpResponse> {
+    check_csrf(&user.csrf_token, &form.csrf_token)?;
+    let actor = user.actor.clone();
+    let body = NewWebhook {
+        url: form.url.clone(),
+        events: form.events(),
+    };
+    match blocking(&state, move |s| webhooks::create(s, &actor, body)).await {
+        Ok(made) => {
+            let once = Once {
+                token: None,
+                secret: Some(made.secret),
+            };
+            page(&state, &req, &user, once, None, None).await
+        }
+        Err(e) => or_problem(&state, &req, &user, e).await,
+    }
+}
+
+/// `POST /console/access/webhooks/{id}/delete`.
+pub async fn delete_webhook(
+    state: web::Data<AppState>,
+    SignedIn(user): SignedIn,
+    id: web::Path<String>,
+    form: web::Form<AccessForm>,
+) -> AppResult<HttpResponse> {
+    check_csrf(&user.csrf_token, &form.csrf_token)?;
+    let actor = user.actor.clone();
+    blocking(&state, move |s| webhooks::delete(s, &actor, &id)).await?;
+    Ok(see_other("/console/access?done=deleted#webhooks"))
 }

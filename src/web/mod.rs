@@ -3,14 +3,17 @@
 //! another origin.
 
 pub mod access;
+pub mod cases;
 pub mod console;
 pub mod error_page;
 pub mod form;
 pub mod home;
+pub mod oversight;
 pub mod page;
 pub mod password;
 pub mod producer;
 pub mod products;
+pub mod recalls;
 pub mod record;
 pub mod regulator;
 pub mod report;
@@ -26,7 +29,8 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
 /// Label pages carry signatures in their URLs: search engines keep out of them.
-const ROBOTS: &str = "User-agent: *\nDisallow: /v/\nDisallow: /console\nDisallow: /lookup\n";
+const ROBOTS: &str =
+    "User-agent: *\nDisallow: /v/\nDisallow: /console\nDisallow: /lookup\nDisallow: /cases\n";
 
 /// Static files, compiled in: (path, content type, body).
 const STATIC: [(&str, &str, &str); 6] = [
@@ -101,6 +105,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/v")
             .service(page("/{id}").route(web::get().to(verify::batch)))
             .service(page("/{id}/report").route(web::post().to(report::batch)))
+            .service(
+                page("/{id}/claim")
+                    .route(web::get().to(cases::claim_form))
+                    .route(web::post().to(cases::claim_submit)),
+            )
             .service(page("/{id}/{serial}").route(web::get().to(verify::unit)))
             .service(page("/{id}/{serial}/report").route(web::post().to(report::unit))),
     )
@@ -110,6 +119,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(signin::submit)),
     )
     .service(page("/logout").route(web::post().to(signin::logout)))
+    .service(page("/cases").route(web::get().to(cases::lookup)))
+    .service(page("/cases/{number}").route(web::get().to(cases::show)))
+    .service(page("/cases/{number}/confirm").route(web::post().to(cases::confirm)))
+    .service(page("/console/cases").route(web::get().to(cases::console)))
+    .service(page("/console/oversight").route(web::get().to(oversight::show)))
+    .service(page("/console/oversight/requests/{id}").route(web::post().to(oversight::decide)))
+    .service(page("/console/oversight/sanctions").route(web::post().to(oversight::impose)))
+    .service(page("/console/oversight/sanctions/{id}/lift").route(web::post().to(oversight::lift)))
+    .service(
+        page("/console/cases/{number}/{step:accept|answer|decision}")
+            .route(web::post().to(cases::act)),
+    )
     .service(page("/console").route(web::get().to(console::home)))
     .service(
         page("/console/password")
@@ -122,6 +143,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(page("/console/access/keys").route(web::post().to(access::register)))
     .service(page("/console/access/tokens").route(web::post().to(access::create_token)))
     .service(page("/console/access/tokens/{id}/revoke").route(web::post().to(access::revoke_token)))
+    .service(page("/console/access/webhooks").route(web::post().to(access::create_webhook)))
+    .service(
+        page("/console/access/webhooks/{id}/delete").route(web::post().to(access::delete_webhook)),
+    )
     .service(
         page("/console/products")
             .route(web::get().to(products::show))
@@ -138,7 +163,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(producer::change_status)),
     )
     .service(page("/console/certificates/{id}/inspect").route(web::post().to(regulator::inspect)))
-    .service(page("/console/recalls").route(web::post().to(regulator::recall)))
+    .service(
+        page("/console/certificates/{id}/reinstatement")
+            .route(web::post().to(producer::request_reinstatement)),
+    )
+    .service(
+        page("/console/recalls")
+            .route(web::get().to(recalls::list))
+            .route(web::post().to(regulator::recall)),
+    )
+    .service(page("/console/recalls/{id}").route(web::get().to(recalls::show)))
+    .service(page("/console/recalls/{id}/acknowledge").route(web::post().to(recalls::acknowledge)))
     .service(
         page("/console/certificates/{id}/labels.pdf").route(web::post().to(producer::labels_pdf)),
     );

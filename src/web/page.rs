@@ -108,6 +108,8 @@ pub struct Who {
     pub organization: String,
     pub username: String,
     pub csrf_token: String,
+    /// The nav shows the sanctions page to regulators and producers.
+    pub oversight: bool,
 }
 
 impl From<&SessionUser> for Who {
@@ -116,6 +118,7 @@ impl From<&SessionUser> for Who {
             organization: user.organization.name.clone(),
             username: user.username.clone(),
             csrf_token: user.csrf_token.clone(),
+            oversight: matches!(user.organization.kind.as_str(), "regulator" | "producer"),
         }
     }
 }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
+use crate::db::models::sanction::Sanction;
 use crate::domain::payload::InspectionItem;
 use crate::domain::trail::EventType;
 use crate::error::{AppError, AppResult};
@@ -20,6 +21,7 @@ use crate::service::complaints::{self, ComplaintView};
 use crate::service::issue::{self, IssueRequest};
 use crate::service::labels::{self, ExportRequest};
 use crate::service::products::{self, ProductView};
+use crate::service::reinstatements::{self, NewReinstatementRequest};
 use crate::service::status::{self, StatusChange};
 use crate::service::verify::{verify, Label, Source};
 use crate::service::AppState;
@@ -390,6 +392,10 @@ struct CertificatePage {
     owner: bool,
     product_id: String,
     trail: Vec<String>,
+    /// A regulator's suspension in force: its reason and legal basis, in words.
+    regulator_hold: Option<String>,
+    /// The producer asked for reinstatement and the regulator has not decided.
+    pending_request: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -406,7 +412,7 @@ async fn certificate_page(
     problem: Option<String>,
 ) -> AppResult<HttpResponse> {
     let actor = user.actor.clone();
-    let (cert, owner, url, answer) = blocking(state, move |s| {
+    let (cert, owner, url, answer, hold, pending_request) = blocking(state, move |s| {
         let (cert, owner) = certificates::viewable(s, &actor, &id)?;
         let url = labels::batch_label(s, &cert.id)?;
         let signature = crate::crypto::b64url(&cert.signature);
@@ -416,12 +422,27 @@ async fn certificate_page(
             signature: Some(&signature),
         };
         let answer = verify(s, &label, Source::Check)?;
-        Ok((cert, owner, url, answer))
+        let hold = Sanction::open_on_certificate(&mut *s.db.reader()?, &cert.id)?;
+        let pending = match &hold {
+            Some(_) => reinstatements::pending_for(s, &cert.id)?.is_some(),
+            None => false,
+        };
+        Ok((cert, owner, url, answer, hold, pending))
     })
     .await?;
     let payload = answer.payload();
     let lang = Lang::of(req);
     let page = CertificatePage {
+        regulator_hold: hold.map(|h| {
+            format!(
+                "{} · {}{} · {}",
+                h.starts_at.format("%Y-%m-%d"),
+                lang.pick("依据", "under "),
+                h.legal_basis,
+                h.reason
+            )
+        }),
+        pending_request,
         lang,
         chrome: Chrome::new(req, Some(user)),
         csrf_token: user.csrf_token.clone(),
@@ -476,6 +497,10 @@ pub async fn certificate(
             "revoked" => lang.pick("合格证已撤销。", "The certificate was revoked."),
             "suspended" => lang.pick("合格证已暂停。", "The certificate was suspended."),
             "reinstated" => lang.pick("合格证已恢复有效。", "The certificate is active again."),
+            "requested" => lang.pick(
+                "恢复申请已提交，监管部门决定后会记录在流转记录中。",
+                "Your request is with the regulator; its decision will be on the trail.",
+            ),
             "inspected" => lang.pick("抽检已记录。", "The spot-check was recorded."),
             "recalled" => lang.pick("已发布召回。", "The recall was issued."),
             _ => "",
@@ -586,4 +611,35 @@ pub async fn labels_pdf(
         ))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .body(pdf))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReinstatementForm {
+    csrf_token: String,
+    evidence: String,
+    lab_report_no: Option<String>,
+}
+
+/// `POST /console/certificates/{id}/reinstatement`: the producer asks the regulator to lift
+/// its suspension.
+pub async fn request_reinstatement(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(user): SignedIn,
+    id: web::Path<String>,
+    form: web::Form<ReinstatementForm>,
+) -> AppResult<HttpResponse> {
+    let (id, form) = (id.into_inner(), form.into_inner());
+    check_csrf(&user.csrf_token, &form.csrf_token)?;
+    let actor = user.actor.clone();
+    let target = id.clone();
+    let body = NewReinstatementRequest {
+        evidence: form.evidence,
+        lab_report_no: form.lab_report_no.filter(|r| !r.trim().is_empty()),
+    };
+    let result = blocking(&state, move |s| {
+        reinstatements::request(s, &actor, &target, body)
+    })
+    .await;
+    after_action(&state, &req, &user, id, "requested", result.map(|_| ())).await
 }

@@ -39,7 +39,8 @@ struct RetailerPage {
     notice: Option<String>,
     label: String,
     check: Option<Check>,
-    recalls: Vec<String>,
+    /// (id, when · batch · reason, acknowledged by this retailer).
+    recalls: Vec<(String, String, bool)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,6 +109,7 @@ pub async fn home(
     let actor = user.actor.clone();
     let label = query.label.clone().unwrap_or_default();
     let text = label.clone();
+    let org = user.organization.id.clone();
     let (check, recalls) = blocking(&state, move |s| {
         let check = match text.trim() {
             "" => None,
@@ -116,13 +118,18 @@ pub async fn home(
         let recalls = recalls::list(s, &actor)?
             .into_iter()
             .map(|r| {
-                format!(
+                let acknowledged = r
+                    .retailers
+                    .iter()
+                    .any(|x| x.id == org && x.acknowledged_at.is_some());
+                let text = format!(
                     "{} · {} · {}",
                     r.created_at,
                     r.batch_no
                         .unwrap_or_else(|| lang.pick("全部批次", "all batches").into()),
                     r.reason
-                )
+                );
+                (r.id, text, acknowledged)
             })
             .collect();
         Ok((check, recalls))

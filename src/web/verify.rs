@@ -70,6 +70,8 @@ struct VerifyPage {
     /// Where the certificate is in the public log, in words.
     log_line: Option<String>,
     report_action: Option<String>,
+    /// Where a consumer asks for 先行赔付 (batch labels' certificates).
+    claim_action: Option<String>,
     csrf_token: String,
     categories: &'static [(&'static str, &'static str, &'static str)],
 }
@@ -92,6 +94,7 @@ async fn respond(
     query: LabelQuery,
 ) -> AppResult<HttpResponse> {
     let id_for_form = id.clone();
+    let query_s = query.s.clone();
     let label = Label {
         id: &id,
         serial,
@@ -150,7 +153,15 @@ async fn respond(
         };
         format!("{label}/report?{}", req.query_string())
     });
+    let claim_action = answer.certificate.as_ref().map(|_| match &query_s {
+        Some(s) => format!(
+            "/v/{id_for_form}/claim?s={}",
+            url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+        ),
+        None => format!("/v/{id_for_form}/claim"),
+    });
     let page = VerifyPage {
+        claim_action,
         report_action,
         csrf_token: csrf_token.clone(),
         categories: &CATEGORIES,

@@ -30,4 +30,5 @@ mod trail;
 mod transparency;
 mod trust;
 mod webhooks;
+mod workflow_pages;
 mod xss;
