@@ -11,14 +11,18 @@ use chrono::{Days, Utc};
 use crate::db::disk_bytes;
 use crate::db::models::Organization;
 use crate::domain::verdict::Verdict;
+use crate::service::events::{self, NewEvent};
 use crate::service::issue::{issue_bulk, IssueRequest, MAX_BULK};
 use crate::service::organizations::{create, NewOrganization};
 use crate::service::products::{create as create_product, NewProduct};
+use crate::service::reports;
 use crate::service::verify::{verify, Label, Source};
 use crate::service::{Actor, AppState};
 
 /// Certificates verified to measure latency.
 const VERIFY_SAMPLES: usize = 2_000;
+/// Every this many certificates is shipped, and every second of those taken in by a retailer.
+const SHIP_EVERY: usize = 200;
 
 /// What a pilot run measured.
 #[derive(Debug, Clone)]
@@ -28,6 +32,12 @@ pub struct Report {
     pub bytes_per_certificate: f64,
     pub verify_p50: Duration,
     pub verify_p99: Duration,
+    /// Trail events recorded after issuance (shipments and intakes), for the report.
+    pub trail_events: usize,
+    /// Building the region's report over the last 30 days (all certificates).
+    pub report: Duration,
+    /// Writing it as CSV and as .xlsx.
+    pub report_files: Duration,
 }
 
 impl Report {
@@ -108,6 +118,7 @@ pub fn run(
     let before = disk_bytes(&mut *state.db.writer().map_err(err)?).map_err(err)?;
     let stride = (count / VERIFY_SAMPLES).max(1);
     let mut samples = Vec::with_capacity(VERIFY_SAMPLES);
+    let mut shipped = Vec::with_capacity(count / SHIP_EVERY + 1);
     let started = Instant::now();
     let mut done = 0;
     while done < count {
@@ -115,6 +126,9 @@ pub fn run(
         let reqs = (done..done + n).map(|i| request(&product_id, i)).collect();
         let issued = issue_bulk(state, &actor, reqs).map_err(|e| format!("{e:?}"))?;
         for (i, cert) in issued.into_iter().enumerate() {
+            if (done + i) % SHIP_EVERY == 0 {
+                shipped.push((cert.id.clone(), cert.verify_url.clone()));
+            }
             if (done + i) % stride == 0 {
                 samples.push((cert.id, cert.signature));
             }
@@ -148,13 +162,70 @@ pub fn run(
     }
     latencies.sort();
     let pick = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+    let trail_events = custody(state, &actor, &shipped)?;
+    let started = Instant::now();
+    let report = reports::build(state, &Actor::Admin, &Default::default()).map_err(err)?;
+    let report_time = started.elapsed();
+    if report.totals.certificates_issued != count as i64 {
+        return Err(format!(
+            "the report counted {} certificates of {count}",
+            report.totals.certificates_issued
+        ));
+    }
+    let started = Instant::now();
+    crate::print::report::csv(&report).map_err(err)?;
+    crate::print::report::xlsx(&report).map_err(err)?;
+    let report_files = started.elapsed();
     Ok(Report {
+        trail_events,
+        report: report_time,
+        report_files,
         certificates: count,
         elapsed,
         bytes_per_certificate: (after - before) as f64 / count as f64,
         verify_p50: pick(0.50),
         verify_p99: pick(0.99),
     })
+}
+
+/// Ships `certificates` and has a retailer take every second one in; returns the events made.
+fn custody(
+    state: &AppState,
+    producer: &Actor,
+    certificates: &[(String, String)],
+) -> Result<usize, String> {
+    let view = create(
+        state,
+        &Actor::Admin,
+        NewOrganization {
+            kind: "retailer".into(),
+            name: "常德市武陵区步行街超市".into(),
+            credit_code: "91430702MA4R5T6Y7H".into(),
+            region_code: "430702".into(),
+            address: "湖南省常德市武陵区步行街1号".into(),
+        },
+    )
+    .map_err(err)?;
+    let retailer = Organization::find(&mut *state.db.reader().map_err(err)?, &view.id)
+        .map_err(err)?
+        .map(Actor::Org)
+        .ok_or("the retailer vanished")?;
+    let mut made = 0;
+    for (i, (id, url)) in certificates.iter().enumerate() {
+        let event = |kind: &str| NewEvent {
+            kind: kind.into(),
+            serial: None,
+            label_url: Some(url.clone()),
+            note: None,
+        };
+        events::record(state, producer, id, event("shipped")).map_err(err)?;
+        made += 1;
+        if i % 2 == 0 {
+            events::record(state, &retailer, id, event("received")).map_err(err)?;
+            made += 1;
+        }
+    }
+    Ok(made)
 }
 
 /// Raw Ed25519 operations per second on all cores, on a typical certificate message.

@@ -232,6 +232,12 @@ pub fn pilot(config: Config, count: usize) -> Result<(), String> {
         report.elapsed.as_secs_f64()
     );
     println!("certificates/s          {:.0}", report.per_second());
+    println!("trail events after      {}", report.trail_events);
+    println!(
+        "report (30 days)        {:.0} ms, CSV and .xlsx {:.0} ms",
+        report.report.as_secs_f64() * 1e3,
+        report.report_files.as_secs_f64() * 1e3
+    );
     println!(
         "bytes per certificate   {:.0}",
         report.bytes_per_certificate

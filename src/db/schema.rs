@@ -451,3 +451,8 @@ diesel::table! {
 }
 
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    certificates::organization_id,
+    events::kind,
+);

@@ -1,8 +1,9 @@
-//! Labels for printing in bulk: one A4 PDF sheet or a ZIP of PNG files, rendered on every
-//! core. Codes use a fixed mask ([`Mask::Fixed`]): mask scoring is most of a code's cost.
+//! Files to print or hand on: labels in bulk (one A4 PDF sheet or a ZIP of PNG files, rendered
+//! on every core) and regulators' reports (CSV and .xlsx). Codes use a fixed mask ([`Mask::Fixed`]): mask scoring is most of a code's cost.
 
 pub mod font;
 pub mod pdf;
+pub mod report;
 pub mod zip;
 
 use rayon::prelude::*;

@@ -75,6 +75,8 @@ fn api_v1() -> actix_web::Scope {
                 .route(post().to(oversight::decide_reinstatement)),
         )
         .service(resource("/audit").route(get().to(oversight::audit_log)))
+        .service(resource("/reports").route(get().to(oversight::report_json)))
+        .service(resource("/reports.{format}").route(get().to(oversight::report_download)))
         .service(
             resource("/webhooks")
                 .route(post().to(oversight::create_webhook))

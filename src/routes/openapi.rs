@@ -124,6 +124,8 @@ impl Modify for BearerAuth {
         super::oversight::answer_case,
         super::oversight::decide_case,
         super::oversight::confirm_case,
+        super::oversight::report_json,
+        super::oversight::report_download,
         crate::web::verify::batch,
         crate::web::record::show,
         crate::web::verify::unit,
@@ -146,7 +148,9 @@ impl Modify for BearerAuth {
         crate::service::recalls::NewAcknowledgement, crate::service::webhooks::NewWebhook,
         crate::service::webhooks::WebhookView, crate::service::webhooks::CreatedWebhook, crate::service::webhooks::DeliveryView,
         super::oversight::ComplaintRequest, crate::service::cases::NewCase, crate::service::cases::CaseAnswer,
-        crate::service::cases::CaseView, crate::service::cases::PartyCaseView
+        crate::service::cases::CaseView, crate::service::cases::PartyCaseView,
+        crate::service::reports::Report, crate::service::reports::Figures, crate::service::reports::OrgRow,
+        crate::service::reports::CountyRow, crate::service::reports::RetailerRow, crate::service::reports::RetailerFigures
     )),
     modifiers(&BearerAuth)
 )]

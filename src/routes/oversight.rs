@@ -5,12 +5,14 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use crate::print;
 use crate::service::audit::{self, AuditView};
 use crate::service::cases::{self, CaseAnswer, CaseView, NewCase, PartyCaseView};
 use crate::service::complaints::{self, NewComplaint};
 use crate::service::recalls::{self, NewAcknowledgement, RecallView};
 use crate::service::reinstatements::{self, Decision, NewReinstatementRequest, ReinstatementView};
+use crate::service::reports::{self, Report, ReportQuery};
 use crate::service::sanctions::{self, LiftSanction, NewSanction, SanctionView};
 use crate::service::webhooks::{self, CreatedWebhook, DeliveryView, NewWebhook, WebhookView};
 use crate::service::AppState;
@@ -278,4 +280,58 @@ pub async fn decide_case(
 pub async fn confirm_case(state: State, number: web::Path<String>) -> AppResult<HttpResponse> {
     let case = blocking(&state, move |s| cases::confirm(s, &number)).await?;
     Ok(HttpResponse::Ok().json(case))
+}
+
+#[utoipa::path(get, path = "/api/v1/reports", tag = "oversight", params(ReportQuery), security(("bearer" = [])),
+    responses((status = 200, body = Report), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn report_json(
+    state: State,
+    Auth(actor): Auth,
+    query: web::Query<ReportQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let report = blocking(&state, move |s| reports::build(s, &actor, &query)).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// A report as a downloadable file: `csv` or `xlsx`.
+pub fn report_file(report: &Report, format: &str) -> AppResult<HttpResponse> {
+    let (bytes, content_type) = match format {
+        "csv" => (
+            print::report::csv(report).map_err(|e| AppError::Internal(format!("csv: {e}")))?,
+            "text/csv; charset=utf-8",
+        ),
+        "xlsx" => (
+            print::report::xlsx(report).map_err(|e| AppError::Internal(format!("xlsx: {e}")))?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        _ => return Err(AppError::not_found("format")),
+    };
+    let name = format!(
+        "certrail-report-{}-{}-{}.{format}",
+        report.region, report.from, report.to
+    );
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(bytes))
+}
+
+#[utoipa::path(get, path = "/api/v1/reports.{format}", tag = "oversight", params(("format" = String, Path, description = "csv or xlsx"), ReportQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The report as CSV or as an Excel workbook"), (status = 401, body = ErrorEnvelope),
+              (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn report_download(
+    state: State,
+    Auth(actor): Auth,
+    format: web::Path<String>,
+    query: web::Query<ReportQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let report = blocking(&state, move |s| reports::build(s, &actor, &query)).await?;
+    report_file(&report, &format)
 }

@@ -113,7 +113,7 @@ fn poll(db: &Db, cache: &VerifyCache, every: Duration, stop: &std::sync::atomic:
             Err(e) => log::warn!("reading changes failed: {e}"),
         }
         polls += 1;
-        if polls % 600 == 0 {
+        if polls.is_multiple_of(600) {
             let pruned = db.writer().map_err(|e| e.to_string()).and_then(|mut conn| {
                 change::prune(&mut conn, now() - keep).map_err(|e| e.to_string())
             });

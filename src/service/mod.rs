@@ -25,6 +25,7 @@ pub mod oversight;
 pub mod products;
 pub mod recalls;
 pub mod reinstatements;
+pub mod reports;
 pub mod sanctions;
 pub mod scan_writer;
 pub mod signals;

@@ -17,6 +17,7 @@ pub mod recalls;
 pub mod record;
 pub mod regulator;
 pub mod report;
+pub mod reports;
 pub mod retailer;
 pub mod signin;
 pub mod transparency;
@@ -124,6 +125,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(page("/cases/{number}/confirm").route(web::post().to(cases::confirm)))
     .service(page("/console/cases").route(web::get().to(cases::console)))
     .service(page("/console/oversight").route(web::get().to(oversight::show)))
+    .service(page("/console/reports").route(web::get().to(reports::show)))
+    .service(page("/console/reports.{format:csv|xlsx}").route(web::get().to(reports::download)))
     .service(page("/console/oversight/requests/{id}").route(web::post().to(oversight::decide)))
     .service(page("/console/oversight/sanctions").route(web::post().to(oversight::impose)))
     .service(page("/console/oversight/sanctions/{id}/lift").route(web::post().to(oversight::lift)))

@@ -110,6 +110,8 @@ pub struct Who {
     pub csrf_token: String,
     /// The nav shows the sanctions page to regulators and producers.
     pub oversight: bool,
+    /// The nav shows the reports page to regulators.
+    pub regulator: bool,
 }
 
 impl From<&SessionUser> for Who {
@@ -119,6 +121,7 @@ impl From<&SessionUser> for Who {
             username: user.username.clone(),
             csrf_token: user.csrf_token.clone(),
             oversight: matches!(user.organization.kind.as_str(), "regulator" | "producer"),
+            regulator: user.organization.kind == "regulator",
         }
     }
 }

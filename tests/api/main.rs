@@ -22,6 +22,7 @@ mod offline;
 mod ops;
 mod oversight;
 mod pages;
+mod reports;
 mod scans;
 mod stories;
 mod tampering;

@@ -1,4 +1,5 @@
 DROP TABLE audit_log;
+DROP INDEX events_type_at;
 DROP TABLE recall_acknowledgements;
 DROP TABLE webhook_deliveries;
 DROP TABLE webhooks;

@@ -112,4 +112,19 @@ impl Case {
             .select(Self::as_select())
             .load(conn)
     }
+
+    /// Cases opened in `[from, to)`, each with the producer of its certificate.
+    pub fn opened_between(
+        conn: &mut DbConn,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> QueryResult<Vec<(Self, String)>> {
+        use crate::db::schema::certificates;
+        cases::table
+            .inner_join(certificates::table.on(certificates::id.eq(cases::certificate_id)))
+            .filter(cases::created_at.ge(from))
+            .filter(cases::created_at.lt(to))
+            .select((Self::as_select(), certificates::organization_id))
+            .load(conn)
+    }
 }

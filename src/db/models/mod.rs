@@ -13,6 +13,7 @@ pub mod mark;
 pub mod organization;
 pub mod product;
 pub mod recall;
+pub mod report;
 pub mod sanction;
 pub mod scan;
 pub mod signing_key;

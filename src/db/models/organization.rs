@@ -64,6 +64,15 @@ impl Organization {
             .optional()
     }
 
+    /// Organizations whose region code starts with `prefix` (all for ""), by region and name.
+    pub fn in_region(conn: &mut DbConn, prefix: &str) -> QueryResult<Vec<Self>> {
+        organizations::table
+            .filter(organizations::region_code.like(format!("{prefix}%")))
+            .order((organizations::region_code.asc(), organizations::name.asc()))
+            .select(Self::as_select())
+            .load(conn)
+    }
+
     pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
         organizations::table.count().get_result(conn)
     }

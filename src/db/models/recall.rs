@@ -58,6 +58,20 @@ impl Recall {
             .load(conn)
     }
 
+    /// Recalls made in `[from, to)`.
+    pub fn made_between(
+        conn: &mut DbConn,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> QueryResult<Vec<Self>> {
+        recalls::table
+            .filter(recalls::created_at.ge(from))
+            .filter(recalls::created_at.lt(to))
+            .order(recalls::created_at.asc())
+            .select(Self::as_select())
+            .load(conn)
+    }
+
     /// Every recall, newest first.
     pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Self>> {
         recalls::table

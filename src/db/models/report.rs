@@ -1,0 +1,141 @@
+//! The aggregate queries behind regulators' reports: each counts one figure per producer (or
+//! per retailer) of a region over a date range, in the database, so a report over millions of
+//! certificates moves only one row per organization.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::{count, count_star, exists};
+use diesel::prelude::*;
+
+use crate::db::schema::{certificates, complaints, events, organizations, warnings};
+use crate::db::DbConn;
+
+diesel::alias!(events as other_events: OtherEvents);
+
+/// A half-open time range `[from, to)` and a region-code prefix.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub like: String,
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+}
+
+impl Scope {
+    pub fn new(prefix: &str, from: NaiveDateTime, to: NaiveDateTime) -> Self {
+        Scope {
+            like: format!("{prefix}%"),
+            from,
+            to,
+        }
+    }
+}
+
+/// Certificates issued per producer.
+pub fn issued(conn: &mut DbConn, s: &Scope) -> QueryResult<Vec<(String, i64)>> {
+    certificates::table
+        .inner_join(organizations::table)
+        .filter(organizations::region_code.like(&s.like))
+        .filter(certificates::issued_at.ge(s.from))
+        .filter(certificates::issued_at.lt(s.to))
+        .group_by(certificates::organization_id)
+        .select((certificates::organization_id, count_star()))
+        .load(conn)
+}
+
+/// Trail events other than issuance, per producer and type: (producer, type, events,
+/// distinct certificates).
+pub fn events_by_type(
+    conn: &mut DbConn,
+    s: &Scope,
+) -> QueryResult<Vec<(String, String, i64, i64)>> {
+    events::table
+        .inner_join(certificates::table.inner_join(organizations::table))
+        .filter(organizations::region_code.like(&s.like))
+        .filter(events::kind.ne("issued"))
+        .filter(events::at.ge(s.from))
+        .filter(events::at.lt(s.to))
+        .group_by((certificates::organization_id, events::kind))
+        .select((
+            certificates::organization_id,
+            events::kind,
+            count_star(),
+            count(events::certificate_id).aggregate_distinct(),
+        ))
+        .load(conn)
+}
+
+/// Conformant spot-checks per producer.
+pub fn conformant_checks(conn: &mut DbConn, s: &Scope) -> QueryResult<Vec<(String, i64)>> {
+    events::table
+        .inner_join(certificates::table.inner_join(organizations::table))
+        .filter(organizations::region_code.like(&s.like))
+        .filter(events::kind.ne("issued"))
+        .filter(events::kind.eq("inspected"))
+        .filter(events::body.like("%\"result\":\"conformant\"%"))
+        .filter(events::at.ge(s.from))
+        .filter(events::at.lt(s.to))
+        .group_by(certificates::organization_id)
+        .select((certificates::organization_id, count_star()))
+        .load(conn)
+}
+
+/// Certificates shipped in the range that some party took in (at any time), per producer.
+pub fn shipped_and_received(conn: &mut DbConn, s: &Scope) -> QueryResult<Vec<(String, i64)>> {
+    let received = other_events
+        .filter(
+            other_events
+                .field(events::certificate_id)
+                .eq(events::certificate_id),
+        )
+        .filter(other_events.field(events::kind).eq("received"));
+    events::table
+        .inner_join(certificates::table.inner_join(organizations::table))
+        .filter(organizations::region_code.like(&s.like))
+        .filter(events::kind.ne("issued"))
+        .filter(events::kind.eq("shipped"))
+        .filter(events::at.ge(s.from))
+        .filter(events::at.lt(s.to))
+        .filter(exists(received))
+        .group_by(certificates::organization_id)
+        .select((
+            certificates::organization_id,
+            count(events::certificate_id).aggregate_distinct(),
+        ))
+        .load(conn)
+}
+
+/// Intakes recorded per retailer of the region.
+pub fn intakes(conn: &mut DbConn, s: &Scope) -> QueryResult<Vec<(String, i64)>> {
+    events::table
+        .inner_join(organizations::table)
+        .filter(organizations::region_code.like(&s.like))
+        .filter(events::kind.ne("issued"))
+        .filter(events::kind.eq("received"))
+        .filter(events::at.ge(s.from))
+        .filter(events::at.lt(s.to))
+        .group_by(events::actor_id)
+        .select((events::actor_id, count_star()))
+        .load(conn)
+}
+
+/// Consumers' reports per producer.
+pub fn complaints(conn: &mut DbConn, s: &Scope) -> QueryResult<Vec<(String, i64)>> {
+    complaints::table
+        .inner_join(certificates::table.inner_join(organizations::table))
+        .filter(organizations::region_code.like(&s.like))
+        .filter(complaints::created_at.ge(s.from))
+        .filter(complaints::created_at.lt(s.to))
+        .group_by(certificates::organization_id)
+        .select((certificates::organization_id, count_star()))
+        .load(conn)
+}
+
+/// Copy warnings still open (their certificate active), per producer.
+pub fn open_warnings(conn: &mut DbConn, s: &Scope) -> QueryResult<Vec<(String, i64)>> {
+    warnings::table
+        .inner_join(certificates::table.inner_join(organizations::table))
+        .filter(organizations::region_code.like(&s.like))
+        .filter(certificates::status.eq("active"))
+        .group_by(certificates::organization_id)
+        .select((certificates::organization_id, count_star()))
+        .load(conn)
+}
