@@ -53,8 +53,19 @@ fn main() -> ExitCode {
                 AdminCommand::User {
                     organization,
                     username,
+                    platform_admin,
                 },
-        }) => cli::admin_user(config, organization, username),
+        }) => cli::admin_user(config, organization, username, *platform_admin),
+        Some(Command::Admin {
+            command: AdminCommand::Onboard { csv },
+        }) => cli::admin_onboard(config, csv),
+        Some(Command::Admin {
+            command:
+                AdminCommand::Deactivate {
+                    organization,
+                    reason,
+                },
+        }) => cli::admin_deactivate(config, organization, reason),
         Some(Command::Admin {
             command: AdminCommand::ResetPassword { username },
         }) => cli::admin_reset_password(config, username),

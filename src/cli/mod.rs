@@ -98,6 +98,22 @@ pub enum AdminCommand {
         organization: String,
         #[arg(long)]
         username: String,
+        /// The user signs in to the admin console and acts as the platform admin.
+        #[arg(long)]
+        platform_admin: bool,
+    },
+    /// Register the organizations of a CSV file (kind, name, credit_code, region_code,
+    /// address), all or none; prints each one's id, or every problem by line.
+    Onboard {
+        #[arg(long)]
+        csv: PathBuf,
+    },
+    /// Deactivate an organization: its tokens and sessions are refused at once.
+    Deactivate {
+        #[arg(long)]
+        organization: String,
+        #[arg(long)]
+        reason: String,
     },
     /// Give a page user a new generated password (printed once) and end their sessions.
     ResetPassword {
@@ -156,15 +172,58 @@ pub fn admin_compromise_key(config: Config, kid: &str, since: &str) -> Result<()
 }
 
 /// `certrail admin user`: creates a page user and prints its generated password.
-pub fn admin_user(config: Config, organization: &str, username: &str) -> Result<(), String> {
+pub fn admin_user(
+    config: Config,
+    organization: &str,
+    username: &str,
+    platform_admin: bool,
+) -> Result<(), String> {
     use crate::service::accounts::{create_user, NewUser};
     let state = AppState::open(config)?;
     let new = NewUser {
         username: username.to_string(),
+        platform_admin,
     };
     let user = create_user(&state, &crate::service::Actor::Admin, organization, new)
         .map_err(|e| e.to_string())?;
     println!("{}", user.password);
+    Ok(())
+}
+
+/// `certrail admin onboard`: registers every organization of a CSV file, or none.
+pub fn admin_onboard(config: Config, csv: &std::path::Path) -> Result<(), String> {
+    let bytes = std::fs::read(csv).map_err(|e| format!("{}: {e}", csv.display()))?;
+    let state = AppState::open(config)?;
+    match crate::service::admin::onboard(&state, &crate::service::Actor::Admin, &bytes) {
+        Ok(created) => {
+            println!("id,kind,credit_code,name");
+            for org in created {
+                println!("{},{},{},{}", org.id, org.kind, org.credit_code, org.name);
+            }
+            Ok(())
+        }
+        Err(crate::service::admin::OnboardError::Rows(rows)) => {
+            for row in &rows {
+                eprintln!("line {}: {}: {}", row.line, row.field, row.message);
+            }
+            Err(format!("nothing was registered: {} problem(s)", rows.len()))
+        }
+        Err(crate::service::admin::OnboardError::Request(e)) => Err(e.to_string()),
+    }
+}
+
+/// `certrail admin deactivate`.
+pub fn admin_deactivate(config: Config, organization: &str, reason: &str) -> Result<(), String> {
+    let state = AppState::open(config)?;
+    crate::service::admin::set_active(
+        &state,
+        &crate::service::Actor::Admin,
+        organization,
+        false,
+        reason,
+    )
+    .map_err(|e| e.to_string())?;
+    println!("deactivated {organization}");
     Ok(())
 }
 

@@ -10,6 +10,7 @@ diesel::table! {
         region_code -> Text,
         address -> Text,
         created_at -> Timestamp,
+        deactivated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -187,6 +188,8 @@ diesel::table! {
         username -> Text,
         password_hash -> Text,
         created_at -> Timestamp,
+        deactivated_at -> Nullable<Timestamp>,
+        platform_admin -> Bool,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, health and the shared HTTP plumbing (extractors, error
 //! envelopes for actix's own errors).
 
+pub mod admin;
 pub mod api;
 pub mod errors;
 pub mod extract;
@@ -46,7 +47,16 @@ fn api_v1() -> actix_web::Scope {
         .service(resource("/log/consistency").route(get().to(log::consistency)))
         .service(resource("/log/witnesses").route(post().to(log::add_witness)))
         .service(resource("/log/cosignatures").route(post().to(log::add_cosignature)))
-        .service(resource("/organizations").route(post().to(api::create_organization)))
+        .service(
+            resource("/organizations")
+                .route(post().to(api::create_organization))
+                .route(get().to(admin::list_organizations)),
+        )
+        .service(
+            resource("/organizations/import")
+                .app_data(web::PayloadConfig::new(BULK_LIMIT_BYTES))
+                .route(post().to(admin::onboard)),
+        )
         .service(resource("/organizations/{id}").route(get().to(api::get_organization)))
         .service(
             resource("/organizations/{id}/tokens")
@@ -57,7 +67,14 @@ fn api_v1() -> actix_web::Scope {
             resource("/organizations/{id}/tokens/{token_id}")
                 .route(web::delete().to(api::revoke_token)),
         )
-        .service(resource("/organizations/{id}/users").route(post().to(api::create_user)))
+        .service(
+            resource("/organizations/{id}/users")
+                .route(post().to(api::create_user))
+                .route(get().to(admin::list_users)),
+        )
+        .service(resource("/organizations/{id}/deactivate").route(post().to(admin::deactivate)))
+        .service(resource("/organizations/{id}/reactivate").route(post().to(admin::reactivate)))
+        .service(resource("/users/{username}/{action}").route(post().to(admin::user_action)))
         .service(
             resource("/organizations/{id}/sanctions").route(post().to(oversight::impose_sanction)),
         )

@@ -125,6 +125,12 @@ impl Modify for BearerAuth {
         super::oversight::decide_case,
         super::oversight::confirm_case,
         super::oversight::report_json,
+        super::admin::list_organizations,
+        super::admin::deactivate,
+        super::admin::reactivate,
+        super::admin::list_users,
+        super::admin::user_action,
+        super::admin::onboard,
         super::oversight::report_download,
         crate::web::verify::batch,
         crate::web::record::show,
@@ -150,7 +156,9 @@ impl Modify for BearerAuth {
         super::oversight::ComplaintRequest, crate::service::cases::NewCase, crate::service::cases::CaseAnswer,
         crate::service::cases::CaseView, crate::service::cases::PartyCaseView,
         crate::service::reports::Report, crate::service::reports::Figures, crate::service::reports::OrgRow,
-        crate::service::reports::CountyRow, crate::service::reports::RetailerRow, crate::service::reports::RetailerFigures
+        crate::service::reports::CountyRow, crate::service::reports::RetailerRow, crate::service::reports::RetailerFigures,
+        crate::service::admin::AdminOrganization, crate::service::admin::AdminUser, crate::service::admin::RowError,
+        super::admin::Reason, super::admin::OnboardRejected
     )),
     modifiers(&BearerAuth)
 )]

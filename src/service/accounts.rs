@@ -30,6 +30,9 @@ pub const SESSION_HOURS: i64 = 12;
 pub struct NewUser {
     /// 3 to 64 characters: letters, digits, `.`, `_`, `-`.
     pub username: String,
+    /// A platform admin user signs in to the admin console and acts as the platform admin.
+    #[serde(default)]
+    pub platform_admin: bool,
 }
 
 /// A new user with a generated password, shown once.
@@ -108,6 +111,8 @@ pub fn create_user(
         username: username.clone(),
         password_hash: hash_password(&password)?,
         created_at: now(),
+        deactivated_at: None,
+        platform_admin: new.platform_admin,
     };
     state.write(|conn| {
         Organization::find(conn, &organization_id)?
@@ -145,6 +150,13 @@ pub fn sign_in(
     let Some(user) = user.filter(|_| matches) else {
         return Err(AppError::Unauthorized("wrong username or password".into()));
     };
+    let organization = Organization::find(&mut *state.db.reader()?, &user.organization_id)?;
+    if user.deactivated_at.is_some() || organization.is_none_or(|o| o.deactivated_at.is_some()) {
+        return Err(AppError::Denied {
+            code: "account_deactivated",
+            message: "this account is deactivated; ask the platform admin".into(),
+        });
+    }
     let token = b64url(&new_secret());
     let csrf_token = b64url(&new_secret());
     let at = now();
@@ -171,9 +183,16 @@ pub fn session(state: &AppState, token: &str) -> AppResult<Option<SessionUser>> 
     let Some(organization) = Organization::find(&mut conn, &user.organization_id)? else {
         return Ok(None);
     };
+    // Checked on every request: deactivation ends the session at once.
+    if user.deactivated_at.is_some() || organization.deactivated_at.is_some() {
+        return Ok(None);
+    }
     Ok(Some(SessionUser {
         user_id: user.id,
-        actor: Actor::Org(organization.clone()),
+        actor: match user.platform_admin {
+            true => Actor::Admin,
+            false => Actor::Org(organization.clone()),
+        },
         organization,
         username: user.username,
         csrf_token: session.csrf_token,

@@ -88,11 +88,15 @@ pub fn authenticate(state: &AppState, token: &str, needed: Scope) -> AppResult<A
     }
     match row.organization_id {
         None => Ok(Actor::Admin),
-        Some(org_id) => Organization::find(&mut conn, &org_id)?
-            .map(Actor::Org)
-            .ok_or_else(|| {
-                AppError::Unauthorized("the token's organization no longer exists".into())
-            }),
+        Some(org_id) => match Organization::find(&mut conn, &org_id)? {
+            None => Err(AppError::Unauthorized(
+                "the token's organization no longer exists".into(),
+            )),
+            Some(org) if org.deactivated_at.is_some() => Err(AppError::Unauthorized(
+                "the token's organization is deactivated".into(),
+            )),
+            Some(org) => Ok(Actor::Org(org)),
+        },
     }
 }
 

@@ -167,7 +167,15 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
             data.organizations.iter().filter(|o| o.kind == kind).count() + 1
         )
         .replace('_', "-");
-        let user = create_user(state, &admin, &view.id, NewUser { username })?;
+        let user = create_user(
+            state,
+            &admin,
+            &view.id,
+            NewUser {
+                username,
+                platform_admin: false,
+            },
+        )?;
         let org = {
             let mut conn = state.db.reader()?;
             Organization::find(&mut conn, &view.id)?

@@ -5,6 +5,7 @@
 //! `web::block`.
 
 pub mod accounts;
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod bundle;

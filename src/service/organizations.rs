@@ -41,6 +41,11 @@ pub struct OrganizationView {
 }
 
 impl OrganizationView {
+    /// The view of a stored organization and its active key.
+    pub fn from_parts(org: Organization, key: Option<&SigningKeyRow>) -> Self {
+        Self::new(org, key)
+    }
+
     fn new(org: Organization, key: Option<&SigningKeyRow>) -> Self {
         Self {
             id: org.id,
@@ -78,6 +83,7 @@ pub fn create(
         region_code: region::parse("region_code", &input.region_code)?,
         address: validate::text("address", &input.address, 300)?,
         created_at: now(),
+        deactivated_at: None,
     };
     let key = state.keys.generate(&org.id);
     state.write(|conn| {

@@ -37,6 +37,9 @@ pub async fn home(
     SignedIn(user): SignedIn,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
+    if matches!(user.actor, crate::service::Actor::Admin) {
+        return Ok(super::page::see_other("/console/admin"));
+    }
     match user.organization.kind() {
         OrgKind::Producer => return producer::home(state, query(&req)?, req, user).await,
         OrgKind::Retailer => return retailer::home(state, query(&req)?, req, user).await,

@@ -3,6 +3,7 @@
 //! another origin.
 
 pub mod access;
+pub mod admin;
 pub mod cases;
 pub mod console;
 pub mod error_page;
@@ -124,6 +125,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(page("/cases/{number}").route(web::get().to(cases::show)))
     .service(page("/cases/{number}/confirm").route(web::post().to(cases::confirm)))
     .service(page("/console/cases").route(web::get().to(cases::console)))
+    .service(page("/console/admin").route(web::get().to(admin::show)))
+    .service(page("/console/admin/organizations").route(web::post().to(admin::create)))
+    .service(page("/console/admin/import").route(web::post().to(admin::import)))
+    .service(page("/console/admin/organizations/{id}").route(web::get().to(admin::organization)))
+    .service(
+        page("/console/admin/organizations/{id}/{action:deactivate|reactivate|users}")
+            .route(web::post().to(admin::organization_action)),
+    )
+    .service(
+        page("/console/admin/organizations/{id}/users/{username}/{action:password|deactivate|reactivate}")
+            .route(web::post().to(admin::user_action)),
+    )
     .service(page("/console/oversight").route(web::get().to(oversight::show)))
     .service(page("/console/reports").route(web::get().to(reports::show)))
     .service(page("/console/reports.{format:csv|xlsx}").route(web::get().to(reports::download)))

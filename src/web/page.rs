@@ -112,6 +112,8 @@ pub struct Who {
     pub oversight: bool,
     /// The nav shows the reports page to regulators.
     pub regulator: bool,
+    /// The nav shows the admin console to the platform admin.
+    pub admin: bool,
 }
 
 impl From<&SessionUser> for Who {
@@ -122,6 +124,7 @@ impl From<&SessionUser> for Who {
             csrf_token: user.csrf_token.clone(),
             oversight: matches!(user.organization.kind.as_str(), "regulator" | "producer"),
             regulator: user.organization.kind == "regulator",
+            admin: matches!(user.actor, crate::service::Actor::Admin),
         }
     }
 }

@@ -91,11 +91,17 @@ pub async fn submit(
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             Ok(response)
         }
-        Err(AppError::Unauthorized(_) | AppError::Invalid(_)) => {
+        Err(e @ (AppError::Unauthorized(_) | AppError::Invalid(_) | AppError::Denied { .. })) => {
             let lang = Lang::of(&req);
-            let message = lang.pick("用户名或密码错误。", "Wrong username or password.");
+            let message = match e {
+                AppError::Denied { .. } => lang.pick(
+                    "此账户已停用，请联系平台管理员。",
+                    "This account is deactivated; ask the platform admin.",
+                ),
+                _ => lang.pick("用户名或密码错误。", "Wrong username or password."),
+            };
             let mut response = login_page(&state, &req, username, Some(message.into()))?;
-            *response.status_mut() = actix_web::http::StatusCode::UNAUTHORIZED;
+            *response.status_mut() = actix_web::ResponseError::status_code(&e);
             Ok(response)
         }
         Err(e) => Err(e),

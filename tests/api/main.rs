@@ -4,6 +4,7 @@
 mod helpers;
 mod keys;
 
+mod admin;
 mod auth;
 mod authz;
 mod bad_input;

@@ -112,3 +112,10 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_at ON audit_log (at);
 CREATE INDEX audit_log_region ON audit_log (region_code, at);
+
+-- Administration: a deactivated organization's tokens and sessions stop at once (checked on
+-- every request); a deactivated user cannot sign in; a platform admin user signs in to the
+-- admin console and acts as the platform admin.
+ALTER TABLE organizations ADD COLUMN deactivated_at TIMESTAMP;
+ALTER TABLE users ADD COLUMN deactivated_at TIMESTAMP;
+ALTER TABLE users ADD COLUMN platform_admin BOOLEAN NOT NULL DEFAULT FALSE;

@@ -1,3 +1,6 @@
+ALTER TABLE users DROP COLUMN platform_admin;
+ALTER TABLE users DROP COLUMN deactivated_at;
+ALTER TABLE organizations DROP COLUMN deactivated_at;
 DROP TABLE audit_log;
 DROP INDEX events_type_at;
 DROP TABLE recall_acknowledgements;

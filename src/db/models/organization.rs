@@ -18,6 +18,8 @@ pub struct Organization {
     pub region_code: String,
     pub address: String,
     pub created_at: NaiveDateTime,
+    /// Set when the admin deactivated it: its tokens and sessions are refused.
+    pub deactivated_at: Option<NaiveDateTime>,
 }
 
 impl Organization {
@@ -71,6 +73,33 @@ impl Organization {
             .order((organizations::region_code.asc(), organizations::name.asc()))
             .select(Self::as_select())
             .load(conn)
+    }
+
+    /// Organizations whose name or credit code contains `text` (all for ""), newest first.
+    pub fn search(conn: &mut DbConn, text: &str, limit: i64) -> QueryResult<Vec<Self>> {
+        let pattern = format!("%{}%", text.replace(['%', '_'], ""));
+        organizations::table
+            .filter(
+                organizations::name
+                    .like(pattern.clone())
+                    .or(organizations::credit_code.like(pattern)),
+            )
+            .order((organizations::created_at.desc(), organizations::id.asc()))
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)
+    }
+
+    /// Sets or clears `deactivated_at`; `false` if no such organization.
+    pub fn set_deactivated(
+        conn: &mut DbConn,
+        id: &str,
+        at: Option<NaiveDateTime>,
+    ) -> QueryResult<bool> {
+        diesel::update(organizations::table.find(id))
+            .set(organizations::deactivated_at.eq(at))
+            .execute(conn)
+            .map(|n| n == 1)
     }
 
     pub fn count(conn: &mut DbConn) -> QueryResult<i64> {

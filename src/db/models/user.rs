@@ -16,6 +16,10 @@ pub struct User {
     /// PHC string (argon2id). Never shown.
     pub password_hash: String,
     pub created_at: NaiveDateTime,
+    /// Set when the admin deactivated the user: no sign-in, no session.
+    pub deactivated_at: Option<NaiveDateTime>,
+    /// Signs in to the admin console and acts as the platform admin.
+    pub platform_admin: bool,
 }
 
 impl User {
@@ -37,6 +41,27 @@ impl User {
     pub fn set_password_hash(conn: &mut DbConn, id: &str, hash: &str) -> QueryResult<()> {
         diesel::update(users::table.find(id))
             .set(users::password_hash.eq(hash))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// An organization's users, by name.
+    pub fn of(conn: &mut DbConn, organization_id: &str) -> QueryResult<Vec<Self>> {
+        users::table
+            .filter(users::organization_id.eq(organization_id))
+            .order(users::username.asc())
+            .select(Self::as_select())
+            .load(conn)
+    }
+
+    /// Sets or clears `deactivated_at`.
+    pub fn set_deactivated(
+        conn: &mut DbConn,
+        id: &str,
+        at: Option<NaiveDateTime>,
+    ) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set(users::deactivated_at.eq(at))
             .execute(conn)
             .map(|_| ())
     }
