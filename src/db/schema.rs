@@ -168,6 +168,9 @@ diesel::table! {
         valid_from -> Text,
         valid_until -> Text,
         created_at -> Timestamp,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
     }
 }
 

@@ -77,6 +77,8 @@ pub fn needed_scope(req: &HttpRequest) -> Scope {
         "/cases/{number}/accept",
         "/cases/{number}/answer",
         "/cases/{number}/decision",
+        "/accreditations/{id}/confirm",
+        "/labs/{id}/delist",
     ];
     let reading = req.method() == Method::GET || req.method() == Method::HEAD;
     match (reading, path) {

@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 
 use crate::error::AppResult;
 use crate::service::labs::{AccreditationView, NewAccreditation};
-use crate::service::marks::{MarkView, NewMark};
+use crate::service::marks::{MarkLookup, MarkView, NewMark};
 use crate::service::{labs, marks, AppState};
 
 use super::extract::{blocking, Auth, ValidJson};
@@ -71,4 +71,58 @@ pub async fn add_accreditation(
 pub async fn lab_accreditations(state: State, id: web::Path<String>) -> AppResult<HttpResponse> {
     let list = blocking(&state, move |s| labs::list(s, &id)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "accreditations": list })))
+}
+
+#[utoipa::path(post, path = "/api/v1/accreditations/{id}/confirm", tag = "marks", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = AccreditationView, description = "Confirmed by a regulator of the lab's region: it counts from now on"),
+              (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn confirm_accreditation(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let done = blocking(&state, move |s| labs::confirm(s, &actor, &id)).await?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
+#[utoipa::path(get, path = "/api/v1/accreditations/pending", tag = "marks", security(("bearer" = [])),
+    responses((status = 200, body = Vec<AccreditationView>, description = "Claims of labs in the regulator's region awaiting confirmation"),
+              (status = 403, body = ErrorEnvelope)))]
+pub async fn pending_accreditations(state: State, Auth(actor): Auth) -> AppResult<HttpResponse> {
+    let list = blocking(&state, move |s| labs::pending(s, &actor)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[utoipa::path(post, path = "/api/v1/labs/{id}/delist", tag = "marks", request_body = super::admin::Reason,
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "`{\"delisted\": n}`: every accreditation of the lab ended"),
+              (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn delist_lab(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+    body: ValidJson<super::admin::Reason>,
+) -> AppResult<HttpResponse> {
+    let n = blocking(&state, move |s| {
+        labs::delist(s, &actor, &id, &body.0.reason)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "delisted": n })))
+}
+
+/// `GET /api/v1/marks/lookup?scheme=&cert_no=`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct MarkQuery {
+    pub scheme: Option<String>,
+    pub cert_no: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/marks/lookup", tag = "marks", params(MarkQuery),
+    responses((status = 200, body = Vec<MarkLookup>, description = "One row per product the certificate covers"),
+              (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn lookup_mark(state: State, query: web::Query<MarkQuery>) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    let (scheme, cert_no) = (q.scheme.unwrap_or_default(), q.cert_no.unwrap_or_default());
+    let found = blocking(&state, move |s| marks::lookup(s, &scheme, &cert_no)).await?;
+    Ok(HttpResponse::Ok().json(found))
 }

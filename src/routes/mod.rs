@@ -164,6 +164,12 @@ fn api_v1() -> actix_web::Scope {
                 .route(post().to(oversight::acknowledge_recall)),
         )
         .service(resource("/marks").route(post().to(marks::create_mark)))
+        .service(resource("/marks/lookup").route(get().to(marks::lookup_mark)))
+        .service(resource("/accreditations/pending").route(get().to(marks::pending_accreditations)))
+        .service(
+            resource("/accreditations/{id}/confirm").route(post().to(marks::confirm_accreditation)),
+        )
+        .service(resource("/labs/{id}/delist").route(post().to(marks::delist_lab)))
         .service(resource("/marks/{id}/suspend").route(post().to(marks::suspend_mark)))
         .service(resource("/marks/{id}/reinstate").route(post().to(marks::reinstate_mark)))
         .service(resource("/products/{id}/marks").route(get().to(marks::product_marks)))

@@ -105,6 +105,10 @@ impl Modify for BearerAuth {
         super::marks::product_marks,
         super::marks::add_accreditation,
         super::marks::lab_accreditations,
+        super::marks::confirm_accreditation,
+        super::marks::pending_accreditations,
+        super::marks::delist_lab,
+        super::marks::lookup_mark,
         super::oversight::impose_sanction,
         super::oversight::list_sanctions,
         super::oversight::lift_sanction,
@@ -158,7 +162,8 @@ impl Modify for BearerAuth {
         crate::service::reports::Report, crate::service::reports::Figures, crate::service::reports::OrgRow,
         crate::service::reports::CountyRow, crate::service::reports::RetailerRow, crate::service::reports::RetailerFigures,
         crate::service::admin::AdminOrganization, crate::service::admin::AdminUser, crate::service::admin::RowError,
-        super::admin::Reason, super::admin::OnboardRejected
+        super::admin::Reason, super::admin::OnboardRejected,
+        crate::service::marks::MarkLookup
     )),
     modifiers(&BearerAuth)
 )]

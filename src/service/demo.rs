@@ -210,8 +210,16 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
     let (retailer, cert_body, lab) = (&actors[3], &actors[6], &actors[7]);
     let lab_id = data.organizations[7].id.clone();
     for (scheme, number, scope) in [
-        ("CMA", "231812050123", "食品、食用农产品 微生物、理化"),
-        ("CATL", "[2024]农质检核(湘)字第0107号", "农产品质量安全检测"),
+        (
+            "CMA",
+            "231812050123",
+            "食品、食用农产品：感官、净含量、菌落总数、大肠菌群、理化指标",
+        ),
+        (
+            "CATL",
+            "[2024]农质检核(湘)字第0107号",
+            "农产品质量安全检测：感官、净含量、菌落总数",
+        ),
     ] {
         let accreditation = NewAccreditation {
             scheme: scheme.into(),
@@ -220,7 +228,9 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
             valid_from: day(400),
             valid_until: ahead(1000),
         };
-        labs::add(state, lab, accreditation)?;
+        // The lab's claim counts once the city's market regulator confirms it.
+        let claimed = labs::add(state, lab, accreditation)?;
+        labs::confirm(state, &actors[5], &claimed.id)?;
     }
     let organic = Mark {
         scheme: "organic".into(),

@@ -1,5 +1,8 @@
-//! Test labs and their dual accreditation (双认证: CMA and CATL). A lab report counts only while
-//! both are valid; citing a lab that was not accredited on the date raises a warning.
+//! Test labs and their dual accreditation (双认证: CMA and CATL), under a regulator's
+//! supervision. A lab's own claim is `pending` and counts for nothing until a regulator of the
+//! lab's region confirms it; a regulator may delist (摘牌) a lab. A lab report counts only while
+//! both schemes are confirmed and valid; citing a lab that was not accredited on the date, or
+//! inspection items outside its accredited scope, raises a warning.
 
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +39,9 @@ pub struct AccreditationView {
     pub scope: String,
     pub valid_from: String,
     pub valid_until: String,
+    /// `pending` (claimed by the lab; does not count), `confirmed` (by a regulator) or
+    /// `delisted`.
+    pub status: String,
 }
 
 impl From<Accreditation> for AccreditationView {
@@ -48,6 +54,7 @@ impl From<Accreditation> for AccreditationView {
             scope: a.scope,
             valid_from: a.valid_from,
             valid_until: a.valid_until,
+            status: a.status,
         }
     }
 }
@@ -79,6 +86,9 @@ pub fn add(
         valid_from: from.format("%Y-%m-%d").to_string(),
         valid_until: until.format("%Y-%m-%d").to_string(),
         created_at: now(),
+        status: "pending".into(),
+        decided_by: None,
+        decided_at: None,
     };
     state.write(|conn| {
         row.insert(conn)?;
@@ -109,12 +119,106 @@ pub fn find_lab(conn: &mut DbConn, lab_id: &str) -> AppResult<Organization> {
         .ok_or_else(unknown)
 }
 
-/// Whether `lab_id` held both CMA and CATL accreditations valid on `date` (`YYYY-MM-DD`).
-pub fn accredited(conn: &mut DbConn, lab_id: &str, date: &str) -> AppResult<bool> {
-    let valid: Vec<String> = Accreditation::for_lab(conn, lab_id)?
+/// The confirmed accreditations of `lab_id` valid on `date` (`YYYY-MM-DD`).
+fn valid_on(conn: &mut DbConn, lab_id: &str, date: &str) -> AppResult<Vec<Accreditation>> {
+    Ok(Accreditation::for_lab(conn, lab_id)?
         .into_iter()
+        .filter(|a| a.status == "confirmed")
         .filter(|a| a.valid_from.as_str() <= date && date <= a.valid_until.as_str())
-        .map(|a| a.scheme)
-        .collect();
-    Ok(valid.iter().any(|s| s == "CMA") && valid.iter().any(|s| s == "CATL"))
+        .collect())
+}
+
+/// Whether `lab_id` held both CMA and CATL accreditations, confirmed by a regulator and valid
+/// on `date` (`YYYY-MM-DD`).
+pub fn accredited(conn: &mut DbConn, lab_id: &str, date: &str) -> AppResult<bool> {
+    let valid = valid_on(conn, lab_id, date)?;
+    Ok(valid.iter().any(|a| a.scheme == "CMA") && valid.iter().any(|a| a.scheme == "CATL"))
+}
+
+/// The inspection `items` (by name) that no confirmed accreditation of `lab_id` valid on `date`
+/// covers: an item is covered when its name appears in an accreditation's scope text.
+pub fn outside_scope(
+    conn: &mut DbConn,
+    lab_id: &str,
+    date: &str,
+    items: &[String],
+) -> AppResult<Vec<String>> {
+    let valid = valid_on(conn, lab_id, date)?;
+    Ok(items
+        .iter()
+        .filter(|item| !valid.iter().any(|a| a.scope.contains(item.trim())))
+        .cloned()
+        .collect())
+}
+
+/// The lab of accreditation `id` and the regulator acting on it, checked: a regulator of the
+/// lab's region.
+fn regulator_of_lab<'a>(
+    conn: &mut DbConn,
+    actor: &'a Actor,
+    lab_id: &str,
+) -> AppResult<(&'a Organization, Organization)> {
+    let lab = Organization::find(conn, lab_id)?
+        .filter(|o| o.kind() == OrgKind::Lab)
+        .ok_or_else(|| AppError::not_found("lab"))?;
+    let regulator = super::auth::require_regulator_of(actor, &lab)?;
+    Ok((regulator, lab))
+}
+
+/// A regulator of the lab's region confirms a pending accreditation: from now on it counts.
+pub fn confirm(state: &AppState, actor: &Actor, id: &str) -> AppResult<AccreditationView> {
+    let id = checked_id(id, "accreditation")?;
+    state.write(|conn| {
+        let found =
+            Accreditation::find(conn, id)?.ok_or_else(|| AppError::not_found("accreditation"))?;
+        let (regulator, lab) = regulator_of_lab(conn, actor, &found.lab_id)?;
+        if !Accreditation::decide(conn, id, "pending", "confirmed", &regulator.id, now())? {
+            return Err(AppError::Conflict {
+                code: "not_pending",
+                message: format!("the accreditation is {}, not pending", found.status),
+            });
+        }
+        super::audit::record(
+            conn,
+            actor,
+            &lab.region_code,
+            "lab.confirm_accreditation",
+            &format!("accreditation:{id}"),
+            serde_json::json!({"lab_id": lab.id, "scheme": found.scheme, "number": found.number}),
+        )?;
+        super::changes::everything(conn)?;
+        let row =
+            Accreditation::find(conn, id)?.ok_or_else(|| AppError::not_found("accreditation"))?;
+        Ok(row.into())
+    })
+}
+
+/// A regulator of the lab's region delists it (摘牌): every accreditation ends at once.
+pub fn delist(state: &AppState, actor: &Actor, lab_id: &str, reason: &str) -> AppResult<usize> {
+    let reason = validate::text("reason", reason, 500)?;
+    let lab_id = checked_id(lab_id, "lab")?;
+    state.write(|conn| {
+        let (regulator, lab) = regulator_of_lab(conn, actor, lab_id)?;
+        let n = Accreditation::delist_lab(conn, lab_id, &regulator.id, now())?;
+        super::audit::record(
+            conn,
+            actor,
+            &lab.region_code,
+            "lab.delist",
+            &format!("organization:{lab_id}"),
+            serde_json::json!({"reason": reason, "accreditations": n}),
+        )?;
+        super::changes::everything(conn)?;
+        Ok(n)
+    })
+}
+
+/// A regulator: the pending accreditations of labs in its region.
+pub fn pending(state: &AppState, actor: &Actor) -> AppResult<Vec<AccreditationView>> {
+    let org = actor.require_kind(&[OrgKind::Regulator])?;
+    let rows = Accreditation::pending_in_region(
+        &mut *state.db.reader()?,
+        crate::domain::region::prefix(&org.region_code),
+    )?;
+    Ok(rows.into_iter().map(Into::into).collect())
 }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::random::new_id;
-use crate::db::models::{now, MarkRecord, Product};
+use crate::db::models::{now, MarkRecord, Organization, Product};
 use crate::db::DbConn;
 use crate::domain::payload::Mark;
 use crate::domain::role::OrgKind;
@@ -56,16 +56,33 @@ impl From<MarkRecord> for MarkView {
     }
 }
 
+/// Checks a certificate number against its scheme's format where the scheme defines one:
+/// CCC (China Compulsory Certification) certificates are numbered with 16 digits. Other
+/// schemes' numbers are free text of up to 64 characters.
+pub fn check_number(scheme: &str, cert_no: &str) -> AppResult<String> {
+    let cert_no = validate::text("cert_no", cert_no, 64)?;
+    if scheme == "CCC" && !(cert_no.len() == 16 && cert_no.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(AppError::invalid(
+            "invalid_cert_no",
+            "cert_no",
+            "a CCC certificate number has 16 digits",
+        ));
+    }
+    Ok(cert_no)
+}
+
 /// Certification bodies only: records a mark for a product.
 pub fn record(state: &AppState, actor: &Actor, input: NewMark) -> AppResult<MarkView> {
     let body = actor.require_kind(&[OrgKind::CertificationBody])?;
     let (from, until) = validate::period(&input.valid_from, &input.valid_until)?;
+    let scheme = validate::text("scheme", &input.scheme, 50)?;
+    let cert_no = check_number(&scheme, &input.cert_no)?;
     let record = MarkRecord {
         id: new_id(),
         product_id: checked_id(input.product_id.trim(), "product")?.to_string(),
         body_id: body.id.clone(),
-        scheme: validate::text("scheme", &input.scheme, 50)?,
-        cert_no: validate::text("cert_no", &input.cert_no, 64)?,
+        scheme,
+        cert_no,
         valid_from: from.format("%Y-%m-%d").to_string(),
         valid_until: until.format("%Y-%m-%d").to_string(),
         status: "valid".into(),
@@ -79,21 +96,38 @@ pub fn record(state: &AppState, actor: &Actor, input: NewMark) -> AppResult<Mark
     Ok(record.into())
 }
 
-/// The recording certification body only: sets a mark `valid` or `suspended`.
+/// The recording certification body, or a regulator of its region (supervising certification
+/// bodies): sets a mark `valid` or `suspended`.
 pub fn set_status(
     state: &AppState,
     actor: &Actor,
     id: &str,
     status: &'static str,
 ) -> AppResult<MarkView> {
-    let body = actor.require_kind(&[OrgKind::CertificationBody])?;
+    let org = actor.require_kind(&[OrgKind::CertificationBody, OrgKind::Regulator])?;
     state.write(|conn| {
         let mark = MarkRecord::find(conn, checked_id(id, "mark")?)?
             .ok_or_else(|| AppError::not_found("mark"))?;
-        if mark.body_id != body.id {
+        let body = Organization::find(conn, &mark.body_id)?
+            .ok_or_else(|| AppError::not_found("certification body"))?;
+        let allowed = match org.kind() {
+            OrgKind::Regulator => crate::domain::region::within(&org.region_code, &body.region_code),
+            _ => mark.body_id == org.id,
+        };
+        if !allowed {
             return Err(AppError::Forbidden(
-                "only the certification body that recorded the mark may change it".into(),
+                "only the certification body that recorded the mark, or a regulator of its region, may change it".into(),
             ));
+        }
+        if org.kind() == OrgKind::Regulator {
+            super::audit::record(
+                conn,
+                actor,
+                &body.region_code,
+                if status == "suspended" { "mark.suspend" } else { "mark.reinstate" },
+                &format!("mark:{}", mark.id),
+                serde_json::json!({"scheme": mark.scheme, "cert_no": mark.cert_no}),
+            )?;
         }
         MarkRecord::set_status(conn, &mark.id, status)?;
         super::changes::everything(conn)?;
@@ -146,4 +180,58 @@ pub fn check_claims(
         }
     }
     Ok(())
+}
+
+/// A mark as the public lookup shows it: who holds it, for what, and its status today.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MarkLookup {
+    pub scheme: String,
+    pub cert_no: String,
+    /// `valid`, `suspended` or `expired` (today, UTC).
+    pub status: String,
+    pub valid_from: String,
+    pub valid_until: String,
+    /// The producer holding the certificate.
+    pub holder: String,
+    pub holder_credit_code: String,
+    pub product: String,
+    pub certification_body: String,
+}
+
+/// Public: the marks with this scheme and number (one per product it covers).
+pub fn lookup(state: &AppState, scheme: &str, cert_no: &str) -> AppResult<Vec<MarkLookup>> {
+    let scheme = validate::text("scheme", scheme, 50)?;
+    let cert_no = validate::text("cert_no", cert_no, 64)?;
+    let mut conn = state.db.reader()?;
+    let today = chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    let mut out = Vec::new();
+    for mark in MarkRecord::by_number(&mut conn, &scheme, &cert_no)? {
+        let Some(product) = Product::find(&mut conn, &mark.product_id)? else {
+            continue;
+        };
+        let holder = Organization::find(&mut conn, &product.organization_id)?;
+        let body = Organization::find(&mut conn, &mark.body_id)?;
+        let status = match mark.status.as_str() {
+            "valid" if mark.valid_until < today || mark.valid_from > today => "expired".to_string(),
+            other => other.to_string(),
+        };
+        out.push(MarkLookup {
+            scheme: mark.scheme,
+            cert_no: mark.cert_no,
+            status,
+            valid_from: mark.valid_from,
+            valid_until: mark.valid_until,
+            holder: holder.as_ref().map(|h| h.name.clone()).unwrap_or_default(),
+            holder_credit_code: holder.map(|h| h.credit_code).unwrap_or_default(),
+            product: format!("{} {}", product.name, product.model),
+            certification_body: body.map(|b| b.name).unwrap_or_default(),
+        });
+    }
+    if out.is_empty() {
+        return Err(AppError::not_found("mark"));
+    }
+    Ok(out)
 }

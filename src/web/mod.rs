@@ -9,6 +9,7 @@ pub mod console;
 pub mod error_page;
 pub mod form;
 pub mod home;
+pub mod marks;
 pub mod oversight;
 pub mod page;
 pub mod password;
@@ -101,6 +102,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(page("/").route(web::get().to(home::home)))
         .service(page("/lookup").route(web::get().to(home::lookup)))
         .service(page("/transparency").route(web::get().to(transparency::show)))
+        .service(page("/marks").route(web::get().to(marks::show)))
         .service(web::scope("/c").service(page("/{id}").route(web::get().to(record::show))));
     // Labels in one scope: other paths pass it with one prefix comparison.
     cfg.service(
@@ -141,6 +143,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(page("/console/reports").route(web::get().to(reports::show)))
     .service(page("/console/reports.{format:csv|xlsx}").route(web::get().to(reports::download)))
     .service(page("/console/oversight/requests/{id}").route(web::post().to(oversight::decide)))
+    .service(
+        page("/console/oversight/accreditations/{id}/confirm")
+            .route(web::post().to(oversight::confirm_accreditation)),
+    )
+    .service(
+        page("/console/oversight/labs/{id}/delist").route(web::post().to(oversight::delist_lab)),
+    )
     .service(page("/console/oversight/sanctions").route(web::post().to(oversight::impose)))
     .service(page("/console/oversight/sanctions/{id}/lift").route(web::post().to(oversight::lift)))
     .service(

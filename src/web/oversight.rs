@@ -11,6 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::routes::extract::blocking;
 use crate::service::accounts::SessionUser;
 use crate::service::audit::{self, AuditView};
+use crate::service::labs::{self, AccreditationView};
 use crate::service::reinstatements::{self, Decision, ReinstatementView};
 use crate::service::sanctions::{self, LiftSanction, NewSanction, SanctionView};
 use crate::service::AppState;
@@ -28,6 +29,8 @@ struct OversightPage {
     requests: Vec<ReinstatementView>,
     sanctions: Vec<SanctionView>,
     audit: Vec<AuditView>,
+    /// Labs' claims awaiting this regulator's confirmation.
+    accreditations: Vec<AccreditationView>,
     problem: Option<String>,
     done: bool,
 }
@@ -41,15 +44,19 @@ async fn page(
 ) -> AppResult<HttpResponse> {
     let actor = user.actor.clone();
     let regulator = user.organization.kind == "regulator";
-    let (requests, sanctions, audit) = blocking(state, move |s| {
-        let audit = match regulator {
-            true => audit::list(s, &actor)?.into_iter().take(100).collect(),
-            false => vec![],
+    let (requests, sanctions, audit, accreditations) = blocking(state, move |s| {
+        let (audit, accreditations) = match regulator {
+            true => (
+                audit::list(s, &actor)?.into_iter().take(100).collect(),
+                labs::pending(s, &actor)?,
+            ),
+            false => (vec![], vec![]),
         };
         Ok((
             reinstatements::list(s, &actor)?,
             sanctions::list(s, &actor, None)?,
             audit,
+            accreditations,
         ))
     })
     .await?;
@@ -62,6 +69,7 @@ async fn page(
         requests,
         sanctions,
         audit,
+        accreditations,
         problem: problem.map(|e| words::app_error(lang, e)),
         done,
     };
@@ -179,5 +187,34 @@ pub async fn lift(
         reason: form.reason,
     };
     let result = blocking(&state, move |s| sanctions::lift(s, &actor, &id, body)).await;
+    finish(&state, &req, &user, result.map(|_| ())).await
+}
+
+/// `POST /console/oversight/accreditations/{id}/confirm`.
+pub async fn confirm_accreditation(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(user): SignedIn,
+    id: web::Path<String>,
+    form: web::Form<OversightForm>,
+) -> AppResult<HttpResponse> {
+    check_csrf(&user.csrf_token, &form.csrf_token)?;
+    let actor = user.actor.clone();
+    let result = blocking(&state, move |s| labs::confirm(s, &actor, &id)).await;
+    finish(&state, &req, &user, result.map(|_| ())).await
+}
+
+/// `POST /console/oversight/labs/{id}/delist`.
+pub async fn delist_lab(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn(user): SignedIn,
+    id: web::Path<String>,
+    form: web::Form<OversightForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    check_csrf(&user.csrf_token, &form.csrf_token)?;
+    let actor = user.actor.clone();
+    let result = blocking(&state, move |s| labs::delist(s, &actor, &id, &form.reason)).await;
     finish(&state, &req, &user, result.map(|_| ())).await
 }

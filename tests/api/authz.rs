@@ -182,6 +182,8 @@ async fn every_write_endpoint_checks_role_and_ownership() {
             "POST",
             format!("/api/v1/marks/{mark_id}/suspend"),
             json!({}),
+            // The test's regulator is outside the body's region (tests/api/marks.rs has one
+            // inside it).
             vec![Who::CertBody],
         ),
         (

@@ -142,13 +142,53 @@ async fn citing_a_lab_without_dual_accreditation_warns() {
     assert_eq!(res.json()["warnings"], json!(["lab_not_accredited"]));
 
     let catl = json!({"scheme": "CATL", "number": "[2023]农质检核(湘)字第0123号", "scope": "农产品", "valid_from": days(-100), "valid_until": days(900)});
+    let claimed = t
+        .post("/api/v1/labs/accreditations", Some(&lab), &catl)
+        .await;
+    assert_eq!(claimed.status, 201);
+    assert_eq!(claimed.json()["status"], "pending");
+    // A lab's own claims count for nothing until a regulator of its region confirms them.
+    assert!(codes(&t.get_json(&label).await.json()).contains(&"lab_not_accredited".to_string()));
+    let (_, far_regulator) = t.org("regulator", CODES[3], "110000").await;
+    let pending = t
+        .get("/api/v1/accreditations/pending", Some(&regulator))
+        .await
+        .json();
+    assert_eq!(pending.as_array().unwrap().len(), 2);
     assert_eq!(
-        t.post("/api/v1/labs/accreditations", Some(&lab), &catl)
+        t.get("/api/v1/accreditations/pending", Some(&far_regulator))
             .await
-            .status,
-        201
+            .json(),
+        json!([])
     );
-    assert!(!codes(&t.get_json(&label).await.json()).contains(&"lab_not_accredited".to_string()));
+    for a in pending.as_array().unwrap() {
+        let url = format!(
+            "/api/v1/accreditations/{}/confirm",
+            a["id"].as_str().unwrap()
+        );
+        t.post(&url, Some(&lab), &json!({}))
+            .await
+            .error(403, "forbidden");
+        t.post(&url, Some(&far_regulator), &json!({}))
+            .await
+            .error(403, "forbidden");
+        let res = t.post(&url, Some(&regulator), &json!({})).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json()["status"], "confirmed");
+        t.post(&url, Some(&regulator), &json!({}))
+            .await
+            .error(409, "not_pending");
+    }
+    let answer = t.get_json(&label).await.json();
+    assert!(!codes(&answer).contains(&"lab_not_accredited".to_string()));
+    // The batch cites 菌落总数, which neither accredited scope names.
+    let scope = answer["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["code"] == "lab_scope_mismatch")
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert!(scope["message"].as_str().unwrap().contains("菌落总数"));
     assert_eq!(
         t.get(&format!("/api/v1/labs/{lab_id}/accreditations"), None)
             .await
@@ -158,9 +198,91 @@ async fn citing_a_lab_without_dual_accreditation_warns() {
             .len(),
         2
     );
+    // Delisted (摘牌): nothing counts any more.
+    let delist = format!("/api/v1/labs/{lab_id}/delist");
+    t.post(&delist, Some(&far_regulator), &json!({"reason": "x"}))
+        .await
+        .error(403, "forbidden");
+    let res = t
+        .post(
+            &delist,
+            Some(&regulator),
+            &json!({"reason": "出具虚假报告"}),
+        )
+        .await;
+    assert_eq!(res.json()["delisted"], 2);
+    assert!(codes(&t.get_json(&label).await.json()).contains(&"lab_not_accredited".to_string()));
 
     body["lab_id"] = json!("nope");
     t.post("/api/v1/certificates", Some(&producer), &body)
         .await
         .error(422, "unknown_lab");
+}
+
+#[actix_web::test]
+async fn anyone_looks_up_a_mark_and_a_regulator_suspends_it() {
+    let t = spawn().await;
+    let (_, producer) = t.org("producer", CODES[0], "430725").await;
+    let (_, body) = t.org("certification_body", CODES[1], "430700").await;
+    let (_, regulator) = t.org("regulator", CODES[2], "430700").await;
+    let (_, far_regulator) = t.org("regulator", CODES[3], "110000").await;
+    let product = t
+        .post(
+            "/api/v1/products",
+            Some(&producer),
+            &json!({"name": "电热水壶", "model": "SH-1500", "standard": "GB 4706.19-2008"}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut mark = json!({"product_id": product, "scheme": "CCC", "cert_no": "20240107012345", "valid_from": days(-30), "valid_until": days(335)});
+    t.post("/api/v1/marks", Some(&body), &mark)
+        .await
+        .error(422, "invalid_cert_no");
+    mark["cert_no"] = json!("2024010701234567");
+    let res = t.post("/api/v1/marks", Some(&body), &mark).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let mark_id = res.json()["id"].as_str().unwrap().to_string();
+
+    let found = t
+        .get(
+            "/api/v1/marks/lookup?scheme=CCC&cert_no=2024010701234567",
+            None,
+        )
+        .await;
+    assert_eq!(found.status, 200, "{}", found.text());
+    let found = found.json();
+    assert_eq!(found[0]["status"], "valid");
+    assert!(found[0]["holder"].as_str().unwrap().contains(CODES[0]));
+    assert_eq!(found[0]["product"], "电热水壶 SH-1500");
+    t.get(
+        "/api/v1/marks/lookup?scheme=CCC&cert_no=0000000000000000",
+        None,
+    )
+    .await
+    .error(404, "not_found");
+    t.get("/api/v1/marks/lookup?scheme=CCC", None)
+        .await
+        .error(422, "required");
+
+    let suspend = format!("/api/v1/marks/{mark_id}/suspend");
+    t.post(&suspend, Some(&far_regulator), &json!({}))
+        .await
+        .error(403, "forbidden");
+    let res = t.post(&suspend, Some(&regulator), &json!({})).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let page = t
+        .get("/marks?scheme=CCC&cert_no=2024010701234567", None)
+        .await
+        .text();
+    assert!(
+        page.contains("已暂停") && page.contains("电热水壶"),
+        "{page}"
+    );
+    let missing = t.get("/marks?scheme=CCC&cert_no=1", None).await.text();
+    assert!(missing.contains("没有找到"), "{missing}");
+    let audit = t.get("/api/v1/audit", Some(&regulator)).await.json();
+    assert_eq!(audit[0]["action"], "mark.suspend");
 }

@@ -1,3 +1,6 @@
+ALTER TABLE accreditations DROP COLUMN decided_at;
+ALTER TABLE accreditations DROP COLUMN decided_by;
+ALTER TABLE accreditations DROP COLUMN status;
 ALTER TABLE users DROP COLUMN platform_admin;
 ALTER TABLE users DROP COLUMN deactivated_at;
 ALTER TABLE organizations DROP COLUMN deactivated_at;

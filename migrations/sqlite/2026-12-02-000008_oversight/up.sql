@@ -119,3 +119,9 @@ CREATE INDEX audit_log_region ON audit_log (region_code, at);
 ALTER TABLE organizations ADD COLUMN deactivated_at TIMESTAMP;
 ALTER TABLE users ADD COLUMN deactivated_at TIMESTAMP;
 ALTER TABLE users ADD COLUMN platform_admin BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- Labs under supervision: a lab's own claim is pending and does not count until a regulator of
+-- its region confirms it; a regulator may delist (摘牌) a lab, ending every accreditation.
+ALTER TABLE accreditations ADD COLUMN status TEXT NOT NULL DEFAULT 'pending';
+ALTER TABLE accreditations ADD COLUMN decided_by TEXT REFERENCES organizations (id);
+ALTER TABLE accreditations ADD COLUMN decided_at TIMESTAMP;

@@ -48,6 +48,16 @@ impl MarkRecord {
             .load(conn)
     }
 
+    /// Marks with this scheme and certificate number.
+    pub fn by_number(conn: &mut DbConn, scheme: &str, cert_no: &str) -> QueryResult<Vec<Self>> {
+        marks::table
+            .filter(marks::scheme.eq(scheme))
+            .filter(marks::cert_no.eq(cert_no))
+            .order(marks::created_at.asc())
+            .select(Self::as_select())
+            .load(conn)
+    }
+
     pub fn set_status(conn: &mut DbConn, id: &str, status: &str) -> QueryResult<usize> {
         diesel::update(marks::table.find(id))
             .set(marks::status.eq(status))

@@ -528,8 +528,18 @@ fn answer(
         warnings.push(Warning::new(
             "lab_not_accredited",
             Bilingual::new(
-                "出具检验报告的实验室在检验日期未同时具备CMA和CATL资质。",
-                "The cited lab did not hold both CMA and CATL accreditation on the inspection date.",
+                "出具检验报告的实验室在检验日期未同时具备经监管部门确认的CMA和CATL资质。",
+                "The cited lab did not hold both CMA and CATL accreditation, confirmed by a regulator, on the inspection date.",
+            ),
+        ));
+    }
+    if !record.lab_outside_scope.is_empty() {
+        let items = record.lab_outside_scope.join("、");
+        warnings.push(Warning::new(
+            "lab_scope_mismatch",
+            Bilingual::new(
+                format!("检验项目超出实验室的资质认定范围：{items}。"),
+                format!("Inspection items outside the lab's accredited scope: {items}."),
             ),
         ));
     }

@@ -105,6 +105,8 @@ pub struct Record {
     pub payload_json: RawJson,
     pub marks: Vec<MarkRow>,
     pub lab_not_accredited: bool,
+    /// Inspection items outside the cited lab's accredited scope.
+    pub lab_outside_scope: Vec<String>,
     /// Distinct retailers that took in each unit.
     pub unit_receivers: HashMap<i64, usize>,
     /// Shipment or intake recorded for the whole batch, or for these units.
@@ -192,6 +194,14 @@ impl Record {
             (Some(lab), Some(p)) => !labs::accredited(conn, lab, &p.inspection.date)?,
             _ => false,
         };
+        let lab_outside_scope = match (&cert.lab_id, &payload) {
+            (Some(lab), Some(p)) if !lab_not_accredited => {
+                let items: Vec<String> =
+                    p.inspection.items.iter().map(|i| i.name.clone()).collect();
+                labs::outside_scope(conn, lab, &p.inspection.date, &items)?
+            }
+            _ => vec![],
+        };
         let custody = |e: &&EventRow| e.kind == "shipped" || e.kind == "received";
         let mut receivers: HashMap<i64, HashSet<&str>> = HashMap::new();
         for e in events.iter().filter(|e| e.kind == "received") {
@@ -237,6 +247,7 @@ impl Record {
             payload_json,
             marks,
             lab_not_accredited,
+            lab_outside_scope,
             unit_receivers: receivers.iter().map(|(s, r)| (*s, r.len())).collect(),
             custody_batch: events.iter().filter(custody).any(|e| e.serial.is_none()),
             custody_units: events
