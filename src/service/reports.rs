@@ -245,7 +245,7 @@ pub fn build(state: &AppState, actor: &Actor, query: &ReportQuery) -> AppResult<
         f.batches_shipped_received = n
     });
     each(q::complaints(conn, &scope)?, |f, n| f.complaints = n);
-    each(q::open_warnings(conn, &scope)?, |f, n| f.open_warnings = n);
+    each(q::open_warnings(conn)?, |f, n| f.open_warnings = n);
     for (org, kind, events, certificates) in q::events_by_type(conn, &scope)? {
         if let Some(f) = producers.get_mut(&org) {
             match kind.as_str() {
@@ -262,7 +262,14 @@ pub fn build(state: &AppState, actor: &Actor, query: &ReportQuery) -> AppResult<
         }
     }
     let at = now();
-    for (case, producer) in Case::opened_between(conn, from, to)? {
+    let opened = Case::opened_between(conn, from, to)?;
+    let ids: Vec<String> = opened.iter().map(|c| c.certificate_id.clone()).collect();
+    let owners = q::owners(conn, &ids)?;
+    for case in opened {
+        let producer = owners
+            .get(&case.certificate_id)
+            .map(|(org, _)| org.clone())
+            .unwrap_or_default();
         let open = case.state != "closed";
         let overdue =
             matches!(case.state.as_str(), "reported" | "accepted") && at > case.deadline_at;

@@ -113,18 +113,16 @@ impl Case {
             .load(conn)
     }
 
-    /// Cases opened in `[from, to)`, each with the producer of its certificate.
+    /// Cases opened in `[from, to)`.
     pub fn opened_between(
         conn: &mut DbConn,
         from: NaiveDateTime,
         to: NaiveDateTime,
-    ) -> QueryResult<Vec<(Self, String)>> {
-        use crate::db::schema::certificates;
+    ) -> QueryResult<Vec<Self>> {
         cases::table
-            .inner_join(certificates::table.on(certificates::id.eq(cases::certificate_id)))
             .filter(cases::created_at.ge(from))
             .filter(cases::created_at.lt(to))
-            .select((Self::as_select(), certificates::organization_id))
+            .select(Self::as_select())
             .load(conn)
     }
 }

@@ -2,6 +2,8 @@
 //! per retailer) of a region over a date range, in the database, so a report over millions of
 //! certificates moves only one row per organization.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::dsl::{count, count_star, exists};
 use diesel::prelude::*;
@@ -117,25 +119,58 @@ pub fn intakes(conn: &mut DbConn, s: &Scope) -> QueryResult<Vec<(String, i64)>> 
         .load(conn)
 }
 
-/// Consumers' reports per producer.
-pub fn complaints(conn: &mut DbConn, s: &Scope) -> QueryResult<Vec<(String, i64)>> {
-    complaints::table
-        .inner_join(certificates::table.inner_join(organizations::table))
-        .filter(organizations::region_code.like(&s.like))
-        .filter(complaints::created_at.ge(s.from))
-        .filter(complaints::created_at.lt(s.to))
-        .group_by(certificates::organization_id)
-        .select((certificates::organization_id, count_star()))
-        .load(conn)
+/// The producer and status of each of `ids` (looked up by primary key, in chunks).
+pub fn owners(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashMap<String, (String, String)>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(super::INSERT_CHUNK) {
+        let rows: Vec<(String, String, String)> = certificates::table
+            .filter(certificates::id.eq_any(chunk))
+            .select((
+                certificates::id,
+                certificates::organization_id,
+                certificates::status,
+            ))
+            .load(conn)?;
+        out.extend(rows.into_iter().map(|(id, org, status)| (id, (org, status))));
+    }
+    Ok(out)
 }
 
-/// Copy warnings still open (their certificate active), per producer.
-pub fn open_warnings(conn: &mut DbConn, s: &Scope) -> QueryResult<Vec<(String, i64)>> {
-    warnings::table
-        .inner_join(certificates::table.inner_join(organizations::table))
-        .filter(organizations::region_code.like(&s.like))
-        .filter(certificates::status.eq("active"))
-        .group_by(certificates::organization_id)
-        .select((certificates::organization_id, count_star()))
-        .load(conn)
+/// Counts rows per producer, given each row's certificate; `keep` filters on the status.
+fn per_producer(
+    conn: &mut DbConn,
+    certificate_ids: Vec<String>,
+    keep: impl Fn(&str) -> bool,
+) -> QueryResult<Vec<(String, i64)>> {
+    let mut distinct = certificate_ids.clone();
+    distinct.sort();
+    distinct.dedup();
+    let owners = owners(conn, &distinct)?;
+    let mut counts: HashMap<String, i64> = HashMap::new();
+    for id in &certificate_ids {
+        if let Some((org, status)) = owners.get(id) {
+            if keep(status) {
+                *counts.entry(org.clone()).or_default() += 1;
+            }
+        }
+    }
+    Ok(counts.into_iter().collect())
+}
+
+/// Consumers' reports per producer. Reports are few next to certificates: they are read first
+/// and their certificates looked up by key, so the count never walks the certificates.
+pub fn complaints(conn: &mut DbConn, s: &Scope) -> QueryResult<Vec<(String, i64)>> {
+    let ids: Vec<String> = complaints::table
+        .filter(complaints::created_at.ge(s.from))
+        .filter(complaints::created_at.lt(s.to))
+        .select(complaints::certificate_id)
+        .load(conn)?;
+    per_producer(conn, ids, |_| true)
+}
+
+/// Copy warnings still open (their certificate active), per producer; read like
+/// [`complaints`].
+pub fn open_warnings(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
+    let ids: Vec<String> = warnings::table.select(warnings::certificate_id).load(conn)?;
+    per_producer(conn, ids, |status| status == "active")
 }
