@@ -389,7 +389,7 @@ diesel::table! {
 diesel::table! {
     cases (id) {
         id -> Text,
-        number -> Text,
+        number_hash -> Text,
         complaint_id -> Text,
         certificate_id -> Text,
         respondent_id -> Text,

@@ -74,9 +74,9 @@ pub fn needed_scope(req: &HttpRequest) -> Scope {
         "/certificates/{id}/reinstatement-requests",
         "/reinstatement-requests/{id}/decision",
         "/recalls/{id}/acknowledgements",
-        "/cases/{number}/accept",
-        "/cases/{number}/answer",
-        "/cases/{number}/decision",
+        "/cases/{id}/accept",
+        "/cases/{id}/answer",
+        "/cases/{id}/decision",
         "/accreditations/{id}/confirm",
         "/labs/{id}/delist",
     ];

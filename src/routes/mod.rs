@@ -104,9 +104,9 @@ fn api_v1() -> actix_web::Scope {
         .service(resource("/certificates/{id}/complaints").route(post().to(oversight::report)))
         .service(resource("/cases").route(get().to(oversight::list_cases)))
         .service(resource("/cases/{number}").route(get().to(oversight::get_case)))
-        .service(resource("/cases/{number}/accept").route(post().to(oversight::accept_case)))
-        .service(resource("/cases/{number}/answer").route(post().to(oversight::answer_case)))
-        .service(resource("/cases/{number}/decision").route(post().to(oversight::decide_case)))
+        .service(resource("/cases/{id}/accept").route(post().to(oversight::accept_case)))
+        .service(resource("/cases/{id}/answer").route(post().to(oversight::answer_case)))
+        .service(resource("/cases/{id}/decision").route(post().to(oversight::decide_case)))
         .service(resource("/cases/{number}/confirm").route(post().to(oversight::confirm_case)))
         .service(
             resource("/organizations/{id}/keys")

@@ -237,40 +237,40 @@ pub async fn get_case(state: State, number: web::Path<String>) -> AppResult<Http
         .json(case))
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{number}/accept", tag = "cases", params(("number" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/cases/{id}/accept", tag = "cases", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = CaseView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn accept_case(
     state: State,
     Auth(actor): Auth,
-    number: web::Path<String>,
+    id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let case = blocking(&state, move |s| cases::accept(s, &actor, &number)).await?;
+    let case = blocking(&state, move |s| cases::accept(s, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(case))
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{number}/answer", tag = "cases", request_body = CaseAnswer, params(("number" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/cases/{id}/answer", tag = "cases", request_body = CaseAnswer, params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = CaseView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn answer_case(
     state: State,
     Auth(actor): Auth,
-    number: web::Path<String>,
+    id: web::Path<String>,
     ValidJson(body): ValidJson<CaseAnswer>,
 ) -> AppResult<HttpResponse> {
-    let case = blocking(&state, move |s| cases::answer(s, &actor, &number, body)).await?;
+    let case = blocking(&state, move |s| cases::answer(s, &actor, &id, body)).await?;
     Ok(HttpResponse::Ok().json(case))
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{number}/decision", tag = "cases", request_body = CaseAnswer, params(("number" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/cases/{id}/decision", tag = "cases", request_body = CaseAnswer, params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = CaseView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope, description = "the case is not overdue"), (status = 422, body = ErrorEnvelope)))]
 pub async fn decide_case(
     state: State,
     Auth(actor): Auth,
-    number: web::Path<String>,
+    id: web::Path<String>,
     ValidJson(body): ValidJson<CaseAnswer>,
 ) -> AppResult<HttpResponse> {
-    let case = blocking(&state, move |s| cases::decide(s, &actor, &number, body)).await?;
+    let case = blocking(&state, move |s| cases::decide(s, &actor, &id, body)).await?;
     Ok(HttpResponse::Ok().json(case))
 }
 

@@ -4,7 +4,9 @@
 //! → `closed` (the consumer confirms, or a regulator closes). A case not answered by its
 //! deadline (`CERTRAIL_CASE_DAYS`, default 7) is overdue: a regulator of the named party's
 //! region may then decide it, which closes it. The consumer follows it by its number, without
-//! an account. Every step is a `case_updated` event on the certificate's trail (with the
+//! an account: the number is shown once, to the consumer, and only its SHA-256 is stored, so
+//! nobody else (the parties, regulators, the database) can act as the consumer. The parties
+//! address the case by its id. Every step is a `case_updated` event on the certificate's trail (with the
 //! case's id, never its number) and a `case.updated` webhook to the parties.
 
 use serde::{Deserialize, Serialize};
@@ -21,7 +23,7 @@ use crate::domain::trail::EventType;
 use crate::domain::validate;
 use crate::error::{AppError, AppResult};
 
-use super::{audit, trail, webhooks, Actor, AppState};
+use super::{audit, checked_id, trail, webhooks, Actor, AppState};
 
 const LIST_LIMIT: i64 = 500;
 /// Case numbers: letters and digits that cannot be mistaken for each other.
@@ -39,7 +41,7 @@ pub struct NewCase {
     pub claim: String,
 }
 
-/// `POST /api/v1/cases/{number}/answer` and `/decision`.
+/// `POST /api/v1/cases/{id}/answer` and `/decision`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaseAnswer {
@@ -54,7 +56,10 @@ pub struct CaseAnswer {
 /// A case as its parties and its consumer see it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseView {
-    pub number: String,
+    pub id: String,
+    /// The consumer's number: only in the answer that opens the case, and on its own page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     pub certificate_id: String,
     pub respondent_id: String,
     pub respondent: String,
@@ -88,6 +93,11 @@ pub struct PartyCaseView {
     pub contact: Option<String>,
 }
 
+/// The stored form of a case number (its SHA-256, after normalizing case and spaces).
+fn number_hash(number: &str) -> String {
+    crate::domain::hash::sha256_hex(number.trim().to_ascii_uppercase().as_bytes())
+}
+
 fn new_number() -> String {
     let mut chars = String::from("PF-");
     let mut bytes = new_secret().into_iter().filter(|b| *b < 240);
@@ -101,7 +111,7 @@ fn new_number() -> String {
     chars
 }
 
-fn view(conn: &mut DbConn, c: Case) -> AppResult<CaseView> {
+fn view(conn: &mut DbConn, c: Case, number: Option<String>) -> AppResult<CaseView> {
     let respondent = Organization::find(conn, &c.respondent_id)?
         .map(|o| o.name)
         .unwrap_or_default();
@@ -111,7 +121,8 @@ fn view(conn: &mut DbConn, c: Case) -> AppResult<CaseView> {
         created_at: rfc3339_seconds(c.created_at.and_utc()),
         updated_at: rfc3339_seconds(c.updated_at.and_utc()),
         decided_by_regulator: c.decided_by.is_some(),
-        number: c.number,
+        id: c.id,
+        number,
         certificate_id: c.certificate_id,
         respondent_id: c.respondent_id,
         respondent,
@@ -201,9 +212,10 @@ pub fn open(
         )
     })?;
     let at = now();
+    let number = new_number();
     let case = Case {
         id: new_id(),
-        number: new_number(),
+        number_hash: number_hash(&number),
         complaint_id: complaint.id.clone(),
         certificate_id: cert.id.clone(),
         respondent_id: respondent.id.clone(),
@@ -219,7 +231,7 @@ pub fn open(
     };
     case.insert(conn)?;
     step(state, conn, &case, &respondent, "consumer")?;
-    view(conn, case)
+    view(conn, case, Some(number))
 }
 
 /// The parties a consumer may name for certificate `id`: its producer, then the retailers
@@ -236,19 +248,25 @@ pub fn respondents(conn: &mut DbConn, cert: &Certificate) -> AppResult<Vec<(Stri
     Ok(out)
 }
 
-fn find(conn: &mut DbConn, number: &str) -> AppResult<Case> {
-    let number = number.trim().to_ascii_uppercase();
-    if number.len() > 20 {
+/// The case a consumer's number names.
+fn by_number(conn: &mut DbConn, number: &str) -> AppResult<Case> {
+    if number.trim().len() > 20 {
         return Err(AppError::not_found("case"));
     }
-    Case::by_number(conn, &number)?.ok_or_else(|| AppError::not_found("case"))
+    Case::by_number_hash(conn, &number_hash(number))?.ok_or_else(|| AppError::not_found("case"))
+}
+
+/// The case with id `id` (the parties' handle).
+fn by_id(conn: &mut DbConn, id: &str) -> AppResult<Case> {
+    Case::find(conn, checked_id(id, "case")?)?.ok_or_else(|| AppError::not_found("case"))
 }
 
 /// Public: a case by its number.
 pub fn get(state: &AppState, number: &str) -> AppResult<CaseView> {
     let mut conn = state.db.reader()?;
-    let case = find(&mut conn, number)?;
-    view(&mut conn, case)
+    let case = by_number(&mut conn, number)?;
+    let shown = number.trim().to_ascii_uppercase();
+    view(&mut conn, case, Some(shown))
 }
 
 fn checked_answer(input: &CaseAnswer) -> AppResult<(String, Option<i64>, String)> {
@@ -302,9 +320,9 @@ fn require_respondent<'a>(actor: &'a Actor, case: &Case) -> AppResult<&'a Organi
 }
 
 /// The named party takes the case up.
-pub fn accept(state: &AppState, actor: &Actor, number: &str) -> AppResult<CaseView> {
+pub fn accept(state: &AppState, actor: &Actor, id: &str) -> AppResult<CaseView> {
     state.write(|conn| {
-        let case = find(conn, number)?;
+        let case = by_id(conn, id)?;
         let org = require_respondent(actor, &case)?;
         moved(Case::advance(
             conn,
@@ -317,22 +335,17 @@ pub fn accept(state: &AppState, actor: &Actor, number: &str) -> AppResult<CaseVi
             None,
             now(),
         )?)?;
-        let case = find(conn, number)?;
+        let case = by_id(conn, &case.id)?;
         step(state, conn, &case, org, "respondent")?;
-        view(conn, case)
+        view(conn, case, None)
     })
 }
 
 /// The named party answers: compensated (with the amount), replaced, or refused.
-pub fn answer(
-    state: &AppState,
-    actor: &Actor,
-    number: &str,
-    input: CaseAnswer,
-) -> AppResult<CaseView> {
+pub fn answer(state: &AppState, actor: &Actor, id: &str, input: CaseAnswer) -> AppResult<CaseView> {
     let (outcome, amount, text) = checked_answer(&input)?;
     state.write(|conn| {
-        let case = find(conn, number)?;
+        let case = by_id(conn, id)?;
         let org = require_respondent(actor, &case)?;
         moved(Case::advance(
             conn,
@@ -345,16 +358,16 @@ pub fn answer(
             None,
             now(),
         )?)?;
-        let case = find(conn, number)?;
+        let case = by_id(conn, &case.id)?;
         step(state, conn, &case, org, "respondent")?;
-        view(conn, case)
+        view(conn, case, None)
     })
 }
 
 /// The consumer (holding the number) confirms the answer: the case is closed.
 pub fn confirm(state: &AppState, number: &str) -> AppResult<CaseView> {
     state.write(|conn| {
-        let case = find(conn, number)?;
+        let case = by_number(conn, number)?;
         let respondent = Organization::find(conn, &case.respondent_id)?
             .ok_or_else(|| AppError::not_found("organization"))?;
         moved(Case::advance(
@@ -368,9 +381,9 @@ pub fn confirm(state: &AppState, number: &str) -> AppResult<CaseView> {
             None,
             now(),
         )?)?;
-        let case = find(conn, number)?;
+        let case = by_id(conn, &case.id)?;
         step(state, conn, &case, &respondent, "consumer")?;
-        view(conn, case)
+        view(conn, case, Some(number.trim().to_ascii_uppercase()))
     })
 }
 
@@ -386,15 +399,10 @@ fn regulator_of<'a>(actor: &'a Actor, respondent: &Organization) -> AppResult<&'
 }
 
 /// A regulator of the named party's region decides an overdue case, which closes it.
-pub fn decide(
-    state: &AppState,
-    actor: &Actor,
-    number: &str,
-    input: CaseAnswer,
-) -> AppResult<CaseView> {
+pub fn decide(state: &AppState, actor: &Actor, id: &str, input: CaseAnswer) -> AppResult<CaseView> {
     let (outcome, amount, text) = checked_answer(&input)?;
     state.write(|conn| {
-        let case = find(conn, number)?;
+        let case = by_id(conn, id)?;
         let respondent = Organization::find(conn, &case.respondent_id)?
             .ok_or_else(|| AppError::not_found("organization"))?;
         let regulator = regulator_of(actor, &respondent)?;
@@ -415,7 +423,7 @@ pub fn decide(
             Some(&regulator.id),
             now(),
         )?)?;
-        let case = find(conn, number)?;
+        let case = by_id(conn, &case.id)?;
         step(state, conn, &case, regulator, "regulator")?;
         audit::record(
             conn,
@@ -425,7 +433,7 @@ pub fn decide(
             &format!("case:{}", case.id),
             json!({"outcome": outcome, "amount_fen": amount}),
         )?;
-        view(conn, case)
+        view(conn, case, None)
     })
 }
 
@@ -446,11 +454,16 @@ pub fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<PartyCaseView>> {
         let (category, message, contact) = complaint
             .map(|c| (c.category, c.message, c.contact))
             .unwrap_or_default();
+        // The consumer's contact is for whoever must answer: the named party and regulators.
+        let answers = match actor {
+            Actor::Admin => true,
+            Actor::Org(org) => org.kind() == OrgKind::Regulator || org.id == case.respondent_id,
+        };
         out.push(PartyCaseView {
-            case: view(&mut conn, case)?,
+            case: view(&mut conn, case, None)?,
             category,
             message,
-            contact,
+            contact: contact.filter(|_| answers),
         });
     }
     Ok(out)

@@ -40,6 +40,8 @@ struct ClaimPage {
 struct CasePage {
     lang: Lang,
     chrome: Chrome,
+    /// The number as the consumer holds it (from the address).
+    number: String,
     case: CaseView,
     csrf_token: String,
     problem: Option<String>,
@@ -172,7 +174,10 @@ pub async fn claim_submit(
     })
     .await;
     match opened {
-        Ok(Some(case)) => Ok(see_other(&format!("/cases/{}", case.number))),
+        Ok(Some(case)) => Ok(see_other(&format!(
+            "/cases/{}",
+            case.number.unwrap_or_default()
+        ))),
         Ok(None) => Err(AppError::Internal("a claim without its case".into())),
         Err(e @ AppError::Invalid(_)) => claim_page(&state, &req, id, &query, Some(&e)).await,
         Err(e) => Err(e),
@@ -209,12 +214,14 @@ async fn case_page(
     number: String,
     problem: Option<&AppError>,
 ) -> AppResult<HttpResponse> {
+    let shown = number.trim().to_ascii_uppercase();
     let case = blocking(state, move |s| cases::get(s, &number)).await?;
     let lang = Lang::of(req);
     let csrf_token = b64url(&new_secret());
     let page = CasePage {
         lang,
         chrome: Chrome::new(req, None),
+        number: shown,
         case,
         csrf_token: csrf_token.clone(),
         problem: problem.map(|e| words::app_error(lang, e)),
@@ -254,7 +261,10 @@ pub async fn confirm(
     let number = number.into_inner();
     let target = number.clone();
     match blocking(&state, move |s| cases::confirm(s, &target)).await {
-        Ok(case) => Ok(see_other(&format!("/cases/{}", case.number))),
+        Ok(_) => Ok(see_other(&format!(
+            "/cases/{}",
+            number.trim().to_ascii_uppercase()
+        ))),
         Err(e @ AppError::Conflict { .. }) => case_page(&state, &req, number, Some(&e)).await,
         Err(e) => Err(e),
     }
@@ -335,7 +345,7 @@ fn fen(amount: &str) -> AppResult<Option<i64>> {
     Ok(Some(yuan * 100 + cents))
 }
 
-/// `POST /console/cases/{number}/{accept|answer|decision}`.
+/// `POST /console/cases/{id}/{accept|answer|decision}`.
 pub async fn act(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -343,7 +353,7 @@ pub async fn act(
     path: web::Path<(String, String)>,
     form: web::Form<AnswerForm>,
 ) -> AppResult<HttpResponse> {
-    let (number, step) = path.into_inner();
+    let (id, step) = path.into_inner();
     let form = form.into_inner();
     check_csrf(&user.csrf_token, &form.csrf_token)?;
     let actor = user.actor.clone();
@@ -356,9 +366,9 @@ pub async fn act(
                 text: form.text,
             };
             blocking(&state, move |s| match step.as_str() {
-                "accept" => cases::accept(s, &actor, &number),
-                "answer" => cases::answer(s, &actor, &number, answer),
-                "decision" => cases::decide(s, &actor, &number, answer),
+                "accept" => cases::accept(s, &actor, &id),
+                "answer" => cases::answer(s, &actor, &id, answer),
+                "decision" => cases::decide(s, &actor, &id, answer),
                 _ => Err(AppError::not_found("page")),
             })
             .await

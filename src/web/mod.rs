@@ -153,7 +153,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(page("/console/oversight/sanctions").route(web::post().to(oversight::impose)))
     .service(page("/console/oversight/sanctions/{id}/lift").route(web::post().to(oversight::lift)))
     .service(
-        page("/console/cases/{number}/{step:accept|answer|decision}")
+        page("/console/cases/{id}/{step:accept|answer|decision}")
             .route(web::post().to(cases::act)),
     )
     .service(page("/console").route(web::get().to(console::home)))

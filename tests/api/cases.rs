@@ -52,7 +52,10 @@ async fn a_seller_compensates_and_the_consumer_closes_the_case() {
     assert!(number.starts_with("PF-") && number.len() == 17, "{number}");
     assert_eq!(case["state"], "reported");
     assert_eq!(case["overdue"], false);
-    let url = |step: &str| format!("/api/v1/cases/{number}/{step}");
+    // The parties act on the case by its id; only the consumer holds the number.
+    let case_id = case["id"].as_str().unwrap().to_string();
+    let url = |step: &str| format!("/api/v1/cases/{case_id}/{step}");
+    let confirm = format!("/api/v1/cases/{number}/confirm");
 
     // The consumer follows it by number, without an account; the contact is not shown.
     let public = t.get(&format!("/api/v1/cases/{number}"), None).await;
@@ -73,8 +76,17 @@ async fn a_seller_compensates_and_the_consumer_closes_the_case() {
         .await
         .error(403, "forbidden");
     let mine = t.get("/api/v1/cases", Some(&producer)).await.json();
-    assert_eq!(mine[0]["number"], number.as_str());
-    assert_eq!(mine[0]["contact"], "138****0000");
+    assert_eq!(mine[0]["id"], case_id.as_str());
+    assert!(
+        mine[0].get("number").is_none(),
+        "the number is the consumer's alone"
+    );
+    assert!(
+        mine[0].get("contact").is_none(),
+        "the contact is for the party that answers"
+    );
+    let named = t.get("/api/v1/cases", Some(&shop)).await.json();
+    assert_eq!(named[0]["contact"], "138****0000");
     assert_eq!(
         t.get("/api/v1/cases", Some(&stranger)).await.json(),
         json!([])
@@ -86,7 +98,7 @@ async fn a_seller_compensates_and_the_consumer_closes_the_case() {
         .await
         .error(409, "invalid_transition");
     // A consumer cannot close a case nobody answered.
-    t.post(&url("confirm"), None, &json!({}))
+    t.post(&confirm, None, &json!({}))
         .await
         .error(409, "invalid_transition");
 
@@ -129,7 +141,7 @@ async fn a_seller_compensates_and_the_consumer_closes_the_case() {
     )
     .await
     .error(409, "not_overdue");
-    let res = t.post(&url("confirm"), None, &json!({})).await;
+    let res = t.post(&confirm, None, &json!({})).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["state"], "closed");
 
@@ -178,11 +190,12 @@ async fn an_overdue_case_is_decided_by_the_regulator() {
         .await;
     assert_eq!(res.status, 201, "{}", res.text());
     let number = res.json()["case"]["number"].as_str().unwrap().to_string();
+    let case_id = res.json()["case"]["id"].as_str().unwrap().to_string();
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let case = t.get(&format!("/api/v1/cases/{number}"), None).await.json();
     assert_eq!(case["overdue"], true, "{case}");
     let decision = json!({"outcome": "replaced", "text": "责令生产者更换"});
-    let url = format!("/api/v1/cases/{number}/decision");
+    let url = format!("/api/v1/cases/{case_id}/decision");
     t.post(&url, Some(&far_regulator), &decision)
         .await
         .error(403, "forbidden");

@@ -100,10 +100,10 @@ async fn a_regulator_counts_its_region_and_downloads_the_report() {
         )
         .await;
     assert_eq!(case.status, 201, "{}", case.text());
-    let number = case.json()["case"]["number"].as_str().unwrap().to_string();
+    let case_id = case.json()["case"]["id"].as_str().unwrap().to_string();
     let res = t
         .post(
-            &format!("/api/v1/cases/{number}/answer"),
+            &format!("/api/v1/cases/{case_id}/answer"),
             Some(&p1),
             &json!({"outcome": "compensated", "amount_fen": 500, "text": "已退款"}),
         )

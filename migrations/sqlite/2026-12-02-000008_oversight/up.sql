@@ -38,7 +38,7 @@ CREATE UNIQUE INDEX reinstatement_one_pending ON reinstatement_requests (certifi
 -- 先行赔付: a consumer's report that became a compensation case.
 CREATE TABLE cases (
     id TEXT PRIMARY KEY NOT NULL,
-    number TEXT NOT NULL UNIQUE,
+    number_hash TEXT NOT NULL UNIQUE,
     complaint_id TEXT NOT NULL UNIQUE,
     certificate_id TEXT NOT NULL REFERENCES certificates (id),
     respondent_id TEXT NOT NULL REFERENCES organizations (id),

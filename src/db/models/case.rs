@@ -10,8 +10,9 @@ use crate::db::DbConn;
 #[diesel(table_name = cases)]
 pub struct Case {
     pub id: String,
-    /// What the consumer holds to follow the case (unguessable; never on the public trail).
-    pub number: String,
+    /// SHA-256 (hex) of the number the consumer holds to follow the case; the number itself
+    /// is not stored.
+    pub number_hash: String,
     pub complaint_id: String,
     pub certificate_id: String,
     /// The producer or retailer the consumer named.
@@ -39,9 +40,17 @@ impl Case {
             .map(|_| ())
     }
 
-    pub fn by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<Self>> {
+    pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Self>> {
         cases::table
-            .filter(cases::number.eq(number))
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn by_number_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<Self>> {
+        cases::table
+            .filter(cases::number_hash.eq(hash))
             .select(Self::as_select())
             .first(conn)
             .optional()

@@ -131,7 +131,10 @@ pub fn owners(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashMap<String, 
                 certificates::status,
             ))
             .load(conn)?;
-        out.extend(rows.into_iter().map(|(id, org, status)| (id, (org, status))));
+        out.extend(
+            rows.into_iter()
+                .map(|(id, org, status)| (id, (org, status))),
+        );
     }
     Ok(out)
 }
@@ -171,6 +174,8 @@ pub fn complaints(conn: &mut DbConn, s: &Scope) -> QueryResult<Vec<(String, i64)
 /// Copy warnings still open (their certificate active), per producer; read like
 /// [`complaints`].
 pub fn open_warnings(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
-    let ids: Vec<String> = warnings::table.select(warnings::certificate_id).load(conn)?;
+    let ids: Vec<String> = warnings::table
+        .select(warnings::certificate_id)
+        .load(conn)?;
     per_producer(conn, ids, |status| status == "active")
 }
