@@ -423,6 +423,7 @@ pub(super) fn prepare(
 ) -> Result<Prepared, BulkError> {
     let org = actor.require_kind(&[OrgKind::Producer])?;
     super::sanctions::check_issuance(conn, &org.id)?;
+    let held = super::sanctions::suspended_batches(conn, &org.id)?;
     let issued_at = Utc::now();
     let today = iso(issued_at.date_naive());
     let active = SigningKeyRow::active_for(conn, &org.id)?
@@ -460,6 +461,14 @@ pub(super) fn prepare(
             .map_err(AppError::from)
             .and_then(|checked| {
                 let (product, marks) = product.as_ref().map_err(clone_error)?.clone();
+                if held.contains(&(product.id.clone(), checked.batch.no.clone())) {
+                    return Err(AppError::Denied {
+                        code: "batch_suspended",
+                        message: "a regulator holds this batch's certificate suspended: it cannot \
+                                  be issued again until the suspension is lifted"
+                            .into(),
+                    });
+                }
                 let lab_id = lab.transpose()?;
                 Ok(Ready {
                     product,
@@ -497,6 +506,11 @@ pub(super) fn store(
         .iter()
         .map(|(row, first, _)| (row.clone(), first.clone()))
         .unzip();
+    // Checked again inside the writing transaction: a suspension imposed while the batch was
+    // being signed still stops it.
+    if let Some(first) = rows.first() {
+        super::sanctions::check_issuance(conn, &first.organization_id)?;
+    }
     Certificate::insert_all(conn, &rows)?;
     EventRow::insert_all_first(conn, &firsts)?;
     super::tlog::entry::queue_issued(conn, &rows, &firsts)?;

@@ -186,6 +186,7 @@ pub fn create(state: &AppState, actor: &Actor, input: NewRecall) -> AppResult<Re
                 continue;
             }
             Certificate::set_status(conn, id, "recalled", &reason)?;
+            super::sanctions::close_on_certificate(conn, id, org, "recalled")?;
             let details = Map::from_iter([
                 ("recall_id".to_string(), Value::String(recall.id.clone())),
                 ("reason".to_string(), Value::String(reason.clone())),

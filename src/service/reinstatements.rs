@@ -50,7 +50,7 @@ pub struct ReinstatementView {
     pub evidence: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lab_report_no: Option<String>,
-    /// `pending`, `approved` or `refused`.
+    /// `pending`, `approved`, `refused` or `closed` (its suspension ended another way).
     pub state: String,
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -167,6 +167,14 @@ pub fn decide(
     drop(conn);
     let regulator = require_regulator_of(actor, &producer)?;
     state.write(|conn| {
+        // The request must still be about the suspension in force.
+        let open = Sanction::open_on_certificate(conn, &found.certificate_id)?;
+        if open.is_none_or(|o| o.id != found.sanction_id) && found.state == "pending" {
+            return Err(AppError::Conflict {
+                code: "request_stale",
+                message: "the suspension this request was about is no longer in force".into(),
+            });
+        }
         let state_name = if approve { "approved" } else { "refused" };
         if !ReinstatementRequest::decide(conn, &found.id, state_name, &regulator.id, &note, now())?
         {

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::crypto::random::new_id;
-use crate::db::models::sanction::{Sanction, CERTIFICATE_SUSPENDED, ISSUANCE_SUSPENDED};
+use crate::db::models::sanction::{
+    ReinstatementRequest, Sanction, CERTIFICATE_SUSPENDED, ISSUANCE_SUSPENDED,
+};
 use crate::db::models::{now, Organization};
 use crate::db::DbConn;
 use crate::domain::payload::rfc3339_seconds;
@@ -171,6 +173,8 @@ pub fn lift_for_reinstatement(
         }
     };
     Sanction::lift(conn, &open.id, &regulator.id, reason, now())?;
+    // A request still pending was about this suspension: it is answered by the lift.
+    ReinstatementRequest::close_pending(conn, certificate_id, &regulator.id, reason, now())?;
     audit::record(
         conn,
         actor,
@@ -179,6 +183,42 @@ pub fn lift_for_reinstatement(
         &format!("certificate:{certificate_id}"),
         json!({"reason": reason, "sanction_id": open.id}),
     )
+}
+
+/// Closes the open sanction of a certificate that is revoked or recalled (nothing is left to
+/// lift), and ends its pending reinstatement requests.
+pub fn close_on_certificate(
+    conn: &mut DbConn,
+    certificate_id: &str,
+    by: &Organization,
+    why: &str,
+) -> AppResult<()> {
+    if let Some(open) = Sanction::open_on_certificate(conn, certificate_id)? {
+        Sanction::lift(conn, &open.id, &by.id, why, now())?;
+    }
+    ReinstatementRequest::close_pending(conn, certificate_id, &by.id, why, now())?;
+    Ok(())
+}
+
+/// Refuses issuing batches of a producer's whose certificate a regulator holds suspended:
+/// a new certificate for the same product and batch would step round the suspension.
+pub fn suspended_batches(
+    conn: &mut DbConn,
+    producer_id: &str,
+) -> AppResult<std::collections::HashSet<(String, String)>> {
+    let mut out = std::collections::HashSet::new();
+    for sanction in Sanction::open_certificate_holds(conn, producer_id)? {
+        if let Some(cert) = sanction
+            .certificate_id
+            .as_deref()
+            .map(|id| crate::db::models::Certificate::find(conn, id))
+            .transpose()?
+            .flatten()
+        {
+            out.insert((cert.product_id, cert.batch_no));
+        }
+    }
+    Ok(out)
 }
 
 /// A regulator of the producer's region suspends its right to issue.

@@ -14,6 +14,7 @@ use super::auth::{require_owner_or_regulator, require_regulator_of};
 use super::events::certificate_with_producer;
 use super::trail::{self, TrailEvent};
 use super::{audit, labs, sanctions, webhooks, Actor, AppState};
+use crate::db::models::sanction::Sanction;
 use crate::db::models::EventRow;
 use crate::domain::role::OrgKind;
 
@@ -84,6 +85,10 @@ pub fn apply(
         .unwrap_or("")
         .to_string();
     Certificate::set_status(conn, cert_id, to, &reason)?;
+    if to == "revoked" {
+        // Nothing is left to lift: the certificate's sanction and requests end with it.
+        sanctions::close_on_certificate(conn, cert_id, actor, "revoked")?;
+    }
     let mut recipients = EventRow::receivers(conn, std::slice::from_ref(&cert.id))?;
     recipients.push(cert.organization_id.clone());
     webhooks::enqueue(
@@ -128,7 +133,24 @@ pub fn change(
         details.insert("legal_basis".into(), Value::String(basis.clone()));
     }
     let row = state.write(|conn| {
-        let row = apply(state, conn, &cert.id, org, kind, details)?;
+        // A certificate its producer suspended itself still takes a regulator's suspension: the
+        // hold becomes the regulator's (recorded on the trail), so a producer cannot pre-empt it.
+        let current = Certificate::find(conn, &cert.id)?
+            .map(|c| c.status)
+            .unwrap_or_default();
+        let row = match (kind, by_regulator, current.as_str()) {
+            (EventType::Suspended, true, "suspended") => {
+                if Sanction::open_on_certificate(conn, &cert.id)?.is_some() {
+                    return Err(AppError::Conflict {
+                        code: "invalid_transition",
+                        message: "a regulator's suspension of this certificate is already in force"
+                            .into(),
+                    });
+                }
+                trail::append(state, conn, &cert.id, org, kind, None, details)?
+            }
+            _ => apply(state, conn, &cert.id, org, kind, details)?,
+        };
         match kind {
             EventType::Suspended if by_regulator => sanctions::record_certificate_suspension(
                 conn,
@@ -230,7 +252,21 @@ pub fn inspect(
         let current = Certificate::find(conn, &cert.id)?
             .map(|c| c.status)
             .unwrap_or_default();
-        if conformant || current != "active" {
+        if conformant || !matches!(current.as_str(), "active" | "suspended") {
+            return Ok(vec![inspected]);
+        }
+        if current == "suspended" {
+            // Suspended by its producer already: the hold becomes the regulator's.
+            if Sanction::open_on_certificate(conn, &cert.id)?.is_none() {
+                sanctions::record_certificate_suspension(
+                    conn,
+                    actor,
+                    &producer,
+                    &cert.id,
+                    "non_conformant_inspection",
+                    sanctions::SPOT_CHECK_BASIS,
+                )?;
+            }
             return Ok(vec![inspected]);
         }
         let reason = Map::from_iter([(

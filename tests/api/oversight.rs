@@ -325,3 +325,106 @@ async fn a_suspended_right_to_issue_refuses_new_certificates_and_warns_on_old_on
     assert_eq!(audit[1]["action"], "organization.suspend_issuance");
     assert_eq!(audit[1]["detail"]["legal_basis"], body["legal_basis"]);
 }
+
+#[actix_web::test]
+async fn a_producer_cannot_step_round_a_regulators_suspension() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(&code(1)).await;
+    let (_, regulator) = t.org("regulator", &code(2), "430700").await;
+    let issued = t.issue(&producer, &batch(&product)).await;
+    let id = issued["id"].as_str().unwrap();
+    let url = |step: &str| format!("/api/v1/certificates/{id}/{step}");
+    // Suspended by its producer first: the regulator's suspension still takes hold.
+    let res = t
+        .post(&url("suspend"), Some(&producer), &json!({"reason": "自查"}))
+        .await;
+    assert_eq!(res.status, 200);
+    let hold = json!({"reason": "抽检不合格", "legal_basis": "《产品质量法》第十七条"});
+    let res = t.post(&url("suspend"), Some(&regulator), &hold).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    t.post(&url("suspend"), Some(&regulator), &hold)
+        .await
+        .error(409, "invalid_transition");
+    t.post(
+        &url("reinstate"),
+        Some(&producer),
+        &json!({"reason": "自查完毕"}),
+    )
+    .await
+    .error(403, "suspended_by_regulator");
+    // Nor can it issue the same batch again while the hold stands; another batch is fine.
+    t.post("/api/v1/certificates", Some(&producer), &batch(&product))
+        .await
+        .error(403, "batch_suspended");
+    let mut other = batch(&product);
+    other["batch_no"] = json!("20261120-99");
+    t.issue(&producer, &other).await;
+
+    // A pending request ends when the suspension is lifted another way.
+    let res = t
+        .post(
+            &url("reinstatement-requests"),
+            Some(&producer),
+            &json!({"evidence": "已整改"}),
+        )
+        .await;
+    let rid = res.json()["id"].as_str().unwrap().to_string();
+    let sanctions = t.get("/api/v1/sanctions", Some(&regulator)).await.json();
+    let sid = sanctions[0]["id"].as_str().unwrap();
+    let res = t
+        .post(
+            &format!("/api/v1/sanctions/{sid}/lift"),
+            Some(&regulator),
+            &json!({"reason": "复检合格"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    t.post(
+        &format!("/api/v1/reinstatement-requests/{rid}/decision"),
+        Some(&regulator),
+        &json!({"decision": "approve", "note": "x"}),
+    )
+    .await
+    .error(409, "already_decided");
+    let requests = t
+        .get("/api/v1/reinstatement-requests", Some(&producer))
+        .await
+        .json();
+    assert_eq!(requests[0]["state"], "closed");
+    t.issue(&producer, &batch(&product)).await;
+
+    // Revoking a held certificate closes its hold: nothing is left open to lift.
+    let issued = t
+        .issue(&producer, &{
+            let mut b = batch(&product);
+            b["batch_no"] = json!("20261120-77");
+            b
+        })
+        .await;
+    let id2 = issued["id"].as_str().unwrap();
+    t.post(
+        &format!("/api/v1/certificates/{id2}/suspend"),
+        Some(&regulator),
+        &hold,
+    )
+    .await;
+    let res = t
+        .post(
+            &format!("/api/v1/certificates/{id2}/revoke"),
+            Some(&regulator),
+            &json!({"reason": "虚假标注"}),
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    let open: Vec<Value> = t
+        .get("/api/v1/sanctions", Some(&regulator))
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["open"] == true)
+        .cloned()
+        .collect();
+    assert!(open.is_empty(), "{open:?}");
+}

@@ -17,6 +17,12 @@ CREATE TABLE sanctions (
 );
 CREATE INDEX sanctions_organization ON sanctions (organization_id, lifted_at);
 CREATE INDEX sanctions_certificate ON sanctions (certificate_id, lifted_at);
+-- At most one open sanction of each kind per certificate, and one issuance suspension per
+-- producer (two regulators acting at once cannot both open one).
+CREATE UNIQUE INDEX sanctions_one_open_hold ON sanctions (certificate_id)
+    WHERE kind = 'certificate_suspended' AND lifted_at IS NULL;
+CREATE UNIQUE INDEX sanctions_one_open_issuance ON sanctions (organization_id)
+    WHERE kind = 'issuance_suspended' AND lifted_at IS NULL;
 
 -- A producer's request to lift a regulator's suspension of one certificate, with evidence.
 CREATE TABLE reinstatement_requests (

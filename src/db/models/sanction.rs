@@ -71,6 +71,19 @@ impl Sanction {
             .optional()
     }
 
+    /// Open suspensions of `organization_id`'s certificates.
+    pub fn open_certificate_holds(
+        conn: &mut DbConn,
+        organization_id: &str,
+    ) -> QueryResult<Vec<Self>> {
+        sanctions::table
+            .filter(sanctions::organization_id.eq(organization_id))
+            .filter(sanctions::kind.eq(CERTIFICATE_SUSPENDED))
+            .filter(sanctions::lifted_at.is_null())
+            .select(Self::as_select())
+            .load(conn)
+    }
+
     /// Marks the sanction lifted; `false` if it was already.
     pub fn lift(
         conn: &mut DbConn,
@@ -125,7 +138,7 @@ pub struct ReinstatementRequest {
     pub organization_id: String,
     pub evidence: String,
     pub lab_report_no: Option<String>,
-    /// `pending`, `approved` or `refused`.
+    /// `pending`, `approved`, `refused` or `closed` (its suspension ended another way).
     pub state: String,
     pub created_at: NaiveDateTime,
     pub decided_by: Option<String>,
@@ -171,6 +184,29 @@ impl ReinstatementRequest {
         ))
         .execute(conn)
         .map(|n| n == 1)
+    }
+
+    /// Ends the pending request of a certificate (its suspension was lifted another way, or the
+    /// certificate was revoked or recalled), recording why.
+    pub fn close_pending(
+        conn: &mut DbConn,
+        certificate_id: &str,
+        by: &str,
+        note: &str,
+        at: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(
+            reinstatement_requests::table
+                .filter(reinstatement_requests::certificate_id.eq(certificate_id))
+                .filter(reinstatement_requests::state.eq("pending")),
+        )
+        .set((
+            reinstatement_requests::state.eq("closed"),
+            reinstatement_requests::decided_by.eq(by),
+            reinstatement_requests::decided_at.eq(at),
+            reinstatement_requests::decision_note.eq(note),
+        ))
+        .execute(conn)
     }
 
     /// Requests about certificates of producers whose region starts with `prefix`, or of one
