@@ -155,6 +155,7 @@ diesel::table! {
         valid_until -> Text,
         status -> Text,
         created_at -> Timestamp,
+        suspended_by -> Nullable<Text>,
     }
 }
 

@@ -127,9 +127,14 @@ pub async fn list_recalls(state: State, Auth(actor): Auth) -> AppResult<HttpResp
     Ok(HttpResponse::Ok().json(serde_json::json!({ "recalls": list })))
 }
 
-#[utoipa::path(get, path = "/api/v1/recalls/{id}", tag = "trail", params(("id" = String, Path)),
-    responses((status = 200, body = RecallView), (status = 404, body = ErrorEnvelope)))]
-pub async fn get_recall(state: State, id: web::Path<String>) -> AppResult<HttpResponse> {
-    let recall = blocking(&state, move |s| recalls::get(s, &id)).await?;
+#[utoipa::path(get, path = "/api/v1/recalls/{id}", tag = "trail", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = RecallView, description = "For the producer, regulators of its region and retailers that took the goods in"),
+              (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn get_recall(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let recall = blocking(&state, move |s| recalls::get(s, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(recall))
 }

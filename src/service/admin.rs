@@ -71,6 +71,14 @@ pub fn organizations(
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
+/// The admin: one organization.
+pub fn organization(state: &AppState, actor: &Actor, id: &str) -> AppResult<AdminOrganization> {
+    actor.require_admin()?;
+    Organization::find(&mut *state.db.reader()?, checked_id(id, "organization")?)?
+        .map(Into::into)
+        .ok_or_else(|| AppError::not_found("organization"))
+}
+
 /// The admin: deactivates (`active` false) or reactivates an organization. Deactivation also
 /// ends its users' sessions.
 pub fn set_active(

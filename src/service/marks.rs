@@ -87,6 +87,7 @@ pub fn record(state: &AppState, actor: &Actor, input: NewMark) -> AppResult<Mark
         valid_until: until.format("%Y-%m-%d").to_string(),
         status: "valid".into(),
         created_at: now(),
+        suspended_by: None,
     };
     state.write(|conn| {
         Product::find(conn, &record.product_id)?.ok_or_else(|| AppError::not_found("product"))?;
@@ -119,6 +120,19 @@ pub fn set_status(
                 "only the certification body that recorded the mark, or a regulator of its region, may change it".into(),
             ));
         }
+        // A regulator's suspension is the regulator's to lift.
+        if status == "valid" && org.kind() != OrgKind::Regulator {
+            if let Some(by) = mark.suspended_by.as_deref() {
+                let by_regulator = Organization::find(conn, by)?
+                    .is_some_and(|o| o.kind() == OrgKind::Regulator);
+                if by_regulator {
+                    return Err(AppError::Denied {
+                        code: "suspended_by_regulator",
+                        message: "a regulator suspended this mark: only a regulator of the body's region can reinstate it".into(),
+                    });
+                }
+            }
+        }
         if org.kind() == OrgKind::Regulator {
             super::audit::record(
                 conn,
@@ -129,7 +143,8 @@ pub fn set_status(
                 serde_json::json!({"scheme": mark.scheme, "cert_no": mark.cert_no}),
             )?;
         }
-        MarkRecord::set_status(conn, &mark.id, status)?;
+        let by = (status == "suspended").then_some(org.id.as_str());
+        MarkRecord::set_status(conn, &mark.id, status, by)?;
         super::changes::everything(conn)?;
         Ok(MarkView {
             status: status.into(),
@@ -187,7 +202,7 @@ pub fn check_claims(
 pub struct MarkLookup {
     pub scheme: String,
     pub cert_no: String,
-    /// `valid`, `suspended` or `expired` (today, UTC).
+    /// `valid`, `suspended`, `expired` or `not_yet_valid` (today, UTC).
     pub status: String,
     pub valid_from: String,
     pub valid_until: String,
@@ -215,7 +230,8 @@ pub fn lookup(state: &AppState, scheme: &str, cert_no: &str) -> AppResult<Vec<Ma
         let holder = Organization::find(&mut conn, &product.organization_id)?;
         let body = Organization::find(&mut conn, &mark.body_id)?;
         let status = match mark.status.as_str() {
-            "valid" if mark.valid_until < today || mark.valid_from > today => "expired".to_string(),
+            "valid" if mark.valid_until < today => "expired".to_string(),
+            "valid" if mark.valid_from > today => "not_yet_valid".to_string(),
             other => other.to_string(),
         };
         out.push(MarkLookup {

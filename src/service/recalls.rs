@@ -198,11 +198,16 @@ pub fn create(state: &AppState, actor: &Actor, input: NewRecall) -> AppResult<Re
     view(state, &mut *state.db.reader()?, recall)
 }
 
-/// Public: one recall.
-pub fn get(state: &AppState, id: &str) -> AppResult<RecallView> {
+/// One recall, for those it concerns (see [`concerns`]).
+pub fn get(state: &AppState, actor: &Actor, id: &str) -> AppResult<RecallView> {
     let mut conn = state.db.reader()?;
     let recall = Recall::find(&mut conn, checked_id(id, "recall")?)?
         .ok_or_else(|| AppError::not_found("recall"))?;
+    if !concerns(&mut conn, actor, &recall)? {
+        return Err(AppError::Forbidden(
+            "this recall concerns neither your stock, your products nor your region".into(),
+        ));
+    }
     view(state, &mut conn, recall)
 }
 
@@ -241,41 +246,41 @@ pub fn acknowledge(
             other => other,
         })
     })?;
-    get(state, id)
+    get(state, actor, id)
+}
+
+/// Whether a recall concerns the caller: a retailer that took the goods in, the producer, a
+/// regulator of its region; the admin sees all.
+fn concerns(conn: &mut DbConn, actor: &Actor, recall: &Recall) -> AppResult<bool> {
+    let Actor::Org(org) = actor else {
+        return Ok(true);
+    };
+    Ok(match org.kind() {
+        OrgKind::Retailer => {
+            let ids = recall.certificate_ids(conn)?;
+            EventRow::receivers(conn, &ids)?.contains(&org.id)
+        }
+        OrgKind::Producer | OrgKind::Regulator => {
+            let producer = match Product::find(conn, &recall.product_id)? {
+                Some(p) => Organization::find(conn, &p.organization_id)?,
+                None => None,
+            };
+            producer.is_some_and(|p| match org.kind() {
+                OrgKind::Producer => p.id == org.id,
+                _ => crate::domain::region::within(&org.region_code, &p.region_code),
+            })
+        }
+        _ => false,
+    })
 }
 
 /// The recalls that concern the caller: a retailer's stock, a producer's products, a
 /// regulator's region; the admin sees all.
 pub fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<RecallView>> {
     let mut conn = state.db.reader()?;
-    let recalls = Recall::all(&mut conn)?;
     let mut out = Vec::new();
-    for recall in recalls {
-        let keep = match actor {
-            Actor::Admin => true,
-            Actor::Org(org) => match org.kind() {
-                OrgKind::Retailer => {
-                    let stock = EventRow::certificates_with(&mut conn, &org.id, "received")?;
-                    recall
-                        .certificate_ids(&mut conn)?
-                        .iter()
-                        .any(|c| stock.contains(c))
-                }
-                OrgKind::Producer | OrgKind::Regulator => {
-                    let product = Product::find(&mut conn, &recall.product_id)?;
-                    let producer = match product {
-                        Some(p) => Organization::find(&mut conn, &p.organization_id)?,
-                        None => None,
-                    };
-                    producer.is_some_and(|p| match org.kind() {
-                        OrgKind::Producer => p.id == org.id,
-                        _ => crate::domain::region::within(&org.region_code, &p.region_code),
-                    })
-                }
-                _ => false,
-            },
-        };
-        if keep {
+    for recall in Recall::all(&mut conn)? {
+        if concerns(&mut conn, actor, &recall)? {
             out.push(view(state, &mut conn, recall)?);
         }
     }

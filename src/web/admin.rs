@@ -70,10 +70,7 @@ async fn page(
     let (organizations, detail, audit) = blocking(state, move |s| {
         let detail = match id {
             Some(id) => {
-                let org = admin::organizations(s, &actor, "")?
-                    .into_iter()
-                    .find(|o| o.id == id)
-                    .ok_or_else(|| AppError::not_found("organization"))?;
+                let org = admin::organization(s, &actor, &id)?;
                 let users = admin::users(s, &actor, &id)?;
                 Some((org, users))
             }

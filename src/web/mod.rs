@@ -129,7 +129,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(page("/console/cases").route(web::get().to(cases::console)))
     .service(page("/console/admin").route(web::get().to(admin::show)))
     .service(page("/console/admin/organizations").route(web::post().to(admin::create)))
-    .service(page("/console/admin/import").route(web::post().to(admin::import)))
+    .service(
+        page("/console/admin/import")
+            // A pasted onboarding file of up to 5,000 organizations.
+            .app_data(web::FormConfig::default().limit(4 << 20))
+            .route(web::post().to(admin::import)),
+    )
     .service(page("/console/admin/organizations/{id}").route(web::get().to(admin::organization)))
     .service(
         page("/console/admin/organizations/{id}/{action:deactivate|reactivate|users}")

@@ -49,7 +49,7 @@ async fn page(
 ) -> AppResult<HttpResponse> {
     let actor = user.actor.clone();
     let (recalls, detail) = blocking(state, move |s| {
-        let detail = id.map(|id| recalls::get(s, &id)).transpose()?;
+        let detail = id.map(|id| recalls::get(s, &actor, &id)).transpose()?;
         let list = match detail {
             Some(_) => vec![],
             None => recalls::list(s, &actor)?,

@@ -273,6 +273,11 @@ async fn anyone_looks_up_a_mark_and_a_regulator_suspends_it() {
         .error(403, "forbidden");
     let res = t.post(&suspend, Some(&regulator), &json!({})).await;
     assert_eq!(res.status, 200, "{}", res.text());
+    // The body cannot undo a regulator's suspension.
+    let reinstate = format!("/api/v1/marks/{mark_id}/reinstate");
+    t.post(&reinstate, Some(&body), &json!({}))
+        .await
+        .error(403, "suspended_by_regulator");
     let page = t
         .get("/marks?scheme=CCC&cert_no=2024010701234567", None)
         .await
@@ -285,4 +290,31 @@ async fn anyone_looks_up_a_mark_and_a_regulator_suspends_it() {
     assert!(missing.contains("没有找到"), "{missing}");
     let audit = t.get("/api/v1/audit", Some(&regulator)).await.json();
     assert_eq!(audit[0]["action"], "mark.suspend");
+    assert_eq!(
+        t.post(&reinstate, Some(&regulator), &json!({}))
+            .await
+            .status,
+        200
+    );
+    let found = t
+        .get(
+            "/api/v1/marks/lookup?scheme=CCC&cert_no=2024010701234567",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(found[0]["status"], "valid");
+    // A mark whose period has not begun is not shown as expired.
+    let mut later = mark.clone();
+    later["cert_no"] = json!("2024010709999999");
+    later["valid_from"] = json!(days(10));
+    t.post("/api/v1/marks", Some(&body), &later).await;
+    let found = t
+        .get(
+            "/api/v1/marks/lookup?scheme=CCC&cert_no=2024010709999999",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(found[0]["status"], "not_yet_valid");
 }

@@ -316,15 +316,12 @@ async fn recall_reaches_the_retailers_that_took_the_goods_in() {
         t.get("/api/v1/recalls", Some(&shop_b)).await.json()["recalls"],
         json!([])
     );
-    assert_eq!(
-        t.get(
-            &format!("/api/v1/recalls/{}", recall["id"].as_str().unwrap()),
-            None
-        )
-        .await
-        .status,
-        200
-    );
+    // One recall: for those it concerns, not for anyone.
+    let one = format!("/api/v1/recalls/{}", recall["id"].as_str().unwrap());
+    assert_eq!(t.get(&one, Some(&shop_a)).await.status, 200);
+    assert_eq!(t.get(&one, Some(&producer)).await.status, 200);
+    t.get(&one, Some(&shop_b)).await.error(403, "forbidden");
+    t.get(&one, None).await.error(401, "unauthorized");
 
     // A whole-product recall takes the rest; nothing matching is a 422.
     let res = t

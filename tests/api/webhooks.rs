@@ -227,7 +227,7 @@ async fn a_recall_reaches_a_receiver_that_was_down_and_is_acknowledged() {
         .await
         .error(409, "already_acknowledged");
     let view = t
-        .get(&format!("/api/v1/recalls/{recall_id}"), None)
+        .get(&format!("/api/v1/recalls/{recall_id}"), Some(&producer))
         .await
         .json();
     let by_id = |rid: &str| {
@@ -254,7 +254,7 @@ async fn a_recall_reaches_a_receiver_that_was_down_and_is_acknowledged() {
 async fn unacknowledged_recalls_turn_overdue_and_status_changes_are_pushed() {
     let t = spawn_with(|c| c.workflow.recall_ack_deadline = chrono::Duration::zero()).await;
     let (producer, product) = t.producer_with_product(&code(1)).await;
-    let (_, shop) = t.org("retailer", &code(2), "430702").await;
+    let (shop_id, shop) = t.org("retailer", &code(2), "430702").await;
     let port = free_port();
     let seen: Seen = Arc::default();
     let handle = receiver(port, seen.clone(), 0);
@@ -302,7 +302,7 @@ async fn unacknowledged_recalls_turn_overdue_and_status_changes_are_pushed() {
     let recall = t
         .get(
             &format!("/api/v1/recalls/{}", recall["id"].as_str().unwrap()),
-            None,
+            Some(&producer),
         )
         .await
         .json();
@@ -314,6 +314,40 @@ async fn unacknowledged_recalls_turn_overdue_and_status_changes_are_pushed() {
         .unwrap()
         .iter()
         .all(|s| !s.2.contains("recall.created")));
+
+    // A deactivated organization is sent nothing.
+    let deactivate = format!("/api/v1/organizations/{shop_id}/deactivate");
+    t.post(&deactivate, Some(&t.admin), &json!({"reason": "停业"}))
+        .await;
+    let res = t
+        .post(
+            &format!("/api/v1/certificates/{id}/revoke"),
+            Some(&producer),
+            &json!({"reason": "x"}),
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    let sent = seen.lock().unwrap().len();
+    actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        sent,
+        "nothing sent to a deactivated organization"
+    );
+    let reactivate = format!("/api/v1/organizations/{shop_id}/reactivate");
+    t.post(&reactivate, Some(&t.admin), &json!({"reason": "复业"}))
+        .await;
+    let log = t
+        .get("/api/v1/webhooks/deliveries", Some(&shop))
+        .await
+        .json();
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["state"] == "delivered"),
+        "{log}"
+    );
 
     // Deleting the endpoint stops deliveries; another organization cannot delete it.
     let hook_id = t.get("/api/v1/webhooks", Some(&shop)).await.json()[0]["id"]

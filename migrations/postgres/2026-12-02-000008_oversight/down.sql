@@ -1,3 +1,4 @@
+ALTER TABLE marks DROP COLUMN suspended_by;
 ALTER TABLE accreditations DROP COLUMN decided_at;
 ALTER TABLE accreditations DROP COLUMN decided_by;
 ALTER TABLE accreditations DROP COLUMN status;

@@ -131,3 +131,5 @@ ALTER TABLE users ADD COLUMN platform_admin BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE accreditations ADD COLUMN status TEXT NOT NULL DEFAULT 'pending';
 ALTER TABLE accreditations ADD COLUMN decided_by TEXT REFERENCES organizations (id);
 ALTER TABLE accreditations ADD COLUMN decided_at TIMESTAMP;
+-- A regulator's suspension of a mark is the regulator's to lift.
+ALTER TABLE marks ADD COLUMN suspended_by TEXT REFERENCES organizations (id);

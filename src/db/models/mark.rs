@@ -22,6 +22,8 @@ pub struct MarkRecord {
     /// `valid` or `suspended`.
     pub status: String,
     pub created_at: NaiveDateTime,
+    /// Who suspended it (the body or a regulator), while suspended.
+    pub suspended_by: Option<String>,
 }
 
 impl MarkRecord {
@@ -58,9 +60,17 @@ impl MarkRecord {
             .load(conn)
     }
 
-    pub fn set_status(conn: &mut DbConn, id: &str, status: &str) -> QueryResult<usize> {
+    pub fn set_status(
+        conn: &mut DbConn,
+        id: &str,
+        status: &str,
+        suspended_by: Option<&str>,
+    ) -> QueryResult<usize> {
         diesel::update(marks::table.find(id))
-            .set(marks::status.eq(status))
+            .set((
+                marks::status.eq(status),
+                marks::suspended_by.eq(suspended_by),
+            ))
             .execute(conn)
     }
 }

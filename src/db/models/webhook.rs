@@ -44,9 +44,12 @@ impl Webhook {
             .load(conn)
     }
 
-    /// Endpoints of any of `organizations`.
+    /// Endpoints of any of `organizations` that are not deactivated.
     pub fn of_any(conn: &mut DbConn, organizations: &[String]) -> QueryResult<Vec<Self>> {
+        use crate::db::schema::organizations as orgs;
         webhooks::table
+            .inner_join(orgs::table.on(orgs::id.eq(webhooks::organization_id)))
+            .filter(orgs::deactivated_at.is_null())
             .filter(webhooks::organization_id.eq_any(organizations))
             .order(webhooks::id.asc())
             .select(Self::as_select())
@@ -124,26 +127,32 @@ impl Delivery {
         .map(|n| n == 1)
     }
 
-    /// Records an attempt's outcome.
+    /// Records an attempt's outcome, if this sender still holds the claim (`claimed_until`).
+    #[allow(clippy::too_many_arguments)]
     pub fn record(
         conn: &mut DbConn,
         id: &str,
+        claimed_until: NaiveDateTime,
         attempts: i32,
         status: Option<i32>,
         error: Option<&str>,
         delivered_at: Option<NaiveDateTime>,
         next_attempt_at: Option<NaiveDateTime>,
     ) -> QueryResult<()> {
-        diesel::update(webhook_deliveries::table.find(id))
-            .set((
-                webhook_deliveries::attempts.eq(attempts),
-                webhook_deliveries::last_status.eq(status),
-                webhook_deliveries::last_error.eq(error),
-                webhook_deliveries::delivered_at.eq(delivered_at),
-                webhook_deliveries::next_attempt_at.eq(next_attempt_at),
-            ))
-            .execute(conn)
-            .map(|_| ())
+        diesel::update(
+            webhook_deliveries::table
+                .find(id)
+                .filter(webhook_deliveries::next_attempt_at.eq(claimed_until)),
+        )
+        .set((
+            webhook_deliveries::attempts.eq(attempts),
+            webhook_deliveries::last_status.eq(status),
+            webhook_deliveries::last_error.eq(error),
+            webhook_deliveries::delivered_at.eq(delivered_at),
+            webhook_deliveries::next_attempt_at.eq(next_attempt_at),
+        ))
+        .execute(conn)
+        .map(|_| ())
     }
 
     /// An organization's deliveries, newest first.

@@ -27,11 +27,15 @@ use crate::error::AppResult;
 /// Delays before the 2nd, 3rd, … attempt, in seconds.
 const RETRY_DELAYS: [u64; 7] = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];
 /// Deliveries taken per round.
-const ROUND: i64 = 50;
-/// How long a claimed delivery is left alone by other instances.
-const LEASE: chrono::Duration = chrono::Duration::seconds(60);
-/// Longest wait for an endpoint's answer.
+const ROUND: i64 = 32;
+/// Endpoints sent to at once: one slow endpoint holds up only its own messages.
+const PARALLEL: usize = 8;
+/// How long a claimed delivery is left alone by other instances: longer than the slowest
+/// round (each endpoint's messages one after another, `TIMEOUT` each, `PARALLEL` at once).
+const LEASE: chrono::Duration = chrono::Duration::seconds(600);
+/// Longest wait for an endpoint's answer, and for its connection.
 const TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The signature header value of `body` sent as message `id` at `timestamp`.
 pub fn signature(secret: &[u8], id: &str, timestamp: i64, body: &str) -> String {
@@ -89,6 +93,7 @@ impl Sender {
         let stopped = stop.clone();
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(TIMEOUT))
+            .timeout_connect(Some(CONNECT_TIMEOUT))
             .http_status_as_error(false)
             .max_redirects(0)
             .build()
@@ -144,47 +149,99 @@ pub fn round(
         })?
     };
     let count = claimed.len();
+    let lease_until = at + LEASE;
+    // One queue per endpoint, several endpoints at once.
+    let mut queues: Vec<Vec<Delivery>> = Vec::new();
     for d in claimed {
-        let endpoint = Webhook::find(&mut *db.reader()?, &d.webhook_id)?;
-        let outcome = match &endpoint {
-            Some(w) => attempt(master, agent, workflow, w, &d),
-            None => continue,
-        };
-        let attempts = d.attempts.saturating_add(1);
-        let mut pooled = db.writer()?;
-        match outcome {
-            Ok(status) if (200..300).contains(&status) => {
-                metrics.delivered.inc();
-                Delivery::record(
-                    &mut pooled,
-                    &d.id,
-                    attempts,
-                    Some(status),
-                    None,
-                    Some(now()),
-                    None,
-                )?;
-            }
-            result => {
-                metrics.failed_attempts.inc();
-                let (status, error) = match result {
-                    Ok(status) => (Some(status), format!("answered {status}")),
-                    Err(e) => (None, e),
-                };
-                let next = next_delay(attempts, workflow.webhook_retry_scale).map(|d| now() + d);
-                Delivery::record(
-                    &mut pooled,
-                    &d.id,
-                    attempts,
-                    status,
-                    Some(&error),
-                    None,
-                    next,
-                )?;
-            }
+        match queues.iter_mut().find(|q| q[0].webhook_id == d.webhook_id) {
+            Some(q) => q.push(d),
+            None => queues.push(vec![d]),
         }
     }
+    let results: Vec<AppResult<()>> = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for chunk in queues.chunks(queues.len().div_ceil(PARALLEL).max(1)) {
+            handles.push(scope.spawn(move || -> AppResult<()> {
+                for queue in chunk {
+                    for d in queue {
+                        deliver(db, master, agent, workflow, metrics, d, lease_until)?;
+                    }
+                }
+                Ok(())
+            }));
+        }
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(crate::error::AppError::Internal(
+                        "a webhook sender thread panicked".into(),
+                    ))
+                })
+            })
+            .collect()
+    });
+    results.into_iter().collect::<AppResult<Vec<()>>>()?;
     Ok(count)
+}
+
+/// Sends one claimed delivery and records what happened.
+fn deliver(
+    db: &Db,
+    master: &MasterKey,
+    agent: &ureq::Agent,
+    workflow: &Workflow,
+    metrics: &WebhookMetrics,
+    d: &Delivery,
+    lease_until: chrono::NaiveDateTime,
+) -> AppResult<()> {
+    let endpoint = Webhook::find(&mut *db.reader()?, &d.webhook_id)?;
+    let active = crate::db::models::Organization::find(&mut *db.reader()?, &d.organization_id)?
+        .is_some_and(|o| o.deactivated_at.is_none());
+    let outcome = match (&endpoint, active) {
+        (None, _) => return Ok(()),
+        (Some(_), false) => Err("the organization is deactivated".to_string()),
+        (Some(w), true) => attempt(master, agent, workflow, w, d),
+    };
+    let attempts = d.attempts.saturating_add(1);
+    let mut pooled = db.writer()?;
+    match outcome {
+        Ok(status) if (200..300).contains(&status) => {
+            metrics.delivered.inc();
+            Delivery::record(
+                &mut pooled,
+                &d.id,
+                lease_until,
+                attempts,
+                Some(status),
+                None,
+                Some(now()),
+                None,
+            )?;
+        }
+        result => {
+            metrics.failed_attempts.inc();
+            let (status, error) = match result {
+                Ok(status) => (Some(status), format!("answered {status}")),
+                Err(e) => (None, e),
+            };
+            let next = match active {
+                true => next_delay(attempts, workflow.webhook_retry_scale).map(|d| now() + d),
+                false => None,
+            };
+            Delivery::record(
+                &mut pooled,
+                &d.id,
+                lease_until,
+                attempts,
+                status,
+                Some(&error),
+                None,
+                next,
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// One attempt: the HTTP status, or why there was none.
@@ -215,7 +272,39 @@ fn attempt(
     Ok(i32::from(response.status().as_u16()))
 }
 
-/// Refuses hosts that resolve to loopback, private, link-local or unspecified addresses.
+/// Whether `ip` is an ordinary public address: not loopback, private, shared (100.64/10),
+/// link-local, benchmarking (198.18/15), "this network" (0/8), multicast, broadcast or
+/// unspecified, nor an IPv4-mapped or IPv6 unique-local or link-local form of those.
+fn is_public(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (18..20).contains(&b)))
+        }
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public(std::net::IpAddr::V4(v4)),
+            None => {
+                !(v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || (v6.segments()[0] & 0xfe00) == 0xfc00
+                    || (v6.segments()[0] & 0xffc0) == 0xfe80)
+            }
+        },
+    }
+}
+
+/// Refuses hosts that resolve to anything but public addresses ([`is_public`]). The name is
+/// resolved again when connecting, so a name that changes its answer in between (DNS
+/// rebinding) is not caught here.
 fn public_only(url: &str) -> Result<(), String> {
     let parsed = url::Url::parse(url).map_err(|e| e.to_string())?;
     let host = parsed.host_str().ok_or("no host")?;
@@ -224,22 +313,7 @@ fn public_only(url: &str) -> Result<(), String> {
     let addrs = (host, port).to_socket_addrs().map_err(|e| e.to_string())?;
     for addr in addrs {
         let ip = addr.ip();
-        let private = match ip {
-            std::net::IpAddr::V4(v4) => {
-                v4.is_loopback()
-                    || v4.is_private()
-                    || v4.is_link_local()
-                    || v4.is_unspecified()
-                    || v4.is_broadcast()
-            }
-            std::net::IpAddr::V6(v6) => {
-                v6.is_loopback()
-                    || v6.is_unspecified()
-                    || (v6.segments()[0] & 0xfe00) == 0xfc00
-                    || (v6.segments()[0] & 0xffc0) == 0xfe80
-            }
-        };
-        if private {
+        if !is_public(ip) {
             return Err(format!("{ip} is not a public address"));
         }
     }
@@ -283,6 +357,14 @@ mod tests {
         assert!(public_only("http://10.1.2.3/x").is_err());
         assert!(public_only("http://[::1]:8080/").is_err());
         assert!(public_only("http://169.254.169.254/latest").is_err());
+        assert!(public_only("http://[::ffff:127.0.0.1]/").is_err());
+        assert!(public_only("http://[::ffff:169.254.169.254]/").is_err());
+        assert!(public_only("http://100.64.1.1/").is_err());
+        assert!(public_only("http://198.18.0.1/").is_err());
+        assert!(public_only("http://0.1.2.3/").is_err());
+        assert!(public_only("http://[fd00::1]/").is_err());
         assert!(public_only("https://8.8.8.8/hook").is_ok());
+        assert!(public_only("https://100.128.0.1/hook").is_ok());
+        assert!(public_only("https://198.20.0.1/hook").is_ok());
     }
 }
