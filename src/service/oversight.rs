@@ -77,16 +77,34 @@ pub fn dashboard(state: &AppState, actor: &Actor) -> AppResult<Dashboard> {
 /// Regulators only: certificates in their region matching a batch number, product, producer
 /// name or credit code, or of producers in a region code inside theirs; at most 50, newest
 /// first.
-pub fn search(state: &AppState, actor: &Actor, text: &str) -> AppResult<Vec<CertificateLine>> {
+/// Search results on one page.
+pub const SEARCH_PAGE: i64 = 50;
+/// The last page a search reaches (50,000 results; a report covers more).
+pub const SEARCH_PAGES: i64 = 1000;
+
+pub fn search(
+    state: &AppState,
+    actor: &Actor,
+    text: &str,
+    page: i64,
+) -> AppResult<Vec<CertificateLine>> {
+    let page = validate::count("page", page, 1, SEARCH_PAGES)?;
+    let offset = (page - 1) * SEARCH_PAGE;
     let org = actor.require_kind(&[OrgKind::Regulator])?;
     let text = validate::text("q", text, 64)?;
     let mut conn = state.db.reader()?;
     // A region code inside the jurisdiction narrows the search to that region.
     let is_region = text.len() == 6 && text.bytes().all(|b| b.is_ascii_digit());
     let rows = if is_region && within(&org.region_code, &text) {
-        Certificate::search_in_region(&mut conn, prefix(&text), "", 50)?
+        Certificate::search_in_region(&mut conn, prefix(&text), "", SEARCH_PAGE, offset)?
     } else {
-        Certificate::search_in_region(&mut conn, prefix(&org.region_code), &text, 50)?
+        Certificate::search_in_region(
+            &mut conn,
+            prefix(&org.region_code),
+            &text,
+            SEARCH_PAGE,
+            offset,
+        )?
     };
     super::certificates::lines(&mut conn, rows)
 }

@@ -90,6 +90,10 @@ struct RegulatorPage {
     organization: String,
     search: String,
     results: Option<Vec<CertificateLine>>,
+    /// The results' page, and links to the previous and next page (query strings).
+    page: i64,
+    previous: Option<String>,
+    next: Option<String>,
     bars: Vec<Bar>,
     chart_width: i64,
     intakes: Split,
@@ -105,6 +109,8 @@ struct RegulatorPage {
 #[derive(Debug, Deserialize)]
 pub struct SearchQuery {
     q: Option<String>,
+    /// 1-based page of results (50 a page).
+    page: Option<i64>,
 }
 
 /// The regulator's home page (`/console` for a regulator).
@@ -117,10 +123,11 @@ pub async fn home(
     let actor = user.actor.clone();
     let search = query.q.unwrap_or_default();
     let text = search.trim().to_string();
+    let page = query.page.unwrap_or(1).clamp(1, oversight::SEARCH_PAGES);
     let (dashboard, results) = blocking(&state, move |s| {
         let results = match text.as_str() {
             "" => None,
-            t => Some(oversight::search(s, &actor, t)?),
+            t => Some(oversight::search(s, &actor, t, page)?),
         };
         Ok((oversight::dashboard(s, &actor)?, results))
     })
@@ -189,10 +196,24 @@ pub async fn home(
             first_seen: w.first_seen,
         })
         .collect();
+    let link = |p: i64| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &search)
+            .append_pair("page", &p.to_string())
+            .finish()
+    };
+    let full = results
+        .as_ref()
+        .is_some_and(|r| r.len() as i64 == oversight::SEARCH_PAGE);
+    let previous = (results.is_some() && page > 1).then(|| link(page - 1));
+    let next = (full && page < oversight::SEARCH_PAGES).then(|| link(page + 1));
     let page = RegulatorPage {
         lang,
         chrome: Chrome::new(&req, Some(&user)),
         organization: user.organization.name.clone(),
+        page,
+        previous,
+        next,
         search,
         results,
         chart_width: 20 + 46 * bars.len() as i64,

@@ -262,3 +262,43 @@ async fn a_regulator_counts_its_region_and_downloads_the_report() {
     assert_eq!(bad.status, 200);
     assert!(bad.text().contains("role=\"alert\""));
 }
+
+#[actix_web::test]
+async fn a_regulators_search_pages_past_fifty_results() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(&code(1)).await;
+    let (regulator_org, _) = t.org("regulator", &code(2), "430700").await;
+    let certificates: Vec<Value> = (0..53)
+        .map(|n| {
+            let mut b = batch(&product);
+            b["batch_no"] = json!(format!("PG-{n:03}"));
+            b
+        })
+        .collect();
+    let res = t
+        .post(
+            "/api/v1/certificates/bulk",
+            Some(&producer),
+            &json!({"certificates": certificates}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let session = sign_in(&t, &regulator_org, "inspector.page").await;
+    let first = t.send(page(&session, "/console?q=PG-")).await.text();
+    assert_eq!(first.matches("href=\"/console/certificates/").count(), 50);
+    assert!(
+        first.contains("href=\"/console?q=PG-&amp;page=2\"")
+            || first.contains("href=\"/console?q=PG-&#38;page=2\""),
+        "{first}"
+    );
+    let second = t.send(page(&session, "/console?q=PG-&page=2")).await.text();
+    assert_eq!(second.matches("href=\"/console/certificates/").count(), 3);
+    assert!(!second.contains("page=3"), "no page after the last");
+    let far = t
+        .send(page(&session, "/console?q=PG-&page=9223372036854775807"))
+        .await;
+    assert_eq!(
+        far.status, 200,
+        "a page past the end is an empty page, not an overflow"
+    );
+}

@@ -111,6 +111,7 @@ impl Certificate {
         prefix: &str,
         text: &str,
         limit: i64,
+        offset: i64,
     ) -> QueryResult<Vec<Self>> {
         let escaped = text
             .replace('\\', "\\\\")
@@ -133,6 +134,7 @@ impl Certificate {
             )
             .order((certificates::issued_at.desc(), certificates::id.desc()))
             .limit(limit)
+            .offset(offset)
             .select(Self::as_select())
             .load(conn)
     }
