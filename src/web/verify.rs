@@ -94,7 +94,12 @@ async fn respond(
     query: LabelQuery,
 ) -> AppResult<HttpResponse> {
     let id_for_form = id.clone();
-    let query_s = query.s.clone();
+    let json = wants_json(&req);
+    // The page links to the claim form with the label's signature; JSON answers need none.
+    let query_s = match json {
+        true => None,
+        false => query.s.clone(),
+    };
     let label = Label {
         id: &id,
         serial,
@@ -129,7 +134,7 @@ async fn respond(
     } else {
         StatusCode::OK
     };
-    if wants_json(&req) {
+    if json {
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CACHE_CONTROL, "no-store"));
         response.insert_header((header::VARY, "Accept"));
