@@ -10,6 +10,22 @@ use crate::error::{AppError, AppResult};
 
 use super::{checked_id, AppState};
 
+/// The UN/ECE Recommendation 20 code of a unit of measure, for units that measure (mass,
+/// volume). Counted units (袋, 罐, 箱, 件, bags, cans, cases, pieces) have none: a quantity of
+/// a class is then a count of its instances, which is what EPCIS means by a quantity without
+/// `uom` (the schema admits only Rec 20 codes there). The unit as written is kept in
+/// `certrail:unit`.
+pub fn rec20_unit(unit: &str) -> Option<&'static str> {
+    match unit.trim().to_lowercase().as_str() {
+        "千克" | "公斤" | "kg" => Some("KGM"),
+        "克" | "g" => Some("GRM"),
+        "吨" | "t" => Some("TNE"),
+        "升" | "l" => Some("LTR"),
+        "毫升" | "ml" => Some("MLT"),
+        _ => None,
+    }
+}
+
 /// The EPCIS document for certificate `id`.
 pub fn document(state: &AppState, id: &str) -> AppResult<Value> {
     let mut conn = state.db.reader()?;
@@ -50,7 +66,14 @@ pub fn document(state: &AppState, id: &str) -> AppResult<Value> {
             });
             match body.serial {
                 Some(serial) => event["epcList"] = json!([state.public_url(&format!("/v/{}/{serial}", cert.id))]),
-                None => event["quantityList"] = json!([{ "epcClass": class, "quantity": quantity, "uom": unit }]),
+                None => {
+                    let mut item = json!({ "epcClass": class, "quantity": quantity });
+                    if let Some(code) = rec20_unit(&unit) {
+                        item["uom"] = json!(code);
+                    }
+                    event["quantityList"] = json!([item]);
+                    event["certrail:unit"] = json!(unit);
+                }
             }
             if let Some(step) = biz_step {
                 event["bizStep"] = json!(step);
@@ -71,4 +94,22 @@ pub fn document(state: &AppState, id: &str) -> AppResult<Value> {
         "creationDate": rfc3339_seconds(chrono::Utc::now()),
         "epcisBody": { "eventList": events }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rec20_unit;
+
+    #[test]
+    fn measured_units_get_rec20_codes_and_counted_units_none() {
+        assert_eq!(rec20_unit("千克"), Some("KGM"));
+        assert_eq!(rec20_unit(" KG "), Some("KGM"));
+        assert_eq!(rec20_unit("克"), Some("GRM"));
+        assert_eq!(rec20_unit("吨"), Some("TNE"));
+        assert_eq!(rec20_unit("升"), Some("LTR"));
+        assert_eq!(rec20_unit("毫升"), Some("MLT"));
+        for counted in ["袋", "罐", "箱", "件", "bag"] {
+            assert_eq!(rec20_unit(counted), None, "{counted}");
+        }
+    }
 }

@@ -549,12 +549,30 @@ async fn epcis_document_maps_the_trail_to_cbv() {
         &json!({"result": "conformant", "findings": "抽检合格"}),
     )
     .await;
+    for step in ["suspend", "reinstate"] {
+        let res = t
+            .post(
+                &format!("/api/v1/certificates/{id}/{step}"),
+                Some(&producer),
+                &json!({"reason": "自查"}),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+    }
     t.post(
         "/api/v1/recalls",
         Some(&producer),
         &json!({"product_id": product, "reason": "预防性召回"}),
     )
     .await;
+    let res = t
+        .post(
+            &format!("/api/v1/certificates/{id}/revoke"),
+            Some(&regulator),
+            &json!({"reason": "撤销"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
 
     let res = t
         .get(&format!("/api/v1/certificates/{id}/epcis"), None)
@@ -577,11 +595,62 @@ async fn epcis_document_maps_the_trail_to_cbv() {
             (json!("receiving"), json!("sellable_accessible")),
             (json!("retail_selling"), json!("retail_sold")),
             (json!("inspecting"), json!("conformant")),
+            (Value::Null, json!("non_sellable_other")),
+            (Value::Null, json!("sellable_accessible")),
             (Value::Null, json!("recalled")),
+            (Value::Null, json!("non_sellable_other")),
         ]
     );
     assert_eq!(events[0]["action"], "ADD");
     assert_eq!(events[0]["quantityList"][0]["quantity"], 1200);
+    // 袋 is counted, not measured: no `uom` (the schema takes only UN/ECE Rec 20 codes).
+    assert!(events[0]["quantityList"][0].get("uom").is_none());
+    assert_eq!(events[0]["certrail:unit"], "袋");
+
+    // Every event type produced, a unit's event (epcList) and a measured unit included,
+    // validates against GS1's own EPCIS 2.0 JSON Schema.
+    let mut measured = batch(&product);
+    measured["batch_no"] = json!("KG-1");
+    measured["unit"] = json!("千克");
+    measured["units"] = json!(2);
+    let kg = t.issue(&producer, &measured).await;
+    let kg_id = kg["id"].as_str().unwrap();
+    let res = t
+        .post(
+            &format!("/api/v1/certificates/{kg_id}/events"),
+            Some(&producer),
+            &json!({"type": "shipped", "serial": 1}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let kg_doc = t
+        .get(&format!("/api/v1/certificates/{kg_id}/epcis"), None)
+        .await
+        .json();
+    let kg_events = kg_doc["epcisBody"]["eventList"].as_array().unwrap();
+    assert_eq!(kg_events[0]["quantityList"][0]["uom"], "KGM");
+    assert!(kg_events[1]["epcList"].is_array());
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/standards/epcis/EPCIS-JSON-Schema.json");
+    let schema: Value = serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (the standard's schema, beside the repository)",
+            path.display()
+        )
+    }))
+    .unwrap();
+    let validator = jsonschema::draft7::new(&schema).expect("GS1's schema compiles");
+    for document in [&doc, &kg_doc] {
+        let errors: Vec<String> = validator
+            .iter_errors(document)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+    // The check bites: the export as it was (a Chinese unit in `uom`) fails it.
+    let mut old = doc.clone();
+    old["epcisBody"]["eventList"][0]["quantityList"][0]["uom"] = json!("袋");
+    assert!(!validator.is_valid(&old));
     assert!(events
         .iter()
         .all(|e| e["type"] == "ObjectEvent" && e["eventTime"].as_str().unwrap().ends_with('Z')));
