@@ -364,5 +364,9 @@ async fn a_retailer_acknowledges_a_recall_and_registers_a_webhook_on_the_pages()
     assert_eq!(listed[0]["events"], json!(["recall.created"]));
     let again = t.send(page(&session, "/console/access")).await.text();
     assert!(!again.contains("whsec_"), "the secret is shown once");
-    assert_eq!(again.matches("aria-labelledby=\"webhooks\"").count(), 1, "one webhooks section");
+    assert_eq!(
+        again.matches("aria-labelledby=\"webhooks\"").count(),
+        1,
+        "one webhooks section"
+    );
 }
