@@ -62,6 +62,7 @@ pub fn setup(state: &AppState) -> Result<(Actor, String), String> {
         state,
         &Actor::Admin,
         NewOrganization {
+            market_id: None,
             kind: "producer".into(),
             name: "常德市德山酱板鸭食品有限公司".into(),
             credit_code: "91430700MA4Q1W2E3X".into(),
@@ -198,6 +199,7 @@ fn custody(
         state,
         &Actor::Admin,
         NewOrganization {
+            market_id: None,
             kind: "retailer".into(),
             name: "常德市武陵区步行街超市".into(),
             credit_code: "91430702MA4R5T6Y7H".into(),
@@ -216,7 +218,7 @@ fn custody(
             kind: kind.into(),
             serial: None,
             label_url: Some(url.clone()),
-            note: None,
+            ..Default::default()
         };
         events::record(state, producer, id, event("shipped")).map_err(err)?;
         made += 1;

@@ -11,6 +11,7 @@ diesel::table! {
         address -> Text,
         created_at -> Timestamp,
         deactivated_at -> Nullable<Timestamp>,
+        market_id -> Nullable<Text>,
     }
 }
 
@@ -69,6 +70,7 @@ diesel::table! {
         trail_seq -> BigInt,
         trail_hash -> Text,
         lab_id -> Nullable<Text>,
+        kind -> Text,
     }
 }
 
@@ -320,6 +322,8 @@ diesel::joinable!(marks -> products (product_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
+    shipments,
+    certificate_parents,
     sanctions,
     reinstatement_requests,
     cases,
@@ -457,9 +461,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    shipments (id) {
+        id -> Text,
+        certificate_id -> Text,
+        serial -> Nullable<BigInt>,
+        shipper_id -> Text,
+        consignee_id -> Text,
+        quantity -> Nullable<BigInt>,
+        shipped_seq -> BigInt,
+        shipped_at -> Timestamp,
+        status -> Text,
+        closed_seq -> Nullable<BigInt>,
+        closed_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    certificate_parents (child_id, parent_id) {
+        child_id -> Text,
+        parent_id -> Text,
+        quantity -> BigInt,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(
     certificates::organization_id,
     events::kind,
 );
+diesel::allow_columns_to_appear_in_same_group_by_clause!(organizations::kind, shipments::status);

@@ -1,6 +1,8 @@
-//! Who may act: the platform admin and the five kinds of organization.
+//! Who may act: the platform admin and the seven kinds of organization.
 
 use serde::{Deserialize, Serialize};
+
+use super::ValidationError;
 
 /// An organization's kind (contract §6); it fixes the role of its tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -11,15 +13,37 @@ pub enum OrgKind {
     Regulator,
     CertificationBody,
     Lab,
+    /// A distributor or wholesaler (经销商、批发商): takes goods in and ships them on.
+    Wholesaler,
+    /// A wholesale or farmers' market's operator (市场开办者): checks goods entering the
+    /// market; its stallholders are retailers under it.
+    MarketOperator,
 }
 
 impl OrgKind {
-    pub const ALL: [OrgKind; 5] = [
+    pub const ALL: [OrgKind; 7] = [
         OrgKind::Producer,
         OrgKind::Retailer,
         OrgKind::Regulator,
         OrgKind::CertificationBody,
         OrgKind::Lab,
+        OrgKind::Wholesaler,
+        OrgKind::MarketOperator,
+    ];
+
+    /// Kinds that take goods in (进货查验): every link of the chain after the producer.
+    pub const RECEIVERS: [OrgKind; 3] = [
+        OrgKind::Wholesaler,
+        OrgKind::MarketOperator,
+        OrgKind::Retailer,
+    ];
+
+    /// Kinds that hold goods and may ship them on: the producer and every receiver.
+    pub const HOLDERS: [OrgKind; 4] = [
+        OrgKind::Producer,
+        OrgKind::Wholesaler,
+        OrgKind::MarketOperator,
+        OrgKind::Retailer,
     ];
 
     /// The snake_case name stored in the database and used on the wire.
@@ -30,11 +54,36 @@ impl OrgKind {
             OrgKind::Regulator => "regulator",
             OrgKind::CertificationBody => "certification_body",
             OrgKind::Lab => "lab",
+            OrgKind::Wholesaler => "wholesaler",
+            OrgKind::MarketOperator => "market_operator",
         }
     }
 
     pub fn parse(s: &str) -> Option<OrgKind> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Parses a submitted kind, or says which kinds there are.
+    pub fn parse_field(field: &'static str, s: &str) -> Result<OrgKind, ValidationError> {
+        Self::parse(s.trim()).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
+            ValidationError::new(
+                "invalid_kind",
+                field,
+                format!("kind must be one of {}", names.join(", ")),
+            )
+        })
+    }
+
+    /// The tier of the supply chain a receiver stands in, for reports: `wholesale`, `market`
+    /// or `retail` (stallholders are retail).
+    pub fn tier(self) -> Option<&'static str> {
+        match self {
+            OrgKind::Wholesaler => Some("wholesale"),
+            OrgKind::MarketOperator => Some("market"),
+            OrgKind::Retailer => Some("retail"),
+            _ => None,
+        }
     }
 }
 

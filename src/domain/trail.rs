@@ -22,6 +22,8 @@ pub enum EventType {
     Issued,
     Shipped,
     Received,
+    /// The consignee refused the goods at intake (the label failed, the goods don't match).
+    Rejected,
     Sold,
     Inspected,
     Suspended,
@@ -37,10 +39,11 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 12] = [
+    pub const ALL: [EventType; 13] = [
         EventType::Issued,
         EventType::Shipped,
         EventType::Received,
+        EventType::Rejected,
         EventType::Sold,
         EventType::Inspected,
         EventType::Suspended,
@@ -57,6 +60,7 @@ impl EventType {
             EventType::Issued => "issued",
             EventType::Shipped => "shipped",
             EventType::Received => "received",
+            EventType::Rejected => "rejected",
             EventType::Sold => "sold",
             EventType::Inspected => "inspected",
             EventType::Suspended => "suspended",
@@ -81,6 +85,8 @@ impl EventType {
             EventType::Issued => (Some("creating_class_instance"), Some("active")),
             EventType::Shipped => (Some("shipping"), Some("in_transit")),
             EventType::Received => (Some("receiving"), Some("sellable_accessible")),
+            // The goods arrived and were not taken into stock.
+            EventType::Rejected => (Some("arriving"), Some("non_sellable_other")),
             EventType::Sold => (Some("retail_selling"), Some("retail_sold")),
             EventType::Inspected => (Some("inspecting"), None),
             EventType::Suspended | EventType::Revoked => (None, Some("non_sellable_other")),

@@ -147,6 +147,7 @@ fn api_v1() -> actix_web::Scope {
                 .route(post().to(labels::export_zip)),
         )
         .service(resource("/certificates/{id}/events").route(post().to(trail::record_event)))
+        .service(resource("/shipments").route(get().to(trail::list_shipments)))
         .service(resource("/certificates/{id}/inspections").route(post().to(trail::inspect)))
         .service(resource("/certificates/{id}/suspend").route(post().to(trail::suspend)))
         .service(resource("/certificates/{id}/reinstate").route(post().to(trail::reinstate)))

@@ -90,6 +90,7 @@ impl Modify for BearerAuth {
         super::labels::export_pdf,
         super::labels::export_zip,
         super::trail::record_event,
+        super::trail::list_shipments,
         super::trail::inspect,
         super::trail::suspend,
         super::trail::reinstate,
@@ -141,6 +142,8 @@ impl Modify for BearerAuth {
         crate::web::verify::unit,
     ),
     components(schemas(
+        crate::service::custody::Legs,
+        crate::service::custody::Leg,
         ErrorEnvelope, ErrorDetail, Payload, Producer, Product, Batch, Inspection, InspectionItem, Mark,
         Verdict, NewOrganization, OrganizationView, NewToken, TokenRequest, TokenView, crate::domain::role::Scope, NewProduct, ProductView, IssueRequest,
         Issued, Answer, CertificateView, UnitView, Warning, TrustList, TrustedKey, MarkStatus,

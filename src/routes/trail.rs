@@ -5,21 +5,32 @@ use actix_web::{web, HttpResponse};
 
 use crate::domain::trail::EventType;
 use crate::error::AppResult;
+use crate::service::custody::Legs;
 use crate::service::events::{NewEvent, Recorded};
 use crate::service::recalls::{NewRecall, RecallView};
 use crate::service::status::{NewInspection, StatusChange, StatusChanged};
 use crate::service::trail::Trail;
-use crate::service::{epcis, events, recalls, status, trail, AppState};
+use crate::service::{custody, epcis, events, recalls, status, trail, AppState};
 
 use super::extract::{blocking, Auth, ValidJson};
 use super::openapi::ErrorEnvelope;
 
 type State = web::Data<AppState>;
 
+#[utoipa::path(get, path = "/api/v1/shipments", tag = "trail", security(("bearer" = [])),
+    responses((status = 200, body = Legs, description = "Legs of custody: goods on their way to this organization (open), and its shipments the consignee refused; at most 50 of each"),
+              (status = 403, body = ErrorEnvelope)))]
+pub async fn list_shipments(state: State, Auth(actor): Auth) -> AppResult<HttpResponse> {
+    let legs = blocking(&state, move |s| custody::for_actor(s, &actor)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        .json(legs))
+}
+
 #[utoipa::path(post, path = "/api/v1/certificates/{id}/events", tag = "trail", request_body = NewEvent,
     params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 201, body = Recorded), (status = 200, body = Recorded, description = "the same intake again: the earlier event, nothing written"),
-              (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope, description = "not_received, or too_many_events (50 per organization and certificate)"), (status = 422, body = ErrorEnvelope)))]
+              (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope, description = "not_received, no_open_shipment (a refusal needs goods shipped to you), or too_many_events (50 per organization and certificate)"), (status = 422, body = ErrorEnvelope)))]
 pub async fn record_event(
     state: State,
     Auth(actor): Auth,

@@ -271,14 +271,10 @@ pub fn onboard(
                 message: e.message.clone(),
             });
         };
-        let kind = match OrgKind::parse(get("kind")) {
-            Some(k) => k.as_str().to_string(),
-            None => {
-                fail(crate::domain::ValidationError::new(
-                    "invalid_kind",
-                    "kind",
-                    "kind must be one of producer, retailer, regulator, certification_body, lab",
-                ));
+        let kind = match OrgKind::parse_field("kind", get("kind")) {
+            Ok(k) => k.as_str().to_string(),
+            Err(e) => {
+                fail(e);
                 continue;
             }
         };
@@ -292,6 +288,7 @@ pub fn onboard(
                 address: validate::text("address", get("address"), 300)?,
                 created_at: at,
                 deactivated_at: None,
+                market_id: None,
             })
         })();
         match checked {

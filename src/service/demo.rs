@@ -154,6 +154,7 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
             state,
             &admin,
             NewOrganization {
+                market_id: None,
                 kind: kind.into(),
                 name: name.into(),
                 credit_code: credit(first17),
@@ -318,9 +319,12 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
                 // The first batch of each product went to the supermarket and was taken in.
                 let shipped = NewEvent {
                     kind: "shipped".into(),
-                    serial: None,
-                    label_url: None,
                     note: Some("冷链配送".into()),
+                    consignee: match retailer {
+                        Actor::Org(o) => Some(o.id.clone()),
+                        Actor::Admin => None,
+                    },
+                    ..Default::default()
                 };
                 events::record(state, actor, &issued.id, shipped)?;
                 let intake = NewEvent {
@@ -328,6 +332,7 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
                     serial: None,
                     label_url: Some(issued.verify_url.clone()),
                     note: Some("进货查验".into()),
+                    ..Default::default()
                 };
                 events::record(state, retailer, &issued.id, intake)?;
                 if n == 0 {

@@ -1,9 +1,11 @@
-//! Custody events: the producer ships; a retailer records intake (进货查验: the scanned label is
-//! verified and the verdict it saw is recorded, even a failed one) and sale.
+//! Custody events: a holder ships to a named consignee; the consignee records intake (进货查验:
+//! the scanned label is verified and the verdict it saw is recorded, even a failed one) or
+//! refuses the goods; a seller records the sale. Legs themselves live in [`custody`].
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::db::models::shipment::Shipment;
 use crate::db::models::{Certificate, EventRow, Organization};
 use crate::db::DbConn;
 use crate::domain::label;
@@ -13,15 +15,18 @@ use crate::domain::validate;
 use crate::domain::verdict::Verdict;
 use crate::error::{AppError, AppResult};
 
+use super::custody;
 use super::trail::{self, TrailEvent};
 use super::verify::{verify, Label, Source};
 use super::{checked_id, Actor, AppState};
 
 /// `POST /api/v1/certificates/{id}/events`.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
-    /// `shipped` (producer), `received` or `sold` (retailer).
+    /// `shipped` (a holder: the producer, or anyone who took the goods in), `received` or
+    /// `rejected` (the consignee: a wholesaler, market operator or retailer), `sold`
+    /// (a receiver).
     #[serde(rename = "type")]
     pub kind: String,
     /// The unit, for serialized certificates.
@@ -29,6 +34,12 @@ pub struct NewEvent {
     /// The scanned QR content; verified and recorded with its verdict. Required for `received`.
     pub label_url: Option<String>,
     pub note: Option<String>,
+    /// `shipped`: the organization id of the consignee, whose intake closes this leg.
+    pub consignee: Option<String>,
+    /// `shipped`: how much of the batch travels on this leg (in the batch's unit).
+    pub quantity: Option<i64>,
+    /// `rejected`: why the goods were refused.
+    pub reason: Option<String>,
 }
 
 /// What a label check saw.
@@ -88,26 +99,40 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
     let kind = match input.kind.trim() {
         "shipped" => EventType::Shipped,
         "received" => EventType::Received,
+        "rejected" => EventType::Rejected,
         "sold" => EventType::Sold,
         _ => {
             return Err(AppError::invalid(
                 "invalid_event_type",
                 "type",
-                "type must be shipped, received or sold",
+                "type must be shipped, received, rejected or sold",
             ))
         }
     };
     let org = match kind {
-        EventType::Shipped => actor.require_kind(&[OrgKind::Producer])?,
-        _ => actor.require_kind(&[OrgKind::Retailer])?,
+        EventType::Shipped => actor.require_kind(&OrgKind::HOLDERS)?,
+        _ => actor.require_kind(&OrgKind::RECEIVERS)?,
     };
     let (cert, _) = certificate_with_producer(&mut *state.db.reader()?, id)?;
-    if kind == EventType::Shipped && cert.organization_id != org.id {
-        return Err(AppError::Forbidden(
-            "only the issuing producer ships its goods".into(),
-        ));
-    }
     let note = validate::optional_text("note", input.note.as_deref(), 500)?;
+    let leg = match kind {
+        EventType::Shipped => custody::leg_request(
+            state,
+            org,
+            &cert,
+            input.consignee.as_deref(),
+            input.quantity,
+        )?,
+        _ => None,
+    };
+    let reason = match kind {
+        EventType::Rejected => Some(validate::text(
+            "reason",
+            input.reason.as_deref().unwrap_or(""),
+            500,
+        )?),
+        _ => None,
+    };
     let mut serial = input.serial;
     let scanned = match input
         .label_url
@@ -163,6 +188,9 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
     if let Some(note) = note {
         details.insert("note".into(), Value::String(note));
     }
+    if let Some(reason) = &reason {
+        details.insert("reason".into(), Value::String(reason.clone()));
+    }
     if let Some(check) = &check {
         details.insert(
             "label_verdict".into(),
@@ -170,15 +198,20 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
         );
         details.insert("label_reasons".into(), check.reasons.clone().into());
     }
+    if let Some(leg) = &leg {
+        leg.describe(&mut details);
+    }
     let (row, created) = state.write(|conn| {
         Certificate::lock(conn, &cert.id)?;
         let mine = EventRow::by_actor(conn, &cert.id, &org.id)?;
+        let legs = Shipment::for_certificate(conn, &cert.id)?;
+        let open = custody::open_leg(&legs, &org.id, serial);
         // Scanning the same label in again is the same intake, and a unit is shipped or sold
         // by one party once: the earlier event is the answer, nothing is written twice.
         let repeated = |e: &&EventRow| {
             e.kind == kind.as_str()
                 && e.serial == serial
-                && (serial.is_some() || kind == EventType::Received)
+                && (serial.is_some() || (kind == EventType::Received && open.is_none()))
         };
         if let Some(earlier) = mine.iter().find(repeated) {
             return Ok((earlier.clone(), false));
@@ -192,18 +225,47 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
                 ),
             });
         }
-        if kind == EventType::Sold {
-            let received = mine.iter().any(|e| {
-                e.kind == "received" && (e.serial.is_none() || e.serial == serial)
-            });
-            if !received {
+        let holds = |e: &EventRow| {
+            e.kind == "received" && (e.serial.is_none() || e.serial == serial)
+        };
+        match kind {
+            EventType::Sold if !mine.iter().any(holds) => {
                 return Err(AppError::Conflict {
                     code: "not_received",
                     message: "record intake (received) before the sale".into(),
                 });
             }
+            EventType::Shipped
+                if cert.organization_id != org.id && !mine.iter().any(holds) =>
+            {
+                return Err(AppError::Forbidden(
+                    "only the issuer or a party that took the goods in ships them".into(),
+                ));
+            }
+            EventType::Rejected if open.is_none() => {
+                return Err(AppError::Conflict {
+                    code: "no_open_shipment",
+                    message: "nothing was shipped to you for this certificate to refuse".into(),
+                });
+            }
+            EventType::Received => {
+                let unexpected = open.is_none() && legs.iter().any(|l| l.serial.is_none() || l.serial == serial);
+                custody::describe_intake(&mut details, open, unexpected);
+            }
+            EventType::Rejected => custody::describe_intake(&mut details, open, false),
+            _ => {}
         }
         let row = trail::append(state, conn, &cert.id, org, kind, serial, details)?;
+        match (kind, open, &leg) {
+            (EventType::Received, Some(l), _) => {
+                Shipment::close(conn, &l.id, "received", row.seq, row.at, None)?
+            }
+            (EventType::Rejected, Some(l), _) => {
+                Shipment::close(conn, &l.id, "rejected", row.seq, row.at, reason.as_deref())?
+            }
+            (EventType::Shipped, _, Some(leg)) => leg.insert(conn, &cert.id, serial, &row)?,
+            _ => {}
+        }
         Ok((row, true))
     })?;
     Ok(Recorded {

@@ -695,6 +695,7 @@ pub(super) fn stored(
         trail_seq: 1,
         trail_hash: first.hash.clone(),
         lab_id: r.lab_id.clone(),
+        kind: "conformity".into(),
     };
     (row, first, payload)
 }

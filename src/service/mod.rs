@@ -13,6 +13,7 @@ pub mod cases;
 pub mod certificates;
 pub mod changes;
 pub mod complaints;
+pub mod custody;
 pub mod events;
 pub mod issue;
 pub mod keyring;

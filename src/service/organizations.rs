@@ -15,7 +15,7 @@ use super::{checked_id, Actor, AppState};
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganization {
-    /// producer, retailer, regulator, certification_body or lab.
+    /// producer, retailer, regulator, certification_body, lab, wholesaler or market_operator.
     pub kind: String,
     pub name: String,
     /// 18-character unified social credit code.
@@ -23,6 +23,9 @@ pub struct NewOrganization {
     /// 6-digit GB/T 2260 region code.
     pub region_code: String,
     pub address: String,
+    /// For a stallholder (kind `retailer`): the id of the market operator it sells under.
+    #[serde(default)]
+    pub market_id: Option<String>,
 }
 
 /// An organization as shown to anyone, with its current public key.
@@ -34,6 +37,9 @@ pub struct OrganizationView {
     pub credit_code: String,
     pub region_code: String,
     pub address: String,
+    /// The market operator a stallholder sells under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub market_id: Option<String>,
     pub kid: Option<String>,
     /// base64url, no padding, 43 characters.
     pub public_key: Option<String>,
@@ -54,6 +60,7 @@ impl OrganizationView {
             credit_code: org.credit_code,
             region_code: org.region_code,
             address: org.address,
+            market_id: org.market_id,
             kid: key.map(|k| k.kid.clone()),
             public_key: key.map(|k| b64url(&k.public_key)),
             created_at: crate::domain::payload::rfc3339_seconds(org.created_at.and_utc()),
@@ -68,13 +75,18 @@ pub fn create(
     input: NewOrganization,
 ) -> AppResult<OrganizationView> {
     actor.require_admin()?;
-    let kind = OrgKind::parse(input.kind.trim()).ok_or_else(|| {
-        AppError::invalid(
-            "invalid_kind",
-            "kind",
-            "kind must be one of producer, retailer, regulator, certification_body, lab",
-        )
-    })?;
+    let kind = OrgKind::parse_field("kind", &input.kind)?;
+    let market_id = match input.market_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(_) if kind != OrgKind::Retailer => {
+            return Err(AppError::invalid(
+                "not_a_stallholder",
+                "market_id",
+                "only a retailer sells under a market",
+            ))
+        }
+        Some(id) => Some(checked_id(id, "market")?.to_string()),
+    };
     let org = Organization {
         id: new_id(),
         kind: kind.as_str().to_string(),
@@ -84,9 +96,20 @@ pub fn create(
         address: validate::text("address", &input.address, 300)?,
         created_at: now(),
         deactivated_at: None,
+        market_id,
     };
     let key = state.keys.generate(&org.id);
     state.write(|conn| {
+        if let Some(market) = &org.market_id {
+            let operator = Organization::find(conn, market)?;
+            if operator.map(|o| o.kind()) != Some(OrgKind::MarketOperator) {
+                return Err(AppError::invalid(
+                    "unknown_market",
+                    "market_id",
+                    "market_id must name a market operator",
+                ));
+            }
+        }
         if Organization::find_by_credit_code(conn, &org.credit_code)?.is_some() {
             return Err(AppError::Conflict {
                 code: "duplicate_credit_code",

@@ -138,6 +138,50 @@ pub struct RetailerRow {
     pub figures: RetailerFigures,
 }
 
+/// Intake coverage at one tier of the chain: legs shipped to its consignees in the range,
+/// and how they ended.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TierRow {
+    /// `wholesale`, `market` or `retail`.
+    pub tier: &'static str,
+    pub legs_shipped: i64,
+    pub legs_received: i64,
+    pub legs_rejected: i64,
+}
+
+impl TierRow {
+    /// Share of legs the consignee took in, in percent, one decimal.
+    pub fn coverage(&self) -> Option<f64> {
+        percent(self.legs_received, self.legs_shipped)
+    }
+}
+
+/// The tiers of the chain, counted from the legs shipped to them.
+fn tiers(rows: Vec<(String, String, i64)>) -> Vec<TierRow> {
+    let mut out: Vec<TierRow> = OrgKind::RECEIVERS
+        .iter()
+        .filter_map(|k| k.tier())
+        .map(|tier| TierRow {
+            tier,
+            ..Default::default()
+        })
+        .collect();
+    for (kind, status, n) in rows {
+        let Some(tier) = OrgKind::parse(&kind).and_then(OrgKind::tier) else {
+            continue;
+        };
+        if let Some(row) = out.iter_mut().find(|r| r.tier == tier) {
+            row.legs_shipped += n;
+            match status.as_str() {
+                "received" => row.legs_received += n,
+                "rejected" => row.legs_rejected += n,
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
 /// `GET /api/v1/reports`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Report {
@@ -149,7 +193,10 @@ pub struct Report {
     pub totals: Figures,
     pub by_county: Vec<CountyRow>,
     pub by_producer: Vec<OrgRow>,
+    /// Receivers of every tier: retailers, wholesalers and market operators.
     pub by_retailer: Vec<RetailerRow>,
+    /// Intake coverage per tier of the chain (wholesale, market, retail).
+    pub by_tier: Vec<TierRow>,
 }
 
 /// The region and days a query asks for, checked against the caller's jurisdiction.
@@ -224,7 +271,7 @@ pub fn build(state: &AppState, actor: &Actor, query: &ReportQuery) -> AppResult<
         .collect();
     let mut retailers: BTreeMap<String, RetailerFigures> = orgs
         .iter()
-        .filter(|o| o.kind() == OrgKind::Retailer)
+        .filter(|o| OrgKind::RECEIVERS.contains(&o.kind()))
         .map(|o| (o.id.clone(), RetailerFigures::default()))
         .collect();
     let mut each = |rows: Vec<(String, i64)>, set: fn(&mut Figures, i64)| {
@@ -370,6 +417,7 @@ pub fn build(state: &AppState, actor: &Actor, query: &ReportQuery) -> AppResult<
             .collect(),
         by_producer,
         by_retailer,
+        by_tier: tiers(q::legs_by_consignee_kind(conn, &scope)?),
     })
 }
 
@@ -384,5 +432,32 @@ mod tests {
         assert_eq!(percent(0, 5), Some(0.0));
         assert_eq!(percent(5, 5), Some(100.0));
         assert_eq!(percent(0, 0), None);
+    }
+
+    #[test]
+    fn tiers_count_legs_by_consignee_kind_and_outcome() {
+        let rows = tiers(vec![
+            ("wholesaler".into(), "received".into(), 3),
+            ("wholesaler".into(), "open".into(), 1),
+            ("market_operator".into(), "rejected".into(), 2),
+            ("retailer".into(), "received".into(), 4),
+            ("producer".into(), "received".into(), 9),
+        ]);
+        let tier = |t: &str| rows.iter().find(|r| r.tier == t).cloned().unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            (
+                tier("wholesale").legs_shipped,
+                tier("wholesale").legs_received
+            ),
+            (4, 3)
+        );
+        assert_eq!(tier("wholesale").coverage(), Some(75.0));
+        assert_eq!(
+            (tier("market").legs_shipped, tier("market").legs_rejected),
+            (2, 2)
+        );
+        assert_eq!(tier("market").coverage(), Some(0.0));
+        assert_eq!(tier("retail").legs_received, 4);
     }
 }

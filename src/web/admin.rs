@@ -176,6 +176,8 @@ pub struct AdminForm {
     #[serde(default)]
     address: String,
     #[serde(default)]
+    market_id: String,
+    #[serde(default)]
     csv: String,
     #[serde(default)]
     reason: String,
@@ -219,6 +221,7 @@ pub async fn create(
         credit_code: form.credit_code,
         region_code: form.region_code,
         address: form.address,
+        market_id: Some(form.market_id).filter(|m| !m.trim().is_empty()),
     };
     match blocking(&state, move |s| organizations::create(s, &actor, new)).await {
         Ok(org) => Ok(see_other(&format!(

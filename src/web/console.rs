@@ -42,7 +42,9 @@ pub async fn home(
     }
     match user.organization.kind() {
         OrgKind::Producer => return producer::home(state, query(&req)?, req, user).await,
-        OrgKind::Retailer => return retailer::home(state, query(&req)?, req, user).await,
+        OrgKind::Retailer | OrgKind::Wholesaler | OrgKind::MarketOperator => {
+            return retailer::home(state, query(&req)?, req, user).await
+        }
         OrgKind::Regulator => return regulator::home(state, query(&req)?, req, user).await,
         _ => {}
     }

@@ -6,6 +6,7 @@ pub mod access;
 pub mod admin;
 pub mod cases;
 pub mod console;
+pub mod custody;
 pub mod error_page;
 pub mod form;
 pub mod home;
@@ -22,6 +23,7 @@ pub mod report;
 pub mod reports;
 pub mod retailer;
 pub mod signin;
+pub mod timeline;
 pub mod transparency;
 pub mod verify;
 pub mod words;
@@ -168,6 +170,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(password::submit)),
     )
     .service(page("/console/intake").route(web::post().to(retailer::record)))
+    .service(page("/console/ship").route(web::post().to(custody::ship)))
+    .service(page("/console/reject").route(web::post().to(custody::reject)))
     .service(page("/console/access").route(web::get().to(access::show)))
     .service(page("/console/access/rotate").route(web::post().to(access::rotate)))
     .service(page("/console/access/keys").route(web::post().to(access::register)))

@@ -18,6 +18,7 @@ use crate::routes::extract::blocking;
 use crate::service::accounts::SessionUser;
 use crate::service::certificates::{self, CertificateLine};
 use crate::service::complaints::{self, ComplaintView};
+use crate::service::custody;
 use crate::service::issue::{self, IssueRequest};
 use crate::service::labels::{self, ExportRequest};
 use crate::service::products::{self, ProductView};
@@ -43,6 +44,8 @@ struct ProducerPage {
     more: bool,
     products: Vec<ProductView>,
     complaints: Vec<ComplaintView>,
+    csrf_token: String,
+    legs: custody::Legs,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,19 +65,24 @@ pub async fn home(
     let actor = user.actor.clone();
     let search = query.q.clone().unwrap_or_default();
     let (q, page) = (query.q.clone(), query.page.unwrap_or(1));
-    let (list, products, complaints) = blocking(&state, move |s| {
+    let org = user.organization.id.clone();
+    let (list, products, complaints, legs) = blocking(&state, move |s| {
         Ok((
             certificates::list_own(s, &actor, q.as_deref(), page)?,
             products::list_own(s, &actor)?,
             complaints::list(s, &actor, 20)?,
+            custody::legs(&mut *s.db.reader()?, &org)?,
         ))
     })
     .await?;
     let lang = Lang::of(&req);
-    let notice = (query.done.as_deref() == Some("product")).then(|| {
-        lang.pick("产品已添加。", "The product was added.")
-            .to_string()
-    });
+    let notice = match query.done.as_deref() {
+        Some("product") => Some(
+            lang.pick("产品已添加。", "The product was added.")
+                .to_string(),
+        ),
+        done => words::done(lang, done),
+    };
     let page = ProducerPage {
         notice,
         lang,
@@ -86,6 +94,8 @@ pub async fn home(
         more: list.more,
         products,
         complaints,
+        csrf_token: user.csrf_token.clone(),
+        legs,
     };
     render(&req, &page)
 }

@@ -50,7 +50,7 @@ struct RecordPage {
     payload: Option<Payload>,
     marks: Vec<MarkLine>,
     serial: Option<i64>,
-    trail: Vec<(String, String, &'static str, String)>,
+    trail: Vec<super::timeline::Step>,
     /// Where the certificate is in the public log, in words.
     log_line: Option<String>,
     trail_total: usize,
@@ -99,18 +99,7 @@ pub async fn show(
         log_line: words::log_line(lang, &record.log),
         marks: mark_lines(lang, &marks),
         serial: None,
-        trail: record
-            .trail_lines
-            .iter()
-            .map(|e| {
-                (
-                    e.at.clone(),
-                    crate::domain::text::minute(&e.at),
-                    words::event(lang, e.kind),
-                    e.actor.clone(),
-                )
-            })
-            .collect(),
+        trail: super::timeline::steps(lang, &record.trail_lines),
         trail_total: record.trail_total,
     };
     render(&req, &page)

@@ -1,6 +1,6 @@
-//! The retailer's console: check a label at goods intake (camera where the browser decodes
-//! QR codes, otherwise a scanner or paste), record the intake in one tap, and see the recalls
-//! that touch its stock.
+//! The receivers' console (retailers, wholesalers, market operators): check a label at goods
+//! intake (camera where the browser decodes QR codes, otherwise a scanner or paste), record
+//! or refuse the intake in one tap, ship goods on, and see the recalls that touch its stock.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -12,9 +12,9 @@ use crate::error::{AppError, AppResult};
 use crate::routes::extract::blocking;
 use crate::service::accounts::SessionUser;
 use crate::service::events::{self, NewEvent};
-use crate::service::recalls;
 use crate::service::verify::{verify, Label, Source};
 use crate::service::AppState;
+use crate::service::{custody, recalls};
 
 use super::page::{check_csrf, render, see_other, Chrome, Lang, SignedIn};
 use super::words;
@@ -41,6 +41,7 @@ struct RetailerPage {
     check: Option<Check>,
     /// (id, when · batch · reason, acknowledged by this retailer).
     recalls: Vec<(String, String, bool)>,
+    legs: custody::Legs,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,7 +111,7 @@ pub async fn home(
     let label = query.label.clone().unwrap_or_default();
     let text = label.clone();
     let org = user.organization.id.clone();
-    let (check, recalls) = blocking(&state, move |s| {
+    let (check, recalls, legs) = blocking(&state, move |s| {
         let check = match text.trim() {
             "" => None,
             t => Some(check_label(s, t, lang)?),
@@ -132,11 +133,11 @@ pub async fn home(
                 (r.id, text, acknowledged)
             })
             .collect();
-        Ok((check, recalls))
+        let legs = custody::legs(&mut *s.db.reader()?, &org)?;
+        Ok((check, recalls, legs))
     })
     .await?;
-    let notice = (query.done.as_deref() == Some("received"))
-        .then(|| lang.pick("已记录进货。", "Intake recorded.").to_string());
+    let notice = words::done(lang, query.done.as_deref());
     let page = RetailerPage {
         lang,
         chrome: Chrome::new(&req, Some(&user)),
@@ -145,6 +146,7 @@ pub async fn home(
         label,
         check,
         recalls,
+        legs,
     };
     render(&req, &page)
 }
@@ -170,7 +172,7 @@ pub async fn record(
             kind: "received".into(),
             serial: scanned.serial,
             label_url: Some(form.label_url),
-            note: None,
+            ..Default::default()
         };
         events::record(s, &actor, &scanned.id, event)
     })

@@ -64,8 +64,7 @@ struct VerifyPage {
     marks: Vec<MarkLine>,
     /// Plain-language warnings.
     warnings: Vec<String>,
-    /// (RFC 3339 time, time to show, event, organization) per trail event.
-    trail: Vec<(String, String, &'static str, String)>,
+    trail: Vec<super::timeline::Step>,
     /// Where the problem report form posts, for a known certificate.
     /// Where the certificate is in the public log, in words.
     log_line: Option<String>,
@@ -186,18 +185,7 @@ async fn respond(
             .iter()
             .map(|w| lang.pick(&w.text.zh, &w.text.en).to_string())
             .collect(),
-        trail: answer
-            .trail_lines()
-            .iter()
-            .map(|e| {
-                (
-                    e.at.clone(),
-                    crate::domain::text::minute(&e.at),
-                    words::event(lang, e.kind),
-                    e.actor.clone(),
-                )
-            })
-            .collect(),
+        trail: super::timeline::steps(lang, answer.trail_lines()),
     };
     let mut rendered = render(&req, &page)?;
     *rendered.status_mut() = status;

@@ -98,12 +98,30 @@ pub fn verdict(verdict: Verdict) -> VerdictWords {
     }
 }
 
+/// The notice after a custody form (`?done=`), if it names one.
+pub fn done(lang: Lang, done: Option<&str>) -> Option<String> {
+    let (zh, en) = match done? {
+        "received" => ("已记录进货。", "Intake recorded."),
+        "rejected" => (
+            "已拒收，发货方会在控制台看到原因。",
+            "Refused: the shipper sees the reason on its console.",
+        ),
+        "shipped" => (
+            "已记录发货，收货方进货查验后这一段即完成。",
+            "Shipment recorded: the consignee's intake closes this leg.",
+        ),
+        _ => return None,
+    };
+    Some(lang.pick(zh, en).to_string())
+}
+
 /// A trail event's name.
 pub fn event(lang: Lang, kind: EventType) -> &'static str {
     let (zh, en) = match kind {
         EventType::Issued => ("签发", "Issued"),
         EventType::Shipped => ("发货", "Shipped"),
         EventType::Received => ("进货查验", "Received by a seller"),
+        EventType::Rejected => ("拒收", "Refused at intake"),
         EventType::Sold => ("售出", "Sold"),
         EventType::Inspected => ("监督抽检", "Inspected by a regulator"),
         EventType::Suspended => ("暂停", "Suspended"),

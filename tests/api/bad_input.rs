@@ -133,7 +133,7 @@ async fn invalid_credit_and_region_codes_are_422() {
     .await
     .error(422, "invalid_region_code");
     let mut bad_kind = org(CODES[0], "430700");
-    bad_kind["kind"] = json!("wholesaler");
+    bad_kind["kind"] = json!("wholesale_market");
     t.post("/api/v1/organizations", Some(&t.admin), &bad_kind)
         .await
         .error(422, "invalid_kind");

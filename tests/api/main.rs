@@ -13,6 +13,7 @@ mod cases;
 mod cli;
 mod complaints;
 mod console;
+mod custody;
 mod exports;
 mod front_door;
 mod labels;

@@ -43,6 +43,11 @@ fn migrations_create_the_same_tables_and_columns() {
                 .join(name)
                 .join("up.sql");
             for line in std::fs::read_to_string(path).unwrap().lines() {
+                // A step one backend needs and the other does not (SQLite rebuilding a table
+                // to change a CHECK constraint) says so on each of its lines.
+                if line.ends_with("-- sqlite only") || line.ends_with("-- postgres only") {
+                    continue;
+                }
                 let line = line.trim();
                 if line.starts_with("CREATE") || line.starts_with("ALTER") {
                     out.push(line.to_string());

@@ -688,7 +688,7 @@ async fn parallel_intakes_leave_a_linear_complete_chain() {
                         kind: "received".into(),
                         serial: None,
                         label_url: Some(url.clone()),
-                        note: None,
+                        ..Default::default()
                     };
                     certrail::service::events::record(state, &actor, id, event)
                         .expect("intake recorded");
@@ -696,7 +696,7 @@ async fn parallel_intakes_leave_a_linear_complete_chain() {
                         kind: "sold".into(),
                         serial: None,
                         label_url: None,
-                        note: None,
+                        ..Default::default()
                     };
                     certrail::service::events::record(state, &actor, id, sale)
                         .expect("sale recorded");

@@ -30,6 +30,8 @@ pub struct Certificate {
     pub trail_hash: String,
     /// The testing lab the certificate cites, if any (not part of the signed payload).
     pub lab_id: Option<String>,
+    /// `conformity` (产品合格证) or `promise` (承诺达标合格证): which payload type it signs.
+    pub kind: String,
 }
 
 impl Certificate {

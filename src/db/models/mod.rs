@@ -16,6 +16,7 @@ pub mod recall;
 pub mod report;
 pub mod sanction;
 pub mod scan;
+pub mod shipment;
 pub mod signing_key;
 pub mod tlog;
 pub mod token;

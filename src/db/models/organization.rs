@@ -20,6 +20,9 @@ pub struct Organization {
     pub created_at: NaiveDateTime,
     /// Set when the admin deactivated it: its tokens and sessions are refused.
     pub deactivated_at: Option<NaiveDateTime>,
+    /// For a stallholder (a retailer selling in a wholesale or farmers' market): the market
+    /// operator it sells under.
+    pub market_id: Option<String>,
 }
 
 impl Organization {
@@ -56,6 +59,18 @@ impl Organization {
             .select(Self::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// The addresses of the organizations in `ids`, by id (one query).
+    pub fn addresses(
+        conn: &mut DbConn,
+        ids: &[&str],
+    ) -> QueryResult<std::collections::HashMap<String, String>> {
+        organizations::table
+            .filter(organizations::id.eq_any(ids))
+            .select((organizations::id, organizations::address))
+            .load::<(String, String)>(conn)
+            .map(|rows| rows.into_iter().collect())
     }
 
     pub fn find_by_credit_code(conn: &mut DbConn, credit_code: &str) -> QueryResult<Option<Self>> {

@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use diesel::dsl::{count, count_star, exists};
 use diesel::prelude::*;
 
-use crate::db::schema::{certificates, complaints, events, organizations, warnings};
+use crate::db::schema::{certificates, complaints, events, organizations, shipments, warnings};
 use crate::db::DbConn;
 
 diesel::alias!(events as other_events: OtherEvents);
@@ -102,6 +102,22 @@ pub fn shipped_and_received(conn: &mut DbConn, s: &Scope) -> QueryResult<Vec<(St
             certificates::organization_id,
             count(events::certificate_id).aggregate_distinct(),
         ))
+        .load(conn)
+}
+
+/// Legs of custody shipped in the range to consignees of the region, per consignee kind and
+/// leg status (`open`, `received`, `rejected`).
+pub fn legs_by_consignee_kind(
+    conn: &mut DbConn,
+    s: &Scope,
+) -> QueryResult<Vec<(String, String, i64)>> {
+    shipments::table
+        .inner_join(organizations::table.on(organizations::id.eq(shipments::consignee_id)))
+        .filter(organizations::region_code.like(&s.like))
+        .filter(shipments::shipped_at.ge(s.from))
+        .filter(shipments::shipped_at.lt(s.to))
+        .group_by((organizations::kind, shipments::status))
+        .select((organizations::kind, shipments::status, count_star()))
         .load(conn)
 }
 

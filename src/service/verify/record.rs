@@ -14,15 +14,15 @@ use serde_json::value::RawValue;
 
 use crate::crypto::{b64url, signing};
 use crate::db::models::sanction::Sanction;
-use crate::db::models::{Certificate, EventRow, MarkRecord, SigningKeyRow};
+use crate::db::models::{Certificate, EventRow, MarkRecord, Organization, SigningKeyRow};
 use crate::db::DbConn;
 use crate::domain::payload::{recanonicalize, Payload};
-use crate::domain::trail::EventType;
+use crate::domain::trail::{EventBody, EventType};
 use crate::domain::verdict::{Findings, Verdict};
 use crate::error::{AppError, AppResult};
 use crate::service::tlog::inclusion::{self, Position};
 use crate::service::trail;
-use crate::service::{labs, AppState};
+use crate::service::{custody, labs, AppState};
 
 use super::rules::{self, CertificateFacts, KeyState, Logged};
 
@@ -71,6 +71,10 @@ pub struct TrailLine {
     pub kind: EventType,
     /// The acting organization's name.
     pub actor: String,
+    /// Where it acted: the organization's address, for the links of custody.
+    pub place: Option<String>,
+    /// The consignee a shipment names.
+    pub to: Option<String>,
 }
 
 /// One certificate as verification sees it. Kept small (about 2 KB for a fresh certificate):
@@ -112,6 +116,8 @@ pub struct Record {
     /// Shipment or intake recorded for the whole batch, or for these units.
     pub custody_batch: bool,
     pub custody_units: HashSet<i64>,
+    /// Intakes nobody shipped to: `None` for a batch-level one, else the unit.
+    pub unexpected_intake: Vec<Option<i64>>,
     /// The latest [`TRAIL_IN_ANSWER`] events, oldest first: as JSON, and in brief for pages.
     pub trail_json: RawJson,
     pub trail_lines: Vec<TrailLine>,
@@ -209,14 +215,46 @@ impl Record {
                 receivers.entry(serial).or_default().insert(&e.actor_id);
             }
         }
+        let unexpected_intake = events
+            .iter()
+            .filter(|e| e.kind == "received")
+            .filter(|e| {
+                serde_json::from_str::<EventBody>(&e.body)
+                    .is_ok_and(|b| custody::is_unexpected(&b.details))
+            })
+            .map(|e| e.serial)
+            .collect();
         let latest = &events[events.len().saturating_sub(TRAIL_IN_ANSWER)..];
         let trail = trail::present(latest);
+        let custody_kinds = [
+            EventType::Issued,
+            EventType::Shipped,
+            EventType::Received,
+            EventType::Rejected,
+            EventType::Sold,
+        ];
+        let holders: Vec<&str> = trail
+            .iter()
+            .filter(|e| custody_kinds.contains(&e.body.kind))
+            .map(|e| e.body.actor.id.as_str())
+            .collect();
+        let places = Organization::addresses(conn, &holders)?;
         let trail_lines = trail
             .iter()
             .map(|e| TrailLine {
                 at: e.body.at.clone(),
                 kind: e.body.kind,
                 actor: e.body.actor.name.clone(),
+                place: custody_kinds
+                    .contains(&e.body.kind)
+                    .then(|| places.get(&e.body.actor.id).cloned())
+                    .flatten(),
+                to: e
+                    .body
+                    .details
+                    .get("consignee_name")
+                    .and_then(|v| v.as_str())
+                    .map(String::from),
             })
             .collect();
         let payload_json = match &stored {
@@ -255,6 +293,7 @@ impl Record {
                 .filter(custody)
                 .filter_map(|e| e.serial)
                 .collect(),
+            unexpected_intake,
             trail_json: RawJson::of(&trail)?,
             trail_lines,
             trail_total: events.len(),
@@ -289,7 +328,13 @@ impl Record {
         let lines: usize = self
             .trail_lines
             .iter()
-            .map(|l| l.at.len() + l.actor.len() + 64)
+            .map(|l| {
+                l.at.len()
+                    + l.actor.len()
+                    + l.place.as_ref().map_or(0, String::len)
+                    + l.to.as_ref().map_or(0, String::len)
+                    + 96
+            })
             .sum();
         (json + lines + 640) as u64
     }
