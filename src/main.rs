@@ -76,6 +76,9 @@ fn main() -> ExitCode {
         Some(Command::Issue { csv, token, out }) => {
             cli::issue_csv(config, csv, token, out.as_deref())
         }
+        Some(Command::Promise { csv, token, out }) => {
+            cli::promise_csv(config, csv, token, out.as_deref())
+        }
         Some(Command::Limits { seconds }) => cli::limits(*seconds),
         Some(Command::Pilot { count }) => cli::pilot(config, *count),
         Some(Command::Witness { .. } | Command::Verify(_) | Command::Sign { .. }) => {

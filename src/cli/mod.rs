@@ -3,6 +3,7 @@
 //! `certrail verify`, `certrail sign`.
 
 mod erp_csv;
+mod promise_csv;
 pub mod sign;
 pub mod verify;
 pub mod witness;
@@ -56,6 +57,19 @@ pub enum Command {
         #[arg(long)]
         csv: PathBuf,
         /// The producer's API token.
+        #[arg(long, env = "CERTRAIL_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Write the result CSV here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Issue 承诺达标合格证 from a CSV file, one lot per row (a row naming a `parent` is a
+    /// child lot split from it), all or none; prints each id and verify URL as CSV.
+    Promise {
+        /// The CSV file.
+        #[arg(long)]
+        csv: PathBuf,
+        /// The issuing organization's API token.
         #[arg(long, env = "CERTRAIL_TOKEN", hide_env_values = true)]
         token: String,
         /// Write the result CSV here instead of standard output.
@@ -372,6 +386,66 @@ pub fn issue_csv(
     }
     writer.flush().map_err(|e| e.to_string())?;
     eprintln!("issued {} certificate(s)", issued.len());
+    Ok(())
+}
+
+/// `certrail promise --csv FILE`: issues every lot of the file, all or none.
+pub fn promise_csv(
+    config: Config,
+    file: &Path,
+    token: &str,
+    out: Option<&Path>,
+) -> Result<(), String> {
+    let data = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let rows = promise_csv::parse(&data).map_err(|errors| errors.join("\n"))?;
+    let state = AppState::open(config)?;
+    let actor = auth::authenticate(&state, token, crate::domain::role::Scope::Issue)
+        .map_err(|e| e.to_string())?;
+    let issued =
+        crate::service::promise::issue_many(&state, &actor, rows.requests).map_err(|e| {
+            // `certificates.{index}.{field}` names the row.
+            let field = e.field().unwrap_or_default().to_string();
+            let mut parts = field.splitn(3, '.');
+            match (
+                parts.next(),
+                parts.next().and_then(|i| i.parse::<usize>().ok()),
+                parts.next(),
+            ) {
+                (Some("certificates"), Some(i), rest) => format!(
+                    "line {}: {}: {e}; nothing was issued",
+                    rows.lines.get(i).copied().unwrap_or_default(),
+                    rest.unwrap_or_default()
+                ),
+                _ if rows.lines.len() == 1 => {
+                    format!("line {}: {field}: {e}; nothing was issued", rows.lines[0])
+                }
+                _ => format!("{e}; nothing was issued"),
+            }
+        })?;
+    let sink: Box<dyn Write> = match out {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut writer = csv::Writer::from_writer(sink);
+    let write_err = |e: csv::Error| format!("cannot write the result: {e}");
+    writer
+        .write_record(["line", "id", "batch_no", "verify_url"])
+        .map_err(write_err)?;
+    for (cert, line) in issued.iter().zip(&rows.lines) {
+        writer
+            .write_record([
+                &line.to_string(),
+                &cert.id,
+                &cert.payload.batch.no,
+                &cert.verify_url,
+            ])
+            .map_err(write_err)?;
+    }
+    writer.flush().map_err(|e| e.to_string())?;
+    eprintln!("issued {} 承诺达标合格证", issued.len());
     Ok(())
 }
 

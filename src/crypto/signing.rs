@@ -7,6 +7,11 @@ use sha2::{Digest, Sha256};
 
 /// Domain-separation prefix of certificate signatures.
 pub const CERT_CONTEXT: &str = "CERTRAIL-CERT-V1\n";
+/// Domain-separation prefix of 承诺达标合格证 signatures (payloads with `"type": "promise"`).
+pub const PROMISE_CONTEXT: &str = "CERTRAIL-PROMISE-V1\n";
+/// The prefix of a payload claiming a type this platform does not know: nothing it signs
+/// verifies as any certificate.
+const UNKNOWN_TYPE_CONTEXT: &str = "CERTRAIL-UNKNOWN-TYPE\n";
 /// Domain-separation prefix of unit label signatures.
 pub const UNIT_CONTEXT: &str = "CERTRAIL-UNIT-V1\n";
 
@@ -28,9 +33,16 @@ pub fn kid_of(key: &VerifyingKey) -> String {
     b64url(&digest[..8])
 }
 
-/// The bytes a certificate signature covers.
+/// The bytes a certificate signature covers: the context of the payload's own type (the
+/// conformity certificate's unless it says `"type": "promise"`) and the canonical payload.
+/// The context is read from the signed payload, so the type is bound to the signature.
 pub fn certificate_message(canonical_payload: &str) -> Vec<u8> {
-    [CERT_CONTEXT.as_bytes(), canonical_payload.as_bytes()].concat()
+    let context = match crate::domain::promise::declared_type(canonical_payload).as_deref() {
+        None => CERT_CONTEXT,
+        Some(crate::domain::promise::PROMISE_TYPE) => PROMISE_CONTEXT,
+        Some(_) => UNKNOWN_TYPE_CONTEXT,
+    };
+    [context.as_bytes(), canonical_payload.as_bytes()].concat()
 }
 
 /// The bytes a unit label signature covers:
@@ -97,6 +109,22 @@ mod tests {
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn each_payload_type_signs_under_its_own_context() {
+        let conformity = r#"{"id":"a","v":1}"#;
+        let promise = r#"{"id":"a","type":"promise","v":1}"#;
+        let other = r#"{"id":"a","type":"coupon","v":1}"#;
+        assert_eq!(
+            certificate_message(conformity),
+            format!("{CERT_CONTEXT}{conformity}").into_bytes()
+        );
+        assert_eq!(
+            certificate_message(promise),
+            format!("{PROMISE_CONTEXT}{promise}").into_bytes()
+        );
+        assert!(certificate_message(other).starts_with(UNKNOWN_TYPE_CONTEXT.as_bytes()));
     }
 
     /// RFC 8032 §7.1, TEST 1, 2 and 3.

@@ -7,6 +7,7 @@ pub mod gtin;
 pub mod hash;
 pub mod label;
 pub mod payload;
+pub mod promise;
 pub mod region;
 pub mod role;
 pub mod text;

@@ -11,6 +11,7 @@ use crate::service::complaints::{self, ComplaintView};
 use crate::service::issue::{BulkError, BulkIssued, BulkRequest, IssueRequest, Issued, ItemError};
 use crate::service::organizations::{NewOrganization, OrganizationView};
 use crate::service::products::{NewProduct, ProductView};
+use crate::service::promise::{self, Kept, PromiseIssued, PromiseRequest, SplitRequest};
 use crate::service::tokens::{self, NewToken, TokenRequest, TokenView};
 use crate::service::trust::TrustList;
 use crate::service::{issue, labels, organizations, products, trust, AppState};
@@ -264,6 +265,45 @@ pub async fn unit_qr(
 pub struct BulkRejected {
     pub error: super::openapi::ErrorDetail,
     pub items: Vec<ItemError>,
+}
+
+#[utoipa::path(post, path = "/api/v1/promises", tag = "certificates", request_body = PromiseRequest,
+    security(("bearer" = [])),
+    responses((status = 201, body = PromiseIssued, description = "A 承诺达标合格证: a new lot (its producer), or a lot merged from `parents` (a holder of each)"),
+              (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope, description = "exceeds_parent, parent_not_active"),
+              (status = 422, body = ErrorEnvelope)))]
+pub async fn issue_promise(
+    state: State,
+    Auth(actor): Auth,
+    body: ValidJson<PromiseRequest>,
+) -> AppResult<HttpResponse> {
+    let issued = blocking(&state, move |s| promise::issue(s, &actor, body.0)).await?;
+    Ok(created(&issued))
+}
+
+#[utoipa::path(post, path = "/api/v1/certificates/{id}/split", tag = "certificates", request_body = SplitRequest,
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 201, body = Vec<PromiseIssued>, description = "The child lots, each naming the parent and its quantity"),
+              (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope, description = "exceeds_parent (children take more than the lot holds), parent_not_active"),
+              (status = 422, body = ErrorEnvelope)))]
+pub async fn split(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+    body: ValidJson<SplitRequest>,
+) -> AppResult<HttpResponse> {
+    let issued = blocking(&state, move |s| promise::split(s, &actor, &id, body.0)).await?;
+    Ok(created(&issued))
+}
+
+#[utoipa::path(get, path = "/api/v1/promises/kept", tag = "certificates", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Kept>, description = "承诺达标合格证 this receiver took in within six months: the keeping rule says to keep them until `keep_until`"),
+              (status = 403, body = ErrorEnvelope)))]
+pub async fn kept_promises(state: State, Auth(actor): Auth) -> AppResult<HttpResponse> {
+    let list = blocking(&state, move |s| promise::keeping_list(s, &actor)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(list))
 }
 
 #[utoipa::path(post, path = "/api/v1/certificates/bulk", tag = "certificates", request_body = BulkRequest,

@@ -55,6 +55,8 @@ pub fn needed_scope(req: &HttpRequest) -> Scope {
         "/certificates/bulk",
         "/certificates/drafts",
         "/certificates/drafts/{id}/signature",
+        "/promises",
+        "/certificates/{id}/split",
         "/labels.pdf",
         "/labels.zip",
     ];

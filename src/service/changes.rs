@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::db::models::lineage::CertificateParent;
 use crate::db::models::{change, now};
 use crate::db::{Db, DbConn};
 use crate::error::AppResult;
@@ -29,10 +30,15 @@ thread_local! {
     static PENDING: RefCell<Vec<Changed>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Records that certificate `id` changed. Call inside the write transaction.
+/// Records that certificate `id` changed, and with it every lot re-issued from it (their
+/// answers show its verdict). Call inside the write transaction.
 pub fn certificate(conn: &mut DbConn, id: &str) -> AppResult<()> {
-    change::record(conn, now(), "certificate", id)?;
-    PENDING.with(|p| p.borrow_mut().push(Changed::Certificate(id.to_string())));
+    let mut ids = vec![id.to_string()];
+    ids.extend(CertificateParent::descendants(conn, &ids)?);
+    for id in ids {
+        change::record(conn, now(), "certificate", &id)?;
+        PENDING.with(|p| p.borrow_mut().push(Changed::Certificate(id)));
+    }
     Ok(())
 }
 

@@ -146,6 +146,36 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
             "430700",
             "湖南省常德市武陵区柳叶大道2号",
         ),
+        // The chain of a lot of rice on its 承诺达标合格证: a co-operative, a wholesale
+        // market and two of its stallholders.
+        (
+            "producer",
+            "安乡县稻丰水稻种植专业合作社",
+            "93430721MA4T8P2K6",
+            "430721",
+            "湖南省常德市安乡县安障乡稻丰村",
+        ),
+        (
+            "market_operator",
+            "常德市农产品批发市场有限公司",
+            "91430702MA4U3H5L7",
+            "430702",
+            "湖南省常德市武陵区德山大道99号",
+        ),
+        (
+            "retailer",
+            "常德市农产品批发市场 A12 摊位",
+            "92430702MA4X6J8M9",
+            "430702",
+            "常德市农产品批发市场粮油区 A12",
+        ),
+        (
+            "retailer",
+            "常德市农产品批发市场 B07 摊位",
+            "92430702MA4W9K1N3",
+            "430702",
+            "常德市农产品批发市场粮油区 B07",
+        ),
     ];
     let mut data = DemoData::default();
     let mut actors = Vec::new();
@@ -154,7 +184,16 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
             state,
             &admin,
             NewOrganization {
-                market_id: None,
+                // Stallholders sell under the market created before them.
+                market_id: name
+                    .contains("摊位")
+                    .then(|| {
+                        data.organizations
+                            .iter()
+                            .find(|o| o.kind == "market_operator")
+                            .map(|o| o.id.clone())
+                    })
+                    .flatten(),
                 kind: kind.into(),
                 name: name.into(),
                 credit_code: credit(first17),
@@ -343,5 +382,18 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
                 .push((name.to_string(), batch_no, issued.verify_url));
         }
     }
+    // The co-operative's rice; its lots are promised on 承诺达标合格证 from its console.
+    create_product(
+        state,
+        &actors[8],
+        NewProduct {
+            name: "安乡大米".into(),
+            model: "散装".into(),
+            standard: "GB/T 1354-2018".into(),
+            gtin: None,
+            category: Some("食用农产品".into()),
+            marks: None,
+        },
+    )?;
     Ok(data)
 }

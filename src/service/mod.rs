@@ -25,6 +25,7 @@ pub mod marks;
 pub mod organizations;
 pub mod oversight;
 pub mod products;
+pub mod promise;
 pub mod recalls;
 pub mod reinstatements;
 pub mod reports;

@@ -218,7 +218,7 @@ pub fn acknowledge(
     id: &str,
     input: NewAcknowledgement,
 ) -> AppResult<RecallView> {
-    let org = actor.require_kind(&[OrgKind::Retailer])?;
+    let org = actor.require_kind(&OrgKind::RECEIVERS)?;
     let quantity = validate::count("quantity_removed", input.quantity_removed, 0, 1_000_000_000)?;
     let note = validate::optional_text("note", input.note.as_deref(), 500)?;
     let id = checked_id(id, "recall")?;
@@ -256,7 +256,7 @@ fn concerns(conn: &mut DbConn, actor: &Actor, recall: &Recall) -> AppResult<bool
         return Ok(true);
     };
     Ok(match org.kind() {
-        OrgKind::Retailer => {
+        OrgKind::Retailer | OrgKind::Wholesaler | OrgKind::MarketOperator => {
             let ids = recall.certificate_ids(conn)?;
             EventRow::receivers(conn, &ids)?.contains(&org.id)
         }

@@ -16,6 +16,7 @@ pub mod page;
 pub mod password;
 pub mod producer;
 pub mod products;
+pub mod promise;
 pub mod recalls;
 pub mod record;
 pub mod regulator;
@@ -171,6 +172,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(page("/console/intake").route(web::post().to(retailer::record)))
     .service(page("/console/ship").route(web::post().to(custody::ship)))
+    .service(page("/console/promises").route(web::post().to(promise::issue)))
+    .service(page("/console/split").route(web::post().to(promise::split)))
     .service(page("/console/reject").route(web::post().to(custody::reject)))
     .service(page("/console/access").route(web::get().to(access::show)))
     .service(page("/console/access/rotate").route(web::post().to(access::rotate)))

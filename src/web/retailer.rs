@@ -14,7 +14,7 @@ use crate::service::accounts::SessionUser;
 use crate::service::events::{self, NewEvent};
 use crate::service::verify::{verify, Label, Source};
 use crate::service::AppState;
-use crate::service::{custody, recalls};
+use crate::service::{custody, promise, recalls};
 
 use super::page::{check_csrf, render, see_other, Chrome, Lang, SignedIn};
 use super::words;
@@ -42,6 +42,7 @@ struct RetailerPage {
     /// (id, when · batch · reason, acknowledged by this retailer).
     recalls: Vec<(String, String, bool)>,
     legs: custody::Legs,
+    kept: Vec<promise::Kept>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,7 +112,7 @@ pub async fn home(
     let label = query.label.clone().unwrap_or_default();
     let text = label.clone();
     let org = user.organization.id.clone();
-    let (check, recalls, legs) = blocking(&state, move |s| {
+    let (check, recalls, legs, kept) = blocking(&state, move |s| {
         let check = match text.trim() {
             "" => None,
             t => Some(check_label(s, t, lang)?),
@@ -134,7 +135,8 @@ pub async fn home(
             })
             .collect();
         let legs = custody::legs(&mut *s.db.reader()?, &org)?;
-        Ok((check, recalls, legs))
+        let kept = promise::keeping_list(s, &actor)?;
+        Ok((check, recalls, legs, kept))
     })
     .await?;
     let notice = words::done(lang, query.done.as_deref());
@@ -147,6 +149,7 @@ pub async fn home(
         check,
         recalls,
         legs,
+        kept,
     };
     render(&req, &page)
 }

@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::b64url;
 use crate::crypto::random::new_secret;
 use crate::domain::payload::Payload;
+use crate::domain::promise::PromisePayload;
 use crate::domain::verdict::Verdict;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::routes::extract::blocking;
 use crate::service::complaints::CATEGORIES;
+use crate::service::verify::lineage::Lineage;
 use crate::service::verify::{verify, verify_cached, Answer, Label, MarkStatus, Source};
 use crate::service::AppState;
 
@@ -60,6 +62,8 @@ struct VerifyPage {
     verdict: VerdictWords,
     reasons: Vec<String>,
     payload: Option<Payload>,
+    promise: Option<PromisePayload>,
+    lineage: Option<Lineage>,
     serial: Option<i64>,
     marks: Vec<MarkLine>,
     /// Plain-language warnings.
@@ -174,6 +178,8 @@ async fn respond(
         verdict: words::verdict(answer.verdict),
         reasons: answer.reasons.clone(),
         payload: answer.payload(),
+        promise: answer.promise(),
+        lineage: answer.lineage.clone(),
         log_line: answer
             .record
             .as_ref()

@@ -110,6 +110,10 @@ pub fn done(lang: Lang, done: Option<&str>) -> Option<String> {
             "已记录发货，收货方进货查验后这一段即完成。",
             "Shipment recorded: the consignee's intake closes this leg.",
         ),
+        "split" => (
+            "已重新开具分装后的承诺达标合格证。",
+            "The child lots' 承诺达标合格证 were issued.",
+        ),
         _ => return None,
     };
     Some(lang.pick(zh, en).to_string())

@@ -44,7 +44,7 @@ fn demo_prints_tokens_and_verify_urls() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.matches("ctr_").count(), 8, "{text}");
+    assert_eq!(text.matches("ctr_").count(), 12, "{text}");
     assert_eq!(
         text.matches("http://127.0.0.1:8080/v/").count(),
         6,
@@ -110,10 +110,20 @@ fn mistyped_or_unreachable_database_url_fails_fast() {
 
 /// Runs `certrail issue --csv` against the test app's database.
 fn issue_csv<S>(app: &crate::helpers::TestApp<S>, token: &str, csv: &str) -> std::process::Output {
+    csv_command(app, "issue", token, csv)
+}
+
+/// Runs `certrail {command} --csv` against the test app's database.
+fn csv_command<S>(
+    app: &crate::helpers::TestApp<S>,
+    command: &str,
+    token: &str,
+    csv: &str,
+) -> std::process::Output {
     let file = app.state.config.data_dir.join("export.csv");
     std::fs::write(&file, csv).unwrap();
     Command::new(env!("CARGO_BIN_EXE_certrail"))
-        .args(["issue", "--csv", file.to_str().unwrap()])
+        .args([command, "--csv", file.to_str().unwrap()])
         .env("CERTRAIL_DATA_DIR", &app.state.config.data_dir)
         .env("DATABASE_URL", &app.state.config.database_url)
         .env("CERTRAIL_PUBLIC_URL", crate::helpers::PUBLIC_URL)
@@ -121,6 +131,81 @@ fn issue_csv<S>(app: &crate::helpers::TestApp<S>, token: &str, csv: &str) -> std
         .env("RUST_LOG", "info")
         .output()
         .expect("run certrail")
+}
+
+#[actix_web::test]
+async fn promise_csv_issues_lots_and_split_children_all_or_nothing() {
+    use serde_json::json;
+    let app = crate::helpers::spawn().await;
+    let (token, product) = app.producer_with_product(crate::helpers::CODES[0]).await;
+    let (market_id, market) = app
+        .org("market_operator", crate::helpers::CODES[1], "430702")
+        .await;
+    let out = csv_command(
+        &app,
+        "promise",
+        &token,
+        &format!(
+            "产品编号,批号,数量,单位,产地代码,产地,主体类型,联系方式\n\
+             {product},DX-1,1000,千克,430721,安乡县稻田基地,cooperative,0736-1\n"
+        ),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let row = text.lines().nth(1).unwrap().to_string();
+    let fields: Vec<&str> = row.split(',').collect();
+    let (parent, url) = (fields[1], fields[3]);
+    let answer = app.get_json(&crate::helpers::path_of(url)).await.json();
+    assert_eq!(answer["certificate"]["payload"]["type"], "promise");
+
+    let events = format!("/api/v1/certificates/{parent}/events");
+    app.post(
+        &events,
+        Some(&token),
+        &json!({"type": "shipped", "consignee": market_id}),
+    )
+    .await;
+    app.post(
+        &events,
+        Some(&market),
+        &json!({"type": "received", "label_url": url}),
+    )
+    .await;
+    // One bad row issues nothing, and names its line.
+    let children = |second: &str| {
+        format!("来源合格证,批号,数量,联系方式\n{parent},DX-1-A,600,市场 1\n{parent},DX-1-B,{second},市场 1\n")
+    };
+    let out = csv_command(&app, "promise", &market, &children("401"));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("lot") && err.contains("nothing was issued"),
+        "{err}"
+    );
+    let out = csv_command(&app, "promise", &market, &children("0"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3"), "{err}");
+    let out = csv_command(&app, "promise", &market, &children("400"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Another process wrote: this instance reads it within one change poll; skip the wait.
+    app.flush();
+    let parent_answer = app.get_json(&crate::helpers::path_of(url)).await.json();
+    assert_eq!(
+        parent_answer["lineage"]["children"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{parent_answer}"
+    );
 }
 
 #[actix_web::test]

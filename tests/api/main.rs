@@ -24,6 +24,7 @@ mod offline;
 mod ops;
 mod oversight;
 mod pages;
+mod promises;
 mod reports;
 mod scans;
 mod stories;

@@ -190,8 +190,9 @@ async fn demo_dataset_is_realistic_and_verifies() {
         .unwrap()
         .unwrap();
     let kinds: Vec<_> = data.organizations.iter().map(|o| o.kind.as_str()).collect();
-    assert_eq!(kinds.iter().filter(|k| **k == "producer").count(), 3);
-    assert_eq!(kinds.iter().filter(|k| **k == "retailer").count(), 2);
+    assert_eq!(kinds.iter().filter(|k| **k == "producer").count(), 4);
+    assert_eq!(kinds.iter().filter(|k| **k == "retailer").count(), 4);
+    assert_eq!(kinds.iter().filter(|k| **k == "market_operator").count(), 1);
     assert_eq!(kinds.iter().filter(|k| **k == "regulator").count(), 1);
     assert_eq!(
         kinds.iter().filter(|k| **k == "certification_body").count(),

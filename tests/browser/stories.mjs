@@ -16,7 +16,7 @@ mkdirSync(shots, { recursive: true });
 
 // The demo prints "  user  password" lines and the certificates' verify URLs.
 const passwords = Object.fromEntries(
-  [...demo.matchAll(/^ {2}((?:producer|retailer|regulator|lab|certification-body)\d+) +(\S+)$/gm)].map((m) => [m[1], m[2]]),
+  [...demo.matchAll(/^ {2}((?:producer|retailer|regulator|lab|certification-body|market-operator)\d+) +(\S+)$/gm)].map((m) => [m[1], m[2]]),
 );
 const verifyUrls = [...demo.matchAll(/^ {4}(http\S+\/v\/\S+)$/gm)].map((m) => m[1]);
 assert.ok(passwords.producer1, "demo output lists producer1's password");
@@ -82,8 +82,9 @@ function accessibilityProblems() {
 
 // Note: sign-in allows a burst of 20 attempts per client address (then one every 10 s); these
 // stories sign in 18 times from 127.0.0.1.
-async function story(name, fn, { on = browser, permissions = [], javaScriptEnabled = true, origin = base } = {}) {
+async function story(name, fn, { on = browser, permissions = [], javaScriptEnabled = true, origin = base, only = null } = {}) {
   for (const [size, viewport] of Object.entries(sizes)) {
+    if (only && size !== only) continue;
     const context = await on.newContext({ viewport, locale: "zh-CN", permissions, javaScriptEnabled });
     const page = await context.newPage();
     const external = [];
@@ -448,6 +449,111 @@ await story("oversight", async (page, shot) => {
   assert.match(await page.locator("#audit").locator("..").innerText(), /lab\.confirm_accreditation/);
   await shot("oversight");
 });
+
+// GB 32100 check character of a credit code's first 17 characters.
+function creditCode(first17) {
+  const chars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  const weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+  const sum = [...first17].reduce((s, c, i) => s + chars.indexOf(c) * weights[i], 0);
+  return first17 + chars[(31 - (sum % 31)) % 31];
+}
+
+// A lot of rice on its 承诺达标合格证: the co-operative promises it, ships it to the wholesale
+// market, which takes it in, splits it for two stallholders and ships each its part; each
+// stallholder takes its part in; a consumer scans a part on the phone; the co-operative recalls
+// the lot and the recall reaches both stallholders. Phone size only: each actor signs in once.
+await story("rice-lot", async (page, shot) => {
+  const signIn = async (user) => {
+    await page.context().clearCookies();
+    await page.goto(`${base}/login`);
+    await page.getByLabel("用户名").fill(user);
+    await page.getByLabel("密码").fill(passwords[user]);
+    await page.getByRole("button", { name: "登录" }).click();
+    await page.waitForURL(/\/console$/);
+  };
+  const labelOf = async (id) => {
+    const answer = await (await page.request.get(`${base}/v/${id}`, { headers: { Accept: "application/json" } })).json();
+    return { answer, url: `${base}/v/${id}?s=${answer.certificate.signature}` };
+  };
+  const ship = async (certificate, consignee) => {
+    await page.getByLabel("合格证编号或标签内容").fill(certificate);
+    await page.getByLabel("收货方统一社会信用代码").fill(consignee);
+    await page.getByRole("button", { name: "记录发货" }).click();
+    await page.waitForURL(/done=shipped/);
+  };
+  const intake = async (url) => {
+    await page.getByLabel(/标签内容（扫码枪/).fill(url);
+    await page.getByRole("button", { name: "查验" }).click();
+    await page.getByRole("button", { name: "记录进货" }).click();
+    await page.waitForURL(/done=received/);
+  };
+  const market = creditCode("91430702MA4U3H5L");
+  const [stallA, stallB] = [creditCode("92430702MA4X6J8M"), creditCode("92430702MA4W9K1N")];
+  const lot = `DX-${Date.now()}`;
+
+  await signIn("producer4");
+  await page.getByLabel("批号").first().fill(lot);
+  await page.getByLabel("数量").first().fill("1000");
+  await page.getByLabel("产地行政区划代码").fill("430721");
+  await page.getByLabel("产地", { exact: true }).fill("安乡县安障乡稻丰村 3 号田");
+  await page.getByLabel("联系方式").first().fill("0736-4321000");
+  await page.getByRole("button", { name: "开具", exact: true }).click();
+  await page.waitForURL(/\/c\//);
+  const parent = page.url().split("/c/")[1];
+  assert.match(await page.locator("main").innerText(), /承诺达标合格证/);
+  await shot("promised");
+  await page.goto(`${base}/console`);
+  await ship(parent, market);
+
+  await signIn("market-operator1");
+  assert.match(await page.locator("#incoming").locator("..").innerText(), new RegExp(lot));
+  await shot("market-incoming");
+  await intake((await labelOf(parent)).url);
+  await page.getByLabel(/原合格证编号或标签内容/).fill(parent);
+  await page.getByLabel(/分装后的批次/).fill(`${lot}-A12, 600\n${lot}-B07, 400`);
+  await page.getByLabel("联系方式").last().fill("市场管理处 0736-7001234");
+  await page.getByRole("button", { name: "开具", exact: true }).click();
+  await page.waitForURL(/done=split/);
+  assert.match(await page.locator("#kept").locator("..").innerText(), new RegExp(lot));
+  await shot("market-split");
+  const children = (await labelOf(parent)).answer.lineage.children;
+  assert.equal(children.length, 2);
+  const [childA, childB] = children;
+  await ship(childA.id, stallA);
+  await ship(childB.id, stallB);
+
+  for (const [user, child] of [["retailer3", childA], ["retailer4", childB]]) {
+    await signIn(user);
+    await intake((await labelOf(child.id)).url);
+    await shot(`${user}-intake`);
+  }
+
+  // The consumer's phone: the part bought at stall A12.
+  await page.context().clearCookies();
+  const bought = (await labelOf(childA.id)).url;
+  await page.goto(bought);
+  const seen = await page.locator("main").innerText();
+  assert.match(seen, /真品|有效/);
+  assert.match(seen, /承诺达标合格证/);
+  assert.match(seen, /安乡县安障乡稻丰村 3 号田/);
+  assert.match(seen, /发往 常德市农产品批发市场 A12 摊位/);
+  await shot("consumer");
+
+  // The co-operative recalls the lot: both parts are recalled and both stallholders see it.
+  await signIn("producer4");
+  await page.goto(`${base}/console/certificates/${parent}`);
+  await page.getByLabel("原因").last().fill("抽检发现镉超标");
+  await page.getByRole("button", { name: "发布召回" }).click();
+  await page.waitForLoadState();
+  await page.goto(bought);
+  assert.match(await page.locator("h1").innerText(), /召回/);
+  await shot("consumer-recalled");
+  for (const user of ["retailer3", "retailer4"]) {
+    await signIn(user);
+    assert.match(await page.locator("#recalls").locator("..").innerText(), /镉超标/);
+    await shot(`${user}-recall`);
+  }
+}, { only: "phone" });
 
 await browser.close();
 if (failures > 0) {

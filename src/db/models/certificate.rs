@@ -204,4 +204,33 @@ impl Certificate {
     pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
         certificates::table.count().get_result(conn)
     }
+
+    /// 承诺达标合格证 lots `org` took in since `since`, newest first, with the intake time and
+    /// the issuer's name (the buyer's keeping list).
+    pub fn promises_received(
+        conn: &mut DbConn,
+        org: &str,
+        since: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<(String, String, NaiveDateTime, String)>> {
+        use crate::db::schema::events;
+        events::table
+            .inner_join(certificates::table.on(certificates::id.eq(events::certificate_id)))
+            .inner_join(
+                organizations::table.on(organizations::id.eq(certificates::organization_id)),
+            )
+            .filter(events::actor_id.eq(org))
+            .filter(events::kind.eq("received"))
+            .filter(events::at.ge(since))
+            .filter(certificates::kind.eq("promise"))
+            .order(events::at.desc())
+            .limit(limit)
+            .select((
+                certificates::id,
+                certificates::batch_no,
+                events::at,
+                organizations::name,
+            ))
+            .load(conn)
+    }
 }

@@ -9,6 +9,7 @@ pub mod complaint;
 pub mod draft;
 pub mod event;
 pub mod idempotency;
+pub mod lineage;
 pub mod mark;
 pub mod organization;
 pub mod product;

@@ -34,7 +34,8 @@ impl Recall {
             .optional()
     }
 
-    /// Ids of the certificates the recall covers.
+    /// The certificates a recall covers: the product's (or the batch's), and every lot
+    /// re-issued from them.
     pub fn certificate_ids(&self, conn: &mut DbConn) -> QueryResult<Vec<String>> {
         let query = certificates::table
             .filter(certificates::product_id.eq(&self.product_id))
@@ -43,10 +44,16 @@ impl Recall {
             Some(batch) => query.filter(certificates::batch_no.eq(batch)),
             None => query,
         };
-        query
+        let mut ids: Vec<String> = query
             .order(certificates::id.asc())
             .select(certificates::id)
-            .load(conn)
+            .load(conn)?;
+        // Lots re-issued from these (split or merged) are recalled with them.
+        let descendants = super::lineage::CertificateParent::descendants(conn, &ids)?;
+        ids.extend(descendants);
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
     }
 
     /// Recalls of any of `product_ids`, newest first.

@@ -15,6 +15,7 @@
 //! on the async worker; [`verify`] is the same use case allowed to read the database.
 
 pub mod cache;
+pub mod lineage;
 pub mod offline;
 pub mod record;
 pub mod rules;
@@ -118,6 +119,10 @@ pub struct Answer {
     /// `{"pending": true}` until it is sequenced (contract §9).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log: Option<LogView>,
+    /// A 承诺达标合格证 lot's parents (split or merged from, each with its verdict now) and
+    /// children (re-issued from it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lineage: Option<lineage::Lineage>,
     /// The record the answer was made from (pages read the parsed payload and trail).
     #[serde(skip)]
     #[schema(ignore)]
@@ -140,6 +145,11 @@ impl Answer {
     }
 
     /// The latest trail events in brief (for pages).
+    /// The 承诺达标合格证 payload, when the certificate is one (for pages).
+    pub fn promise(&self) -> Option<crate::domain::promise::PromisePayload> {
+        self.record.as_ref()?.promise()
+    }
+
     pub fn trail_lines(&self) -> &[record::TrailLine] {
         self.record
             .as_ref()
@@ -160,6 +170,7 @@ impl Answer {
             trail_total: 0,
             trail_url: None,
             log: None,
+            lineage: None,
             record: None,
         }
     }
@@ -588,6 +599,7 @@ fn answer(
             Position::Pending => Some(LogView::Pending { pending: true }),
             Position::Missing => None,
         },
+        lineage: record.lineage.as_deref().cloned(),
         record: Some(record.clone()),
     }
 }
@@ -595,6 +607,10 @@ fn answer(
 /// The words of a warning about the record itself.
 fn record_warning_text(code: &str) -> Bilingual {
     match code {
+        lineage::ANCESTOR_NOT_GENUINE => Bilingual::new(
+            "这批货由其他批次分装或合并后重新开具；其中有来源批次现在不是“真实有效”（已暂停、撤销、召回或无法核验）。",
+            "This lot was re-issued from other lots, and one of them is no longer genuine (suspended, revoked, recalled or unverifiable).",
+        ),
         "signing_key_compromised_later" => Bilingual::new(
             "生产者的签名密钥后来被声明泄露；本合格证在泄露之前已记录在公开日志中，仍然有效。",
             "The producer's signing key was later declared compromised; this certificate was in the public log before that and stays valid.",

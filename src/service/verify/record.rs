@@ -24,6 +24,7 @@ use crate::service::tlog::inclusion::{self, Position};
 use crate::service::trail;
 use crate::service::{custody, labs, AppState};
 
+use super::lineage;
 use super::rules::{self, CertificateFacts, KeyState, Logged};
 
 /// How soon a record whose log entry is still pending is read again.
@@ -118,6 +119,8 @@ pub struct Record {
     pub custody_units: HashSet<i64>,
     /// Intakes nobody shipped to: `None` for a batch-level one, else the unit.
     pub unexpected_intake: Vec<Option<i64>>,
+    /// Parents and children of a re-issued 承诺达标合格证 lot.
+    pub lineage: Option<Arc<lineage::Lineage>>,
     /// The latest [`TRAIL_IN_ANSWER`] events, oldest first: as JSON, and in brief for pages.
     pub trail_json: RawJson,
     pub trail_lines: Vec<TrailLine>,
@@ -175,6 +178,10 @@ impl Record {
         }
         if let Err(fault) = chain {
             findings.add(Verdict::Tampered, fault.code());
+        }
+        let (lineage, tainted) = lineage::load(state, conn, &cert)?;
+        if tainted {
+            warnings.push(lineage::ANCESTOR_NOT_GENUINE);
         }
         let payload: Option<Payload> = stored
             .as_ref()
@@ -264,7 +271,11 @@ impl Record {
         Ok(Some(Self {
             id: Arc::from(cert.id.as_str()),
             units: cert.units,
-            quantity: payload.as_ref().map_or(i64::MAX, |p| p.batch.quantity),
+            quantity: stored
+                .as_ref()
+                .and_then(|(v, _)| v.pointer("/batch/quantity").and_then(|q| q.as_i64()))
+                .unwrap_or(i64::MAX),
+            lineage,
             signature_b64: b64url(&cert.signature),
             signature: cert.signature.clone(),
             key: key.map(|(k, _)| k),
@@ -310,6 +321,11 @@ impl Record {
 
     /// The payload as typed fields, when it parses (pages).
     pub fn payload(&self) -> Option<Payload> {
+        serde_json::from_str(self.payload_json.0.get()).ok()
+    }
+
+    /// The payload as a 承诺达标合格证, when it is one (pages).
+    pub fn promise(&self) -> Option<crate::domain::promise::PromisePayload> {
         serde_json::from_str(self.payload_json.0.get()).ok()
     }
 
