@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# The API tests check GS1 Digital Links with GS1's own parser (npm digital-link.js).
+(cd tests/browser && npm ci --no-audit --no-fund --silent)
 
 pg_url="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 

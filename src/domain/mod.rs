@@ -3,6 +3,7 @@
 
 pub mod copy;
 pub mod credit_code;
+pub mod digital_link;
 pub mod gtin;
 pub mod hash;
 pub mod label;

@@ -223,6 +223,23 @@ pub async fn batch_qr(state: State, path: web::Path<BatchLabelPath>) -> AppResul
     label_response(&url, &format, "public, max-age=86400")
 }
 
+#[utoipa::path(get, path = "/api/v1/certificates/{id}/dl-qr.{format}", tag = "certificates",
+    params(("id" = String, Path), ("format" = String, Path, description = "png or svg")),
+    responses((status = 200, content_type = "image/png",
+        description = "The batch label as a GS1 Digital Link: `{PUBLIC_URL}/01/{GTIN-14}/10/{batch}?s={signature}`, resolved by the platform (and by GS1 resolvers, which pass `s` on)"),
+        (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope, description = "no_digital_link: the product has no GTIN, or the batch number does not fit GS1 AI 10")))]
+pub async fn digital_link_qr(
+    state: State,
+    path: web::Path<BatchLabelPath>,
+) -> AppResult<HttpResponse> {
+    let BatchLabelPath { id, format } = path.into_inner();
+    let url = blocking(&state, move |s| {
+        crate::service::digital_link::batch_label(s, &id)
+    })
+    .await?;
+    label_response(&url, &format, "public, max-age=86400")
+}
+
 #[utoipa::path(get, path = "/api/v1/certificates/{id}/offline-qr.png", tag = "certificates",
     params(("id" = String, Path)),
     responses((status = 200, content_type = "image/png",

@@ -132,6 +132,9 @@ fn api_v1() -> actix_web::Scope {
         )
         .service(resource("/certificates/{id}/qr.{format}").route(get().to(api::batch_qr)))
         .service(resource("/certificates/{id}/offline-qr.png").route(get().to(api::offline_qr)))
+        .service(
+            resource("/certificates/{id}/dl-qr.{format}").route(get().to(api::digital_link_qr)),
+        )
         .service(resource("/bundle").route(get().to(api::bundle)))
         .service(
             resource("/certificates/{id}/units/{serial}/qr.{format}").route(get().to(api::unit_qr)),

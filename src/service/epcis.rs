@@ -78,12 +78,20 @@ pub fn document(state: &AppState, id: &str) -> AppResult<Value> {
             if let Some(step) = biz_step {
                 event["bizStep"] = json!(step);
             }
+            if let Some(consignee) = body.details.get("consignee").and_then(Value::as_str) {
+                event["destinationList"] = json!([{
+                    "type": "owning_party",
+                    "destination": state.public_url(&format!("/api/v1/organizations/{consignee}")),
+                }]);
+            }
             if let Some(disposition) = disposition {
                 event["disposition"] = json!(disposition);
             }
             event
         })
         .collect();
+    let mut events = events;
+    events.extend(transformations(state, &mut conn, &cert)?);
     Ok(json!({
         "@context": [
             "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
@@ -94,6 +102,69 @@ pub fn document(state: &AppState, id: &str) -> AppResult<Value> {
         "creationDate": rfc3339_seconds(chrono::Utc::now()),
         "epcisBody": { "eventList": events }
     }))
+}
+
+/// A quantity of a certificate's lot (`certrail:unit` keeps the unit as written).
+fn quantity_item(state: &AppState, id: &str, quantity: i64, unit: &str) -> Value {
+    let mut item = json!({
+        "epcClass": state.public_url(&format!("/api/v1/certificates/{id}")),
+        "quantity": quantity,
+    });
+    if let Some(code) = rec20_unit(unit) {
+        item["uom"] = json!(code);
+    }
+    item
+}
+
+/// Split and merge re-issues touching `cert`, as TransformationEvents: for a child, the one
+/// that made it (its parents' quantities in, the child out); for a parent, one per child.
+/// Each has the same `eventID` in every document it appears in.
+fn transformations(
+    state: &AppState,
+    conn: &mut crate::db::DbConn,
+    cert: &Certificate,
+) -> AppResult<Vec<Value>> {
+    use crate::db::models::lineage::CertificateParent;
+    let mut children: Vec<Certificate> = Vec::new();
+    if !CertificateParent::parents_of(conn, &cert.id)?.is_empty() {
+        children.push(cert.clone());
+    }
+    for (link, _, _) in CertificateParent::children_of(conn, &cert.id)? {
+        if let Some(child) = Certificate::find(conn, &link.child_id)? {
+            children.push(child);
+        }
+    }
+    let mut out = Vec::with_capacity(children.len());
+    for child in children {
+        let payload: Value = serde_json::from_str(&child.payload).unwrap_or_default();
+        let unit = payload["batch"]["unit"].as_str().unwrap_or_default();
+        let inputs: Vec<Value> = CertificateParent::parents_of(conn, &child.id)?
+            .iter()
+            .map(|(link, _, _)| quantity_item(state, &link.parent_id, link.quantity, unit))
+            .collect();
+        let output = quantity_item(
+            state,
+            &child.id,
+            payload["batch"]["quantity"].as_i64().unwrap_or(0),
+            unit,
+        );
+        let class = state.public_url(&format!("/api/v1/certificates/{}", child.id));
+        out.push(json!({
+            "type": "TransformationEvent",
+            "eventID": format!("{class}/transformation"),
+            "eventTime": payload["issued_at"],
+            "eventTimeZoneOffset": "+00:00",
+            "inputQuantityList": inputs,
+            "outputQuantityList": [output],
+            "transformationID": format!("{class}/transformation"),
+            "bizStep": "repackaging",
+            "disposition": "active",
+            "bizLocation": { "id": state.public_url(&format!("/api/v1/organizations/{}", child.organization_id)) },
+            "certrail:type": "reissued",
+            "certrail:unit": unit,
+        }));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod certificates;
 pub mod changes;
 pub mod complaints;
 pub mod custody;
+pub mod digital_link;
 pub mod events;
 pub mod issue;
 pub mod keyring;

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod cases;
 pub mod console;
 pub mod custody;
+pub mod digital_link;
 pub mod error_page;
 pub mod form;
 pub mod home;
@@ -107,6 +108,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(page("/transparency").route(web::get().to(transparency::show)))
         .service(page("/marks").route(web::get().to(marks::show)))
         .service(web::scope("/c").service(page("/{id}").route(web::get().to(record::show))));
+    // GS1 Digital Link URIs (a label's QR for products with a GTIN).
+    cfg.service(
+        web::scope("/01")
+            .service(page("/{gtin}/10/{batch}").route(web::get().to(digital_link::batch)))
+            .service(
+                page("/{gtin}/10/{batch}/21/{serial}").route(web::get().to(digital_link::unit)),
+            ),
+    );
     // Labels in one scope: other paths pass it with one prefix comparison.
     cfg.service(
         web::scope("/v")

@@ -441,6 +441,7 @@ async fn certificate_page(
     })
     .await?;
     let payload = answer.payload();
+    let promise = answer.promise();
     let lang = Lang::of(req);
     let page = CertificatePage {
         regulator_hold: hold.map(|h| {
@@ -461,10 +462,20 @@ async fn certificate_page(
         product: payload
             .as_ref()
             .map(|p| p.product.name.clone())
+            .or_else(|| {
+                promise
+                    .as_ref()
+                    .map(|p| format!("承诺达标合格证 · {}", p.product.name))
+            })
             .unwrap_or_default(),
         quantity: payload
             .as_ref()
             .map(|p| format!("{} {}", p.batch.quantity, p.batch.unit))
+            .or_else(|| {
+                promise
+                    .as_ref()
+                    .map(|p| format!("{} {}", p.batch.quantity, p.batch.unit))
+            })
             .unwrap_or_default(),
         production_date: payload
             .as_ref()

@@ -25,9 +25,9 @@ use super::words::{self, VerdictWords};
 #[derive(Debug, Deserialize)]
 pub struct LabelQuery {
     /// The label signature, base64url.
-    s: Option<String>,
+    pub(super) s: Option<String>,
     /// Optional 6-digit region code a scanner app may add (for copy detection); never personal data.
-    region: Option<String>,
+    pub(super) region: Option<String>,
 }
 
 /// A claimed mark as the page shows it.
@@ -89,7 +89,7 @@ struct JsonAnswer<'a> {
     error: Option<ErrorBody<'a>>,
 }
 
-async fn respond(
+pub(super) async fn respond(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: String,

@@ -160,6 +160,21 @@ async fn goods_travel_through_a_wholesaler_and_a_market_each_leg_closed_by_its_c
         .collect();
     assert!(!codes.contains(&"received_without_shipment"), "{codes:?}");
 
+    // In EPCIS each shipment names its consignee, a refusal is an arrival not taken in, and
+    // the document validates against GS1's schema.
+    let doc = t
+        .get(&format!("/api/v1/certificates/{id}/epcis"), None)
+        .await
+        .json();
+    let list = doc["epcisBody"]["eventList"].as_array().unwrap().clone();
+    assert!(list[1]["destinationList"][0]["destination"]
+        .as_str()
+        .unwrap()
+        .ends_with(&wholesaler_id));
+    assert_eq!(list[4]["bizStep"], "arriving");
+    let errors = crate::helpers::epcis_errors(&doc);
+    assert!(errors.is_empty(), "{errors:#?}");
+
     // The consumer's page shows the chain as places and names.
     let html = t.get(&path_of(url), None).await.text();
     assert!(html.contains("拒收"), "{html}");

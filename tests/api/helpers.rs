@@ -414,3 +414,21 @@ pub fn code(n: u32) -> String {
     let check = certrail::domain::credit_code::check_char(&first).expect("17 valid characters");
     format!("{first}{check}")
 }
+
+/// What GS1's own EPCIS 2.0 JSON Schema (beside the repository) finds wrong with `document`.
+pub fn epcis_errors(document: &Value) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/standards/epcis/EPCIS-JSON-Schema.json");
+    let schema: Value = serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (the standard's schema, beside the repository)",
+            path.display()
+        )
+    }))
+    .unwrap();
+    let validator = jsonschema::draft7::new(&schema).expect("GS1's schema compiles");
+    validator
+        .iter_errors(document)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}

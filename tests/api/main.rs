@@ -14,6 +14,7 @@ mod cli;
 mod complaints;
 mod console;
 mod custody;
+mod digital_link;
 mod exports;
 mod front_door;
 mod labels;

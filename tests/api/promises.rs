@@ -250,6 +250,55 @@ async fn a_market_splits_a_lot_merges_lots_and_a_recall_of_the_parent_reaches_ev
     assert_eq!(merged.status, 201, "{}", merged.text());
     let grandchild_url = merged.json()["verify_url"].as_str().unwrap().to_string();
 
+    // In EPCIS the re-issues are TransformationEvents, the same in the parent's and the
+    // child's documents, and both validate against GS1's schema.
+    let epcis = |id: String| {
+        let t = &t;
+        async move {
+            t.get(&format!("/api/v1/certificates/{id}/epcis"), None)
+                .await
+                .json()
+        }
+    };
+    let parent_doc = epcis(parent_id.to_string()).await;
+    let child_doc = epcis(child_a["id"].as_str().unwrap().to_string()).await;
+    let transformations = |doc: &Value| -> Vec<Value> {
+        doc["epcisBody"]["eventList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "TransformationEvent")
+            .cloned()
+            .collect()
+    };
+    assert_eq!(transformations(&parent_doc).len(), 2);
+    let made = transformations(&child_doc);
+    assert_eq!(
+        made.len(),
+        2,
+        "the child's own making and the merge taken from it"
+    );
+    let own = made
+        .iter()
+        .find(|e| {
+            e["outputQuantityList"][0]["epcClass"]
+                .as_str()
+                .unwrap()
+                .ends_with(child_a["id"].as_str().unwrap())
+        })
+        .unwrap();
+    assert_eq!(own["inputQuantityList"][0]["quantity"], 600);
+    assert_eq!(own["inputQuantityList"][0]["uom"], "KGM");
+    assert!(own["inputQuantityList"][0]["epcClass"]
+        .as_str()
+        .unwrap()
+        .ends_with(parent_id));
+    assert!(transformations(&parent_doc).contains(own));
+    for doc in [&parent_doc, &child_doc] {
+        let errors = crate::helpers::epcis_errors(doc);
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+
     // Suspending the parent warns on every descendant, and the verdicts stay their own.
     let res = t
         .post(

@@ -272,7 +272,7 @@ await story("retailer", async (page, shot) => {
   await page.getByRole("button", { name: "登录" }).click();
   await page.waitForURL(/\/console$/);
   await shot("intake");
-  await page.getByLabel(/标签内容/).fill(verifyUrls[verifyUrls.length - 1]);
+  await page.getByLabel(/标签内容（扫码枪/).fill(verifyUrls[verifyUrls.length - 1]);
   await page.getByRole("button", { name: "查验" }).click();
   await page.getByRole("button", { name: "记录进货" }).waitFor();
   assert.match(await page.locator("#result ~ [role=status], section [role=status]").first().innerText(), /真品/);
@@ -313,7 +313,7 @@ await story("no-script", async (page, shot) => {
   await page.getByRole("button", { name: "登录" }).click();
   await page.waitForURL(/\/console$/);
   assert.equal(await page.getByRole("button", { name: "用相机扫码" }).count(), 0, "no camera without script");
-  await page.getByLabel(/标签内容/).fill(verifyUrls[1] ?? verifyUrls[0]);
+  await page.getByLabel(/标签内容（扫码枪/).fill(verifyUrls[1] ?? verifyUrls[0]);
   await page.getByRole("button", { name: "查验" }).click();
   await page.getByRole("button", { name: "记录进货" }).click();
   await page.waitForURL(/done=received/);
@@ -368,7 +368,7 @@ await story("camera", async (page, shot) => {
   await page.waitForURL(/\/console$/);
   await page.getByRole("button", { name: "用相机扫码" }).click();
   await page.waitForURL(/label=/, { timeout: 20000 });
-  assert.equal(await page.getByLabel(/标签内容/).inputValue(), scanned, "the camera read the label");
+  assert.equal(await page.getByLabel(/标签内容（扫码枪/).inputValue(), scanned, "the camera read the label");
   assert.match(await page.locator("section [role=status]").first().innerText(), /真品/);
   await shot("checked");
 }, { on: withCamera, permissions: ["camera"] });
@@ -487,16 +487,16 @@ await story("rice-lot", async (page, shot) => {
     await page.getByRole("button", { name: "记录进货" }).click();
     await page.waitForURL(/done=received/);
   };
-  const market = creditCode("91430702MA4U3H5L");
-  const [stallA, stallB] = [creditCode("92430702MA4X6J8M"), creditCode("92430702MA4W9K1N")];
+  const market = creditCode("91430702MA4U3H5L7");
+  const [stallA, stallB] = [creditCode("92430702MA4X6J8M9"), creditCode("92430702MA4W9K1N3")];
   const lot = `DX-${Date.now()}`;
 
   await signIn("producer4");
-  await page.getByLabel("批号").first().fill(lot);
-  await page.getByLabel("数量").first().fill("1000");
+  await page.locator("#promise-batch").fill(lot);
+  await page.locator("#promise-quantity").fill("1000");
   await page.getByLabel("产地行政区划代码").fill("430721");
   await page.getByLabel("产地", { exact: true }).fill("安乡县安障乡稻丰村 3 号田");
-  await page.getByLabel("联系方式").first().fill("0736-4321000");
+  await page.locator("#promise-contact").fill("0736-4321000");
   await page.getByRole("button", { name: "开具", exact: true }).click();
   await page.waitForURL(/\/c\//);
   const parent = page.url().split("/c/")[1];
@@ -511,7 +511,7 @@ await story("rice-lot", async (page, shot) => {
   await intake((await labelOf(parent)).url);
   await page.getByLabel(/原合格证编号或标签内容/).fill(parent);
   await page.getByLabel(/分装后的批次/).fill(`${lot}-A12, 600\n${lot}-B07, 400`);
-  await page.getByLabel("联系方式").last().fill("市场管理处 0736-7001234");
+  await page.locator("#split-contact").fill("市场管理处 0736-7001234");
   await page.getByRole("button", { name: "开具", exact: true }).click();
   await page.waitForURL(/done=split/);
   assert.match(await page.locator("#kept").locator("..").innerText(), new RegExp(lot));

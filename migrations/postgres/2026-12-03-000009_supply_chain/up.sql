@@ -34,3 +34,6 @@ CREATE TABLE certificate_parents (
     PRIMARY KEY (child_id, parent_id)
 );
 CREATE INDEX certificate_parents_parent ON certificate_parents (parent_id);
+
+-- GS1 Digital Link resolution finds certificates by the product's GTIN.
+CREATE INDEX products_gtin ON products (gtin);

@@ -233,4 +233,22 @@ impl Certificate {
             ))
             .load(conn)
     }
+
+    /// Certificates of a product registered under any of `gtins` with batch `batch_no`,
+    /// newest first (a GS1 Digital Link's resolution).
+    pub fn by_gtin_and_batch(
+        conn: &mut DbConn,
+        gtins: &[String],
+        batch_no: &str,
+        limit: i64,
+    ) -> QueryResult<Vec<String>> {
+        certificates::table
+            .inner_join(products::table)
+            .filter(products::gtin.eq_any(gtins))
+            .filter(certificates::batch_no.eq(batch_no))
+            .order(certificates::issued_at.desc())
+            .limit(limit)
+            .select(certificates::id)
+            .load(conn)
+    }
 }

@@ -1,0 +1,187 @@
+//! GS1 Digital Link: labels of products with a GTIN carry `/01/{gtin}/10/{batch}?s=…` on the
+//! platform's domain; the platform resolves them (and unit links) to the certificate and
+//! answers a resolver's linkset request; GS1's own parser (digital-link.js) accepts them.
+
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{batch, path_of, spawn, CODES, PUBLIC_URL};
+
+/// What zbar reads from a PNG label.
+fn decode(png: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("label.png");
+    std::fs::write(&file, png).unwrap();
+    let out = Command::new("zbarimg")
+        .args(["--raw", "-q"])
+        .arg(&file)
+        .output()
+        .expect("zbarimg (zbar-tools; scripts/setup.sh installs it)");
+    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+}
+
+/// GS1's digital-link.js on `uris` (scripts/test.sh installs it with `npm ci`).
+fn gs1_parse(uris: &[&str]) -> Vec<Value> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    assert!(
+        dir.join("node_modules/digital-link.js").exists(),
+        "GS1's parser is missing: run (cd tests/browser && npm ci), as scripts/test.sh does"
+    );
+    let out = Command::new("node")
+        .arg("digital-link-check.mjs")
+        .args(uris)
+        .current_dir(&dir)
+        .output()
+        .expect("node (scripts/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[actix_web::test]
+async fn digital_link_labels_resolve_to_their_certificate_and_pass_gs1s_parser() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let mut body = batch(&product);
+    body["units"] = json!(3);
+    let cert = t.issue(&producer, &body).await;
+    let id = cert["id"].as_str().unwrap();
+    let signature = cert["signature"].as_str().unwrap();
+
+    // The batch label's QR holds the Digital Link, GTIN-13 written as GTIN-14.
+    let png = t
+        .get(&format!("/api/v1/certificates/{id}/dl-qr.png"), None)
+        .await;
+    assert_eq!(png.status, 200);
+    let link = decode(&png.body);
+    assert_eq!(
+        link,
+        format!("{PUBLIC_URL}/01/06901234567892/10/20261120-01?s={signature}")
+    );
+    let answer = t.get_json(&path_of(&link)).await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let answer = answer.json();
+    assert_eq!(answer["verdict"], "genuine");
+    assert_eq!(answer["certificate"]["payload"]["id"], id);
+    let page = t.get(&path_of(&link), None).await.text();
+    assert!(page.contains("20261120-01"), "the consumer's page");
+
+    // A unit label as a Digital Link: AI 21 is the serial, `s` the unit signature.
+    let unit = t
+        .get(
+            &format!("/api/v1/certificates/{id}/units/2/qr.png"),
+            Some(&producer),
+        )
+        .await;
+    let unit_url = decode(&unit.body);
+    let unit_sig = unit_url.split("?s=").nth(1).unwrap();
+    let unit_link = format!("{PUBLIC_URL}/01/06901234567892/10/20261120-01/21/2?s={unit_sig}");
+    let answer = t.get_json(&path_of(&unit_link)).await.json();
+    assert_eq!(answer["verdict"], "genuine", "{answer}");
+    assert_eq!(answer["unit"]["serial"], 2);
+    let forged = unit_link.replace("/21/2?", "/21/3?");
+    assert_eq!(
+        t.get_json(&path_of(&forged)).await.json()["verdict"],
+        "forged"
+    );
+
+    // A resolver's linkset request.
+    let res = t
+        .get(&format!("{}&linkType=linkset", path_of(&link)), None)
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("content-type"), "application/linkset+json");
+    let set = res.json();
+    let entry = &set["linkset"][0];
+    assert_eq!(
+        entry["anchor"],
+        format!("{PUBLIC_URL}/01/06901234567892/10/20261120-01")
+    );
+    let default = entry["https://gs1.org/voc/defaultLink"][0]["href"]
+        .as_str()
+        .unwrap();
+    assert_eq!(default, format!("{PUBLIC_URL}/v/{id}?s={signature}"));
+    assert!(entry["https://gs1.org/voc/traceability"][0]["href"]
+        .as_str()
+        .unwrap()
+        .ends_with("/epcis"));
+
+    // GS1's own parser: our links are valid (grammar, GTIN check digit), with the right
+    // identifier, qualifiers and the signature as an attribute; a wrong check digit is not.
+    let wrong = link.replace("06901234567892", "06901234567893");
+    let parsed = gs1_parse(&[&link, &unit_link, &wrong]);
+    assert_eq!(parsed[0]["valid"], true, "{parsed:?}");
+    assert_eq!(parsed[0]["identifier"]["01"], "06901234567892");
+    assert_eq!(parsed[0]["keyQualifiers"]["10"], "20261120-01");
+    assert_eq!(parsed[0]["attributes"]["s"], signature);
+    assert_eq!(parsed[1]["valid"], true, "{parsed:?}");
+    assert_eq!(parsed[1]["keyQualifiers"]["21"], "2");
+    assert_eq!(parsed[2]["valid"], false, "a wrong check digit");
+
+    // Unknown links answer as unknown certificates do.
+    let unknown = t
+        .get_json("/01/06901234567892/10/NO-SUCH-BATCH?s=abc")
+        .await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json()["verdict"], "unknown");
+    assert_eq!(
+        t.get("/01/06901234567892/10/NO-SUCH-BATCH?linkType=linkset", None)
+            .await
+            .status,
+        404
+    );
+}
+
+#[actix_web::test]
+async fn the_signature_picks_the_certificate_among_batches_sharing_gtin_and_number() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let first = t.issue(&producer, &batch(&product)).await;
+    let second = t.issue(&producer, &batch(&product)).await;
+    for cert in [&first, &second] {
+        let link = format!(
+            "/01/06901234567892/10/20261120-01?s={}",
+            cert["signature"].as_str().unwrap()
+        );
+        let answer = t.get_json(&link).await.json();
+        assert_eq!(answer["certificate"]["payload"]["id"], cert["id"]);
+        assert_eq!(answer["verdict"], "genuine");
+    }
+    // A batch number outside GS1's character set 82, or a product without a GTIN, has no
+    // Digital Link label.
+    let mut chinese = batch(&product);
+    chinese["batch_no"] = json!("批次一");
+    let odd = t.issue(&producer, &chinese).await;
+    t.get(
+        &format!(
+            "/api/v1/certificates/{}/dl-qr.png",
+            odd["id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await
+    .error(422, "no_digital_link");
+    let (_, other) = t.org("producer", CODES[1], "430702").await;
+    let plain = t
+        .post(
+            "/api/v1/products",
+            Some(&other),
+            &json!({"name": "米粉", "model": "1kg", "standard": "Q/CD 0001S-2026"}),
+        )
+        .await
+        .json();
+    let cert = t.issue(&other, &batch(plain["id"].as_str().unwrap())).await;
+    t.get(
+        &format!(
+            "/api/v1/certificates/{}/dl-qr.svg",
+            cert["id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await
+    .error(422, "no_digital_link");
+}
