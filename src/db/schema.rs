@@ -324,6 +324,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     shipments,
     certificate_parents,
+    credential_status,
     sanctions,
     reinstatement_requests,
     cases,
@@ -475,6 +476,13 @@ diesel::table! {
         closed_seq -> Nullable<BigInt>,
         closed_at -> Nullable<Timestamp>,
         reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    credential_status (certificate_id) {
+        certificate_id -> Text,
+        list_index -> BigInt,
     }
 }
 

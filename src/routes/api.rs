@@ -240,6 +240,54 @@ pub async fn digital_link_qr(
     label_response(&url, &format, "public, max-age=86400")
 }
 
+#[utoipa::path(get, path = "/api/v1/certificates/{id}/credential", tag = "certificates",
+    params(("id" = String, Path)),
+    responses((status = 200, content_type = "application/vc+jwt",
+        description = "The certificate as a W3C Verifiable Credential 2.0 shaped as a UN Transparency Protocol Digital Conformity Credential, secured as vc+jwt (compact JWS, EdDSA, by the platform key of /api/v1/credentials/jwks.json), with credentialStatus entries in the revocation and suspension Bitstring Status Lists"),
+        (status = 404, body = ErrorEnvelope)))]
+pub async fn credential(state: State, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let jwt = blocking(&state, move |s| {
+        crate::service::credentials::credential(s, &id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/vc+jwt")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(jwt))
+}
+
+/// Path of a status list: `/api/v1/status/{purpose}/{list}`.
+#[derive(Deserialize)]
+pub struct StatusListPath {
+    purpose: String,
+    list: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/status/{purpose}/{list}", tag = "certificates",
+    params(("purpose" = String, Path, description = "revocation (revoked or recalled) or suspension"), ("list" = i64, Path)),
+    responses((status = 200, content_type = "application/vc+jwt",
+        description = "A W3C Bitstring Status List credential (131,072 entries, GZIP, multibase base64url), secured as vc+jwt"),
+        (status = 404, body = ErrorEnvelope)))]
+pub async fn status_list(state: State, path: web::Path<StatusListPath>) -> AppResult<HttpResponse> {
+    let StatusListPath { purpose, list } = path.into_inner();
+    let jwt = blocking(&state, move |s| {
+        crate::service::credentials::status_list(s, &purpose, list)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/vc+jwt")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .body(jwt))
+}
+
+#[utoipa::path(get, path = "/api/v1/credentials/jwks.json", tag = "certificates",
+    responses((status = 200, description = "The key that secures the platform's credentials and status lists, as a JWK set (Ed25519, OKP)")))]
+pub async fn credential_keys(state: State) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .json(crate::service::credentials::jwks(&state)))
+}
+
 #[utoipa::path(get, path = "/api/v1/certificates/{id}/offline-qr.png", tag = "certificates",
     params(("id" = String, Path)),
     responses((status = 200, content_type = "image/png",

@@ -135,6 +135,9 @@ fn api_v1() -> actix_web::Scope {
         .service(
             resource("/certificates/{id}/dl-qr.{format}").route(get().to(api::digital_link_qr)),
         )
+        .service(resource("/certificates/{id}/credential").route(get().to(api::credential)))
+        .service(resource("/status/{purpose}/{list}").route(get().to(api::status_list)))
+        .service(resource("/credentials/jwks.json").route(get().to(api::credential_keys)))
         .service(resource("/bundle").route(get().to(api::bundle)))
         .service(
             resource("/certificates/{id}/units/{serial}/qr.{format}").route(get().to(api::unit_qr)),

@@ -13,6 +13,7 @@ pub mod cases;
 pub mod certificates;
 pub mod changes;
 pub mod complaints;
+pub mod credentials;
 pub mod custody;
 pub mod digital_link;
 pub mod events;

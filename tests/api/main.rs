@@ -13,6 +13,7 @@ mod cases;
 mod cli;
 mod complaints;
 mod console;
+mod credentials;
 mod custody;
 mod digital_link;
 mod exports;

@@ -85,6 +85,8 @@ function accessibilityProblems() {
 async function story(name, fn, { on = browser, permissions = [], javaScriptEnabled = true, origin = base, only = null } = {}) {
   for (const [size, viewport] of Object.entries(sizes)) {
     if (only && size !== only) continue;
+    // STORY=name runs one story (while working on it).
+    if (process.env.STORY && process.env.STORY !== name) continue;
     const context = await on.newContext({ viewport, locale: "zh-CN", permissions, javaScriptEnabled });
     const page = await context.newPage();
     const external = [];
@@ -476,7 +478,7 @@ await story("rice-lot", async (page, shot) => {
     return { answer, url: `${base}/v/${id}?s=${answer.certificate.signature}` };
   };
   const ship = async (certificate, consignee) => {
-    await page.getByLabel("合格证编号或标签内容").fill(certificate);
+    await page.getByLabel("合格证编号或标签内容", { exact: true }).fill(certificate);
     await page.getByLabel("收货方统一社会信用代码").fill(consignee);
     await page.getByRole("button", { name: "记录发货" }).click();
     await page.waitForURL(/done=shipped/);
@@ -542,9 +544,9 @@ await story("rice-lot", async (page, shot) => {
   // The co-operative recalls the lot: both parts are recalled and both stallholders see it.
   await signIn("producer4");
   await page.goto(`${base}/console/certificates/${parent}`);
-  await page.getByLabel("原因").last().fill("抽检发现镉超标");
+  await page.locator("#recall-reason").fill("抽检发现镉超标");
   await page.getByRole("button", { name: "发布召回" }).click();
-  await page.waitForLoadState();
+  await page.waitForURL(/done=recalled/);
   await page.goto(bought);
   assert.match(await page.locator("h1").innerText(), /召回/);
   await shot("consumer-recalled");

@@ -1,3 +1,4 @@
+DROP TABLE credential_status;
 DROP INDEX products_gtin;
 DROP TABLE certificate_parents;
 ALTER TABLE certificates DROP COLUMN kind;

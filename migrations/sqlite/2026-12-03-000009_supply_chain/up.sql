@@ -54,3 +54,10 @@ CREATE INDEX certificate_parents_parent ON certificate_parents (parent_id);
 
 -- GS1 Digital Link resolution finds certificates by the product's GTIN.
 CREATE INDEX products_gtin ON products (gtin);
+
+-- Each certificate's place in the W3C Bitstring Status Lists, given when its Verifiable
+-- Credential is first asked for.
+CREATE TABLE credential_status (
+    certificate_id TEXT PRIMARY KEY NOT NULL REFERENCES certificates (id),
+    list_index BIGINT NOT NULL UNIQUE
+);

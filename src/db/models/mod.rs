@@ -6,6 +6,7 @@ pub mod case;
 pub mod certificate;
 pub mod change;
 pub mod complaint;
+pub mod credential;
 pub mod draft;
 pub mod event;
 pub mod idempotency;
