@@ -40,6 +40,7 @@ pub fn document(state: &AppState, id: &str) -> AppResult<Value> {
         .and_then(|p| p["batch"]["unit"].as_str().map(str::to_string))
         .unwrap_or_default();
     let class = state.public_url(&format!("/api/v1/certificates/{}", cert.id));
+    let certification = certification_info(state, &cert);
     let events: Vec<Value> = EventRow::trail(&mut conn, &cert.id)?
         .iter()
         .filter_map(|row| Some((row, serde_json::from_str::<EventBody>(&row.body).ok()?)))
@@ -78,6 +79,9 @@ pub fn document(state: &AppState, id: &str) -> AppResult<Value> {
             if let Some(step) = biz_step {
                 event["bizStep"] = json!(step);
             }
+            if body.kind == EventType::Issued {
+                event["certificationInfo"] = certification.clone();
+            }
             if let Some(consignee) = body.details.get("consignee").and_then(Value::as_str) {
                 event["destinationList"] = json!([{
                     "type": "owning_party",
@@ -91,6 +95,9 @@ pub fn document(state: &AppState, id: &str) -> AppResult<Value> {
         })
         .collect();
     let mut events = events;
+    if let Some(commissioned) = commissioning(state, &cert, &certification) {
+        events.insert(1.min(events.len()), commissioned);
+    }
     events.extend(transformations(state, &mut conn, &cert)?);
     Ok(json!({
         "@context": [
@@ -101,6 +108,54 @@ pub fn document(state: &AppState, id: &str) -> AppResult<Value> {
         "schemaVersion": "2.0",
         "creationDate": rfc3339_seconds(chrono::Utc::now()),
         "epcisBody": { "eventList": events }
+    }))
+}
+
+/// Most unit serials one document lists as commissioned.
+pub const MAX_COMMISSIONED: i64 = 10_000;
+
+/// What certifies the goods (EPCIS `certificationInfo`): the certificate itself (its
+/// verification and its Verifiable Credential) and each certification mark it claims (the
+/// public mark lookup).
+fn certification_info(state: &AppState, cert: &Certificate) -> Value {
+    let mut uris = vec![
+        state.public_url(&format!("/v/{}", cert.id)),
+        state.public_url(&format!("/api/v1/certificates/{}/credential", cert.id)),
+    ];
+    let payload: Value = serde_json::from_str(&cert.payload).unwrap_or_default();
+    for mark in payload["marks"].as_array().into_iter().flatten() {
+        let (Some(scheme), Some(no)) = (mark["scheme"].as_str(), mark["cert_no"].as_str()) else {
+            continue;
+        };
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("scheme", scheme)
+            .append_pair("cert_no", no)
+            .finish();
+        uris.push(state.public_url(&format!("/marks?{query}")));
+    }
+    json!(uris)
+}
+
+/// A serialized certificate's units, commissioned (each unit label's URI as its EPC), when
+/// there are at most [`MAX_COMMISSIONED`].
+fn commissioning(state: &AppState, cert: &Certificate, certification: &Value) -> Option<Value> {
+    let units = cert.units.filter(|u| (1..=MAX_COMMISSIONED).contains(u))?;
+    let epcs: Vec<String> = (1..=units)
+        .map(|serial| state.public_url(&format!("/v/{}/{serial}", cert.id)))
+        .collect();
+    let class = state.public_url(&format!("/api/v1/certificates/{}", cert.id));
+    Some(json!({
+        "type": "ObjectEvent",
+        "eventID": format!("{class}/commissioning"),
+        "eventTime": rfc3339_seconds(cert.issued_at.and_utc()),
+        "eventTimeZoneOffset": "+00:00",
+        "action": "ADD",
+        "epcList": epcs,
+        "bizStep": "commissioning",
+        "disposition": "active",
+        "bizLocation": { "id": state.public_url(&format!("/api/v1/organizations/{}", cert.organization_id)) },
+        "certificationInfo": certification,
+        "certrail:type": "commissioned",
     }))
 }
 

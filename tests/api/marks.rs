@@ -49,6 +49,27 @@ async fn a_certificate_may_claim_only_recorded_valid_marks() {
         t.get_json(&label).await.json()["marks"],
         json!([{"scheme": "organic", "cert_no": "1240P2300123", "status": "valid"}])
     );
+    // EPCIS: the issuing event's certificationInfo names the mark's public record.
+    let doc = t
+        .get(
+            &format!(
+                "/api/v1/certificates/{}/epcis",
+                issued["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await
+        .json();
+    let info = doc["epcisBody"]["eventList"][0]["certificationInfo"].clone();
+    assert!(
+        info.as_array().unwrap().iter().any(|u| u
+            .as_str()
+            .unwrap()
+            .ends_with("/marks?scheme=organic&cert_no=1240P2300123")),
+        "{info}"
+    );
+    let errors = crate::helpers::epcis_errors(&doc);
+    assert!(errors.is_empty(), "{errors:#?}");
 
     t.post(
         &format!("/api/v1/marks/{mark_id}/suspend"),

@@ -6,7 +6,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{batch, path_of, spawn, CODES};
+use crate::helpers::{batch, path_of, spawn, CODES, PUBLIC_URL};
 
 const MORE: [&str; 2] = ["91110000600037341L", "91310000132200821H"];
 
@@ -629,7 +629,22 @@ async fn epcis_document_maps_the_trail_to_cbv() {
         .json();
     let kg_events = kg_doc["epcisBody"]["eventList"].as_array().unwrap();
     assert_eq!(kg_events[0]["quantityList"][0]["uom"], "KGM");
-    assert!(kg_events[1]["epcList"].is_array());
+    // The certificate certifies the goods; serialized units are commissioned one by one.
+    let info = kg_events[0]["certificationInfo"].as_array().unwrap();
+    assert!(info[1]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/api/v1/certificates/{kg_id}/credential")));
+    assert_eq!(kg_events[1]["bizStep"], "commissioning");
+    assert_eq!(kg_events[1]["action"], "ADD");
+    assert_eq!(
+        kg_events[1]["epcList"],
+        json!([
+            format!("{PUBLIC_URL}/v/{kg_id}/1"),
+            format!("{PUBLIC_URL}/v/{kg_id}/2")
+        ])
+    );
+    assert!(kg_events[2]["epcList"].is_array(), "the unit's shipment");
     for document in [&doc, &kg_doc] {
         let errors = crate::helpers::epcis_errors(document);
         assert!(errors.is_empty(), "{errors:#?}");
