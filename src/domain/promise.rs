@@ -130,12 +130,13 @@ impl PromisePayload {
 /// The payload type a canonical payload declares: `None` for the conformity certificate
 /// (no `type`), `Some("promise")`, or whatever else it claims.
 pub fn declared_type(canonical: &str) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Probe {
-        #[serde(rename = "type")]
-        kind: Option<String>,
+    let payload: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(canonical).ok()?;
+    match payload.get("type")? {
+        serde_json::Value::String(kind) => Some(kind.clone()),
+        // A `type` that is not a string (null, a number, an object) is no known type.
+        other => Some(other.to_string()),
     }
-    serde_json::from_str::<Probe>(canonical).ok()?.kind
 }
 
 #[cfg(test)]
@@ -152,5 +153,9 @@ mod tests {
         // Nested `type` keys are not the payload's.
         assert_eq!(declared_type(r#"{"issuer":{"type":"promise"}}"#), None);
         assert_eq!(declared_type("not json"), None);
+        for odd in ["null", "1", r#"{"a":1}"#] {
+            let payload = format!(r#"{{"type":{odd},"v":1}}"#);
+            assert_eq!(declared_type(&payload).as_deref(), Some(odd), "{payload}");
+        }
     }
 }

@@ -42,6 +42,13 @@ pub fn certificate(conn: &mut DbConn, id: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Records that certificate `id` changed in a way its descendants do not show (a new child).
+pub fn certificate_alone(conn: &mut DbConn, id: &str) -> AppResult<()> {
+    change::record(conn, now(), "certificate", id)?;
+    PENDING.with(|p| p.borrow_mut().push(Changed::Certificate(id.to_string())));
+    Ok(())
+}
+
 /// Records a change every cached record may depend on. Call inside the write transaction.
 pub fn everything(conn: &mut DbConn) -> AppResult<()> {
     change::record(conn, now(), "all", "")?;

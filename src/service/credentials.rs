@@ -61,16 +61,20 @@ fn index_of(state: &AppState, id: &str) -> AppResult<i64> {
     if let Some(index) = credential::index_of(&mut *state.db.reader()?, id)? {
         return Ok(index);
     }
-    let assigned = state.write(|conn| match credential::index_of(conn, id)? {
-        Some(index) => Ok(index),
-        None => Ok(credential::assign(conn, id)?),
-    });
-    match assigned {
-        // Another request gave it one at the same moment (PostgreSQL): that one holds.
-        Err(AppError::Conflict { .. }) => credential::index_of(&mut *state.db.reader()?, id)?
-            .ok_or_else(|| AppError::Internal("status index vanished".into())),
-        other => other,
+    // Two certificates asking at once on PostgreSQL may both pick the next index: the later
+    // insert fails on the unique index and tries again with the index after.
+    let mut last = None;
+    for _ in 0..5 {
+        let assigned = state.write(|conn| match credential::index_of(conn, id)? {
+            Some(index) => Ok(index),
+            None => Ok(credential::assign(conn, id)?),
+        });
+        match assigned {
+            Err(e @ AppError::Conflict { .. }) => last = Some(e),
+            other => return other,
+        }
     }
+    Err(last.unwrap_or_else(|| AppError::Internal("no status index".into())))
 }
 
 fn status_list_url(state: &AppState, purpose: &str, list: i64) -> String {

@@ -146,6 +146,32 @@ pub fn describe_intake(details: &mut Map<String, Value>, leg: Option<&Shipment>,
     }
 }
 
+/// Whether `org` holds the goods of a certificate issued by `issuer` (for `serial`, or the
+/// batch): it issued them, or took them in along a shipment to it, or recorded an intake
+/// whose label verified genuine and that was not one nobody shipped to. An intake of a
+/// guessed id with no label, or of a failed label, makes nobody a holder.
+pub fn holds(
+    issuer: &str,
+    org: &str,
+    mine: &[EventRow],
+    legs: &[Shipment],
+    serial: Option<i64>,
+) -> bool {
+    let covers = |s: Option<i64>| s.is_none() || s == serial;
+    issuer == org
+        || legs
+            .iter()
+            .any(|l| l.consignee_id == org && l.status == "received" && covers(l.serial))
+        || mine.iter().any(|e| {
+            e.kind == "received"
+                && covers(e.serial)
+                && serde_json::from_str::<crate::domain::trail::EventBody>(&e.body).is_ok_and(|b| {
+                    !is_unexpected(&b.details)
+                        && b.details.get("label_verdict").and_then(Value::as_str) == Some("genuine")
+                })
+        })
+}
+
 /// Whether an intake event was flagged as one nobody shipped to.
 pub fn is_unexpected(body: &Map<String, Value>) -> bool {
     body.get("unexpected").and_then(Value::as_bool) == Some(true)

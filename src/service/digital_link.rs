@@ -14,7 +14,7 @@ use super::verify::{verify, Label, Source};
 use super::{checked_id, AppState};
 
 /// Most certificates one GTIN and batch are tried against.
-const MAX_CANDIDATES: i64 = 20;
+const MAX_CANDIDATES: i64 = 8;
 
 /// The Digital Link batch label of certificate `id` (public, like the batch label).
 pub fn batch_label(state: &AppState, id: &str) -> AppResult<String> {

@@ -184,7 +184,8 @@ fn transformations(
     if !CertificateParent::parents_of(conn, &cert.id)?.is_empty() {
         children.push(cert.clone());
     }
-    for (link, _, _) in CertificateParent::children_of(conn, &cert.id)? {
+    let all = crate::db::models::lineage::MAX_CHILDREN;
+    for (link, _, _) in CertificateParent::children_of(conn, &cert.id, all)? {
         if let Some(child) = Certificate::find(conn, &link.child_id)? {
             children.push(child);
         }

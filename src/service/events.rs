@@ -236,7 +236,7 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
                 });
             }
             EventType::Shipped
-                if cert.organization_id != org.id && !mine.iter().any(holds) =>
+                if !custody::holds(&cert.organization_id, &org.id, &mine, &legs, serial) =>
             {
                 return Err(AppError::Forbidden(
                     "only the issuer or a party that took the goods in ships them".into(),

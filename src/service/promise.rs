@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::b64url;
 use crate::crypto::random::new_id;
 use crate::crypto::signing::certificate_message;
-use crate::db::models::lineage::CertificateParent;
+use crate::db::models::lineage::{CertificateParent, MAX_CHILDREN, MAX_DEPTH};
+use crate::db::models::shipment::Shipment;
 use crate::db::models::{now, Certificate, EventRow, Organization, Product, SigningKeyRow};
 use crate::domain::payload::rfc3339_seconds;
 use crate::domain::promise::{
@@ -256,6 +257,13 @@ pub fn issue_many(
             }
             let holds = parents.get(*parent).map_or(0, |p| p.payload.batch.quantity);
             let allocated = CertificateParent::allocated(conn, parent)?;
+            let new_children = links.iter().filter(|l| l.parent_id == *parent).count() as i64;
+            if CertificateParent::count_children(conn, parent)? + new_children > MAX_CHILDREN {
+                return Err(AppError::Conflict {
+                    code: "too_many_children",
+                    message: format!("a lot is split into at most {MAX_CHILDREN} lots"),
+                });
+            }
             if allocated + quantity > holds {
                 return Err(AppError::Conflict {
                     code: "exceeds_parent",
@@ -265,7 +273,8 @@ pub fn issue_many(
                     ),
                 });
             }
-            super::changes::certificate(conn, parent)?;
+            // The parent's answer lists its children; its other descendants are unchanged.
+            super::changes::certificate_alone(conn, parent)?;
         }
         let (rows, firsts): (Vec<Certificate>, Vec<EventRow>) = built
             .iter()
@@ -462,28 +471,68 @@ fn check(
                 ))
             }
         };
-        let unit = match &req.unit {
-            Some(u) => validate::text("unit", u, 16)?,
-            None => first.payload.batch.unit.clone(),
+        // A re-issued lot says what its parents said: the same unit (quantities add up only
+        // then) and the first parent's product name; the issuer states only what it is.
+        let unit = first.payload.batch.unit.clone();
+        if checked_refs
+            .iter()
+            .any(|r| parents[&r.id].payload.batch.unit != unit)
+        {
+            return Err(AppError::invalid(
+                "unit_mismatch",
+                "parents",
+                "merged lots must be counted in the same unit",
+            ));
+        }
+        if req.unit.as_deref().is_some_and(|u| u.trim() != unit) {
+            return Err(AppError::invalid(
+                "unit_mismatch",
+                "unit",
+                format!("a re-issued lot keeps its parents' unit ({unit})"),
+            ));
+        }
+        let name = first.payload.product.name.clone();
+        if req
+            .product_name
+            .as_deref()
+            .is_some_and(|n| n.trim() != name)
+        {
+            return Err(AppError::invalid(
+                "product_mismatch",
+                "product_name",
+                format!("a re-issued lot keeps its parents' product name ({name})"),
+            ));
+        }
+        let own = match org.kind() {
+            OrgKind::Producer => None,
+            k => Some(k.as_str()),
         };
-        let name = match &req.product_name {
-            Some(n) => validate::text("product_name", n, 100)?,
-            None => first.payload.product.name.clone(),
-        };
-        let kind = match req.issuer_kind.as_deref().map(str::trim) {
-            Some(k) if ISSUER_KINDS.contains(&k) => k.to_string(),
-            Some(_) => {
+        let kind = match (req.issuer_kind.as_deref().map(str::trim), own) {
+            (None, Some(own)) => own.to_string(),
+            (None, None) => "company".to_string(),
+            (Some(k), Some(own)) if k == own => k.to_string(),
+            (Some(k), None) if ISSUER_KINDS[..4].contains(&k) => k.to_string(),
+            _ => {
                 return Err(AppError::invalid(
                     "invalid_issuer_kind",
                     "issuer_kind",
-                    format!("issuer_kind must be one of {}", ISSUER_KINDS.join(", ")),
+                    "a re-issuing party states its own kind",
                 ))
             }
-            None => match org.kind() {
-                OrgKind::Producer => "company".to_string(),
-                k => k.as_str().to_string(),
-            },
         };
+        let above = CertificateParent::generations_above(
+            conn,
+            &checked_refs
+                .iter()
+                .map(|r| r.id.clone())
+                .collect::<Vec<_>>(),
+        )?;
+        if above + 1 > MAX_DEPTH {
+            return Err(AppError::Conflict {
+                code: "too_many_generations",
+                message: format!("a lot is re-issued at most {MAX_DEPTH} generations deep"),
+            });
+        }
         (
             first.cert.product_id.clone(),
             PromiseProduct {
@@ -546,11 +595,9 @@ fn load_parent(
     if cert.status != "active" {
         return Err(parent_not_active(id));
     }
-    let holds = cert.organization_id == org.id
-        || EventRow::by_actor(conn, id, &org.id)?
-            .iter()
-            .any(|e| e.kind == "received");
-    if !holds {
+    let mine = EventRow::by_actor(conn, id, &org.id)?;
+    let legs = Shipment::for_certificate(conn, id)?;
+    if !super::custody::holds(&cert.organization_id, &org.id, &mine, &legs, None) {
         return Err(AppError::Forbidden(
             "only the lot's issuer or a party that took it in re-issues it".into(),
         ));

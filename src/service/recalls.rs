@@ -141,6 +141,11 @@ pub fn create(state: &AppState, actor: &Actor, input: NewRecall) -> AppResult<Re
         created_at: now(),
     };
     state.write(|conn| {
+        // Lock the lots first, then list them again: a split holding a lot's lock commits
+        // its child before this list is made, and a later one sees the lot recalled.
+        for id in recall.certificate_ids(conn)? {
+            Certificate::lock(conn, &id)?;
+        }
         let ids = recall.certificate_ids(conn)?;
         if ids.is_empty() {
             return Err(AppError::invalid(

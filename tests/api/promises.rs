@@ -472,3 +472,125 @@ async fn the_consoles_promise_split_and_list_what_to_keep() {
         "the parent shows its children"
     );
 }
+
+#[actix_web::test]
+async fn only_real_holders_re_issue_and_a_re_issue_keeps_what_its_parents_said() {
+    let t = spawn().await;
+    let (coop, product) = cooperative(&t).await;
+    let (market_id, market) = t.org("market_operator", CODES[1], "430702").await;
+    let (_, squatter) = t.org("wholesaler", CODES[2], "430702").await;
+    let parent = t
+        .post("/api/v1/promises", Some(&coop), &lot(&product, 1000))
+        .await
+        .json();
+    let parent_id = parent["id"].as_str().unwrap();
+    let events = format!("/api/v1/certificates/{parent_id}/events");
+    let split_path = format!("/api/v1/certificates/{parent_id}/split");
+    let split = json!({"contact": "x", "children": [{"batch_no": "S", "quantity": 10}]});
+
+    // Recording an intake of a guessed id (no signature) is kept, as a failed check, and
+    // makes nobody a holder: no split, no onward shipment.
+    let guessed = format!("{}/v/{parent_id}", crate::helpers::PUBLIC_URL);
+    let res = t
+        .post(
+            &events,
+            Some(&squatter),
+            &json!({"type": "received", "label_url": guessed}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    assert_eq!(res.json()["label"]["verdict"], "forged");
+    t.post(&split_path, Some(&squatter), &split)
+        .await
+        .error(403, "forbidden");
+    t.post(
+        &events,
+        Some(&squatter),
+        &json!({"type": "shipped", "consignee": market_id}),
+    )
+    .await
+    .error(403, "forbidden");
+
+    // The market takes the lot in along a shipment: it holds it.
+    t.post(
+        &events,
+        Some(&coop),
+        &json!({"type": "shipped", "consignee": market_id}),
+    )
+    .await;
+    t.post(
+        &events,
+        Some(&market),
+        &json!({"type": "received", "label_url": parent["verify_url"]}),
+    )
+    .await;
+    let merge = |extra: Value| {
+        let mut body = json!({"batch_no": "M", "quantity": 10, "contact": "x",
+                              "parents": [{"id": parent_id, "quantity": 10}]});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    for (extra, code) in [
+        (json!({"unit": "吨"}), "unit_mismatch"),
+        (json!({"product_name": "优质大米"}), "product_mismatch"),
+        (json!({"issuer_kind": "farm"}), "invalid_issuer_kind"),
+    ] {
+        t.post("/api/v1/promises", Some(&market), &merge(extra))
+            .await
+            .error(422, code);
+    }
+    let ok = t
+        .post(
+            "/api/v1/promises",
+            Some(&market),
+            &merge(json!({"unit": "千克"})),
+        )
+        .await;
+    assert_eq!(ok.status, 201, "{}", ok.text());
+    assert_eq!(ok.json()["payload"]["issuer"]["kind"], "market_operator");
+}
+
+#[actix_web::test]
+async fn lineages_stop_at_sixteen_generations_and_a_recall_reaches_the_deepest() {
+    let t = spawn().await;
+    let (coop, product) = cooperative(&t).await;
+    let root = t
+        .post("/api/v1/promises", Some(&coop), &lot(&product, 1000))
+        .await
+        .json();
+    let mut lots = vec![root["id"].as_str().unwrap().to_string()];
+    for generation in 1..=16 {
+        let res = t
+            .post(
+                &format!("/api/v1/certificates/{}/split", lots.last().unwrap()),
+                Some(&coop),
+                &json!({"contact": "x", "children": [{"batch_no": format!("G{generation}"), "quantity": 1}]}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "generation {generation}: {}", res.text());
+        lots.push(res.json()[0]["id"].as_str().unwrap().to_string());
+    }
+    t.post(
+        &format!("/api/v1/certificates/{}/split", lots.last().unwrap()),
+        Some(&coop),
+        &json!({"contact": "x", "children": [{"batch_no": "G17", "quantity": 1}]}),
+    )
+    .await
+    .error(409, "too_many_generations");
+    let recall = t
+        .post(
+            "/api/v1/recalls",
+            Some(&coop),
+            &json!({"product_id": product, "batch_no": "DX-2026-11-A", "reason": "镉超标"}),
+        )
+        .await;
+    assert_eq!(recall.status, 201, "{}", recall.text());
+    assert_eq!(recall.json()["certificates"].as_array().unwrap().len(), 17);
+    let deepest = t
+        .get_json(&format!("/v/{}", lots.last().unwrap()))
+        .await
+        .json();
+    assert_eq!(deepest["certificate"]["status"], "recalled");
+}

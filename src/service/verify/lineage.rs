@@ -1,5 +1,6 @@
 //! A re-issued lot's ancestry and a lot's re-issued children, as verification shows them:
-//! each parent with its verdict now, each child with the quantity it took. A child whose
+//! each parent with its verdict now (status and signature), each child with the quantity it
+//! took. A child whose
 //! ancestry holds a lot that is not genuine (suspended, revoked, recalled, tampered, …) warns
 //! `ancestor_not_genuine`; the verdict stays the child's own.
 
@@ -7,15 +8,15 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::crypto::signing;
 use crate::db::models::lineage::{CertificateParent, Related};
-use crate::db::models::Certificate;
+use crate::db::models::{Certificate, SigningKeyRow};
 use crate::db::DbConn;
+use crate::domain::payload::recanonicalize;
 use crate::domain::promise::PROMISE_TYPE;
 use crate::domain::verdict::Verdict;
 use crate::error::AppResult;
 use crate::service::AppState;
-
-use super::record::Record;
 
 /// The warning on a lot whose ancestry is not all genuine.
 pub const ANCESTOR_NOT_GENUINE: &str = "ancestor_not_genuine";
@@ -55,10 +56,42 @@ fn link((row, issuer, batch_no): Related, id: String, verdict: Option<Verdict>) 
     }
 }
 
+/// Most children an answer lists (the newest are left out beyond it).
+pub const CHILDREN_SHOWN: i64 = 100;
+
+/// A lot's verdict from its row alone: its status, and whether its payload still verifies
+/// under its key (no trail or log checks: those are its own answer's).
+fn verdict_of(conn: &mut DbConn, cert: &Certificate) -> AppResult<Verdict> {
+    let signed = match (
+        SigningKeyRow::find(conn, &cert.kid)?,
+        recanonicalize(&cert.payload),
+    ) {
+        (Some(row), Some((_, canonical))) => {
+            signing::verifying_key(&row.public_key).is_some_and(|key| {
+                signing::verify(
+                    &key,
+                    &signing::certificate_message(&canonical),
+                    &cert.signature,
+                )
+            })
+        }
+        _ => false,
+    };
+    Ok(match (signed, cert.status.as_str()) {
+        (false, _) => Verdict::Tampered,
+        (true, "revoked") => Verdict::Revoked,
+        (true, "recalled") => Verdict::Recalled,
+        (true, "suspended") => Verdict::Suspended,
+        (true, _) => Verdict::Genuine,
+    })
+}
+
 /// The lineage of `cert` (`None` for a lot with neither parents nor children) and whether
-/// some ancestor is not genuine.
+/// some ancestor is not genuine. Parents are judged from their rows (status and signature);
+/// ancestors further up by their status, walked generation by generation, each lot once, at
+/// most [`MAX_DEPTH`] generations (re-issue refuses deeper lineages).
 pub fn load(
-    state: &AppState,
+    _state: &AppState,
     conn: &mut DbConn,
     cert: &Certificate,
 ) -> AppResult<(Option<Arc<Lineage>>, bool)> {
@@ -66,7 +99,7 @@ pub fn load(
         return Ok((None, false));
     }
     let parents = CertificateParent::parents_of(conn, &cert.id)?;
-    let children = CertificateParent::children_of(conn, &cert.id)?;
+    let children = CertificateParent::children_of(conn, &cert.id, CHILDREN_SHOWN)?;
     if parents.is_empty() && children.is_empty() {
         return Ok((None, false));
     }
@@ -74,18 +107,16 @@ pub fn load(
     let mut parent_links = Vec::with_capacity(parents.len());
     for related in parents {
         let id = related.0.parent_id.clone();
-        let record = match state.verify.record(&id) {
-            Some(r) => Some(r),
-            None => Record::load(state, conn, &id)?.map(Arc::new),
+        let verdict = match Certificate::find(conn, &id)? {
+            Some(parent) => verdict_of(conn, &parent)?,
+            None => Verdict::Unknown,
         };
-        let verdict = record
-            .as_ref()
-            .map_or(Verdict::Unknown, |r| r.findings.verdict());
-        tainted |= verdict != Verdict::Genuine
-            || record
-                .as_ref()
-                .is_some_and(|r| r.warnings.contains(&ANCESTOR_NOT_GENUINE));
+        tainted |= verdict != Verdict::Genuine;
         parent_links.push(link(related, id, Some(verdict)));
+    }
+    if !tainted {
+        let roots: Vec<String> = parent_links.iter().map(|l| l.id.clone()).collect();
+        tainted = !CertificateParent::ancestors_all_active(conn, &roots)?;
     }
     let children = children
         .into_iter()
@@ -101,4 +132,15 @@ pub fn load(
         })),
         tainted,
     ))
+}
+
+impl Lineage {
+    /// Approximate bytes, for the cache's bound.
+    pub fn weight(&self) -> usize {
+        self.parents
+            .iter()
+            .chain(&self.children)
+            .map(|l| l.id.len() + l.batch_no.len() + l.issuer.len() + 64)
+            .sum()
+    }
 }

@@ -340,6 +340,7 @@ impl Record {
     pub fn weight(&self) -> u64 {
         let json = self.payload_json.0.get().len()
             + self.trail_json.0.get().len()
+            + self.lineage.as_ref().map_or(0, |l| l.weight())
             + self.log.proof().map_or(0, |p| p.weight());
         let lines: usize = self
             .trail_lines
