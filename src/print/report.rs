@@ -4,7 +4,7 @@
 
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
-use crate::service::reports::{Figures, Report, RetailerFigures};
+use crate::service::reports::{Figures, Report, RetailerFigures, TierRow};
 
 /// Column code, 中文, English, and the value of a producer-side row.
 type Column = (
@@ -156,8 +156,41 @@ const RETAILER_COLUMNS: [RetailerColumn; 7] = [
     ),
 ];
 
+/// Column code, 中文, English, and the value of a tier row.
+type TierColumn = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&TierRow) -> Cell,
+);
+
+const TIER_COLUMNS: [TierColumn; 4] = [
+    ("legs_shipped", "发来", "Legs shipped", |t| {
+        Cell::Count(t.legs_shipped)
+    }),
+    ("legs_received", "已进货查验", "Taken in", |t| {
+        Cell::Count(t.legs_received)
+    }),
+    ("legs_rejected", "拒收", "Refused", |t| {
+        Cell::Count(t.legs_rejected)
+    }),
+    ("coverage_percent", "覆盖率%", "Coverage %", |t| {
+        Cell::Percent(t.coverage())
+    }),
+];
+
+/// A tier's name in both languages.
+fn tier_name(tier: &str) -> &'static str {
+    match tier {
+        "wholesale" => "批发、经销 Wholesale",
+        "market" => "市场开办者 Market",
+        _ => "零售 Retail",
+    }
+}
+
 /// The report as CSV (UTF-8): `level, region_code, organization_id, name, credit_code`, the
-/// producer-side figures, then the retailer-side ones (`retailer_` prefixed).
+/// producer-side figures, the retailer-side ones (`retailer_` prefixed), then a tier's legs
+/// (`tier_` prefixed; `name` holds the tier).
 pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = [
@@ -171,25 +204,35 @@ pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
     .to_vec();
     header.extend(COLUMNS.iter().map(|c| c.0.to_string()));
     header.extend(RETAILER_COLUMNS.iter().map(|c| format!("retailer_{}", c.0)));
+    header.extend(TIER_COLUMNS.iter().map(|c| format!("tier_{}", c.0)));
     out.write_record(&header)?;
     let blank_retailer = || RETAILER_COLUMNS.iter().map(|_| String::new());
     let figures = |f: &Figures| COLUMNS.iter().map(|c| (c.3)(f).text()).collect::<Vec<_>>();
-    let mut row = |lead: [&str; 5], f: Vec<String>, r: Vec<String>| {
+    let blank_tier = || {
+        TIER_COLUMNS
+            .iter()
+            .map(|_| String::new())
+            .collect::<Vec<_>>()
+    };
+    let mut row = |lead: [&str; 5], f: Vec<String>, r: Vec<String>, t: Vec<String>| {
         let mut record: Vec<String> = lead.iter().map(|s| s.to_string()).collect();
         record.extend(f);
         record.extend(r);
+        record.extend(t);
         out.write_record(&record)
     };
     row(
         ["total", &report.region, "", "", ""],
         figures(&report.totals),
         blank_retailer().collect(),
+        blank_tier(),
     )?;
     for c in &report.by_county {
         row(
             ["county", &c.region_code, "", "", ""],
             figures(&c.figures),
             blank_retailer().collect(),
+            blank_tier(),
         )?;
     }
     for p in &report.by_producer {
@@ -197,6 +240,7 @@ pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
             ["producer", &p.region_code, &p.id, &p.name, &p.credit_code],
             figures(&p.figures),
             blank_retailer().collect(),
+            blank_tier(),
         )?;
     }
     for r in &report.by_retailer {
@@ -208,6 +252,15 @@ pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
             ["retailer", &r.region_code, &r.id, &r.name, &r.credit_code],
             COLUMNS.iter().map(|_| String::new()).collect(),
             values,
+            blank_tier(),
+        )?;
+    }
+    for t in &report.by_tier {
+        row(
+            ["tier", &report.region, "", t.tier, ""],
+            COLUMNS.iter().map(|_| String::new()).collect(),
+            blank_retailer().collect(),
+            TIER_COLUMNS.iter().map(|c| (c.3)(t).text()).collect(),
         )?;
     }
     out.into_inner().map_err(|e| e.into_error().into())
@@ -232,7 +285,7 @@ fn write_cell(
 }
 
 /// The report as an .xlsx workbook: 总计 Summary, 按县区 By county, 按生产者 By producer,
-/// 按经销商 By retailer.
+/// 按经销商 By retailer, 按环节 By tier.
 pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
@@ -332,6 +385,19 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 &pct,
                 &money,
             )?;
+        }
+    }
+
+    let tiers = book.add_worksheet().set_name("按环节 By tier")?;
+    lead_headers(tiers, &["环节 Tier"])?;
+    for (i, c) in TIER_COLUMNS.iter().enumerate() {
+        tiers.write_string_with_format(0, 1 + i as u16, format!("{} {}", c.1, c.2), &bold)?;
+    }
+    for (r, t) in report.by_tier.iter().enumerate() {
+        let row = 1 + r as u32;
+        tiers.write_string(row, 0, tier_name(t.tier))?;
+        for (i, c) in TIER_COLUMNS.iter().enumerate() {
+            write_cell(tiers, row, 1 + i as u16, (c.3)(t), &pct, &money)?;
         }
     }
     book.save_to_buffer()

@@ -202,9 +202,17 @@ async fn a_regulator_counts_its_region_and_downloads_the_report() {
     let levels: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
     assert_eq!(
         levels,
-        ["total", "county", "county", "producer", "producer", "retailer"]
+        ["total", "county", "county", "producer", "producer", "retailer", "tier", "tier", "tier"]
     );
     assert_eq!(&rows[5][col("retailer_intakes")], "2");
+    let tiers: Vec<&str> = rows[6..].iter().map(|r| &r[col("name")]).collect();
+    assert_eq!(tiers, ["wholesale", "market", "retail"]);
+    assert!(rows[6][col("tier_legs_shipped")].parse::<i64>().is_ok());
+    assert_eq!(
+        &rows[5][col("tier_legs_shipped")],
+        "",
+        "only tier rows fill tier columns"
+    );
 
     // Excel: a real workbook another library reads.
     let res = t.get("/api/v1/reports.xlsx", Some(&regulator)).await;
@@ -218,8 +226,14 @@ async fn a_regulator_counts_its_region_and_downloads_the_report() {
             "总计 Summary",
             "按县区 By county",
             "按生产者 By producer",
-            "按经销商 By retailer"
+            "按经销商 By retailer",
+            "按环节 By tier"
         ]
+    );
+    let by_tier = book.worksheet_range("按环节 By tier").unwrap();
+    assert_eq!(
+        by_tier.get_value((3, 0)).unwrap().to_string(),
+        "零售 Retail"
     );
     let summary = book.worksheet_range("总计 Summary").unwrap();
     assert_eq!(summary.get_value((0, 1)).unwrap().to_string(), "430700");
