@@ -221,23 +221,30 @@ impl Config {
     }
 }
 
-/// Hides a password in a database URL for logs (`postgres://user:***@host/db`).
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme_end + 3],
-                    &userinfo[..colon],
-                    &url[at..]
-                ),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
+/// Hides the passwords in a database URL for logs: the user information's
+/// (`postgres://user:***@host/db`) and a `password` query parameter (`?password=***`).
+pub fn redact_url(raw: &str) -> String {
+    let Ok(mut url) = url::Url::parse(raw) else {
+        return raw.to_string();
+    };
+    let in_query = url.query_pairs().any(|(k, _)| k == "password");
+    if url.password().is_none() && !in_query {
+        return raw.to_string();
     }
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
+    }
+    if in_query {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| match k.as_ref() {
+                "password" => (k.into_owned(), "***".to_string()),
+                _ => (k.into_owned(), v.into_owned()),
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
 }
 
 #[cfg(test)]
@@ -252,5 +259,14 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://./data/x.db"), "sqlite://./data/x.db");
+        assert_eq!(
+            redact_url("postgres://u@h:5432/db?sslmode=require&password=hunter2"),
+            "postgres://u@h:5432/db?sslmode=require&password=***"
+        );
+        assert_eq!(
+            redact_url("postgres://u:p%40ss@h/db?password=x&connect_timeout=5"),
+            "postgres://u:***@h/db?password=***&connect_timeout=5"
+        );
+        assert_eq!(redact_url("not a url"), "not a url");
     }
 }

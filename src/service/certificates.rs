@@ -32,6 +32,9 @@ pub struct CertificatePage {
     pub more: bool,
 }
 
+/// The last page a producer's list reaches (50 million certificates).
+pub const MAX_PAGE: i64 = 1_000_000;
+
 /// Producer only: its certificates, newest first, `PAGE_SIZE` a page (`page` from 1).
 pub fn list_own(
     state: &AppState,
@@ -45,7 +48,8 @@ pub fn list_own(
         .filter(|s| !s.is_empty())
         .map(|s| validate::text("q", s, 64))
         .transpose()?;
-    let page = page.max(1);
+    // Past the last page is an empty page (never an overflowing offset).
+    let page = page.clamp(1, MAX_PAGE);
     let mut conn = state.db.reader()?;
     let mut rows = Certificate::list_for_producer(
         &mut conn,

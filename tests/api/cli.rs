@@ -79,6 +79,7 @@ fn mistyped_or_unreachable_database_url_fails_fast() {
         "postgress://127.0.0.1/x",
         "./data/certrail.db",
         "postgres://nobody@127.0.0.1:1/x",
+        "postgres://nobody:hunter2@127.0.0.1:1/x?password=sekrit",
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_certrail"))
             .args(["admin", "token"])
@@ -91,6 +92,10 @@ fn mistyped_or_unreachable_database_url_fails_fast() {
         assert!(
             err.contains("DATABASE_URL") || err.contains("cannot open database"),
             "{url}: {err}"
+        );
+        assert!(
+            !err.contains("hunter2") && !err.contains("sekrit"),
+            "a password reached the output: {err}"
         );
     }
     assert!(

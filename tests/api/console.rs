@@ -143,6 +143,13 @@ async fn a_producer_issues_finds_prints_and_revokes_through_the_console() {
     assert_eq!(home.status, 200);
     assert!(home.text().contains("href=\"/console/issue\""));
     assert!(home.text().contains("没有合格证"));
+    // A page far past the last is an empty page, not an overflowing offset.
+    for far in ["9223372036854775807", "-9223372036854775808", "0"] {
+        let res = t
+            .send(page(&session, &format!("/console?page={far}")))
+            .await;
+        assert_eq!(res.status, 200, "page={far}: {}", res.text());
+    }
 
     let issue_form = t.send(page(&session, "/console/issue")).await;
     assert_eq!(issue_form.status, 200);
