@@ -1,12 +1,13 @@
 //! Reading an ERP export for `certrail issue --csv`: UTF-8 with or without a BOM, a header
 //! row in English (the API's field names) or Chinese, one certificate per row.
 
+use super::csv_in::{Column, Table};
 use chrono::NaiveDate;
 
 use crate::service::issue::IssueRequest;
 
 /// Each API field with the Chinese headers ERP exports use for it.
-const COLUMNS: &[(&str, &[&str])] = &[
+const COLUMNS: &[Column] = &[
     ("product_id", &["产品编号", "产品id", "产品代码"]),
     ("batch_no", &["批次号", "批号", "生产批号"]),
     ("quantity", &["数量", "批次数量"]),
@@ -38,15 +39,6 @@ pub struct Rows {
     pub lines: Vec<u64>,
 }
 
-/// The API field a header names, if any.
-fn field_of(header: &str) -> Option<&'static str> {
-    let header = header.trim().to_lowercase();
-    COLUMNS
-        .iter()
-        .find(|(name, aliases)| *name == header || aliases.contains(&header.as_str()))
-        .map(|(name, _)| *name)
-}
-
 /// `2026-11-20`, `2026/11/20` and `2026.11.20` (with or without leading zeros) become ISO
 /// dates; anything else is passed on for the issuing rules to reject with a clear message.
 fn date(value: &str) -> String {
@@ -73,30 +65,8 @@ fn integer(line: u64, field: &str, value: &str) -> Result<i64, String> {
 
 /// Parses the file's bytes. Every problem is reported, one per line of the answer.
 pub fn parse(data: &[u8]) -> Result<Rows, Vec<String>> {
-    let data = data.strip_prefix("\u{feff}".as_bytes()).unwrap_or(data);
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(data);
-    let headers = reader.headers().map_err(|e| vec![e.to_string()])?.clone();
-    let mut fields = Vec::with_capacity(headers.len());
+    let Table { fields, mut reader } = super::csv_in::open(data, COLUMNS, REQUIRED)?;
     let mut errors = Vec::new();
-    for header in &headers {
-        match field_of(header) {
-            Some(f) => fields.push(f),
-            None => errors.push(format!(
-                "unknown column {header:?}; known: {}",
-                COLUMNS.iter().map(|c| c.0).collect::<Vec<_>>().join(", ")
-            )),
-        }
-    }
-    for required in REQUIRED {
-        if !fields.contains(required) {
-            errors.push(format!("missing column {required}"));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     let mut rows = Rows {
         requests: Vec::new(),
         lines: Vec::new(),

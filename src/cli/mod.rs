@@ -2,6 +2,7 @@
 //! `certrail issue --csv`, `certrail pilot`, `certrail limits`, `certrail witness`,
 //! `certrail verify`, `certrail sign`.
 
+mod csv_in;
 mod erp_csv;
 mod promise_csv;
 pub mod sign;
@@ -362,29 +363,17 @@ pub fn issue_csv(
             lines.join("\n")
         }
     })?;
-    let sink: Box<dyn Write> = match out {
-        Some(path) => Box::new(
-            std::fs::File::create(path)
-                .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
-        ),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let mut writer = csv::Writer::from_writer(sink);
-    let write_err = |e: csv::Error| format!("cannot write the result: {e}");
-    writer
-        .write_record(["line", "id", "batch_no", "verify_url"])
-        .map_err(write_err)?;
-    for (cert, line) in issued.iter().zip(&rows.lines) {
-        writer
-            .write_record([
-                &line.to_string(),
-                &cert.id,
-                &cert.batch_no,
-                &cert.verify_url,
-            ])
-            .map_err(write_err)?;
-    }
-    writer.flush().map_err(|e| e.to_string())?;
+    write_issued(
+        out,
+        issued.iter().zip(&rows.lines).map(|(c, line)| {
+            (
+                *line,
+                c.id.as_str(),
+                c.batch_no.as_str(),
+                c.verify_url.as_str(),
+            )
+        }),
+    )?;
     eprintln!("issued {} certificate(s)", issued.len());
     Ok(())
 }
@@ -422,6 +411,27 @@ pub fn promise_csv(
                 _ => format!("{e}; nothing was issued"),
             }
         })?;
+    write_issued(
+        out,
+        issued.iter().zip(&rows.lines).map(|(c, line)| {
+            (
+                *line,
+                c.id.as_str(),
+                c.payload.batch.no.as_str(),
+                c.verify_url.as_str(),
+            )
+        }),
+    )?;
+    eprintln!("issued {} 承诺达标合格证", issued.len());
+    Ok(())
+}
+
+/// Writes what a CSV command issued: `line, id, batch_no, verify_url` per certificate, to
+/// `out` or standard output.
+fn write_issued<'a>(
+    out: Option<&Path>,
+    rows: impl Iterator<Item = (u64, &'a str, &'a str, &'a str)>,
+) -> Result<(), String> {
     let sink: Box<dyn Write> = match out {
         Some(path) => Box::new(
             std::fs::File::create(path)
@@ -434,19 +444,12 @@ pub fn promise_csv(
     writer
         .write_record(["line", "id", "batch_no", "verify_url"])
         .map_err(write_err)?;
-    for (cert, line) in issued.iter().zip(&rows.lines) {
+    for (line, id, batch_no, url) in rows {
         writer
-            .write_record([
-                &line.to_string(),
-                &cert.id,
-                &cert.payload.batch.no,
-                &cert.verify_url,
-            ])
+            .write_record([line.to_string().as_str(), id, batch_no, url])
             .map_err(write_err)?;
     }
-    writer.flush().map_err(|e| e.to_string())?;
-    eprintln!("issued {} 承诺达标合格证", issued.len());
-    Ok(())
+    writer.flush().map_err(|e| e.to_string())
 }
 
 /// `certrail limits`: raw Ed25519 rates on all cores.

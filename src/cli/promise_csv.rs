@@ -3,11 +3,12 @@
 //! `parent` is a child lot split from it (the holder re-issues it); otherwise a new lot of one
 //! of the producer's products.
 
+use super::csv_in::{Column, Table};
 use crate::domain::promise::ParentRef;
 use crate::service::promise::PromiseRequest;
 
 /// Each column with the Chinese headers used for it.
-const COLUMNS: &[(&str, &[&str])] = &[
+const COLUMNS: &[Column] = &[
     ("product_id", &["产品编号"]),
     ("parent", &["来源合格证", "原合格证编号"]),
     ("product_name", &["产品名称"]),
@@ -29,40 +30,10 @@ pub struct Rows {
     pub lines: Vec<u64>,
 }
 
-fn field_of(header: &str) -> Option<&'static str> {
-    let header = header.trim().to_lowercase();
-    COLUMNS
-        .iter()
-        .find(|(name, aliases)| *name == header || aliases.contains(&header.as_str()))
-        .map(|(name, _)| *name)
-}
-
 /// Parses the file's bytes; every problem is reported, one per line of the answer.
 pub fn parse(data: &[u8]) -> Result<Rows, Vec<String>> {
-    let data = data.strip_prefix("\u{feff}".as_bytes()).unwrap_or(data);
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(data);
-    let headers = reader.headers().map_err(|e| vec![e.to_string()])?.clone();
-    let mut fields = Vec::with_capacity(headers.len());
+    let Table { fields, mut reader } = super::csv_in::open(data, COLUMNS, REQUIRED)?;
     let mut errors = Vec::new();
-    for header in &headers {
-        match field_of(header) {
-            Some(f) => fields.push(f),
-            None => errors.push(format!(
-                "unknown column {header:?}; known: {}",
-                COLUMNS.iter().map(|c| c.0).collect::<Vec<_>>().join(", ")
-            )),
-        }
-    }
-    for required in REQUIRED {
-        if !fields.contains(required) {
-            errors.push(format!("missing column {required}"));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     let mut rows = Rows {
         requests: Vec::new(),
         lines: Vec::new(),

@@ -73,15 +73,24 @@ async fn a_certificate_is_a_verifiable_credential_with_its_status_in_bitstring_l
     assert_eq!(statuses[0]["statusPurpose"], "revocation");
     assert_eq!(statuses[1]["statusPurpose"], "suspension");
 
-    // A tampered credential fails the independent check.
+    // A credential whose claims were changed (the signature kept) fails the independent check.
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let parts: Vec<&str> = jwt.split('.').collect();
-    let forged = format!(
+    let mut claims: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    claims["credentialSubject"]["assessment"][0]["conformance"] = json!(false);
+    let altered = format!(
         "{}.{}.{}",
         parts[0],
-        parts[2].chars().rev().collect::<String>(),
+        b64.encode(claims.to_string()),
         parts[2]
     );
-    assert_eq!(check(&jwks, &forged, &[])["verified"], false);
+    let refused = check(&jwks, &altered, &[]);
+    assert_eq!(refused["verified"], false, "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("signature"),
+        "{refused}"
+    );
 
     // Index of each certificate, from its credential (the second gets the next index).
     let index = |jwt: &str| -> (i64, String, String) {
