@@ -43,14 +43,61 @@ pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, Valida
             format!("{field} must be at most {max_chars} characters"),
         ));
     }
-    if value.chars().any(char::is_control) {
+    if value
+        .chars()
+        .any(|c| c.is_control() || is_forbidden_format(c))
+    {
         return Err(ValidationError::new(
             "invalid_characters",
             field,
-            format!("{field} must not contain control characters"),
+            format!(
+                "{field} must not contain control characters, direction overrides or \
+                 byte-order marks"
+            ),
+        ));
+    }
+    if value.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+        return Err(ValidationError::new(
+            "invisible_text",
+            field,
+            format!("{field} must contain visible characters"),
         ));
     }
     Ok(value.to_string())
+}
+
+/// Format characters no product text needs, which make signed text read differently from what
+/// it holds: the bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069, the
+/// "Trojan Source" characters), line and paragraph separators, and the byte-order mark.
+/// Arabic-script text (Uyghur, Kazakh) lays itself out without them; the marks U+200E, U+200F
+/// and U+061C stay allowed.
+fn is_forbidden_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}'
+    )
+}
+
+/// Characters that print nothing. Allowed inside text (Mongolian and Tibetan need the
+/// joiners and variation selectors), but never as the whole of it.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FFA0}'
+            | '\u{E0100}'..='\u{E01EF}'
+    )
 }
 
 /// Like [`text`] for an optional field; an absent or blank value becomes `None`.
@@ -134,6 +181,39 @@ mod tests {
             text("f", "a\u{0}b", 10).unwrap_err().code,
             "invalid_characters"
         );
+        for forbidden in [
+            "abc\u{202E}gpj.exe",
+            "a\u{2066}b\u{2069}",
+            "\u{FEFF}常德",
+            "a\u{2028}b",
+        ] {
+            assert_eq!(
+                text("f", forbidden, 20).unwrap_err().code,
+                "invalid_characters",
+                "{forbidden:?}"
+            );
+        }
+        for invisible in [
+            "\u{200B}",
+            "\u{200B} \u{200D}",
+            "\u{3164}",
+            "\u{00AD}\u{FE0F}",
+        ] {
+            assert_eq!(
+                text("f", invisible, 20).unwrap_err().code,
+                "invisible_text",
+                "{invisible:?}"
+            );
+        }
+        // What Chinese and minority-language text needs stays: Uyghur with a right-to-left
+        // mark, Mongolian with a joiner and a variation selector, a zero-width space inside.
+        for kept in [
+            "常德\u{200B}米粉",
+            "\u{0626}\u{06C7}\u{064A}\u{063A}\u{06C7}\u{0631}\u{200F}",
+            "\u{182E}\u{180B}\u{200D}\u{1823}",
+        ] {
+            assert_eq!(text("f", kept, 20).unwrap(), kept);
+        }
         assert_eq!(
             text("f", "<b>'; DROP TABLE x;--", 100).unwrap(),
             "<b>'; DROP TABLE x;--"

@@ -99,19 +99,51 @@ impl FromRequest for Auth {
     type Future = LocalFuture<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
-        let needed = needed_scope(req);
-        Box::pin(async move {
-            let state =
-                state.ok_or_else(|| AppError::Internal("application state missing".into()))?;
-            let token = token.ok_or_else(|| {
-                AppError::Unauthorized("an Authorization: Bearer token is required".into())
-            })?;
-            blocking(&state, move |s| authenticate(s, &token, needed))
-                .await
-                .map(Auth)
-        })
+        let gate = AuthGate::new(req);
+        req.extensions_mut().insert(gate.clone());
+        Box::pin(async move { gate.check().await.map(Auth) })
+    }
+}
+
+/// What authenticating a request takes. Actix polls a handler's extractors side by side and
+/// answers the first error, so a body extractor that fails at once would answer (422, 415,
+/// 413) while the token lookup is still running. [`Auth`] leaves its gate on the request;
+/// a body extractor that fails checks the gate first, and an unauthenticated caller learns
+/// nothing about the body's rules: 401 before 422.
+#[derive(Clone)]
+struct AuthGate {
+    state: Option<web::Data<AppState>>,
+    token: Option<String>,
+    needed: Scope,
+}
+
+impl AuthGate {
+    fn new(req: &HttpRequest) -> Self {
+        AuthGate {
+            state: req.app_data::<web::Data<AppState>>().cloned(),
+            token: bearer(req),
+            needed: needed_scope(req),
+        }
+    }
+
+    async fn check(self) -> AppResult<Actor> {
+        let state = self
+            .state
+            .ok_or_else(|| AppError::Internal("application state missing".into()))?;
+        let token = self.token.ok_or_else(|| {
+            AppError::Unauthorized("an Authorization: Bearer token is required".into())
+        })?;
+        let needed = self.needed;
+        blocking(&state, move |s| authenticate(s, &token, needed)).await
+    }
+}
+
+/// A body error, unless the request's authentication (if its handler takes [`Auth`]) fails:
+/// then that failure.
+async fn body_error(gate: Option<AuthGate>, error: AppError) -> AppError {
+    match gate {
+        Some(gate) => gate.check().await.err().unwrap_or(error),
+        None => error,
     }
 }
 
@@ -123,8 +155,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
     type Future = LocalFuture<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let gate = req.extensions().get::<AuthGate>().cloned();
         let body = JsonBytes::from_request(req, payload);
-        Box::pin(async move { parse_json(&body.await?.0).map(ValidJson) })
+        Box::pin(async move {
+            match parse_json(&body.await?.0) {
+                Ok(value) => Ok(ValidJson(value)),
+                Err(e) => Err(body_error(gate, e).await),
+            }
+        })
     }
 }
 
@@ -142,14 +180,16 @@ impl FromRequest for JsonBytes {
             .ok()
             .flatten()
             .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
+        let gate = req.extensions().get::<AuthGate>().cloned();
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
-                return Err(AppError::UnsupportedMediaType(
+                let error = AppError::UnsupportedMediaType(
                     "send the body as Content-Type: application/json".into(),
-                ));
+                );
+                return Err(body_error(gate, error).await);
             }
-            let bytes = body.await.map_err(|e| {
+            let read = body.await.map_err(|e| {
                 if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
                     AppError::PayloadTooLarge
                 } else {
@@ -159,8 +199,11 @@ impl FromRequest for JsonBytes {
                         field: None,
                     }
                 }
-            })?;
-            Ok(JsonBytes(bytes))
+            });
+            match read {
+                Ok(bytes) => Ok(JsonBytes(bytes)),
+                Err(e) => Err(body_error(gate, e).await),
+            }
         })
     }
 }

@@ -201,14 +201,6 @@ pub async fn report(
     };
     let (serial, case) = (body.serial, body.case);
     let opened = blocking(&state, move |s| {
-        if let Some(serial) = serial {
-            let cert = crate::db::models::Certificate::find(
-                &mut *s.db.reader()?,
-                crate::service::checked_id(&id, "certificate")?,
-            )?
-            .ok_or_else(|| crate::error::AppError::not_found("certificate"))?;
-            crate::service::events::check_serial(&cert, Some(serial))?;
-        }
         complaints::report(s, &client, &id, serial, new, case)
     })
     .await?;

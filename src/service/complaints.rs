@@ -87,8 +87,9 @@ pub fn report(
         created_at: now(),
     };
     state.write(|conn| {
-        Certificate::find(conn, &complaint.certificate_id)?
+        let certificate = Certificate::find(conn, &complaint.certificate_id)?
             .ok_or_else(|| AppError::not_found("certificate"))?;
+        crate::service::events::check_serial(&certificate, complaint.serial)?;
         let recent =
             Complaint::count_since(conn, &complaint.certificate_id, now() - Duration::hours(1))?;
         if recent >= PER_CERTIFICATE_HOURLY {

@@ -172,7 +172,8 @@ fn rule_zh(code: &str) -> Option<&'static str> {
     Some(match code {
         "required" => "必须填写。",
         "too_long" => "内容太长。",
-        "invalid_characters" => "不能包含控制字符。",
+        "invalid_characters" => "不能包含控制字符、文字方向控制符或字节顺序标记。",
+        "invisible_text" => "请填写可见的文字。",
         "invalid_date" => "请填写真实存在的日期（年-月-日）。",
         "not_a_number" => "请填写整数。",
         "out_of_range" => "数值超出允许范围。",

@@ -23,6 +23,45 @@ async fn tokens_are_required_and_checked() {
 }
 
 #[actix_web::test]
+async fn authentication_is_answered_before_the_body_is_judged() {
+    use actix_web::test::TestRequest;
+    let t = spawn().await;
+    let (token, product) = t.producer_with_product(CODES[0]).await;
+    let mut invalid = batch(&product);
+    invalid["quantity"] = json!("many");
+    let post = |token: Option<&str>| {
+        crate::helpers::with_token(TestRequest::post().uri("/api/v1/certificates"), token)
+    };
+    for token in [None, Some("ctr_not-a-real-token")] {
+        // A body that breaks a rule, one that is not JSON, one of the wrong type.
+        t.send(post(token).set_json(&invalid))
+            .await
+            .error(401, "unauthorized");
+        t.send(
+            post(token)
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload("{"),
+        )
+        .await
+        .error(401, "unauthorized");
+        t.send(post(token).set_payload("quantity=1"))
+            .await
+            .error(401, "unauthorized");
+    }
+    // With a good token the body's fault is named, as before.
+    t.send(post(Some(&token)).set_json(&invalid))
+        .await
+        .error(422, "invalid_type");
+    t.send(
+        post(Some(&token))
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload("{"),
+    )
+    .await
+    .error(400, "malformed_json");
+}
+
+#[actix_web::test]
 async fn roles_and_ownership() {
     let t = spawn().await;
     let (producer_a, product_a) = t.producer_with_product(CODES[0]).await;

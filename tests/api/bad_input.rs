@@ -240,6 +240,42 @@ async fn ten_thousand_character_strings_are_422() {
 }
 
 #[actix_web::test]
+async fn direction_overrides_and_invisible_only_text_are_422() {
+    let t = spawn().await;
+    let (token, product) = t.producer_with_product(CODES[0]).await;
+    let before = t.counts();
+    // "Trojan Source": the label would read 批次exe.gpj while the payload holds the reverse.
+    for (field, value, code) in [
+        ("batch_no", "20261120\u{202E}exe.gpj", "invalid_characters"),
+        ("inspector", "QC\u{2067}-07", "invalid_characters"),
+        ("unit", "\u{FEFF}袋", "invalid_characters"),
+        ("inspector", "\u{200B}", "invisible_text"),
+        ("lab_report_no", "\u{200B}\u{FEFF}", "invalid_characters"),
+        ("batch_no", "\u{200B} \u{2060}", "invisible_text"),
+    ] {
+        let mut body = batch(&product);
+        body[field] = json!(value);
+        let err = t
+            .post("/api/v1/certificates", Some(&token), &body)
+            .await
+            .error(422, code);
+        assert_eq!(err["field"], field, "{value:?}");
+    }
+    let product_body = json!({"name": "\u{200B}\u{200D}", "model": "m", "standard": "GB 1"});
+    t.post("/api/v1/products", Some(&token), &product_body)
+        .await
+        .error(422, "invisible_text");
+    assert_eq!(t.counts(), before);
+    // Uyghur (right to left, with a right-to-left mark) is product text like any other.
+    let uyghur =
+        "\u{0626}\u{06C7}\u{064A}\u{063A}\u{06C7}\u{0631} \u{0646}\u{0627}\u{0646}\u{200F}";
+    let body = json!({"name": uyghur, "model": "m", "standard": "GB 1"});
+    let created = t.post("/api/v1/products", Some(&token), &body).await;
+    assert_eq!(created.status.as_u16(), 201, "{}", created.text());
+    assert_eq!(created.json()["name"], uyghur);
+}
+
+#[actix_web::test]
 async fn sql_metacharacters_and_html_are_stored_verbatim_and_escaped_in_pages() {
     let t = spawn().await;
     let (token, _) = t.producer_with_product(CODES[0]).await;

@@ -133,3 +133,75 @@ async fn reports_are_rate_limited_per_client() {
         .error(429, "rate_limited");
     assert_eq!(t.send(from("198.51.100.2")).await.status, 200);
 }
+
+#[actix_web::test]
+async fn a_report_names_one_of_the_certificates_units_or_none() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let mut body = batch(&product);
+    body["units"] = serde_json::json!(50);
+    let issued = t.issue(&producer, &body).await;
+    let id = issued["id"].as_str().unwrap();
+    let page = t
+        .get(&path_of(issued["verify_url"].as_str().unwrap()), None)
+        .await;
+    let (field, cookie) = form_tokens(&page);
+    // Each report comes from its own address: the per-client limit is not what is tested.
+    let from = |n: u8| std::net::SocketAddr::from(([10, 0, 0, n], 4000));
+    for (n, serial) in ["999999", "-5", "0", "51"].into_iter().enumerate() {
+        t.send(
+            report(
+                &format!("/v/{id}/{serial}/report"),
+                &cookie,
+                &field,
+                "quality",
+                "x",
+            )
+            .peer_addr(from(n as u8)),
+        )
+        .await
+        .page_error(422, "数值超出允许范围");
+    }
+    let api = format!("/api/v1/certificates/{id}/complaints");
+    let complain = |n: u8, serial: i64| {
+        TestRequest::post()
+            .uri(&api)
+            .peer_addr(from(n))
+            .set_json(serde_json::json!({"category": "quality", "message": "x", "serial": serial}))
+    };
+    for (n, serial) in [999_999, -5, 0, 51].into_iter().enumerate() {
+        let err = t
+            .send(complain(10 + n as u8, serial))
+            .await
+            .error(422, "out_of_range");
+        assert_eq!(err["field"], "serial");
+    }
+    let none = t.get("/api/v1/complaints", Some(&producer)).await.json();
+    assert_eq!(none.as_array().unwrap().len(), 0, "nothing stored: {none}");
+    // The first and the last unit are real ones.
+    for (n, serial) in [(20, 1), (21, 50)] {
+        let res = t.send(complain(n, serial)).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    let stored = t.get("/api/v1/complaints", Some(&producer)).await.json();
+    let serials: Vec<_> = stored
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["serial"].clone())
+        .collect();
+    assert!(serials.contains(&serde_json::json!(1)) && serials.contains(&serde_json::json!(50)));
+
+    // A certificate without unit labels takes no serial.
+    let mut plain = batch(&product);
+    plain["batch_no"] = serde_json::json!("20261120-02");
+    let plain = t.issue(&producer, &plain).await;
+    let plain = plain["id"].as_str().unwrap();
+    t.post(
+        &format!("/api/v1/certificates/{plain}/complaints"),
+        None,
+        &serde_json::json!({"category": "quality", "message": "x", "serial": 1}),
+    )
+    .await
+    .error(422, "not_serialized");
+}
