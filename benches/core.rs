@@ -86,6 +86,7 @@ fn setup() -> (tempfile::TempDir, AppState, Actor, String) {
         admin_token: None,
         master_key: None,
         pool_size: 4,
+        trusted_proxies: Vec::new(),
         copy: Default::default(),
         tuning: Default::default(),
         workflow: Default::default(),

@@ -70,6 +70,7 @@ fn state(dir: &std::path::Path, url: String) -> AppState {
         admin_token: None,
         master_key: None,
         pool_size: 8,
+        trusted_proxies: Vec::new(),
         copy: Default::default(),
         tuning: Default::default(),
         workflow: Default::default(),

@@ -38,6 +38,9 @@ pub struct Config {
     /// `CERTRAIL_MASTER_KEY`, if set. Never logged.
     pub master_key: Option<String>,
     pub pool_size: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`CERTRAIL_TRUSTED_PROXIES`): the
+    /// client address of every per-client limit is found through them, never past them.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Copied-label warning thresholds.
     pub copy: crate::domain::copy::Thresholds,
     /// Waits, caches and queues of the verification path.
@@ -113,6 +116,7 @@ impl std::fmt::Debug for Config {
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
             .field("master_key", &self.master_key.as_ref().map(|_| "<set>"))
             .field("pool_size", &self.pool_size)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("copy", &self.copy)
             .field("tuning", &self.tuning)
             .field("workflow", &self.workflow)
@@ -216,9 +220,25 @@ impl Config {
             admin_token: env("CERTRAIL_ADMIN_TOKEN"),
             master_key: env("CERTRAIL_MASTER_KEY"),
             pool_size,
+            trusted_proxies: trusted_proxies(env("CERTRAIL_TRUSTED_PROXIES").as_deref())?,
             copy,
         })
     }
+}
+
+/// A comma-separated list of IP addresses (none when unset).
+fn trusted_proxies(value: Option<&str>) -> Result<Vec<std::net::IpAddr>, String> {
+    value
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            v.parse().map_err(|_| {
+                format!("CERTRAIL_TRUSTED_PROXIES: {v} is not an IP address (list them, comma-separated)")
+            })
+        })
+        .collect()
 }
 
 /// Hides the passwords in a database URL for logs: the user information's
@@ -268,5 +288,22 @@ mod tests {
             "postgres://u:***@h/db?password=***&connect_timeout=5"
         );
         assert_eq!(redact_url("not a url"), "not a url");
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_of_addresses() {
+        assert_eq!(
+            trusted_proxies(None).unwrap(),
+            Vec::<std::net::IpAddr>::new()
+        );
+        assert_eq!(
+            trusted_proxies(Some(" 10.0.0.1, ::1 ,")).unwrap(),
+            vec![
+                "10.0.0.1".parse::<std::net::IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        assert!(trusted_proxies(Some("10.0.0.0/8")).is_err());
+        assert!(trusted_proxies(Some("proxy.local")).is_err());
     }
 }

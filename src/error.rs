@@ -48,9 +48,10 @@ pub enum AppError {
     /// 503: the database cannot be reached. The cause is logged, not returned.
     #[error("the database is unavailable, try again shortly")]
     Unavailable(String),
-    /// 429: a rate limit was reached.
-    #[error("{0}")]
-    TooManyRequests(String),
+    /// 429: a rate limit was reached; `retry_after` whole seconds (at least 1) until the
+    /// next attempt is heard.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     /// 500. The cause is logged, not returned.
     #[error("internal error")]
     Internal(String),
@@ -60,6 +61,15 @@ impl AppError {
     /// 422 with a code, field and message.
     pub fn invalid(code: &'static str, field: &str, message: impl Into<String>) -> Self {
         AppError::Invalid(ValidationError::new(code, field, message))
+    }
+
+    /// 429 after which the client may try again in `wait` (rounded up to whole seconds).
+    pub fn too_many(message: impl Into<String>, wait: std::time::Duration) -> Self {
+        let whole = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        AppError::TooManyRequests {
+            message: message.into(),
+            retry_after: whole.max(1),
+        }
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -79,7 +89,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Invalid(v) => v.code,
             AppError::Unavailable(_) => "database_unavailable",
-            AppError::TooManyRequests(_) => "rate_limited",
+            AppError::TooManyRequests { .. } => "rate_limited",
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -139,7 +149,7 @@ impl ResponseError for AppError {
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -162,6 +172,11 @@ impl ResponseError for AppError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
+        if let AppError::TooManyRequests { retry_after, .. } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after));
         }
         if matches!(self, AppError::Unauthorized(_)) {
             response.headers_mut().insert(

@@ -1,6 +1,7 @@
 //! Request extractors: the bearer-token caller and JSON bodies whose errors name the field.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -25,10 +26,46 @@ where
     web::block(move || f(&state)).await?
 }
 
-/// The client's address, the key of per-client limits (the socket's peer).
+/// The client's address, the key of per-client limits: the socket's peer, or, when the peer
+/// is one of the configured trusted proxies, the address `X-Forwarded-For` gives for the hop
+/// before the trusted ones (anything further left is the client's to forge).
 pub fn client_addr(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string())
+    let trusted = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.config.trusted_proxies.as_slice())
+        .unwrap_or_default();
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok());
+    client_ip(req.peer_addr().map(|a| a.ip()), forwarded, trusted)
+        .map_or_else(|| "unknown".to_string(), |ip| ip.to_string())
+}
+
+/// See [`client_addr`]: walks `X-Forwarded-For` (every header, in order) from the right while
+/// the hop is a trusted proxy. A malformed entry stops the walk at the last trusted hop.
+fn client_ip<'a>(
+    peer: Option<IpAddr>,
+    forwarded_for: impl Iterator<Item = &'a str>,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
+    let mut client = peer?;
+    if !trusted.contains(&client) {
+        return Some(client);
+    }
+    let hops: Vec<&str> = forwarded_for.flat_map(|v| v.split(',')).collect();
+    for hop in hops.iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !trusted.contains(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    Some(client)
 }
 
 /// The authenticated caller (`Authorization: Bearer <token>`); 401 without a valid token.
@@ -257,4 +294,44 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
         field: None,
     })?;
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_client_is_found_through_trusted_proxies_only() {
+        let proxy = [ip("10.0.0.2"), ip("10.0.0.3")];
+        let client = |peer: &str, xff: &[&str], trusted: &[IpAddr]| {
+            client_ip(Some(ip(peer)), xff.iter().copied(), trusted).map(|i| i.to_string())
+        };
+        // No trusted proxy: the header is ignored.
+        assert_eq!(client("10.0.0.2", &["1.2.3.4"], &[]).unwrap(), "10.0.0.2");
+        // From an untrusted peer the header is ignored too.
+        assert_eq!(client("5.6.7.8", &["1.2.3.4"], &proxy).unwrap(), "5.6.7.8");
+        // Through one proxy; through two; a forged entry left of the real client is ignored.
+        assert_eq!(client("10.0.0.2", &["1.2.3.4"], &proxy).unwrap(), "1.2.3.4");
+        assert_eq!(
+            client("10.0.0.2", &["9.9.9.9, 1.2.3.4, 10.0.0.3"], &proxy).unwrap(),
+            "1.2.3.4"
+        );
+        assert_eq!(
+            client("10.0.0.2", &["9.9.9.9", "1.2.3.4"], &proxy).unwrap(),
+            "1.2.3.4",
+            "every header, in order"
+        );
+        // Nothing forwarded, or garbage: the proxy itself (never a forged address).
+        assert_eq!(client("10.0.0.2", &[], &proxy).unwrap(), "10.0.0.2");
+        assert_eq!(client("10.0.0.2", &["junk"], &proxy).unwrap(), "10.0.0.2");
+        assert_eq!(
+            client("10.0.0.2", &["1.2.3.4, junk, 10.0.0.3"], &proxy).unwrap(),
+            "10.0.0.3"
+        );
+        assert_eq!(client_ip(None, std::iter::empty(), &proxy), None);
+    }
 }

@@ -134,7 +134,7 @@ pub fn create_user(
 }
 
 /// Checks a username and password and opens a session. The answer never says which was wrong;
-/// attempts are rate limited per client address.
+/// attempts are rate limited per client address, and failed ones back off per account.
 pub fn sign_in(
     state: &AppState,
     client: &str,
@@ -142,14 +142,21 @@ pub fn sign_in(
     password: &str,
 ) -> AppResult<SignedIn> {
     state.limits.sign_in.check(client)?;
-    validate::text("username", username, 64)?;
-    let user = User::find_by_username(&mut *state.db.reader()?, username.trim())?;
+    let username = validate::text("username", username, 64)?;
+    let accounts = &state.limits.accounts;
+    accounts.check(&username)?;
+    let user = User::find_by_username(&mut *state.db.reader()?, &username)?;
     // Hash even for an unknown user, so timing does not tell which usernames exist.
     let stored = user.as_ref().map_or(DUMMY, |u| u.password_hash.as_str());
     let matches = password_matches(password, stored);
+    let known = user.is_some();
     let Some(user) = user.filter(|_| matches) else {
+        if known {
+            accounts.failed(&username);
+        }
         return Err(AppError::Unauthorized("wrong username or password".into()));
     };
+    accounts.succeeded(&username);
     let organization = Organization::find(&mut *state.db.reader()?, &user.organization_id)?;
     if user.deactivated_at.is_some() || organization.is_none_or(|o| o.deactivated_at.is_some()) {
         return Err(AppError::Denied {

@@ -93,8 +93,9 @@ pub fn report(
         let recent =
             Complaint::count_since(conn, &complaint.certificate_id, now() - Duration::hours(1))?;
         if recent >= PER_CERTIFICATE_HOURLY {
-            return Err(AppError::TooManyRequests(
-                "this certificate received many reports in the last hour; try again later".into(),
+            return Err(AppError::too_many(
+                "this certificate received many reports in the last hour; try again later",
+                std::time::Duration::from_secs(600),
             ));
         }
         complaint.insert(conn)?;

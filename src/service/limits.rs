@@ -1,10 +1,15 @@
-//! Per-client rate limits for what anyone can send without a token: consumers' problem
-//! reports and sign-in attempts. Keyed by the socket's peer address (a forwarded-for header is
-//! the client's to forge).
+//! Rate limits for what anyone can send without a token: consumers' problem reports and
+//! sign-in attempts. Per client (the address [`crate::routes::extract::client_addr`] finds,
+//! through trusted proxies only) and, for sign-in, per account: failed passwords for one
+//! account back off exponentially whichever addresses they come from, so neither a shared
+//! proxy address nor a botnet gets around it.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
+use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::error::{AppError, AppResult};
@@ -26,15 +31,90 @@ impl ClientLimiter {
         }
     }
 
-    /// Counts one request from `client`; refuses it (429) beyond the quota.
+    /// Counts one request from `client`; refuses it (429, with the wait) beyond the quota.
     pub fn check(&self, client: &str) -> AppResult<()> {
-        let allowed = self.limiter.check_key(&client.to_string()).is_ok();
+        let checked = self.limiter.check_key(&client.to_string());
         self.limiter.retain_recent();
-        if allowed {
+        checked.map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            AppError::too_many(self.refusal, wait)
+        })
+    }
+}
+
+/// Failed sign-ins per account: the first [`AccountBackoff::FREE`] cost nothing, each one
+/// after doubles the wait before the next attempt is heard (1 s, 2 s, 4 s … up to
+/// [`AccountBackoff::MAX_WAIT`]). A right password resets the count; so does an hour without
+/// failures. Only existing accounts are counted, so the table holds at most one entry per user.
+#[derive(Default)]
+pub struct AccountBackoff {
+    failures: Mutex<HashMap<String, Failures>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+}
+
+impl AccountBackoff {
+    /// Failures that cost nothing.
+    pub const FREE: u32 = 5;
+    /// The longest wait between attempts.
+    pub const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+    /// Failures older than this are forgotten.
+    const MEMORY: Duration = Duration::from_secs(3600);
+
+    /// How long `account` must still wait before its next attempt is heard (zero: now).
+    fn wait(&self, account: &str, now: Instant) -> Duration {
+        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(f) = failures.get(account) else {
+            return Duration::ZERO;
+        };
+        if now.duration_since(f.last) >= Self::MEMORY {
+            return Duration::ZERO;
+        }
+        Self::backoff(f.count).saturating_sub(now.duration_since(f.last))
+    }
+
+    /// The wait after `count` failures.
+    fn backoff(count: u32) -> Duration {
+        match count.checked_sub(Self::FREE) {
+            None => Duration::ZERO,
+            Some(extra) => Duration::from_secs(1u64 << extra.min(20)).min(Self::MAX_WAIT),
+        }
+    }
+
+    /// Refuses an attempt on `account` while it is backing off (429 with the wait).
+    pub fn check(&self, account: &str) -> AppResult<()> {
+        let wait = self.wait(account, Instant::now());
+        if wait.is_zero() {
             Ok(())
         } else {
-            Err(AppError::TooManyRequests(self.refusal.into()))
+            Err(AppError::too_many(
+                "too many failed sign-ins for this account; wait before trying again",
+                wait,
+            ))
         }
+    }
+
+    /// Counts a wrong password for `account`.
+    pub fn failed(&self, account: &str) {
+        let now = Instant::now();
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        failures.retain(|_, f| now.duration_since(f.last) < Self::MEMORY);
+        let entry = failures.entry(account.to_string()).or_insert(Failures {
+            count: 0,
+            last: now,
+        });
+        entry.count = entry.count.saturating_add(1);
+        entry.last = now;
+    }
+
+    /// A right password: the account starts afresh.
+    pub fn succeeded(&self, account: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        failures.remove(account);
     }
 }
 
@@ -42,8 +122,10 @@ impl ClientLimiter {
 pub struct Limits {
     /// Consumers' problem reports: a burst of 5, then one every two minutes.
     pub reports: ClientLimiter,
-    /// Sign-in attempts: a burst of 20, then one every 10 seconds.
+    /// Sign-in attempts per client: a burst of 20, then one every 10 seconds.
     pub sign_in: ClientLimiter,
+    /// Failed sign-ins per account.
+    pub accounts: AccountBackoff,
 }
 
 impl Default for Limits {
@@ -59,6 +141,7 @@ impl Default for Limits {
                 Duration::from_secs(10),
                 "too many sign-in attempts from this device; try again in a minute",
             ),
+            accounts: AccountBackoff::default(),
         }
     }
 }
@@ -73,6 +156,64 @@ mod tests {
         assert!(limiter.check("a").is_ok() && limiter.check("a").is_ok());
         let refused = limiter.check("a").unwrap_err();
         assert_eq!(refused.code(), "rate_limited");
+        assert!(
+            matches!(refused, AppError::TooManyRequests { retry_after, .. }
+            if (3590..=3600).contains(&retry_after))
+        );
         assert!(limiter.check("b").is_ok());
+    }
+
+    #[test]
+    fn backoff_doubles_after_the_free_failures_up_to_the_cap() {
+        assert_eq!(AccountBackoff::backoff(0), Duration::ZERO);
+        assert_eq!(
+            AccountBackoff::backoff(AccountBackoff::FREE - 1),
+            Duration::ZERO
+        );
+        assert_eq!(
+            AccountBackoff::backoff(AccountBackoff::FREE),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            AccountBackoff::backoff(AccountBackoff::FREE + 1),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            AccountBackoff::backoff(AccountBackoff::FREE + 3),
+            Duration::from_secs(8)
+        );
+        assert_eq!(
+            AccountBackoff::backoff(AccountBackoff::FREE + 10),
+            AccountBackoff::MAX_WAIT
+        );
+        assert_eq!(AccountBackoff::backoff(u32::MAX), AccountBackoff::MAX_WAIT);
+    }
+
+    #[test]
+    fn an_account_waits_after_its_failures_and_a_success_resets_it() {
+        let accounts = AccountBackoff::default();
+        for _ in 0..AccountBackoff::FREE - 1 {
+            accounts.failed("li");
+        }
+        assert!(accounts.check("li").is_ok(), "four failures are free");
+        accounts.failed("li");
+        let now = Instant::now();
+        assert!(accounts.wait("li", now) > Duration::ZERO);
+        assert!(accounts.check("li").is_err());
+        assert!(accounts.check("wang").is_ok(), "per account");
+        // The wait is over once the backoff has passed, and long-past failures are forgotten.
+        assert_eq!(
+            accounts.wait("li", now + Duration::from_secs(2)),
+            Duration::ZERO
+        );
+        accounts.failed("li");
+        accounts.failed("li");
+        assert!(accounts.wait("li", Instant::now() + Duration::from_secs(3)) > Duration::ZERO);
+        assert_eq!(
+            accounts.wait("li", Instant::now() + AccountBackoff::MEMORY),
+            Duration::ZERO
+        );
+        accounts.succeeded("li");
+        assert!(accounts.check("li").is_ok());
     }
 }

@@ -38,10 +38,28 @@ where
     >,
     B: actix_web::body::MessageBody,
 {
+    log_in_via(t, username, password, |req| req).await
+}
+
+/// [`log_in`] with the form's POST adjusted first (a peer address, forwarded headers).
+pub async fn log_in_via<S, B>(
+    t: &TestApp<S>,
+    username: &str,
+    password: &str,
+    adjust: impl FnOnce(TestRequest) -> TestRequest,
+) -> Result<String, Resp>
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
     let login_page = t.get("/login", None).await;
     let csrf = field(&login_page.text(), "csrf_token");
     let res = t
-        .send(
+        .send(adjust(
             TestRequest::post()
                 .uri("/login")
                 .cookie(Cookie::new("certrail_login_csrf", csrf.clone()))
@@ -50,7 +68,7 @@ where
                     ("username", username),
                     ("password", password),
                 ]),
-        )
+        ))
         .await;
     let session = res
         .headers

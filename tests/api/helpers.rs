@@ -167,6 +167,7 @@ pub async fn spawn_with(
         admin_token: Some(admin.clone()),
         master_key: None,
         pool_size: 4,
+        trusted_proxies: Vec::new(),
         copy: Default::default(),
         tuning: Default::default(),
         workflow: certrail::config::Workflow {

@@ -216,13 +216,90 @@ async fn sign_in_attempts_are_rate_limited_per_client() {
     let t = spawn().await;
     let (org, _) = t.org("regulator", CODES[2], "430700").await;
     let password = new_user(&t, &org, "inspector").await;
-    for _ in 0..20 {
-        let refused = log_in(&t, "inspector", "guess").await.unwrap_err();
+    // Twenty guesses at names that are no account: only the client's bucket counts them.
+    for n in 0..20 {
+        let refused = log_in(&t, &format!("nobody{n}"), "guess")
+            .await
+            .unwrap_err();
         assert_eq!(refused.status, 401);
     }
-    // Even the right password waits now.
+    // Even the right password waits now, and is told how long.
     let refused = log_in(&t, "inspector", &password).await.unwrap_err();
     refused.page_error(429, "提交太频繁");
+    assert!(refused.header("retry-after").parse::<u64>().unwrap() >= 1);
+}
+
+#[actix_web::test]
+async fn failed_sign_ins_back_off_per_account_and_clients_are_seen_through_trusted_proxies() {
+    use crate::console::log_in_via;
+    let proxy: std::net::SocketAddr = ([10, 0, 0, 1], 40000).into();
+    let t = crate::helpers::spawn_with(|c| c.trusted_proxies = vec![proxy.ip()]).await;
+    let (org, _) = t.org("regulator", CODES[2], "430700").await;
+    let target = new_user(&t, &org, "inspector").await;
+    let colleague = new_user(&t, &org, "colleague").await;
+    let via = |client: String| {
+        move |req: actix_web::test::TestRequest| {
+            req.peer_addr(proxy)
+                .insert_header(("X-Forwarded-For", client))
+        }
+    };
+    // Forty wrong passwords for one account, from forty addresses behind the proxy.
+    let mut refusals = Vec::new();
+    for n in 0..40 {
+        let res = log_in_via(&t, "inspector", "guess", via(format!("203.0.113.{n}")))
+            .await
+            .unwrap_err();
+        refusals.push(res.status.as_u16());
+    }
+    // Five are heard (401); after them the account backs off (429), whatever the address.
+    assert_eq!(refusals[..5], [401; 5]);
+    assert!(refusals[5..].iter().all(|s| *s == 429), "{refusals:?}");
+    let waiting = log_in_via(&t, "inspector", &target, via("198.51.100.7".into()))
+        .await
+        .unwrap_err();
+    waiting.page_error(429, "提交太频繁");
+    assert!(waiting.header("retry-after").parse::<u64>().unwrap() >= 1);
+    // A colleague behind the same proxy is not held up by the proxy's address...
+    assert!(
+        log_in_via(&t, "colleague", &colleague, via("198.51.100.8".into()))
+            .await
+            .is_ok()
+    );
+    // ...and one client's guesses fill that client's bucket only.
+    for n in 0..20 {
+        let res = log_in_via(&t, &format!("nobody{n}"), "x", via("192.0.2.66".into()))
+            .await
+            .unwrap_err();
+        assert_eq!(res.status, 401);
+    }
+    let refused = log_in_via(&t, "colleague", &colleague, via("192.0.2.66".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status, 429);
+    assert!(
+        log_in_via(&t, "colleague", &colleague, via("192.0.2.67".into()))
+            .await
+            .is_ok()
+    );
+    // From a peer that is not a trusted proxy, X-Forwarded-For is the client's to forge and
+    // is ignored: the untrusted peer's own bucket fills.
+    let stranger: std::net::SocketAddr = ([198, 51, 100, 99], 5000).into();
+    for n in 0..20 {
+        let res = log_in_via(&t, &format!("nobody{n}"), "x", |req| {
+            req.peer_addr(stranger)
+                .insert_header(("X-Forwarded-For", format!("192.0.2.{n}")))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(res.status, 401);
+    }
+    let refused = log_in_via(&t, "colleague", &colleague, |req| {
+        req.peer_addr(stranger)
+            .insert_header(("X-Forwarded-For", "192.0.2.200"))
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(refused.status, 429);
 }
 
 #[actix_web::test]
