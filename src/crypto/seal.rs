@@ -39,6 +39,8 @@ pub struct MasterKey {
     cipher: XChaCha20Poly1305,
     /// SHA-256 of the key with a label: the seed of the log key.
     log_seed: Zeroizing<[u8; 32]>,
+    /// SHA-256 of the key with another label: the HMAC key of anonymous forms' CSRF cookies.
+    form_key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -51,15 +53,25 @@ impl MasterKey {
     /// From 32 raw bytes.
     pub fn from_bytes(bytes: &[u8; 32]) -> Self {
         use sha2::{Digest, Sha256};
-        let log_seed: [u8; 32] = Sha256::new()
-            .chain_update(b"CERTRAIL-LOG-KEY-V1\n")
-            .chain_update(bytes)
-            .finalize()
-            .into();
+        let derive = |label: &[u8]| -> Zeroizing<[u8; 32]> {
+            Zeroizing::new(
+                Sha256::new()
+                    .chain_update(label)
+                    .chain_update(bytes)
+                    .finalize()
+                    .into(),
+            )
+        };
         Self {
             cipher: XChaCha20Poly1305::new(bytes.into()),
-            log_seed: Zeroizing::new(log_seed),
+            log_seed: derive(b"CERTRAIL-LOG-KEY-V1\n"),
+            form_key: derive(b"CERTRAIL-FORM-CSRF-V1\n"),
         }
+    }
+
+    /// The HMAC key of anonymous forms' CSRF cookies (the same on every instance).
+    pub fn form_key(&self) -> &[u8; 32] {
+        &self.form_key
     }
 
     /// The Ed25519 seed of the transparency log's signing key.

@@ -7,8 +7,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::crypto::b64url;
-use crate::crypto::random::new_secret;
 use crate::db::models::Certificate;
 use crate::error::{AppError, AppResult};
 use crate::routes::extract::blocking;
@@ -16,8 +14,9 @@ use crate::service::cases::{self, CaseAnswer, CaseView, NewCase, PartyCaseView};
 use crate::service::complaints::{self, NewComplaint, CATEGORIES};
 use crate::service::{checked_id, AppState};
 
+use super::form_token;
 use super::page::{
-    check_csrf, client_addr, cookie, render, see_other, Chrome, Lang, SignedIn, FORM_CSRF_COOKIE,
+    check_csrf, client_addr, render, see_other, Chrome, Lang, SignedIn, FORM_CSRF_COOKIE,
 };
 use super::words;
 
@@ -103,7 +102,7 @@ async fn claim_page(
     })
     .await?;
     let lang = Lang::of(req);
-    let csrf_token = b64url(&new_secret());
+    let token = form_token::issue(state, FORM_CSRF_COOKIE);
     let page = ClaimPage {
         lang,
         chrome: Chrome::new(req, None),
@@ -116,7 +115,7 @@ async fn claim_page(
                 .unwrap_or_default()
         ),
         back: label_back(&id, query),
-        csrf_token: csrf_token.clone(),
+        csrf_token: token.field,
         categories: &CATEGORIES,
         respondents,
         problem: problem.map(|e| words::app_error(lang, e)),
@@ -126,7 +125,7 @@ async fn claim_page(
         *rendered.status_mut() = actix_web::ResponseError::status_code(e);
     }
     rendered
-        .add_cookie(&cookie(state, FORM_CSRF_COOKIE, csrf_token))
+        .add_cookie(&token.cookie)
         .map_err(|e| AppError::Internal(format!("cookie: {e}")))?;
     Ok(rendered)
 }
@@ -141,12 +140,6 @@ pub async fn claim_form(
     claim_page(&state, &req, id.into_inner(), &query, None).await
 }
 
-fn form_cookie(req: &HttpRequest) -> String {
-    req.cookie(FORM_CSRF_COOKIE)
-        .map(|c| c.value().to_string())
-        .unwrap_or_default()
-}
-
 /// `POST /v/{id}/claim`: the report and its case, then the case's page.
 pub async fn claim_submit(
     state: web::Data<AppState>,
@@ -156,7 +149,7 @@ pub async fn claim_submit(
     form: web::Form<ClaimForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    check_csrf(&form_cookie(&req), &form.csrf_token)?;
+    form_token::check(&state, &req, FORM_CSRF_COOKIE, &form.csrf_token)?;
     let client = client_addr(&req);
     let id = id.into_inner();
     let target = id.clone();
@@ -217,13 +210,13 @@ async fn case_page(
     let shown = number.trim().to_ascii_uppercase();
     let case = blocking(state, move |s| cases::get(s, &number)).await?;
     let lang = Lang::of(req);
-    let csrf_token = b64url(&new_secret());
+    let token = form_token::issue(state, FORM_CSRF_COOKIE);
     let page = CasePage {
         lang,
         chrome: Chrome::new(req, None),
         number: shown,
         case,
-        csrf_token: csrf_token.clone(),
+        csrf_token: token.field,
         problem: problem.map(|e| words::app_error(lang, e)),
     };
     let mut rendered = render(req, &page)?;
@@ -231,7 +224,7 @@ async fn case_page(
         *rendered.status_mut() = actix_web::ResponseError::status_code(e);
     }
     rendered
-        .add_cookie(&cookie(state, FORM_CSRF_COOKIE, csrf_token))
+        .add_cookie(&token.cookie)
         .map_err(|e| AppError::Internal(format!("cookie: {e}")))?;
     Ok(rendered)
 }
@@ -257,7 +250,7 @@ pub async fn confirm(
     number: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> AppResult<HttpResponse> {
-    check_csrf(&form_cookie(&req), &form.csrf_token)?;
+    form_token::check(&state, &req, FORM_CSRF_COOKIE, &form.csrf_token)?;
     let number = number.into_inner();
     let target = number.clone();
     match blocking(&state, move |s| cases::confirm(s, &target)).await {

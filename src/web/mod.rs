@@ -10,6 +10,7 @@ pub mod custody;
 pub mod digital_link;
 pub mod error_page;
 pub mod form;
+pub mod form_token;
 pub mod home;
 pub mod marks;
 pub mod oversight;

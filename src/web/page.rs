@@ -279,15 +279,21 @@ impl FromRequest for SignedIn {
     }
 }
 
-/// Refuses a form whose CSRF token is not the session's (or the sign-in cookie's).
+/// Refuses a signed-in form whose CSRF token is not the session's (anonymous forms:
+/// [`super::form_token`]).
 pub fn check_csrf(expected: &str, sent: &str) -> AppResult<()> {
     use subtle::ConstantTimeEq;
     let same: bool = expected.as_bytes().ct_eq(sent.as_bytes()).into();
     if same && !expected.is_empty() {
         Ok(())
     } else {
-        Err(AppError::Forbidden(
-            "the form expired or did not come from this site; reload the page and try again".into(),
-        ))
+        Err(form_expired())
     }
+}
+
+/// 403 for a form whose CSRF token does not check out.
+pub fn form_expired() -> AppError {
+    AppError::Forbidden(
+        "the form expired or did not come from this site; reload the page and try again".into(),
+    )
 }

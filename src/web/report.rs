@@ -11,7 +11,7 @@ use crate::routes::extract::blocking;
 use crate::service::complaints::{self, NewComplaint};
 use crate::service::AppState;
 
-use super::page::{check_csrf, client_addr, render, Chrome, Lang, FORM_CSRF_COOKIE};
+use super::page::{client_addr, render, Chrome, Lang, FORM_CSRF_COOKIE};
 
 #[derive(Debug, Deserialize)]
 pub struct ReportForm {
@@ -36,11 +36,7 @@ async fn submit(
     serial: Option<i64>,
     form: ReportForm,
 ) -> AppResult<HttpResponse> {
-    let expected = req
-        .cookie(FORM_CSRF_COOKIE)
-        .map(|c| c.value().to_string())
-        .unwrap_or_default();
-    check_csrf(&expected, &form.csrf_token)?;
+    super::form_token::check(&state, &req, FORM_CSRF_COOKIE, &form.csrf_token)?;
     let client = client_addr(&req);
     let new = NewComplaint {
         category: form.category,

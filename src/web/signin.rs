@@ -6,8 +6,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::crypto::b64url;
-use crate::crypto::random::new_secret;
 use crate::error::{AppError, AppResult};
 use crate::routes::extract::blocking;
 use crate::service::accounts;
@@ -46,17 +44,17 @@ fn login_page(
     username: String,
     error: Option<String>,
 ) -> AppResult<HttpResponse> {
-    let csrf_token = b64url(&new_secret());
+    let token = super::form_token::issue(state, LOGIN_CSRF_COOKIE);
     let page = LoginPage {
         lang: Lang::of(req),
         chrome: Chrome::new(req, None),
-        csrf_token: csrf_token.clone(),
+        csrf_token: token.field,
         username,
         error,
     };
     let mut response = render(req, &page)?;
     response
-        .add_cookie(&cookie(state, LOGIN_CSRF_COOKIE, csrf_token))
+        .add_cookie(&token.cookie)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(response)
 }
@@ -71,11 +69,7 @@ pub async fn submit(
     form: web::Form<LoginForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let expected = req
-        .cookie(LOGIN_CSRF_COOKIE)
-        .map(|c| c.value().to_string())
-        .unwrap_or_default();
-    check_csrf(&expected, &form.csrf_token)?;
+    super::form_token::check(&state, &req, LOGIN_CSRF_COOKIE, &form.csrf_token)?;
     let username = form.username.clone();
     let client = client_addr(&req);
     let result = blocking(&state, move |s| {

@@ -6,8 +6,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::b64url;
-use crate::crypto::random::new_secret;
 use crate::domain::payload::Payload;
 use crate::domain::promise::PromisePayload;
 use crate::domain::verdict::Verdict;
@@ -18,7 +16,7 @@ use crate::service::verify::lineage::Lineage;
 use crate::service::verify::{verify, verify_cached, Answer, Label, MarkStatus, Source};
 use crate::service::AppState;
 
-use super::page::{cookie, render, wants_json, Chrome, Lang, FORM_CSRF_COOKIE};
+use super::page::{render, wants_json, Chrome, Lang, FORM_CSRF_COOKIE};
 use super::words::{self, VerdictWords};
 
 /// The label's query string.
@@ -152,7 +150,7 @@ pub(super) async fn respond(
         }));
     }
     let lang = Lang::of(&req);
-    let csrf_token = b64url(&new_secret());
+    let token = super::form_token::issue(&state, FORM_CSRF_COOKIE);
     // The form keeps the label's query, so the pages after it link back to this label.
     let report_action = answer.certificate.as_ref().map(|_| {
         let label = match serial {
@@ -171,7 +169,7 @@ pub(super) async fn respond(
     let page = VerifyPage {
         claim_action,
         report_action,
-        csrf_token: csrf_token.clone(),
+        csrf_token: token.field.clone(),
         categories: &CATEGORIES,
         lang,
         chrome: Chrome::new(&req, None),
@@ -199,7 +197,7 @@ pub(super) async fn respond(
         .headers_mut()
         .insert(header::VARY, header::HeaderValue::from_static("Accept"));
     rendered
-        .add_cookie(&cookie(&state, FORM_CSRF_COOKIE, csrf_token))
+        .add_cookie(&token.cookie)
         .map_err(|e| AppError::Internal(format!("cookie: {e}")))?;
     Ok(rendered)
 }

@@ -58,11 +58,18 @@ where
 {
     let login_page = t.get("/login", None).await;
     let csrf = field(&login_page.text(), "csrf_token");
+    let signed = login_page
+        .headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("certrail_login_csrf="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .expect("the sign-in form's cookie");
     let res = t
         .send(adjust(
             TestRequest::post()
                 .uri("/login")
-                .cookie(Cookie::new("certrail_login_csrf", csrf.clone()))
+                .cookie(Cookie::new("certrail_login_csrf", signed))
                 .set_form([
                     ("csrf_token", csrf.as_str()),
                     ("username", username),

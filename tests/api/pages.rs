@@ -63,7 +63,10 @@ async fn admin_creates_users_and_people_sign_in_and_out() {
     assert!(html.contains("<label for=\"username\">") && html.contains("<label for=\"password\">"));
     let form_token = csrf_field(&html);
     let (cookie_token, attrs) = set_cookie(&res, "certrail_login_csrf").expect("csrf cookie");
-    assert_eq!(form_token, cookie_token);
+    // Signed double-submit: the cookie is the field's nonce and a MAC over it.
+    let (nonce, mac) = cookie_token.split_once('.').expect("nonce.mac");
+    assert_eq!(form_token, nonce);
+    assert_eq!(mac.len(), 43, "HMAC-SHA256, base64url");
     assert!(
         attrs.contains("HttpOnly") && attrs.contains("SameSite=Lax"),
         "{attrs}"
@@ -84,6 +87,42 @@ async fn admin_creates_users_and_people_sign_in_and_out() {
     // A form without the matching token is refused before the password is looked at.
     let res = t.send(login(&password, "forged")).await;
     assert_eq!(res.status, 403);
+    // A cookie the attacker planted, with a field to match, is refused: unsigned, signed by
+    // someone else, or signed for another form (the report form's cookie).
+    let planted = |cookie: &str, field: &str| {
+        TestRequest::post()
+            .uri("/login")
+            .cookie(Cookie::new("certrail_login_csrf", cookie.to_string()))
+            .set_form([
+                ("csrf_token", field),
+                ("username", "qc.lead"),
+                ("password", password.as_str()),
+            ])
+    };
+    let forged_mac = format!("{form_token}.{}", "A".repeat(43));
+    let other_form = {
+        let (producer, product) = t.producer_with_product(CODES[1]).await;
+        let issued = t.issue(&producer, &crate::helpers::batch(&product)).await;
+        let label = t
+            .get(
+                &crate::helpers::path_of(issued["verify_url"].as_str().unwrap()),
+                None,
+            )
+            .await;
+        set_cookie(&label, "certrail_form_csrf")
+            .expect("form cookie")
+            .0
+    };
+    let other_nonce = other_form.split_once('.').unwrap().0.to_string();
+    for (cookie, field) in [
+        ("attacker", "attacker"),
+        (forged_mac.as_str(), form_token.as_str()),
+        (other_form.as_str(), other_nonce.as_str()),
+        ("", ""),
+    ] {
+        let res = t.send(planted(cookie, field)).await;
+        assert_eq!(res.status, 403, "{cookie}");
+    }
     let res = t.send(login("wrong password", &form_token)).await;
     assert_eq!(res.status, 401);
     assert!(res.text().contains("用户名或密码错误"));
