@@ -201,18 +201,52 @@ impl From<DieselError> for AppError {
                     ),
                 }
             }
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+            DieselError::DatabaseError(kind, info) if storage_unavailable(kind, info.message()) => {
+                if kind == DatabaseErrorKind::ClosedConnection {
+                    crate::db::connection_lost();
+                }
                 AppError::Unavailable(info.message().to_string())
             }
-            // SQLite reports a lock it could not get within busy_timeout as "database is locked".
-            DieselError::DatabaseError(_, ref info)
-                if info.message().contains("database is locked") =>
-            {
-                AppError::Unavailable(info.message().to_string())
+            // The connection died inside a transaction: it is dropped, not reused.
+            DieselError::BrokenTransactionManager => {
+                crate::db::connection_lost();
+                AppError::Unavailable("the connection broke inside a transaction".into())
             }
             other => AppError::Internal(format!("database: {other}")),
         }
     }
+}
+
+/// Whether a database error means storage is away or full (503, try again), not a bug: a lost
+/// or refused PostgreSQL connection, a server shutting down or starting, a disk full on either
+/// backend, SQLite's lock wait running out or its file being unreadable.
+fn storage_unavailable(kind: DatabaseErrorKind, message: &str) -> bool {
+    const MESSAGES: &[&str] = &[
+        // SQLite (sqlite3_errstr of SQLITE_BUSY, SQLITE_LOCKED, SQLITE_FULL, SQLITE_IOERR,
+        // SQLITE_CANTOPEN, SQLITE_READONLY).
+        "database is locked",
+        "database table is locked",
+        "database or disk is full",
+        "disk I/O error",
+        "unable to open database file",
+        "attempt to write a readonly database",
+        // PostgreSQL (SQLSTATE 57P01..57P03, 53100, and libpq's own).
+        "terminating connection due to administrator command",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+        "could not extend file",
+        "No space left on device",
+        "server closed the connection unexpectedly",
+        "no connection to the server",
+        "could not send data to server",
+        "could not receive data from server",
+        "Connection refused",
+    ];
+    matches!(
+        kind,
+        DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
+    ) || MESSAGES.iter().any(|m| message.contains(m))
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {

@@ -3,8 +3,8 @@
 //! `certrail verify`, `certrail sign`.
 
 mod csv_in;
-mod erp_csv;
-mod promise_csv;
+pub mod erp_csv;
+pub mod promise_csv;
 pub mod sign;
 pub mod verify;
 pub mod witness;

@@ -96,10 +96,7 @@ pub fn run(command: &SignCommand) -> Result<u8, String> {
 }
 
 fn read_key(path: &Path) -> Result<SigningKey, String> {
-    let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-    );
+    let text = crate::crypto::seal::read_secret_file(path)?;
     let mut lines = text.lines();
     let (Some(KEY_HEADER), Some(seed)) = (lines.next(), lines.next()) else {
         return Err(format!("{} is not a producer key", path.display()));

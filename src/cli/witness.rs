@@ -108,9 +108,7 @@ fn init(name: &str, path: &Path) -> Result<(), String> {
 }
 
 fn read_key(path: &Path) -> Result<(String, SigningKey), String> {
-    let text = zeroize::Zeroizing::new(
-        fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-    );
+    let text = crate::crypto::seal::read_secret_file(path)?;
     let mut lines = text.lines();
     let (Some(KEY_HEADER), Some(name), Some(seed)) = (lines.next(), lines.next(), lines.next())
     else {

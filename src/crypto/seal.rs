@@ -31,6 +31,29 @@ pub fn create_secret_file(path: &Path, contents: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
+/// Reads a secret file (a key) as text, refusing one that others than its owner may read or
+/// write (as ssh does): a key copied with the wrong mode is not used until it is `chmod 600`.
+pub fn read_secret_file(path: &Path) -> Result<Zeroizing<String>, String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "{} is open to other users (mode {:o}); run chmod 600 on it",
+                path.display(),
+                mode & 0o777
+            ));
+        }
+    }
+    fs::read_to_string(path)
+        .map(Zeroizing::new)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
 /// The key that encrypts every organization's private signing key, and from which the
 /// platform's own keys (the transparency log's) are derived, so every instance sharing the
 /// master key signs as the same log.
@@ -101,10 +124,7 @@ impl MasterKey {
     /// Reads the key file, or creates it (mode 0600) with a fresh random key.
     pub fn load_or_create(path: &Path) -> Result<Self, String> {
         if path.exists() {
-            let text = Zeroizing::new(
-                fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-            );
+            let text = read_secret_file(path)?;
             return Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()));
         }
         let secret = Zeroizing::new(new_secret());

@@ -5,6 +5,8 @@ pub mod models;
 pub mod schema;
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
@@ -96,6 +98,8 @@ impl DbUrl {
     pub fn establish(&self) -> Result<DbConn, diesel::ConnectionError> {
         match self.backend {
             Backend::Sqlite => {
+                create_private_file(&self.target)
+                    .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
                 let mut conn = SqliteConnection::establish(&self.target)?;
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
@@ -103,6 +107,28 @@ impl DbUrl {
             }
             Backend::Postgres => PgConnection::establish(&self.target).map(DbConn::Pg),
         }
+    }
+}
+
+/// Creates an empty SQLite file readable by its owner only (0600) if none exists yet: SQLite
+/// would create it with the process's umask (often 0644), and its WAL and shared-memory files
+/// take the database file's mode.
+fn create_private_file(path: &str) -> std::io::Result<()> {
+    if path == ":memory:" || std::path::Path::new(path).exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Another connection created it first.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
@@ -127,7 +153,8 @@ impl ManageConnection for Manager {
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
         use diesel::r2d2::R2D2Connection;
-        conn.is_broken()
+        // Called as the connection goes back to the pool, on the thread that held it.
+        LOST.with(|l| l.replace(false)) || conn.is_broken()
     }
 }
 
@@ -136,6 +163,39 @@ pub type DbPool = Pool<Manager>;
 thread_local! {
     /// Whether this thread holds a pooled connection now.
     static HOLDING: Cell<bool> = const { Cell::new(false) };
+    /// Whether the connection this thread holds was found dead (see [`connection_lost`]).
+    static LOST: Cell<bool> = const { Cell::new(false) };
+}
+
+/// When storage last failed, in milliseconds since [`EPOCH`] (0: never).
+static LAST_FAILURE_MS: AtomicU64 = AtomicU64::new(0);
+static EPOCH: OnceLock<Instant> = OnceLock::new();
+/// For this long after a storage failure, a connection is pinged before it is handed out.
+const SUSPICIOUS_FOR: Duration = Duration::from_secs(30);
+
+fn since_epoch_ms() -> u64 {
+    EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64 + 1
+}
+
+/// Marks the connection this thread holds as dead (the server closed it, or it broke inside a
+/// transaction): when it goes back to the pool it is closed instead of kept. Diesel reports a
+/// connection broken only when a transaction is left open, never a socket the server closed.
+pub fn connection_lost() {
+    LOST.with(|l| l.set(true));
+    storage_failed();
+}
+
+/// Notes that storage failed (a lost connection, a refused connect, a background task's
+/// error). For [`SUSPICIOUS_FOR`] afterwards every checkout pings its connection first and
+/// replaces a dead one, so after a database restart the pool heals by itself, whichever
+/// thread (a request or a background task) held the dead connections.
+pub fn storage_failed() {
+    LAST_FAILURE_MS.store(since_epoch_ms(), Ordering::Relaxed);
+}
+
+fn recently_failed() -> bool {
+    let at = LAST_FAILURE_MS.load(Ordering::Relaxed);
+    at != 0 && since_epoch_ms().saturating_sub(at) < SUSPICIOUS_FOR.as_millis() as u64
 }
 
 /// Why no connection was handed out.
@@ -265,8 +325,9 @@ impl Db {
             log::error!("{}", CheckoutError::Nested);
             return Err(CheckoutError::Nested);
         }
+        LOST.with(|l| l.set(false));
         let started = Instant::now();
-        let got = pool.get();
+        let got = Self::live(pool);
         self.metrics.wait.observe(started.elapsed().as_secs_f64());
         match got {
             Ok(conn) => Ok(PooledConn {
@@ -276,9 +337,29 @@ impl Db {
             Err(e) => {
                 HOLDING.with(|h| h.set(false));
                 self.metrics.timeouts.inc();
+                storage_failed();
                 Err(e.into())
             }
         }
+    }
+
+    /// A connection from `pool`; shortly after a storage failure, one that answers a ping
+    /// (dead ones are closed, and the pool opens fresh ones).
+    fn live(pool: &DbPool) -> Result<PooledConnection<Manager>, diesel::r2d2::PoolError> {
+        use diesel::r2d2::R2D2Connection;
+        let mut conn = pool.get()?;
+        if !recently_failed() {
+            return Ok(conn);
+        }
+        for _ in 0..pool.max_size() {
+            if conn.ping().is_ok() {
+                return Ok(conn);
+            }
+            LOST.with(|l| l.set(true));
+            drop(conn);
+            conn = pool.get()?;
+        }
+        Ok(conn)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Pure rules and types of the certificate domain: identifiers, payloads, verdicts and input
 //! validation. Nothing here does I/O.
 
+pub mod batch;
 pub mod copy;
 pub mod credit_code;
 pub mod digital_link;

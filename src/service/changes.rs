@@ -68,7 +68,8 @@ pub(crate) fn apply(cache: &VerifyCache) {
     }
 }
 
-/// Reads changes other instances made and drops what they invalidate; prunes old rows.
+/// Reads changes other instances made and drops what they invalidate; every 600 polls runs
+/// [`super::housekeeping`].
 pub struct Poller {
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -123,15 +124,23 @@ fn poll(db: &Db, cache: &VerifyCache, every: Duration, stop: &std::sync::atomic:
                 }
                 seen = current;
             }
-            Err(e) => log::warn!("reading changes failed: {e}"),
+            Err(e) => {
+                crate::db::storage_failed();
+                log::warn!("reading changes failed: {e}");
+            }
         }
         polls += 1;
         if polls.is_multiple_of(600) {
-            let pruned = db.writer().map_err(|e| e.to_string()).and_then(|mut conn| {
-                change::prune(&mut conn, now() - keep).map_err(|e| e.to_string())
+            let purged = db.writer().map_err(|e| e.to_string()).and_then(|mut conn| {
+                super::housekeeping::purge(&mut conn, now(), now() - keep)
+                    .map_err(|e| e.to_string())
             });
-            if let Err(e) = pruned {
-                log::warn!("pruning changes failed: {e}");
+            match purged {
+                Ok(purged) => log::debug!("housekeeping: {purged:?}"),
+                Err(e) => {
+                    crate::db::storage_failed();
+                    log::warn!("housekeeping failed: {e}");
+                }
             }
         }
     }

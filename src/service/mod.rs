@@ -17,6 +17,7 @@ pub mod credentials;
 pub mod custody;
 pub mod digital_link;
 pub mod events;
+pub mod housekeeping;
 pub mod issue;
 pub mod keyring;
 pub mod keys;
@@ -85,8 +86,7 @@ pub struct AppState {
 impl AppState {
     /// Connects to the database (running migrations) and loads the master key.
     pub fn open(config: Config) -> Result<Self, String> {
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|e| format!("cannot create data dir {}: {e}", config.data_dir.display()))?;
+        create_private_dir(&config.data_dir)?;
         let tuning = config.tuning;
         let db = Db::connect(&config.database_url, config.pool_size, tuning.db_wait)?;
         let master = match &config.master_key {
@@ -228,6 +228,20 @@ impl AppState {
         }
         result
     }
+}
+
+/// Creates the data directory (and its parents) if missing; a new one is private (0700).
+fn create_private_dir(dir: &std::path::Path) -> Result<(), String> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(|e| format!("cannot create data dir {}: {e}", dir.display()))
 }
 
 /// Accepts `id` only if it has the shape of an id; anything else cannot exist (404).

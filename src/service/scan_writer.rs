@@ -347,6 +347,7 @@ fn run(db: &Db, shared: &Shared) {
                 }
                 Err(e) => {
                     shared.metrics.failures.inc();
+                    crate::db::storage_failed();
                     log::error!("storing {scans} scans failed (retrying in {delay:?}): {e}");
                     if shared.lock().stop {
                         shared.metrics.dropped.inc_by(scans);

@@ -4,6 +4,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::helpers::TestDb;
+use crate::process::Server;
 
 fn certrail(db: &TestDb, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_certrail"))
@@ -282,46 +283,8 @@ async fn issue_csv_from_an_erp_export_all_or_nothing_and_once() {
     assert_eq!(app.counts(), after);
 }
 
-/// The release-style binary serving on a free loopback port; killed when dropped.
-struct Server {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn serve(db: &TestDb, admin: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_certrail"))
-        .arg("serve")
-        .env("CERTRAIL_DATA_DIR", db.dir())
-        .env("DATABASE_URL", &db.url)
-        .env("CERTRAIL_BIND", format!("127.0.0.1:{port}"))
-        .env("CERTRAIL_PUBLIC_URL", &url)
-        .env("CERTRAIL_ADMIN_TOKEN", admin)
-        .env("CERTRAIL_LOG_INTERVAL_MS", "50")
-        .env("RUST_LOG", "warn")
-        .spawn()
-        .expect("start certrail serve");
-    let started = Instant::now();
-    while ureq::get(format!("{url}/healthz")).call().is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server { child, url }
+    crate::process::serve(&db.url, db.dir(), admin, &[])
 }
 
 fn post(url: &str, token: &str, body: serde_json::Value) -> serde_json::Value {
@@ -498,4 +461,49 @@ fn a_regulators_witness_cosigns_over_http_and_refuses_a_rolled_back_log() {
     );
     // The witness keeps what it saw: it still refuses after a restart.
     assert_eq!(run().status.code(), Some(3));
+}
+
+#[test]
+fn data_dir_database_and_keys_are_private_and_an_open_key_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let base = tempfile::tempdir().unwrap();
+    let data = base.path().join("fresh").join("data");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_certrail"))
+            .args(args)
+            .env("CERTRAIL_DATA_DIR", &data)
+            .env_remove("DATABASE_URL")
+            .env_remove("CERTRAIL_MASTER_KEY")
+            .output()
+            .expect("run certrail")
+    };
+    let out = run(&["admin", "token"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "a new data directory");
+    assert_eq!(mode(&data.join("certrail.db")), 0o600, "the database file");
+    assert_eq!(mode(&data.join("master.key")), 0o600, "the master key");
+    // A key file others may read is not used.
+    std::fs::set_permissions(
+        data.join("master.key"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let out = run(&["admin", "token"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("chmod 600") && stderr.contains("644"),
+        "{stderr}"
+    );
+    std::fs::set_permissions(
+        data.join("master.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    assert!(run(&["admin", "token"]).status.success());
 }

@@ -3,6 +3,7 @@
 
 mod helpers;
 mod keys;
+mod process;
 
 mod admin;
 mod auth;
@@ -17,6 +18,7 @@ mod credentials;
 mod custody;
 mod digital_link;
 mod exports;
+mod faults;
 mod front_door;
 mod labels;
 mod marks;

@@ -110,3 +110,105 @@ async fn head_healthz_answers_like_get() {
         .await;
     assert_eq!(res.status, 200);
 }
+
+#[actix_web::test]
+async fn housekeeping_deletes_expired_sessions_and_old_idempotency_answers_only() {
+    use actix_web::test::TestRequest;
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let (org, _) = t.org("regulator", CODES[2], "430700").await;
+    let password = crate::console::new_user(&t, &org, "inspector").await;
+    let stale = crate::console::log_in(&t, "inspector", &password)
+        .await
+        .unwrap();
+    let live = crate::console::log_in(&t, "inspector", &password)
+        .await
+        .unwrap();
+    t.sql(&format!(
+        "UPDATE sessions SET expires_at = '2020-01-01 00:00:00' WHERE token_hash = '{}'",
+        certrail::crypto::random::token_hash(&stale)
+    ));
+    for key in ["old-key", "new-key"] {
+        let mut body = batch(&product);
+        body["batch_no"] = serde_json::json!(key);
+        let res = t
+            .send(
+                crate::helpers::with_token(
+                    TestRequest::post().uri("/api/v1/certificates/bulk"),
+                    Some(&producer),
+                )
+                .insert_header(("Idempotency-Key", key))
+                .set_json(serde_json::json!({"certificates": [body]})),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    let now = chrono::Utc::now().naive_utc();
+    let at = |age: chrono::Duration| (now - age).format("%Y-%m-%d %H:%M:%S").to_string();
+    t.sql(&format!(
+        "UPDATE idempotency_keys SET created_at = '{}' WHERE key = 'old-key'",
+        at(chrono::Duration::hours(25))
+    ));
+    t.sql(&format!(
+        "UPDATE idempotency_keys SET created_at = '{}' WHERE key = 'new-key'",
+        at(chrono::Duration::hours(23))
+    ));
+    for (key, days) in [("file:aaaa", 91), ("file:bbbb", 89)] {
+        t.sql(&format!(
+            "INSERT INTO idempotency_keys (organization_id, key, request_hash, response, created_at) \
+             SELECT organization_id, '{key}', 'h', '{{}}', '{}' FROM idempotency_keys WHERE key = 'new-key'",
+            at(chrono::Duration::days(days))
+        ));
+    }
+    let state = t.state.clone();
+    let purged = actix_web::web::block(move || {
+        let mut conn = state.db.writer().unwrap();
+        let now = chrono::Utc::now().naive_utc();
+        certrail::service::housekeeping::purge(&mut conn, now, now - chrono::Duration::hours(1))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(purged.sessions, 1, "{purged:?}");
+    assert_eq!(purged.idempotency, 2, "{purged:?}");
+    let kept = |key: &str| {
+        let state = t.state.clone();
+        let key = key.to_string();
+        async move {
+            actix_web::web::block(move || {
+                use certrail::db::schema::idempotency_keys::dsl;
+                use diesel::prelude::*;
+                let mut conn = state.db.reader().unwrap();
+                let n: i64 = match &mut *conn {
+                    certrail::db::DbConn::Sqlite(c) => dsl::idempotency_keys
+                        .filter(dsl::key.eq(&key))
+                        .count()
+                        .get_result(c),
+                    certrail::db::DbConn::Pg(c) => dsl::idempotency_keys
+                        .filter(dsl::key.eq(&key))
+                        .count()
+                        .get_result(c),
+                }
+                .unwrap();
+                n
+            })
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(kept("old-key").await, 0);
+    assert_eq!(kept("new-key").await, 1);
+    assert_eq!(kept("file:aaaa").await, 0);
+    assert_eq!(kept("file:bbbb").await, 1);
+    // The live session still opens the console; the expired one was already refused.
+    let console = |session: &str| {
+        TestRequest::get()
+            .uri("/console")
+            .cookie(actix_web::cookie::Cookie::new(
+                "certrail_session",
+                session.to_string(),
+            ))
+    };
+    assert_eq!(t.send(console(&live)).await.status, 200);
+    assert_eq!(t.send(console(&stale)).await.status, 303);
+}

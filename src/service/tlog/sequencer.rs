@@ -231,6 +231,7 @@ fn run(db: &Db, key: &LogKey, every: Duration, metrics: &LogMetrics, stop: &Atom
             Ok(None) => {}
             Err(e) => {
                 metrics.failures.inc();
+                crate::db::storage_failed();
                 ::log::warn!("log sequencer: {e} (retrying)");
                 std::thread::sleep(every.max(Duration::from_millis(500)));
             }

@@ -104,6 +104,7 @@ impl Sender {
                 while !stopped.load(Ordering::Relaxed) {
                     std::thread::sleep(every);
                     if let Err(e) = round(&db, &master, &agent, &workflow, &metrics) {
+                        crate::db::storage_failed();
                         ::log::warn!("webhook sender: {e} (retrying)");
                     }
                 }

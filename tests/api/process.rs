@@ -1,0 +1,174 @@
+//! The certrail binary as a separate process on a free loopback port, for tests that talk to
+//! it over real HTTP, kill it, restart it, or take its database away.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running server; killed when dropped.
+pub struct Server {
+    child: Child,
+    pub url: String,
+}
+
+impl Server {
+    /// SIGKILL: no shutdown code runs, as when the machine loses power or the OOM killer
+    /// strikes.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// `{url}/api/v1{path}`.
+    pub fn api(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.url)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `certrail serve` on `database_url` with `data_dir`, `admin` as the admin token and `env`
+/// on top; returns once `/healthz` answers.
+pub fn serve(database_url: &str, data_dir: &Path, admin: &str, env: &[(&str, &str)]) -> Server {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_certrail"))
+        .arg("serve")
+        .env("CERTRAIL_DATA_DIR", data_dir)
+        .env("DATABASE_URL", database_url)
+        .env("CERTRAIL_BIND", format!("127.0.0.1:{port}"))
+        .env("CERTRAIL_PUBLIC_URL", &url)
+        .env("CERTRAIL_ADMIN_TOKEN", admin)
+        .env("CERTRAIL_LOG_INTERVAL_MS", "50")
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start certrail serve");
+    let started = Instant::now();
+    while ureq::get(format!("{url}/healthz")).call().is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server { child, url }
+}
+
+/// An HTTP answer: status, `Retry-After`, body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    /// The error envelope's code ("" if the body is not an envelope).
+    pub fn code(&self) -> String {
+        serde_json::from_str::<serde_json::Value>(&self.body)
+            .ok()
+            .and_then(|v| v["error"]["code"].as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+fn answer(res: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
+    match res {
+        Ok(mut res) => Answer {
+            status: res.status().as_u16(),
+            retry_after: res
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            body: res.body_mut().read_to_string().unwrap_or_default(),
+        },
+        // The connection failed (the server is down): status 0.
+        Err(e) => Answer {
+            status: 0,
+            retry_after: None,
+            body: e.to_string(),
+        },
+    }
+}
+
+/// GET with an optional bearer token and extra headers.
+pub fn get(url: &str, token: Option<&str>, headers: &[(&str, &str)]) -> Answer {
+    let mut req = agent().get(url);
+    if let Some(t) = token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    answer(req.call())
+}
+
+/// POST a JSON body with a bearer token and extra headers.
+pub fn post(url: &str, token: &str, body: &serde_json::Value, headers: &[(&str, &str)]) -> Answer {
+    let mut req = agent()
+        .post(url)
+        .header("Authorization", &format!("Bearer {token}"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    answer(req.send_json(body))
+}
+
+/// A producer with a token and a product on `server` (admin token `admin`): (org id, token,
+/// product id).
+pub fn producer(server: &Server, admin: &str, code: &str) -> (String, String, String) {
+    let org = post(
+        &server.api("/organizations"),
+        admin,
+        &serde_json::json!({"kind": "producer", "name": "常德食品", "credit_code": code,
+            "region_code": "430702", "address": "湖南省常德市武陵区"}),
+        &[],
+    );
+    assert_eq!(org.status, 201, "{}", org.body);
+    let id = org.json()["id"].as_str().unwrap().to_string();
+    let token = post(
+        &server.api(&format!("/organizations/{id}/tokens")),
+        admin,
+        &serde_json::json!({}),
+        &[],
+    );
+    assert_eq!(token.status, 201, "{}", token.body);
+    let token = token.json()["token"].as_str().unwrap().to_string();
+    let product = post(
+        &server.api("/products"),
+        &token,
+        &serde_json::json!({"name": "酱板鸭", "model": "500g/袋", "standard": "GB/T 23586-2022"}),
+        &[],
+    );
+    assert_eq!(product.status, 201, "{}", product.body);
+    let product = product.json()["id"].as_str().unwrap().to_string();
+    (id, token, product)
+}

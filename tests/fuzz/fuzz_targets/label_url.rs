@@ -1,0 +1,25 @@
+//! What a phone's camera reads off a label: the label URL parser, the offline payload it may
+//! carry (base64url of deflate, size-capped) and GS1 Digital Link path segments.
+#![no_main]
+
+use certrail::domain::{digital_link, label};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|text: &str| {
+    if let Ok(scanned) = label::parse("label_url", text) {
+        assert!(!scanned.id.is_empty());
+        if let Some(p) = scanned.payload.as_deref() {
+            if let Some(payload) = label::unpack_payload(p) {
+                // What unpacks packs back to something that unpacks to the same text.
+                let again = label::pack_payload(&payload);
+                assert_eq!(label::unpack_payload(&again).as_deref(), Some(payload.as_str()));
+            }
+        }
+    }
+    if let Some(decoded) = digital_link::decode_segment(text) {
+        assert_eq!(
+            digital_link::decode_segment(&digital_link::encode_segment(&decoded)).as_deref(),
+            Some(decoded.as_str())
+        );
+    }
+});
