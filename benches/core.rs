@@ -87,6 +87,7 @@ fn setup() -> (tempfile::TempDir, AppState, Actor, String) {
         master_key: None,
         pool_size: 4,
         trusted_proxies: Vec::new(),
+        label_font: None,
         copy: Default::default(),
         tuning: Default::default(),
         workflow: Default::default(),

@@ -71,6 +71,7 @@ fn state(dir: &std::path::Path, url: String) -> AppState {
         master_key: None,
         pool_size: 8,
         trusted_proxies: Vec::new(),
+        label_font: None,
         copy: Default::default(),
         tuning: Default::default(),
         workflow: Default::default(),

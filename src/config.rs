@@ -41,6 +41,8 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed (`CERTRAIL_TRUSTED_PROXIES`): the
     /// client address of every per-client limit is found through them, never past them.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `CERTRAIL_LABEL_FONT`: the TrueType/TTC font of label sheet captions (else Debian's).
+    pub label_font: Option<PathBuf>,
     /// Copied-label warning thresholds.
     pub copy: crate::domain::copy::Thresholds,
     /// Waits, caches and queues of the verification path.
@@ -117,6 +119,7 @@ impl std::fmt::Debug for Config {
             .field("master_key", &self.master_key.as_ref().map(|_| "<set>"))
             .field("pool_size", &self.pool_size)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("label_font", &self.label_font)
             .field("copy", &self.copy)
             .field("tuning", &self.tuning)
             .field("workflow", &self.workflow)
@@ -221,6 +224,7 @@ impl Config {
             master_key: env("CERTRAIL_MASTER_KEY"),
             pool_size,
             trusted_proxies: trusted_proxies(env("CERTRAIL_TRUSTED_PROXIES").as_deref())?,
+            label_font: env("CERTRAIL_LABEL_FONT").map(PathBuf::from),
             copy,
         })
     }

@@ -207,6 +207,26 @@ impl From<DieselError> for AppError {
                 }
                 AppError::Unavailable(info.message().to_string())
             }
+            // A failed COMMIT whose rollback failed too: judged by why the commit failed.
+            DieselError::RollbackErrorOnCommit { commit_error, .. } => match (*commit_error).into()
+            {
+                AppError::Unavailable(m) => {
+                    crate::db::connection_lost();
+                    AppError::Unavailable(m)
+                }
+                other => AppError::Internal(format!("commit failed, then rollback: {other}")),
+            },
+            // Transient conflicts between transactions (PostgreSQL serialization failure,
+            // deadlock) and a server that became a read-only standby: try again shortly.
+            DieselError::DatabaseError(
+                DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::ReadOnlyTransaction,
+                info,
+            ) => AppError::Unavailable(info.message().to_string()),
+            DieselError::DatabaseError(_, ref info)
+                if info.message().starts_with("deadlock detected") =>
+            {
+                AppError::Unavailable(info.message().to_string())
+            }
             // The connection died inside a transaction: it is dropped, not reused.
             DieselError::BrokenTransactionManager => {
                 crate::db::connection_lost();
@@ -219,13 +239,13 @@ impl From<DieselError> for AppError {
 
 /// Whether a database error means storage is away or full (503, try again), not a bug: a lost
 /// or refused PostgreSQL connection, a server shutting down or starting, a disk full on either
-/// backend, SQLite's lock wait running out or its file being unreadable.
+/// backend, SQLite's lock wait running out or its file being unreadable. (SQLite's "database
+/// table is locked" is a conflict within one connection, a bug, and stays a 500.)
 fn storage_unavailable(kind: DatabaseErrorKind, message: &str) -> bool {
     const MESSAGES: &[&str] = &[
         // SQLite (sqlite3_errstr of SQLITE_BUSY, SQLITE_LOCKED, SQLITE_FULL, SQLITE_IOERR,
         // SQLITE_CANTOPEN, SQLITE_READONLY).
         "database is locked",
-        "database table is locked",
         "database or disk is full",
         "disk I/O error",
         "unable to open database file",

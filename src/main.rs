@@ -10,6 +10,7 @@ use certrail::cli::{self, AdminCommand, Cli, Command};
 /// of bulk issuance end up in per-thread heaps that are never given back. A fixed threshold
 /// keeps them mapped and returned, and fewer arenas bound what the heaps keep.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
 fn tune_malloc() {
     // SAFETY: mallopt only sets allocator parameters; called before any other thread exists.
     unsafe {

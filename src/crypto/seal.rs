@@ -34,13 +34,18 @@ pub fn create_secret_file(path: &Path, contents: &[u8]) -> Result<(), String> {
 /// Reads a secret file (a key) as text, refusing one that others than its owner may read or
 /// write (as ssh does): a key copied with the wrong mode is not used until it is `chmod 600`.
 pub fn read_secret_file(path: &Path) -> Result<Zeroizing<String>, String> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    // The mode is read from the open file itself, not the path (which could change between).
+    let mut file = fs::File::open(path).map_err(cannot)?;
+    let meta = file.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-            .permissions()
-            .mode();
+        let mode = meta.permissions().mode();
         if mode & 0o077 != 0 {
             return Err(format!(
                 "{} is open to other users (mode {:o}); run chmod 600 on it",
@@ -49,9 +54,9 @@ pub fn read_secret_file(path: &Path) -> Result<Zeroizing<String>, String> {
             ));
         }
     }
-    fs::read_to_string(path)
-        .map(Zeroizing::new)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+    let mut text = Zeroizing::new(String::new());
+    file.read_to_string(&mut text).map_err(cannot)?;
+    Ok(text)
 }
 
 /// The key that encrypts every organization's private signing key, and from which the

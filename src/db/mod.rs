@@ -337,7 +337,11 @@ impl Db {
             Err(e) => {
                 HOLDING.with(|h| h.set(false));
                 self.metrics.timeouts.inc();
-                storage_failed();
+                // Fewer connections than the pool may hold: connecting failed (the database
+                // is away), not a plain overload, which pinging would only add to.
+                if pool.state().connections < pool.max_size() {
+                    storage_failed();
+                }
                 Err(e.into())
             }
         }

@@ -56,6 +56,14 @@ pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, Valida
             ),
         ));
     }
+    let bidi_mark = |c: char| matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}');
+    if value.chars().any(bidi_mark) && !value.chars().any(is_right_to_left) {
+        return Err(ValidationError::new(
+            "invalid_characters",
+            field,
+            format!("{field} may carry direction marks only beside right-to-left script"),
+        ));
+    }
     if value.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
         return Err(ValidationError::new(
             "invisible_text",
@@ -74,7 +82,17 @@ pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, Valida
 fn is_forbidden_format(c: char) -> bool {
     matches!(
         c,
+        '\u{206A}'..='\u{206F}' | '\u{FFF9}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}' |
         '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}'
+    )
+}
+
+/// Letters of right-to-left scripts (Hebrew, Arabic and its extensions, as Uyghur and Kazakh
+/// are written, Syriac, Thaana, N'Ko), the only text a direction mark belongs in.
+fn is_right_to_left(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0590}'..='\u{08FF}' | '\u{FB1D}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFC}'
     )
 }
 
@@ -93,7 +111,10 @@ fn is_invisible(c: char) -> bool {
             | '\u{180B}'..='\u{180F}'
             | '\u{200B}'..='\u{200F}'
             | '\u{2060}'..='\u{2064}'
+            | '\u{2800}'
             | '\u{3164}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
             | '\u{FE00}'..='\u{FE0F}'
             | '\u{FFA0}'
             | '\u{E0100}'..='\u{E01EF}'
@@ -193,7 +214,16 @@ mod tests {
                 "{forbidden:?}"
             );
         }
+        for forbidden in ["\u{200F}10 20", "a\u{E0041}b", "x\u{FFF9}y"] {
+            assert_eq!(
+                text("f", forbidden, 20).unwrap_err().code,
+                "invalid_characters",
+                "{forbidden:?}"
+            );
+        }
         for invisible in [
+            "\u{2800}",
+            "\u{1D173}",
             "\u{200B}",
             "\u{200B} \u{200D}",
             "\u{3164}",

@@ -21,11 +21,23 @@ pub struct LabelFont {
     index: u32,
 }
 
-/// The label font, loaded once; `None` (captions then print in ASCII only) if none is found.
+/// The font file `CERTRAIL_LABEL_FONT` names (see [`crate::config::Config::label_font`]).
+static CONFIGURED: OnceLock<Option<std::path::PathBuf>> = OnceLock::new();
+
+/// Sets the configured font file; the first call wins (one configuration per process).
+pub fn configure(path: Option<std::path::PathBuf>) {
+    let _ = CONFIGURED.set(path);
+}
+
+/// The label font, loaded once: the configured file, else one of Debian's CJK fonts; `None`
+/// (captions then print in ASCII only) if none is found.
 pub fn label_font() -> Option<&'static LabelFont> {
     static FONT: OnceLock<Option<LabelFont>> = OnceLock::new();
     FONT.get_or_init(|| {
-        let configured = std::env::var("CERTRAIL_LABEL_FONT").ok();
+        let configured = CONFIGURED
+            .get()
+            .and_then(|p| p.as_ref())
+            .map(|p| p.display().to_string());
         let paths = configured.iter().map(String::as_str).chain(DEFAULT_PATHS);
         for path in paths {
             if let Ok(data) = std::fs::read(path) {

@@ -49,23 +49,34 @@ fn client_ip<'a>(
     forwarded_for: impl Iterator<Item = &'a str>,
     trusted: &[IpAddr],
 ) -> Option<IpAddr> {
-    let mut client = peer?;
-    if !trusted.contains(&client) {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|t| t.to_canonical() == *ip);
+    let mut client = peer?.to_canonical();
+    if !is_trusted(&client) {
         return Some(client);
     }
     let hops: Vec<&str> = forwarded_for.flat_map(|v| v.split(',')).collect();
     for hop in hops.iter().rev() {
-        match hop.trim().parse::<IpAddr>() {
-            Ok(ip) => {
+        match parse_hop(hop.trim()) {
+            Some(ip) => {
                 client = ip;
-                if !trusted.contains(&ip) {
+                if !is_trusted(&ip) {
                     break;
                 }
             }
-            Err(_) => break,
+            None => break,
         }
     }
     Some(client)
+}
+
+/// One `X-Forwarded-For` entry: an address, possibly with a port (`1.2.3.4:5678`,
+/// `[2001:db8::1]:443`), IPv4-mapped IPv6 read as IPv4.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let ip = hop
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))?;
+    Some(ip.to_canonical())
 }
 
 /// The authenticated caller (`Authorization: Bearer <token>`); 401 without a valid token.
@@ -333,5 +344,14 @@ mod tests {
             "10.0.0.3"
         );
         assert_eq!(client_ip(None, std::iter::empty(), &proxy), None);
+        // A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; hops may carry ports.
+        assert_eq!(
+            client("::ffff:10.0.0.2", &["1.2.3.4:5678"], &proxy).unwrap(),
+            "1.2.3.4"
+        );
+        assert_eq!(
+            client("10.0.0.2", &["[2001:db8::1]:443"], &proxy).unwrap(),
+            "2001:db8::1"
+        );
     }
 }

@@ -144,16 +144,12 @@ pub fn sign_in(
     state.limits.sign_in.check(client)?;
     let username = validate::text("username", username, 64)?;
     let accounts = &state.limits.accounts;
-    accounts.check(&username)?;
+    accounts.attempt(&username)?;
     let user = User::find_by_username(&mut *state.db.reader()?, &username)?;
     // Hash even for an unknown user, so timing does not tell which usernames exist.
     let stored = user.as_ref().map_or(DUMMY, |u| u.password_hash.as_str());
     let matches = password_matches(password, stored);
-    let known = user.is_some();
     let Some(user) = user.filter(|_| matches) else {
-        if known {
-            accounts.failed(&username);
-        }
         return Err(AppError::Unauthorized("wrong username or password".into()));
     };
     accounts.succeeded(&username);

@@ -131,6 +131,18 @@ pub fn issue_bulk_once(
     };
     if let Some(key) = key {
         validate::text("Idempotency-Key", key, 200).map_err(AppError::from)?;
+        // `file:…` names the CSV files the CLI issued (kept 90 days, not 24 hours).
+        if key
+            .get(..5)
+            .is_some_and(|p| p.eq_ignore_ascii_case("file:"))
+        {
+            return Err(AppError::invalid(
+                "invalid_idempotency_key",
+                "Idempotency-Key",
+                "an Idempotency-Key may not start with file:",
+            )
+            .into());
+        }
     }
     let replay = |conn: &mut DbConn| -> Result<Option<String>, BulkError> {
         let Some(key) = key else { return Ok(None) };

@@ -42,10 +42,12 @@ impl ClientLimiter {
     }
 }
 
-/// Failed sign-ins per account: the first [`AccountBackoff::FREE`] cost nothing, each one
+/// Failed sign-ins per account name: the first [`AccountBackoff::FREE`] cost nothing, each one
 /// after doubles the wait before the next attempt is heard (1 s, 2 s, 4 s … up to
-/// [`AccountBackoff::MAX_WAIT`]). A right password resets the count; so does an hour without
-/// failures. Only existing accounts are counted, so the table holds at most one entry per user.
+/// [`AccountBackoff::MAX_WAIT`]). An attempt counts as a failure the moment it is let through
+/// (so parallel guesses cannot slip in together), and a right password clears it; so does an
+/// hour without attempts. Names that are no account are counted the same way, so the answers
+/// never tell which names exist; the table keeps at most [`AccountBackoff::CAPACITY`] names.
 #[derive(Default)]
 pub struct AccountBackoff {
     failures: Mutex<HashMap<String, Failures>>,
@@ -64,10 +66,17 @@ impl AccountBackoff {
     pub const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
     /// Failures older than this are forgotten.
     const MEMORY: Duration = Duration::from_secs(3600);
+    /// Most names remembered at once; beyond it the least recently tried are dropped.
+    pub const CAPACITY: usize = 100_000;
 
     /// How long `account` must still wait before its next attempt is heard (zero: now).
+    #[cfg(test)]
     fn wait(&self, account: &str, now: Instant) -> Duration {
         let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        Self::wait_in(&failures, account, now)
+    }
+
+    fn wait_in(failures: &HashMap<String, Failures>, account: &str, now: Instant) -> Duration {
         let Some(f) = failures.get(account) else {
             return Duration::ZERO;
         };
@@ -85,30 +94,38 @@ impl AccountBackoff {
         }
     }
 
-    /// Refuses an attempt on `account` while it is backing off (429 with the wait).
-    pub fn check(&self, account: &str) -> AppResult<()> {
-        let wait = self.wait(account, Instant::now());
-        if wait.is_zero() {
-            Ok(())
-        } else {
-            Err(AppError::too_many(
-                "too many failed sign-ins for this account; wait before trying again",
-                wait,
-            ))
-        }
-    }
-
-    /// Counts a wrong password for `account`.
-    pub fn failed(&self, account: &str) {
+    /// Lets an attempt on `account` through, counted as a failure until [`Self::succeeded`],
+    /// or refuses it (429 with the wait) while the account is backing off. The check and the
+    /// count are one step under one lock.
+    pub fn attempt(&self, account: &str) -> AppResult<()> {
         let now = Instant::now();
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        failures.retain(|_, f| now.duration_since(f.last) < Self::MEMORY);
+        let wait = Self::wait_in(&failures, account, now);
+        if !wait.is_zero() {
+            return Err(AppError::too_many(
+                "too many failed sign-ins for this account; wait before trying again",
+                wait,
+            ));
+        }
+        if failures.len() >= Self::CAPACITY && !failures.contains_key(account) {
+            failures.retain(|_, f| now.duration_since(f.last) < Self::MEMORY);
+            if failures.len() >= Self::CAPACITY {
+                let mut ages: Vec<Instant> = failures.values().map(|f| f.last).collect();
+                ages.sort_unstable();
+                let cutoff = ages[ages.len() / 2];
+                failures.retain(|_, f| f.last > cutoff);
+            }
+        }
         let entry = failures.entry(account.to_string()).or_insert(Failures {
             count: 0,
             last: now,
         });
+        if now.duration_since(entry.last) >= Self::MEMORY {
+            entry.count = 0;
+        }
         entry.count = entry.count.saturating_add(1);
         entry.last = now;
+        Ok(())
     }
 
     /// A right password: the account starts afresh.
@@ -192,28 +209,27 @@ mod tests {
     #[test]
     fn an_account_waits_after_its_failures_and_a_success_resets_it() {
         let accounts = AccountBackoff::default();
-        for _ in 0..AccountBackoff::FREE - 1 {
-            accounts.failed("li");
+        for _ in 0..AccountBackoff::FREE {
+            assert!(accounts.attempt("li").is_ok(), "five attempts are free");
         }
-        assert!(accounts.check("li").is_ok(), "four failures are free");
-        accounts.failed("li");
         let now = Instant::now();
         assert!(accounts.wait("li", now) > Duration::ZERO);
-        assert!(accounts.check("li").is_err());
-        assert!(accounts.check("wang").is_ok(), "per account");
+        let refused = accounts.attempt("li").unwrap_err();
+        assert!(matches!(
+            refused,
+            AppError::TooManyRequests { retry_after: 1, .. }
+        ));
+        assert!(accounts.attempt("wang").is_ok(), "per account");
         // The wait is over once the backoff has passed, and long-past failures are forgotten.
         assert_eq!(
             accounts.wait("li", now + Duration::from_secs(2)),
             Duration::ZERO
         );
-        accounts.failed("li");
-        accounts.failed("li");
-        assert!(accounts.wait("li", Instant::now() + Duration::from_secs(3)) > Duration::ZERO);
         assert_eq!(
             accounts.wait("li", Instant::now() + AccountBackoff::MEMORY),
             Duration::ZERO
         );
         accounts.succeeded("li");
-        assert!(accounts.check("li").is_ok());
+        assert!(accounts.attempt("li").is_ok());
     }
 }

@@ -87,6 +87,7 @@ impl AppState {
     /// Connects to the database (running migrations) and loads the master key.
     pub fn open(config: Config) -> Result<Self, String> {
         create_private_dir(&config.data_dir)?;
+        crate::print::font::configure(config.label_font.clone());
         let tuning = config.tuning;
         let db = Db::connect(&config.database_url, config.pool_size, tuning.db_wait)?;
         let master = match &config.master_key {

@@ -163,4 +163,34 @@ async fn bulk_accepts_ten_thousand_and_refuses_more() {
         .await;
     let err = res.error(422, "out_of_range");
     assert_eq!(err["field"], "certificates");
+    assert_eq!(t.counts()[4], 0, "nothing issued");
+
+    // Exactly ten thousand: one transaction, ten thousand signed certificates.
+    let ten_thousand: Vec<Value> = (0..10_000)
+        .map(|i| {
+            let mut one = batch(&product);
+            one["batch_no"] = json!(format!("TT-{i}"));
+            one
+        })
+        .collect();
+    let res = t
+        .send(bulk_request(
+            &json!({"certificates": ten_thousand}),
+            &producer,
+            None,
+        ))
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let issued = res.json()["certificates"].as_array().unwrap().clone();
+    assert_eq!(issued.len(), 10_000);
+    assert_eq!(issued[9_999]["payload"]["batch"]["no"], "TT-9999");
+    assert_eq!(t.counts()[4], 10_000);
+    // The last one verifies like any other.
+    let last = t
+        .get_json(&crate::helpers::path_of(
+            issued[9_999]["verify_url"].as_str().unwrap(),
+        ))
+        .await
+        .json();
+    assert_eq!(last["verdict"], "genuine");
 }

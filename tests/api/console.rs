@@ -287,6 +287,12 @@ async fn a_producer_issues_finds_prints_and_revokes_through_the_console() {
     assert_eq!(pdf.status, 200);
     assert_eq!(pdf.header("content-type"), "application/pdf");
     assert!(pdf.body.starts_with(b"%PDF-"));
+    let (pages, urls) = crate::exports::decode_pdf(&pdf.body);
+    assert_eq!(pages, 1);
+    assert!(
+        !urls.is_empty() && urls.iter().all(|u| u.contains(&format!("/v/{id}"))),
+        "{urls:?}"
+    );
 
     // Revoking needs the form token; then the label verifies as revoked.
     let revoke = format!("/console/certificates/{id}/revoke");
@@ -524,7 +530,21 @@ async fn copy_warnings_stay_on_the_regulators_dashboard_until_the_certificate_is
     for _ in 0..2 {
         t.get_json(&url).await;
     }
-    assert!(dashboard(&session).await.text().contains("暂无"));
+    // The copy-warnings section itself says none (other sections say 暂无 too).
+    let warnings_section = |html: &str| {
+        let start = html
+            .find("<h2 id=\"warnings\">")
+            .expect("the warnings section");
+        let end = start + html[start..].find("</section>").unwrap();
+        html[start..end].to_string()
+    };
+    let html = dashboard(&session).await.text();
+    assert!(html.contains("未处理的复制预警</dt><dd>0</dd>"), "{html}");
+    let section = warnings_section(&html);
+    assert!(
+        section.contains("暂无") && !section.contains("<table>"),
+        "{section}"
+    );
     // More scans than bags: the answer warns, and the dashboard keeps it once.
     for _ in 0..3 {
         let answer = t.get_json(&url).await.json();
@@ -536,7 +556,8 @@ async fn copy_warnings_stay_on_the_regulators_dashboard_until_the_certificate_is
             .unwrap();
     assert_eq!(kept, 1, "one row per label and signal");
     let html = dashboard(&session).await.text();
-    assert!(html.contains("扫描次数过多"), "{html}");
+    assert!(html.contains("未处理的复制预警</dt><dd>1</dd>"), "{html}");
+    assert!(warnings_section(&html).contains("扫描次数过多"), "{html}");
     assert!(html.contains(&format!(
         "href=\"/console/certificates/{id}\">CD-COPY-1</a>"
     )));

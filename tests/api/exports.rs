@@ -11,7 +11,7 @@ use crate::labels::decode_png;
 
 /// Every QR code on the PNG pages pdftoppm renders from `pdf`, decoded cell by cell of the
 /// sheet's 4 × 5 grid (rqrr mixes up finder patterns of neighbouring codes on a whole page).
-fn decode_pdf(pdf: &[u8]) -> (usize, Vec<String>) {
+pub fn decode_pdf(pdf: &[u8]) -> (usize, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("labels.pdf");
     std::fs::write(&file, pdf).unwrap();

@@ -118,9 +118,16 @@ fn pg_bin(name: &str) -> PathBuf {
     versions.pop().expect("initdb and pg_ctl")
 }
 
+/// Whether this process runs as root.
+#[allow(unsafe_code)]
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
 /// A command run as the `postgres` user when this process is root (initdb refuses root).
 fn as_postgres(bin: &Path) -> Command {
-    if unsafe { libc::geteuid() } == 0 {
+    if is_root() {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--"]).arg(bin);
         c
@@ -132,7 +139,7 @@ fn as_postgres(bin: &Path) -> Command {
 impl Cluster {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        if unsafe { libc::geteuid() } == 0 {
+        if is_root() {
             let status = Command::new("chown")
                 .args(["postgres:postgres"])
                 .arg(dir.path())
@@ -425,7 +432,7 @@ fn sqlite_on_a_full_disk_is_503_and_writes_resume_when_space_returns() {
     // Fill the disk but for a little room.
     let filler = dir.join("filler");
     let free = {
-        let stat = nix_free_bytes(dir);
+        let stat = free_bytes(dir);
         stat.saturating_sub(256 * 1024)
     };
     std::fs::write(&filler, vec![0u8; free as usize]).unwrap();
@@ -479,9 +486,12 @@ fn sqlite_on_a_full_disk_is_503_and_writes_resume_when_space_returns() {
 }
 
 /// Free bytes on the filesystem holding `dir`.
-fn nix_free_bytes(dir: &Path) -> u64 {
+#[allow(unsafe_code)]
+fn free_bytes(dir: &Path) -> u64 {
     let path = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: statvfs is plain old data; all zeroes is a valid value of it.
     let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `path` is a NUL-terminated string and `stat` a valid, writable statvfs.
     assert_eq!(unsafe { libc::statvfs(path.as_ptr(), &mut stat) }, 0);
     stat.f_bavail as u64 * stat.f_frsize as u64
 }

@@ -168,6 +168,7 @@ pub async fn spawn_with(
         master_key: None,
         pool_size: 4,
         trusted_proxies: Vec::new(),
+        label_font: None,
         copy: Default::default(),
         tuning: Default::default(),
         workflow: certrail::config::Workflow {

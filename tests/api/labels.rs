@@ -22,6 +22,46 @@ pub fn decode_png(png: &[u8]) -> String {
     content
 }
 
+/// Decodes the QR code of an SVG label: reads its size and its one path of dark rectangles
+/// (`M{x} {y}h{w}v{h}H{x}V{y}`, as the qrcode crate draws them), paints them four pixels a
+/// unit, and decodes the picture like a PNG.
+pub fn decode_svg(svg: &str) -> String {
+    let number = |key: &str| -> u32 {
+        let start = svg.find(&format!("{key}=\"")).expect(key) + key.len() + 2;
+        svg[start..start + svg[start..].find('"').unwrap()]
+            .parse()
+            .expect(key)
+    };
+    let (width, height) = (number("width"), number("height"));
+    let start = svg.find(" d=\"").expect("a path") + 4;
+    let path = &svg[start..start + svg[start..].find('"').unwrap()];
+    const SCALE: u32 = 4;
+    let mut image = image::GrayImage::from_pixel(width * SCALE, height * SCALE, image::Luma([255]));
+    let mut rects = 0;
+    for rect in path.split('M').filter(|r| !r.is_empty()) {
+        let fields: Vec<u32> = rect
+            .split(|c: char| c == ' ' || c.is_ascii_alphabetic())
+            .filter(|f| !f.is_empty())
+            .map(|f| f.parse().expect("a number"))
+            .collect();
+        let [x, y, w, h, ..] = fields[..] else {
+            panic!("not a rectangle: {rect}")
+        };
+        for py in y * SCALE..(y + h) * SCALE {
+            for px in x * SCALE..(x + w) * SCALE {
+                image.put_pixel(px, py, image::Luma([0]));
+            }
+        }
+        rects += 1;
+    }
+    assert!(rects > 20, "a QR code has many dark modules: {rects}");
+    let mut png = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    decode_png(&png)
+}
+
 #[actix_web::test]
 async fn batch_label_png_and_svg_hold_the_verify_url() {
     let t = spawn().await;
@@ -45,6 +85,10 @@ async fn batch_label_png_and_svg_hold_the_verify_url() {
     assert_eq!(res.status, 200);
     assert_eq!(res.header("content-type"), "image/svg+xml");
     assert!(res.text().starts_with("<?xml") && res.text().contains("<svg"));
+    assert_eq!(
+        decode_svg(&res.text()),
+        issued["verify_url"].as_str().unwrap()
+    );
 
     t.get(&format!("/api/v1/certificates/{id}/qr.gif"), None)
         .await

@@ -63,10 +63,12 @@ async fn admin_creates_users_and_people_sign_in_and_out() {
     assert!(html.contains("<label for=\"username\">") && html.contains("<label for=\"password\">"));
     let form_token = csrf_field(&html);
     let (cookie_token, attrs) = set_cookie(&res, "certrail_login_csrf").expect("csrf cookie");
-    // Signed double-submit: the cookie is the field's nonce and a MAC over it.
-    let (nonce, mac) = cookie_token.split_once('.').expect("nonce.mac");
-    assert_eq!(form_token, nonce);
-    assert_eq!(mac.len(), 43, "HMAC-SHA256, base64url");
+    // Signed double-submit: the cookie is the field's nonce, its issue time and a MAC.
+    let parts: Vec<&str> = cookie_token.split('.').collect();
+    assert_eq!(parts.len(), 3, "nonce.time.mac: {cookie_token}");
+    assert_eq!(form_token, parts[0]);
+    assert!(parts[1].parse::<i64>().unwrap() > 1_700_000_000);
+    assert_eq!(parts[2].len(), 43, "HMAC-SHA256, base64url");
     assert!(
         attrs.contains("HttpOnly") && attrs.contains("SameSite=Lax"),
         "{attrs}"
@@ -99,7 +101,13 @@ async fn admin_creates_users_and_people_sign_in_and_out() {
                 ("password", password.as_str()),
             ])
     };
-    let forged_mac = format!("{form_token}.{}", "A".repeat(43));
+    let forged_mac = format!("{form_token}.{}.{}", parts[1], "A".repeat(43));
+    // The right MAC over another issue time (an old token made to look new) fails too.
+    let moved_time = format!(
+        "{form_token}.{}.{}",
+        parts[1].parse::<i64>().unwrap() + 1,
+        parts[2]
+    );
     let other_form = {
         let (producer, product) = t.producer_with_product(CODES[1]).await;
         let issued = t.issue(&producer, &crate::helpers::batch(&product)).await;
@@ -117,11 +125,24 @@ async fn admin_creates_users_and_people_sign_in_and_out() {
     for (cookie, field) in [
         ("attacker", "attacker"),
         (forged_mac.as_str(), form_token.as_str()),
+        (moved_time.as_str(), form_token.as_str()),
         (other_form.as_str(), other_nonce.as_str()),
         ("", ""),
     ] {
         let res = t.send(planted(cookie, field)).await;
         assert_eq!(res.status, 403, "{cookie}");
+    }
+    // The site's own cookie and field, posted from another site: refused.
+    for (header, value) in [
+        ("Sec-Fetch-Site", "cross-site"),
+        ("Sec-Fetch-Site", "same-site"),
+        ("Origin", "https://evil.example"),
+        ("Origin", "http://certrail.test.evil.example"),
+    ] {
+        let res = t
+            .send(planted(&cookie_token, &form_token).insert_header((header, value)))
+            .await;
+        assert_eq!(res.status, 403, "{header}: {value}");
     }
     let res = t.send(login("wrong password", &form_token)).await;
     assert_eq!(res.status, 401);

@@ -101,7 +101,7 @@ async fn serialized_certificate_has_verifiable_unit_labels() {
         )
         .await;
     assert_eq!(res.status, 200);
-    assert!(res.text().contains("<svg"));
+    let from_svg = crate::labels::decode_svg(&res.text());
 
     let url = crate::labels::decode_png(
         &t.get(
@@ -110,6 +110,10 @@ async fn serialized_certificate_has_verifiable_unit_labels() {
         )
         .await
         .body,
+    );
+    assert_eq!(
+        from_svg, url,
+        "the SVG and PNG unit labels hold the same URL"
     );
     assert!(
         url.starts_with(&format!("http://certrail.test/v/{id}/3?s=")),
