@@ -27,3 +27,6 @@ fi
 
 echo "== pages in headless Chromium"
 scripts/browser-test.sh
+
+echo "== the API against its OpenAPI document (Schemathesis)"
+scripts/schema-test.sh

@@ -105,16 +105,20 @@ impl AppError {
 }
 
 /// The `error` member of the envelope.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorDetail)]
 pub struct ErrorBody<'a> {
+    /// snake_case, stable.
     pub code: &'a str,
     pub message: &'a str,
+    /// The request field at fault, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'a str>,
 }
 
-/// `{"error": {...}}`.
-#[derive(Debug, Serialize)]
+/// `{"error": {...}}` (contract §7).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorEnvelope)]
 pub struct Envelope<'a> {
     pub error: ErrorBody<'a>,
 }

@@ -2,7 +2,8 @@
 //! their verification.
 //!
 //! Layers, imported strictly top to bottom:
-//! `startup → routes / web / cli → pilot → service → crypto, db → domain, qr, print, error, config, metrics`.
+//! `startup → openapi → routes / web / cli → http → pilot → service → crypto, db → domain, qr,
+//! print, error, config, metrics`.
 
 pub mod cli;
 pub mod config;
@@ -10,7 +11,9 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod http;
 pub mod metrics;
+pub mod openapi;
 pub mod pilot;
 pub mod print;
 pub mod qr;

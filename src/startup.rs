@@ -8,7 +8,8 @@ use actix_web::middleware::{Compress, Logger};
 use actix_web::{web, App, HttpServer};
 
 use crate::config::Config;
-use crate::routes::{self, errors, JSON_LIMIT_BYTES};
+use crate::http::errors;
+use crate::routes::{self, JSON_LIMIT_BYTES};
 use crate::service::AppState;
 
 /// Builds the application around `state`: routes, pages, body limits and error envelopes.

@@ -11,8 +11,8 @@ use crate::service::admin::{self, AdminOrganization, AdminUser, OnboardError, Ro
 use crate::service::organizations::OrganizationView;
 use crate::service::AppState;
 
-use super::extract::{blocking, Auth, ValidJson};
-use super::openapi::{ErrorDetail, ErrorEnvelope};
+use crate::http::extract::{blocking, Auth, ValidJson};
+use crate::openapi::{ErrorDetail, ErrorEnvelope};
 
 type State = web::Data<AppState>;
 
@@ -115,8 +115,8 @@ pub async fn user_action(
 
 /// What a refused onboarding file answers (422).
 #[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct OnboardRejected {
-    pub error: ErrorDetail,
+pub struct OnboardRejected<'a> {
+    pub error: ErrorDetail<'a>,
     pub rows: Vec<RowError>,
 }
 
@@ -127,13 +127,14 @@ pub fn onboard_answer(
     match result {
         Ok(created) => Ok(HttpResponse::Created().json(created)),
         Err(OnboardError::Rows(rows)) => {
+            let message = format!(
+                "nothing was registered: {} problem(s), listed by line",
+                rows.len()
+            );
             Ok(HttpResponse::UnprocessableEntity().json(OnboardRejected {
                 error: ErrorDetail {
-                    code: "invalid_rows".into(),
-                    message: format!(
-                        "nothing was registered: {} problem(s), listed by line",
-                        rows.len()
-                    ),
+                    code: "invalid_rows",
+                    message: &message,
                     field: None,
                 },
                 rows,

@@ -16,8 +16,8 @@ use crate::service::tokens::{self, NewToken, TokenRequest, TokenView};
 use crate::service::trust::TrustList;
 use crate::service::{issue, labels, organizations, products, trust, AppState};
 
-use super::extract::{blocking, parse_json, Auth, JsonBytes, ValidJson};
-use super::openapi::ErrorEnvelope;
+use crate::http::extract::{blocking, parse_json, Auth, JsonBytes, ValidJson};
+use crate::openapi::ErrorEnvelope;
 
 type State = web::Data<AppState>;
 
@@ -325,11 +325,13 @@ pub async fn unit_qr(
     label_response(&url, &format, "private, no-store")
 }
 
-/// The 422 answer of a bulk issuance with rejected items: the envelope plus `items`.
+/// The 422 answer of a bulk issuance: the envelope, plus `items` when certificates were
+/// rejected (not when the request as a whole is, e.g. more than 10,000 of them).
 #[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct BulkRejected {
-    pub error: super::openapi::ErrorDetail,
-    pub items: Vec<ItemError>,
+pub struct BulkRejected<'a> {
+    pub error: crate::openapi::ErrorDetail<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<ItemError>>,
 }
 
 #[utoipa::path(post, path = "/api/v1/promises", tag = "certificates", request_body = PromiseRequest,
@@ -428,12 +430,12 @@ pub async fn issue_bulk(
                 items.len()
             );
             Ok(HttpResponse::UnprocessableEntity().json(BulkRejected {
-                error: super::openapi::ErrorDetail {
-                    code: "invalid_items".into(),
-                    message,
+                error: crate::openapi::ErrorDetail {
+                    code: "invalid_items",
+                    message: &message,
                     field: None,
                 },
-                items,
+                items: Some(items),
             }))
         }
     }

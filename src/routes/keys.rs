@@ -8,8 +8,8 @@ use crate::service::drafts::{self, DraftSignature, DraftView};
 use crate::service::keys::{self, Compromise, KeyView, RegisterKey};
 use crate::service::AppState;
 
-use super::extract::{blocking, Auth, ValidJson};
-use super::openapi::ErrorEnvelope;
+use crate::http::extract::{blocking, Auth, ValidJson};
+use crate::openapi::ErrorEnvelope;
 
 type State = web::Data<AppState>;
 

@@ -11,8 +11,8 @@ use crate::print;
 use crate::service::labels::{self, ExportRequest};
 use crate::service::AppState;
 
-use super::extract::{blocking, Auth, ValidJson};
-use super::openapi::ErrorEnvelope;
+use crate::http::extract::{blocking, Auth, ValidJson};
+use crate::openapi::ErrorEnvelope;
 
 /// Largest export request: 10,000 ids of 16 characters in JSON, with room.
 pub const EXPORT_LIMIT_BYTES: usize = 512 * 1024;

@@ -14,8 +14,8 @@ use crate::service::tlog::tree::{self, StoredHashes, TilePath};
 use crate::service::tlog::witnesses::{self, Cosigned, LogInfo, NewWitness, WitnessInfo};
 use crate::service::AppState;
 
-use super::extract::{blocking, Auth, ValidJson};
-use super::openapi::ErrorEnvelope;
+use crate::http::extract::{blocking, Auth, ValidJson};
+use crate::openapi::ErrorEnvelope;
 
 type State = web::Data<AppState>;
 

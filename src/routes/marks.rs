@@ -7,8 +7,8 @@ use crate::service::labs::{AccreditationView, NewAccreditation};
 use crate::service::marks::{MarkLookup, MarkView, NewMark};
 use crate::service::{labs, marks, AppState};
 
-use super::extract::{blocking, Auth, ValidJson};
-use super::openapi::ErrorEnvelope;
+use crate::http::extract::{blocking, Auth, ValidJson};
+use crate::openapi::ErrorEnvelope;
 
 type State = web::Data<AppState>;
 

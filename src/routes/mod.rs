@@ -1,15 +1,12 @@
-//! The JSON API under `/api/v1`, health and the shared HTTP plumbing (extractors, error
-//! envelopes for actix's own errors).
+//! The JSON API under `/api/v1` and health; the plumbing it shares with the pages is in
+//! [`crate::http`].
 
 pub mod admin;
 pub mod api;
-pub mod errors;
-pub mod extract;
 pub mod keys;
 pub mod labels;
 pub mod log;
 pub mod marks;
-pub mod openapi;
 pub mod oversight;
 pub mod trail;
 
@@ -28,7 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::head().to(api::healthz)),
     )
     .service(resource("/metrics").route(get().to(api::metrics)))
-    .service(resource("/api-docs/openapi.json").route(get().to(openapi::openapi_json)))
+    .service(resource("/api-docs/openapi.json").route(get().to(crate::openapi::openapi_json)))
     // One scope: a request elsewhere (a label's `/v/…`) is turned away by one prefix
     // comparison instead of being tried against every API path pattern.
     .service(

@@ -17,8 +17,8 @@ use crate::service::sanctions::{self, LiftSanction, NewSanction, SanctionView};
 use crate::service::webhooks::{self, CreatedWebhook, DeliveryView, NewWebhook, WebhookView};
 use crate::service::AppState;
 
-use super::extract::{blocking, client_addr, Auth, ValidJson};
-use super::openapi::ErrorEnvelope;
+use crate::http::extract::{blocking, client_addr, Auth, ValidJson};
+use crate::openapi::ErrorEnvelope;
 
 type State = web::Data<AppState>;
 

@@ -12,8 +12,8 @@ use crate::service::status::{NewInspection, StatusChange, StatusChanged};
 use crate::service::trail::Trail;
 use crate::service::{custody, epcis, events, recalls, status, trail, AppState};
 
-use super::extract::{blocking, Auth, ValidJson};
-use super::openapi::ErrorEnvelope;
+use crate::http::extract::{blocking, Auth, ValidJson};
+use crate::openapi::ErrorEnvelope;
 
 type State = web::Data<AppState>;
 

@@ -1,5 +1,5 @@
 //! Rate limits for what anyone can send without a token: consumers' problem reports and
-//! sign-in attempts. Per client (the address [`crate::routes::extract::client_addr`] finds,
+//! sign-in attempts. Per client (the address [`crate::http::extract::client_addr`] finds,
 //! through trusted proxies only) and, for sign-in, per account: failed passwords for one
 //! account back off exponentially whichever addresses they come from, so neither a shared
 //! proxy address nor a botnet gets around it.

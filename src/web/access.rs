@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::accounts::SessionUser;
 use crate::service::keys::{self, KeyView, RegisterKey};
 use crate::service::tokens::{self, TokenRequest, TokenView};

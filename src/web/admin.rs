@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::accounts::{self, NewUser, SessionUser};
 use crate::service::admin::{self, AdminOrganization, AdminUser, OnboardError, RowError};
 use crate::service::audit::{self, AuditView};

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::db::models::Certificate;
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::cases::{self, CaseAnswer, CaseView, NewCase, PartyCaseView};
 use crate::service::complaints::{self, NewComplaint, CATEGORIES};
 use crate::service::{checked_id, AppState};

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::db::models::Organization;
 use crate::domain::{credit_code, label};
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::events::{self, NewEvent};
 use crate::service::AppState;
 

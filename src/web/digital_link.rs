@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::domain::digital_link::decode_segment;
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::{digital_link, AppState};
 
 use super::verify::{respond, LabelQuery};

@@ -11,7 +11,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::error::{AppError, AppResult};
-use crate::routes::errors::code_for;
+use crate::http::errors::code_for;
 
 use super::page::{render, same_site_referer, wants_json, Chrome, Lang};
 use super::words;

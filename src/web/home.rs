@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::domain::label;
 use crate::domain::validate::is_id;
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::{organizations, AppState};
 
 use super::page::{render, Chrome, Lang};
@@ -106,7 +106,7 @@ fn wants_page(req: &HttpRequest) -> bool {
 /// The default service: a page for browsers, the JSON envelope for everyone else.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
     if !wants_page(&req) {
-        return crate::routes::errors::not_found().await;
+        return crate::http::errors::not_found().await;
     }
     let err = AppError::NotFound("no such page".into());
     let mut response = super::error_page::page_for(&req, StatusCode::NOT_FOUND, &err)

@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::routes::marks::MarkQuery;
 use crate::service::marks::{self, MarkLookup};
 use crate::service::AppState;

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::db::models::Organization;
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::accounts::SessionUser;
 use crate::service::audit::{self, AuditView};
 use crate::service::labs::{self, AccreditationView};

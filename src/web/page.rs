@@ -9,7 +9,7 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::accounts::{self, SessionUser};
 use crate::service::AppState;
 
@@ -232,7 +232,7 @@ pub fn wants_json(req: &HttpRequest) -> bool {
 
 /// The client's address for rate limits: the socket's peer (a forwarded-for header is the
 /// client's to forge).
-pub use crate::routes::extract::client_addr;
+pub use crate::http::extract::client_addr;
 
 /// Content type, no caching of personal pages, and a CSP that allows only this origin.
 pub fn html_headers(response: &mut actix_web::HttpResponseBuilder) {

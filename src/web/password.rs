@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::accounts::{self, SessionUser};
 use crate::service::AppState;
 

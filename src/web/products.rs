@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::accounts::SessionUser;
 use crate::service::products::{self, NewProduct};
 use crate::service::AppState;

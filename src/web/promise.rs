@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::domain::label;
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::promise::{self, PromiseRequest, SplitChild, SplitRequest};
 use crate::service::AppState;
 

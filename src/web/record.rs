@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::domain::payload::Payload;
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::verify::record::RawJson;
 use crate::service::verify::{self, MarkStatus};
 use crate::service::AppState;

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::error::AppResult;
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::accounts::SessionUser;
 use crate::service::certificates::CertificateLine;
 use crate::service::complaints::ComplaintView;

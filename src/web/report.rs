@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::error::AppResult;
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::complaints::{self, NewComplaint};
 use crate::service::AppState;
 

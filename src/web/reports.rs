@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::routes::oversight::report_file;
 use crate::service::reports::{self, Report, ReportQuery};
 use crate::service::AppState;

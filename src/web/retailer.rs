@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::domain::label;
 use crate::domain::verdict::Verdict;
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::accounts::SessionUser;
 use crate::service::events::{self, NewEvent};
 use crate::service::verify::{verify, Label, Source};

@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::accounts;
 use crate::service::AppState;
 

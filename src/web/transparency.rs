@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::error::AppResult;
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::tlog::witnesses::{self, LogInfo};
 use crate::service::AppState;
 

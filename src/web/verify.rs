@@ -10,7 +10,7 @@ use crate::domain::payload::Payload;
 use crate::domain::promise::PromisePayload;
 use crate::domain::verdict::Verdict;
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::routes::extract::blocking;
+use crate::http::extract::blocking;
 use crate::service::complaints::CATEGORIES;
 use crate::service::verify::lineage::Lineage;
 use crate::service::verify::{verify, verify_cached, Answer, Label, MarkStatus, Source};

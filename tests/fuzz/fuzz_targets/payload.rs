@@ -3,7 +3,7 @@
 #![no_main]
 
 use certrail::domain::{batch, payload};
-use certrail::routes::extract::parse_json;
+use certrail::http::extract::parse_json;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
