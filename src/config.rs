@@ -12,7 +12,7 @@
 //! | `CERTRAIL_COPY_WINDOW_HOURS` | `24` (unit scans in two provinces within it warn) |
 //! | `CERTRAIL_MAX_UNIT_SCANS` | `20` (more scans of one unit label warn) |
 //! | `CERTRAIL_DB_WAIT_MS`  | `1000` (longest wait for a pooled connection, then 503) |
-//! | `CERTRAIL_VERIFY_CACHE_MB` | `56` (verification cache of certificate records) |
+//! | `CERTRAIL_VERIFY_CACHE_MB` | `96` (verification cache of certificate records) |
 //! | `CERTRAIL_VERIFY_CACHE_TTL_SECS` | `300` (a cached record is re-read at least this often) |
 //! | `CERTRAIL_SCAN_QUEUE`  | `65536` (distinct labels waiting for the scan writer) |
 //! | `CERTRAIL_CHANGE_POLL_MS` | `1000` (how often other instances' changes are read) |
@@ -99,7 +99,7 @@ impl Default for Tuning {
         use std::time::Duration;
         Self {
             db_wait: Duration::from_millis(1000),
-            verify_cache_bytes: 56 << 20,
+            verify_cache_bytes: 96 << 20,
             verify_cache_ttl: Duration::from_secs(300),
             scan_queue: 65_536,
             change_poll: Duration::from_millis(1000),
@@ -179,17 +179,21 @@ impl Config {
             window_hours: positive("CERTRAIL_COPY_WINDOW_HOURS", 24)?,
             max_unit_scans: positive("CERTRAIL_MAX_UNIT_SCANS", 20)?,
         };
-        let ms = |name, default| positive(name, default).map(std::time::Duration::from_millis);
+        let ms = |name, default: std::time::Duration| {
+            positive(name, default.as_millis() as u64).map(std::time::Duration::from_millis)
+        };
+        let d = Tuning::default();
         let tuning = Tuning {
-            db_wait: ms("CERTRAIL_DB_WAIT_MS", 1000)?,
-            verify_cache_bytes: positive::<u64>("CERTRAIL_VERIFY_CACHE_MB", 56)? << 20,
+            db_wait: ms("CERTRAIL_DB_WAIT_MS", d.db_wait)?,
+            verify_cache_bytes: positive("CERTRAIL_VERIFY_CACHE_MB", d.verify_cache_bytes >> 20)?
+                << 20,
             verify_cache_ttl: std::time::Duration::from_secs(positive(
                 "CERTRAIL_VERIFY_CACHE_TTL_SECS",
-                300,
+                d.verify_cache_ttl.as_secs(),
             )?),
-            scan_queue: positive("CERTRAIL_SCAN_QUEUE", 65_536)?,
-            change_poll: ms("CERTRAIL_CHANGE_POLL_MS", 1000)?,
-            log_interval: ms("CERTRAIL_LOG_INTERVAL_MS", 250)?,
+            scan_queue: positive("CERTRAIL_SCAN_QUEUE", d.scan_queue)?,
+            change_poll: ms("CERTRAIL_CHANGE_POLL_MS", d.change_poll)?,
+            log_interval: ms("CERTRAIL_LOG_INTERVAL_MS", d.log_interval)?,
         };
         let workflow = Workflow {
             webhook_retry_scale: match env("CERTRAIL_WEBHOOK_RETRY_SCALE") {

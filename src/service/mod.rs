@@ -162,6 +162,7 @@ impl AppState {
             tuning.verify_cache_bytes,
             tuning.verify_cache_ttl,
         ));
+        verify.metrics.register(&mut metrics);
         Ok(Self {
             scans: scan_writer::ScanWriter::start(
                 db.clone(),

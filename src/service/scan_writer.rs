@@ -60,7 +60,7 @@ pub struct Genuine {
 /// Least time between the starts of two commits: scans gathered meanwhile are summed into one
 /// transaction, so a busy label costs one upsert per interval, not one per scan. A flush
 /// (tests, shutdown) does not wait for it.
-const GATHER: Duration = Duration::from_millis(50);
+const GATHER: Duration = Duration::from_millis(250);
 
 /// A scan of a label that named a certificate but did not verify.
 pub struct Forged {

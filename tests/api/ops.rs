@@ -29,6 +29,14 @@ async fn metrics_count_requests_issuance_and_verdicts() {
         text.contains(r#"certrail_verifications_total{verdict="unknown"} 1"#),
         "{text}"
     );
+    // The scanned record is cached, and the gauge weighs it (JSON, trail, log proof).
+    assert!(text.contains("certrail_verify_cache_records 1\n"), "{text}");
+    let bytes: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("certrail_verify_cache_bytes "))
+        .and_then(|v| v.parse().ok())
+        .expect("cache bytes gauge");
+    assert!((1000..20_000).contains(&bytes), "{bytes}");
     assert!(
         text.contains(
             r#"certrail_http_requests_total{method="GET",route="/v/{id}",status="200"} 1"#

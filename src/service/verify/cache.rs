@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use prometheus_client::metrics::gauge::Gauge;
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 
@@ -32,6 +33,31 @@ pub struct VerifyCache {
     ttl: Duration,
     /// Bumped by every invalidation: a record read while it changed is not kept.
     epoch: AtomicU64,
+    pub metrics: CacheMetrics,
+}
+
+/// Figures for `/metrics`, set as records come and go.
+#[derive(Clone, Default)]
+pub struct CacheMetrics {
+    /// Records held.
+    pub records: Gauge,
+    /// What they weigh (approximate bytes, the figure `CERTRAIL_VERIFY_CACHE_MB` bounds).
+    pub bytes: Gauge,
+}
+
+impl CacheMetrics {
+    pub fn register(&self, metrics: &mut crate::metrics::Metrics) {
+        metrics.register(
+            "verify_cache_records",
+            "Certificate records in the verification cache",
+            self.records.clone(),
+        );
+        metrics.register(
+            "verify_cache_bytes",
+            "Approximate bytes of the records in the verification cache",
+            self.bytes.clone(),
+        );
+    }
 }
 
 /// Label signals take about this many bytes each (key, counters, a province or two).
@@ -50,7 +76,14 @@ impl VerifyCache {
             signals: SignalCache::new(usize::try_from(bytes / 7 / SIGNAL_BYTES).unwrap_or(16)),
             ttl,
             epoch: AtomicU64::new(0),
+            metrics: CacheMetrics::default(),
         }
+    }
+
+    fn measure(&self) {
+        let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        self.metrics.records.set(to_i64(self.records.len() as u64));
+        self.metrics.bytes.set(to_i64(self.records.weight()));
     }
 
     /// The cached record of `id`, if it is there and fresh.
@@ -73,6 +106,7 @@ impl VerifyCache {
         if self.epoch() != epoch {
             self.records.remove(&id);
         }
+        self.measure();
     }
 
     /// Drops what `changed` makes stale.
@@ -84,6 +118,7 @@ impl VerifyCache {
             }
             Changed::Everything => self.records.clear(),
         }
+        self.measure();
     }
 
     /// Drops every record and label signal (tests that edit the database directly).
@@ -91,6 +126,7 @@ impl VerifyCache {
         self.epoch.fetch_add(1, Ordering::AcqRel);
         self.records.clear();
         self.signals.clear();
+        self.measure();
     }
 
     /// Bytes the cached records weigh now.

@@ -658,16 +658,14 @@ fn remember(
 /// Is the label's signature the producer's? Returns the `forged` findings.
 fn check_label(record: &Record, label: &Label<'_>) -> Findings {
     let canonical = match label.serial {
-        // Only a batch label whose signature differs from the stored one needs the payload.
-        None if label
+        // Only a well-formed batch signature that differs from the stored one needs the
+        // payload (a malformed one is judged without it: floods of those cost no JSON).
+        None => label
             .signature
-            .and_then(crate::crypto::b64url_decode)
-            .as_deref()
-            != Some(record.signature.as_slice()) =>
-        {
-            record.canonical()
-        }
-        _ => None,
+            .and_then(|s| crate::crypto::b64url_decode(s.trim()))
+            .filter(|sig| sig.len() == 64 && sig.as_slice() != record.signature.as_slice())
+            .and_then(|_| record.canonical()),
+        Some(_) => None,
     };
     rules::judge_label(
         rules::LabelFacts {
