@@ -12,6 +12,7 @@ pub mod payload;
 pub mod promise;
 pub mod region;
 pub mod role;
+pub mod status;
 pub mod text;
 pub mod trail;
 pub mod validate;

@@ -16,6 +16,7 @@ use crate::crypto::{b64url, signing::kid_of};
 use crate::db::models::credential;
 use crate::db::models::{Certificate, Organization, Product};
 use crate::domain::payload::rfc3339_seconds;
+use crate::domain::status::CertStatus;
 use crate::error::{AppError, AppResult};
 
 use super::{checked_id, AppState};
@@ -26,8 +27,11 @@ pub const LIST_SIZE: i64 = 131_072;
 
 /// The purposes of the lists, with the certificate statuses each flags.
 pub const PURPOSES: [(&str, &[&str]); 2] = [
-    ("revocation", &["revoked", "recalled"]),
-    ("suspension", &["suspended"]),
+    (
+        "revocation",
+        &[CertStatus::Revoked.as_str(), CertStatus::Recalled.as_str()],
+    ),
+    ("suspension", &[CertStatus::Suspended.as_str()]),
 ];
 
 /// The platform's key as a JWK set (`kid`: the log key's kid).

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::b64url;
 use crate::crypto::random::new_id;
 use crate::crypto::signing::certificate_message;
+use crate::domain::status::CertStatus;
 use std::collections::HashMap;
 
 use crate::db::models::{
@@ -552,7 +553,7 @@ pub(super) fn stored(
         kid: payload.kid.clone(),
         payload: canonical,
         signature,
-        status: "active".into(),
+        status: CertStatus::Active.as_str().into(),
         status_reason: None,
         units: r.units,
         issued_at: now(),

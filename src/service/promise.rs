@@ -20,6 +20,7 @@ use crate::domain::promise::{
     KEEP_MONTHS, PROMISE_TYPE, PROMISE_VERSION, STANDARD_PROMISE,
 };
 use crate::domain::role::OrgKind;
+use crate::domain::status::CertStatus;
 use crate::domain::trail::EventType;
 use crate::domain::{region, validate};
 use crate::error::{AppError, AppResult};
@@ -222,7 +223,7 @@ pub fn issue_many(
                 kid: c.payload.kid.clone(),
                 payload: canonical,
                 signature,
-                status: "active".into(),
+                status: CertStatus::Active.as_str().into(),
                 status_reason: None,
                 units: None,
                 issued_at: now(),
@@ -252,7 +253,7 @@ pub fn issue_many(
             Certificate::lock(conn, parent)?;
             let now_parent = Certificate::find(conn, parent)?
                 .ok_or_else(|| AppError::not_found("parent certificate"))?;
-            if now_parent.status != "active" {
+            if now_parent.current_status() != CertStatus::Active {
                 return Err(parent_not_active(parent));
             }
             let holds = parents.get(*parent).map_or(0, |p| p.payload.batch.quantity);
@@ -592,7 +593,7 @@ fn load_parent(
             "only 承诺达标合格证 lots are split and merged",
         ));
     }
-    if cert.status != "active" {
+    if cert.current_status() != CertStatus::Active {
         return Err(parent_not_active(id));
     }
     let mine = EventRow::by_actor(conn, id, &org.id)?;

@@ -184,13 +184,12 @@ pub fn create(state: &AppState, actor: &Actor, input: NewRecall) -> AppResult<Re
             }
         }
         for id in &ids {
-            let status = Certificate::find(conn, id)?
-                .map(|c| c.status)
-                .unwrap_or_default();
-            if status == "revoked" || status == "recalled" {
+            let Some(to) = Certificate::find(conn, id)?
+                .and_then(|c| c.current_status().after(EventType::Recalled))
+            else {
                 continue;
-            }
-            Certificate::set_status(conn, id, "recalled", &reason)?;
+            };
+            Certificate::set_status(conn, id, to, &reason)?;
             super::sanctions::close_on_certificate(conn, id, org, "recalled")?;
             let details = Map::from_iter([
                 ("recall_id".to_string(), Value::String(recall.id.clone())),

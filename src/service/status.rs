@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::db::models::{Certificate, Organization};
 use crate::db::DbConn;
+use crate::domain::status::CertStatus;
 use crate::domain::trail::EventType;
 use crate::domain::validate;
 use crate::error::{AppError, AppResult};
@@ -32,7 +33,7 @@ pub struct StatusChange {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StatusChanged {
     pub id: String,
-    pub status: String,
+    pub status: CertStatus,
     pub events: Vec<TrailEvent>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -50,16 +51,6 @@ pub struct NewInspection {
     pub lab_id: Option<String>,
 }
 
-/// Status transitions: (event, allowed from, to).
-fn transition(kind: EventType) -> (&'static [&'static str], &'static str) {
-    match kind {
-        EventType::Suspended => (&["active"], "suspended"),
-        EventType::Reinstated => (&["suspended"], "active"),
-        EventType::Revoked => (&["active", "suspended", "recalled"], "revoked"),
-        _ => (&[], ""),
-    }
-}
-
 /// Moves `cert` to the status `kind` leads to and records the event; `Conflict` if the current
 /// status does not allow it.
 pub fn apply(
@@ -69,23 +60,21 @@ pub fn apply(
     actor: &Organization,
     kind: EventType,
     details: Map<String, Value>,
-) -> AppResult<crate::db::models::EventRow> {
+) -> AppResult<(EventRow, CertStatus)> {
     let cert =
         Certificate::find(conn, cert_id)?.ok_or_else(|| AppError::not_found("certificate"))?;
-    let (from, to) = transition(kind);
-    if !from.contains(&cert.status.as_str()) {
-        return Err(AppError::Conflict {
-            code: "invalid_transition",
-            message: format!("a {} certificate cannot become {to}", cert.status),
-        });
-    }
+    let from = cert.current_status();
+    let to = from.after(kind).ok_or_else(|| AppError::Conflict {
+        code: "invalid_transition",
+        message: format!("a {from} certificate cannot be {}", kind.as_str()),
+    })?;
     let reason = details
         .get("reason")
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
     Certificate::set_status(conn, cert_id, to, &reason)?;
-    if to == "revoked" {
+    if to == CertStatus::Revoked {
         // Nothing is left to lift: the certificate's sanction and requests end with it.
         sanctions::close_on_certificate(conn, cert_id, actor, "revoked")?;
     }
@@ -100,11 +89,12 @@ pub fn apply(
             "certificate_id": cert.id,
             "batch_no": cert.batch_no,
             "status": to,
-            "previous_status": cert.status,
+            "previous_status": from,
             "reason": reason,
         }),
     )?;
-    trail::append(state, conn, cert_id, actor, kind, None, details)
+    let row = trail::append(state, conn, cert_id, actor, kind, None, details)?;
+    Ok((row, to))
 }
 
 /// Owning producer or a regulator of its region: suspend, reinstate or revoke. A regulator's
@@ -132,14 +122,12 @@ pub fn change(
     if let Some(basis) = &legal_basis {
         details.insert("legal_basis".into(), Value::String(basis.clone()));
     }
-    let row = state.write(|conn| {
+    let (row, status) = state.write(|conn| {
         // A certificate its producer suspended itself still takes a regulator's suspension: the
         // hold becomes the regulator's (recorded on the trail), so a producer cannot pre-empt it.
-        let current = Certificate::find(conn, &cert.id)?
-            .map(|c| c.status)
-            .unwrap_or_default();
-        let row = match (kind, by_regulator, current.as_str()) {
-            (EventType::Suspended, true, "suspended") => {
+        let current = Certificate::find(conn, &cert.id)?.map(|c| c.current_status());
+        let (row, status) = match (kind, by_regulator, current) {
+            (EventType::Suspended, true, Some(CertStatus::Suspended)) => {
                 if Sanction::open_on_certificate(conn, &cert.id)?.is_some() {
                     return Err(AppError::Conflict {
                         code: "invalid_transition",
@@ -147,7 +135,8 @@ pub fn change(
                             .into(),
                     });
                 }
-                trail::append(state, conn, &cert.id, org, kind, None, details)?
+                let row = trail::append(state, conn, &cert.id, org, kind, None, details)?;
+                (row, CertStatus::Suspended)
             }
             _ => apply(state, conn, &cert.id, org, kind, details)?,
         };
@@ -173,11 +162,11 @@ pub fn change(
             )?,
             _ => {}
         }
-        Ok(row)
+        Ok((row, status))
     })?;
     Ok(StatusChanged {
         id: cert.id,
-        status: transition(kind).1.to_string(),
+        status,
         events: trail::present(&[row]),
         warnings: vec![],
     })
@@ -249,13 +238,12 @@ pub fn inspect(
             &format!("certificate:{}", cert.id),
             serde_json::json!({"result": if conformant { "conformant" } else { "non_conformant" }}),
         )?;
-        let current = Certificate::find(conn, &cert.id)?
-            .map(|c| c.status)
-            .unwrap_or_default();
-        if conformant || !matches!(current.as_str(), "active" | "suspended") {
-            return Ok(vec![inspected]);
-        }
-        if current == "suspended" {
+        let current = Certificate::find(conn, &cert.id)?.map(|c| c.current_status());
+        let current = match current {
+            Some(status @ (CertStatus::Active | CertStatus::Suspended)) if !conformant => status,
+            _ => return Ok(vec![inspected]),
+        };
+        if current == CertStatus::Suspended {
             // Suspended by its producer already: the hold becomes the regulator's.
             if Sanction::open_on_certificate(conn, &cert.id)?.is_none() {
                 sanctions::record_certificate_suspension(
@@ -273,7 +261,7 @@ pub fn inspect(
             "reason".to_string(),
             Value::String("non_conformant_inspection".into()),
         )]);
-        let suspended = apply(state, conn, &cert.id, org, EventType::Suspended, reason)?;
+        let (suspended, _) = apply(state, conn, &cert.id, org, EventType::Suspended, reason)?;
         sanctions::record_certificate_suspension(
             conn,
             actor,
@@ -285,8 +273,8 @@ pub fn inspect(
         Ok(vec![inspected, suspended])
     })?;
     let status = Certificate::find(&mut *state.db.reader()?, &cert.id)?
-        .map(|c| c.status)
-        .unwrap_or_default();
+        .ok_or_else(|| AppError::not_found("certificate"))?
+        .current_status();
     Ok(StatusChanged {
         id: cert.id,
         status,

@@ -8,6 +8,7 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 
+use crate::domain::status::CertStatus;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::blocking;
 use crate::service::accounts::{self, SessionUser};
@@ -63,13 +64,7 @@ impl Lang {
 
     /// A certificate status in words.
     pub fn status(&self, status: &str) -> &'static str {
-        let (zh, en) = match status {
-            "active" => ("有效", "Active"),
-            "suspended" => ("已暂停", "Suspended"),
-            "revoked" => ("已撤销", "Revoked"),
-            "recalled" => ("已召回", "Recalled"),
-            _ => ("未知", "Unknown"),
-        };
+        let (zh, en) = CertStatus::parse(status).map_or(("未知", "Unknown"), CertStatus::words);
         self.pick(zh, en)
     }
 

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{certificates, organizations, products};
 use crate::db::DbConn;
+use crate::domain::status::CertStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = certificates)]
@@ -19,7 +20,7 @@ pub struct Certificate {
     pub payload: String,
     /// Raw 64-byte Ed25519 signature.
     pub signature: Vec<u8>,
-    /// `active`, `suspended`, `revoked` or `recalled`.
+    /// `active`, `suspended`, `revoked` or `recalled`: read it through [`Self::current_status`].
     pub status: String,
     pub status_reason: Option<String>,
     pub units: Option<i64>,
@@ -35,6 +36,11 @@ pub struct Certificate {
 }
 
 impl Certificate {
+    /// The stored status as the domain type (a damaged value reads as suspended).
+    pub fn current_status(&self) -> CertStatus {
+        CertStatus::from_stored(&self.status)
+    }
+
     /// Locks the certificate's row until the transaction ends (PostgreSQL; SQLite has one
     /// writer at a time already), so checks made before an append see every earlier append.
     pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<()> {
@@ -177,12 +183,12 @@ impl Certificate {
     pub fn set_status(
         conn: &mut DbConn,
         id: &str,
-        status: &str,
+        status: CertStatus,
         reason: &str,
     ) -> QueryResult<usize> {
         diesel::update(certificates::table.find(id))
             .set((
-                certificates::status.eq(status),
+                certificates::status.eq(status.as_str()),
                 certificates::status_reason.eq(reason),
             ))
             .execute(conn)
@@ -191,7 +197,7 @@ impl Certificate {
     /// (id, status, reason) of every certificate that is not `active`: the status list.
     pub fn not_active(conn: &mut DbConn) -> QueryResult<Vec<(String, String, Option<String>)>> {
         certificates::table
-            .filter(certificates::status.ne("active"))
+            .filter(certificates::status.ne(CertStatus::Active.as_str()))
             .order(certificates::id.asc())
             .select((
                 certificates::id,

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{certificate_parents, certificates, organizations};
 use crate::db::DbConn;
+use crate::domain::status::CertStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = certificate_parents)]
@@ -118,7 +119,7 @@ impl CertificateParent {
             for chunk in frontier.chunks(super::INSERT_CHUNK) {
                 let inactive: i64 = certificates::table
                     .filter(certificates::id.eq_any(chunk))
-                    .filter(certificates::status.ne("active"))
+                    .filter(certificates::status.ne(CertStatus::Active.as_str()))
                     .count()
                     .get_result(conn)?;
                 if inactive > 0 {

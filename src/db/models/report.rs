@@ -10,6 +10,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{certificates, complaints, events, organizations, shipments, warnings};
 use crate::db::DbConn;
+use crate::domain::status::CertStatus;
 
 diesel::alias!(events as other_events: OtherEvents);
 
@@ -193,5 +194,7 @@ pub fn open_warnings(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
     let ids: Vec<String> = warnings::table
         .select(warnings::certificate_id)
         .load(conn)?;
-    per_producer(conn, ids, |status| status == "active")
+    per_producer(conn, ids, |status| {
+        CertStatus::from_stored(status) == CertStatus::Active
+    })
 }

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{certificates, organizations, warnings};
 use crate::db::DbConn;
+use crate::domain::status::CertStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = warnings)]
@@ -70,7 +71,7 @@ impl SeenWarning {
             warnings::table
                 .inner_join(certificates::table.inner_join(organizations::table))
                 .filter(organizations::region_code.like(format!("{prefix}%")))
-                .filter(certificates::status.eq("active"))
+                .filter(certificates::status.eq(CertStatus::Active.as_str()))
         };
         let count = open().count().get_result(conn)?;
         let rows = open()

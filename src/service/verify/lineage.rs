@@ -14,6 +14,7 @@ use crate::db::models::{Certificate, SigningKeyRow};
 use crate::db::DbConn;
 use crate::domain::payload::recanonicalize;
 use crate::domain::promise::PROMISE_TYPE;
+use crate::domain::status::CertStatus;
 use crate::domain::verdict::Verdict;
 use crate::error::AppResult;
 use crate::service::AppState;
@@ -77,12 +78,12 @@ fn verdict_of(conn: &mut DbConn, cert: &Certificate) -> AppResult<Verdict> {
         }
         _ => false,
     };
-    Ok(match (signed, cert.status.as_str()) {
+    Ok(match (signed, cert.current_status()) {
         (false, _) => Verdict::Tampered,
-        (true, "revoked") => Verdict::Revoked,
-        (true, "recalled") => Verdict::Recalled,
-        (true, "suspended") => Verdict::Suspended,
-        (true, _) => Verdict::Genuine,
+        (true, CertStatus::Revoked) => Verdict::Revoked,
+        (true, CertStatus::Recalled) => Verdict::Recalled,
+        (true, CertStatus::Suspended) => Verdict::Suspended,
+        (true, CertStatus::Active) => Verdict::Genuine,
     })
 }
 

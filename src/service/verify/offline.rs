@@ -7,6 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use crate::crypto::signing::{self, b64url_decode};
 use crate::domain::label::{unpack_payload, ScannedLabel};
 use crate::domain::payload::{canonicalize, Payload};
+use crate::domain::status::CertStatus;
 use crate::domain::verdict::{Findings, Verdict};
 use crate::service::bundle::Bundle;
 
@@ -91,7 +92,7 @@ pub fn verify(label: &ScannedLabel, bundle: &Bundle, today: NaiveDate) -> Offlin
         signature: None,
         key,
         logged,
-        status: &status,
+        status: CertStatus::from_stored(&status),
     });
     if key.is_some() {
         findings.extend(judged.findings);

@@ -166,7 +166,7 @@ impl Record {
             signature: Some(&cert.signature),
             key,
             logged,
-            status: &cert.status,
+            status: cert.current_status(),
         });
         let mut findings = judged.findings;
         let mut warnings = judged.warnings;

@@ -8,6 +8,7 @@ use ed25519_dalek::VerifyingKey;
 use crate::crypto::signing::{
     certificate_message, sha256_hex, unit_message_for_digest, verify_cached as verify_sig,
 };
+use crate::domain::status::CertStatus;
 use crate::domain::verdict::{Findings, Verdict};
 
 /// A signing key's lifecycle state (contract §5, §11).
@@ -67,8 +68,7 @@ pub struct CertificateFacts<'a> {
     /// The producer's public key and its state, if the trust list has `kid`.
     pub key: Option<(VerifyingKey, KeyState)>,
     pub logged: Logged,
-    /// `active`, `suspended`, `revoked` or `recalled`.
-    pub status: &'a str,
+    pub status: CertStatus,
 }
 
 /// What the certificate rules conclude.
@@ -110,14 +110,14 @@ pub fn judge_certificate(c: &CertificateFacts<'_>) -> Judged {
         judged.findings.add(Verdict::Tampered, "not_in_log");
     }
     match c.status {
-        "revoked" => judged.findings.add(Verdict::Revoked, "certificate_revoked"),
-        "recalled" => judged
+        CertStatus::Revoked => judged.findings.add(Verdict::Revoked, "certificate_revoked"),
+        CertStatus::Recalled => judged
             .findings
             .add(Verdict::Recalled, "certificate_recalled"),
-        "suspended" => judged
+        CertStatus::Suspended => judged
             .findings
             .add(Verdict::Suspended, "certificate_suspended"),
-        _ => {}
+        CertStatus::Active => {}
     }
     judged
 }
@@ -224,7 +224,7 @@ mod tests {
             signature: Some(&sig),
             key: Some((key.verifying_key(), state)),
             logged,
-            status: "active",
+            status: CertStatus::Active,
         })
     }
 
