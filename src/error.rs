@@ -52,12 +52,57 @@ pub enum AppError {
     /// next attempt is heard.
     #[error("{message}")]
     TooManyRequests { message: String, retry_after: u64 },
-    /// 500. The cause is logged, not returned.
+    /// 500. The cause is logged with its whole source chain, not returned.
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] Cause),
 }
 
+/// What went wrong inside, for the log: what was being done, and the error that stopped it
+/// (whose own sources the log shows too).
+#[derive(Debug)]
+pub struct Cause {
+    context: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::fmt::Display for Cause {
+    /// The context, then each error of the chain: `context: error: its source: …`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.context)?;
+        let mut next: Option<&(dyn std::error::Error + 'static)> = match &self.source {
+            Some(source) => Some(source.as_ref()),
+            None => None,
+        };
+        while let Some(err) = next {
+            write!(f, ": {err}")?;
+            next = err.source();
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Cause {}
+
 impl AppError {
+    /// 500 for a broken invariant that has no error value of its own.
+    pub fn internal(context: impl Into<String>) -> Self {
+        AppError::Internal(Cause {
+            context: context.into(),
+            source: None,
+        })
+    }
+
+    /// 500 caused by `source`, while doing `context`; the log shows `source`'s chain.
+    pub fn internal_from(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        AppError::Internal(Cause {
+            context: context.into(),
+            source: Some(source.into()),
+        })
+    }
+
     /// 422 with a code, field and message.
     pub fn invalid(code: &'static str, field: &str, message: impl Into<String>) -> Self {
         AppError::Invalid(ValidationError::new(code, field, message))
@@ -160,9 +205,8 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            AppError::Unavailable(cause) | AppError::Internal(cause) => {
-                log::error!("{}: {cause}", self.code());
-            }
+            AppError::Unavailable(cause) => log::error!("{}: {cause}", self.code()),
+            AppError::Internal(cause) => log::error!("{}: {cause}", self.code()),
             _ => {}
         }
         let mut response = envelope_response(
@@ -218,7 +262,7 @@ impl From<DieselError> for AppError {
                     crate::db::connection_lost();
                     AppError::Unavailable(m)
                 }
-                other => AppError::Internal(format!("commit failed, then rollback: {other}")),
+                other => AppError::internal_from("commit failed, then rollback", other),
             },
             // Transient conflicts between transactions (PostgreSQL serialization failure,
             // deadlock) and a server that became a read-only standby: try again shortly.
@@ -236,7 +280,7 @@ impl From<DieselError> for AppError {
                 crate::db::connection_lost();
                 AppError::Unavailable("the connection broke inside a transaction".into())
             }
-            other => AppError::Internal(format!("database: {other}")),
+            other => AppError::internal_from("database", other),
         }
     }
 }
@@ -283,16 +327,54 @@ impl From<crate::db::CheckoutError> for AppError {
     fn from(err: crate::db::CheckoutError) -> Self {
         match err {
             crate::db::CheckoutError::Pool(e) => e.into(),
-            nested @ crate::db::CheckoutError::Nested => AppError::Internal(nested.to_string()),
+            nested @ crate::db::CheckoutError::Nested => {
+                AppError::internal_from("connection checkout", nested)
+            }
         }
     }
 }
 
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(err: actix_web::error::BlockingError) -> Self {
-        AppError::Internal(format!("blocking task failed: {err}"))
+        AppError::internal_from("blocking task", err)
     }
 }
 
 /// Result alias used across the service.
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("writing the sheet")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn internal_errors_log_their_chain_and_tell_the_client_nothing() {
+        let err = AppError::internal_from("label sheet", Outer(std::io::Error::other("disk gone")));
+        let AppError::Internal(cause) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            cause.to_string(),
+            "label sheet: writing the sheet: disk gone"
+        );
+        assert_eq!(err.to_string(), "internal error");
+        let body = actix_web::body::to_bytes(err.error_response().into_body());
+        let body = futures_util::FutureExt::now_or_never(body)
+            .unwrap()
+            .unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            !text.contains("disk") && text.contains("internal_error"),
+            "{text}"
+        );
+        assert_eq!(AppError::internal("no key").to_string(), "internal error");
+        let AppError::Internal(bare) = AppError::internal("no key") else {
+            unreachable!()
+        };
+        assert_eq!(bare.to_string(), "no key");
+    }
+}

@@ -17,5 +17,6 @@ pub mod text;
 pub mod trail;
 pub mod validate;
 pub mod verdict;
+pub mod verification;
 
 pub use validate::ValidationError;

@@ -177,7 +177,7 @@ impl AuthGate {
     async fn check(self) -> AppResult<Actor> {
         let state = self
             .state
-            .ok_or_else(|| AppError::Internal("application state missing".into()))?;
+            .ok_or_else(|| AppError::internal("application state missing"))?;
         let token = self.token.ok_or_else(|| {
             AppError::Unauthorized("an Authorization: Bearer token is required".into())
         })?;

@@ -195,7 +195,7 @@ fn label_response(content: &str, format: &str, cache: &'static str) -> AppResult
             "id",
             "the certificate holds too much to fit in one QR code: print its online label",
         ),
-        other => AppError::Internal(other.to_string()),
+        other => AppError::internal_from("QR code", other),
     };
     let response = match format {
         "png" => HttpResponse::Ok()

@@ -38,7 +38,7 @@ pub async fn export_pdf(
 ) -> AppResult<HttpResponse> {
     let pdf = blocking(&state, move |s| {
         let labels = labels::export(s, &actor, &req)?;
-        print::pdf::render(&labels).map_err(|e| AppError::Internal(e.to_string()))
+        print::pdf::render(&labels).map_err(|e| AppError::internal_from("label sheet", e))
     })
     .await?;
     Ok(HttpResponse::Ok()

@@ -54,13 +54,13 @@ pub async fn tile(state: State, path: web::Path<String>) -> AppResult<HttpRespon
         match tile.level {
             Some(level) => StoredHashes::new(&mut conn)
                 .tile(level, tile.n, tile.width)?
-                .map_err(|e| AppError::Internal(format!("log tile: {e}"))),
+                .map_err(|e| AppError::internal_from("log tile", e)),
             None => {
                 let from = (tile.n * 256) as i64;
                 let entries =
                     logdb::entries_between(&mut conn, from, from + i64::from(tile.width))?;
                 if entries.len() != tile.width as usize {
-                    return Err(AppError::Internal("log entries missing".into()));
+                    return Err(AppError::internal("log entries missing"));
                 }
                 Ok(tree::entry_bundle(&entries))
             }
@@ -115,7 +115,7 @@ pub async fn consistency(
         }
         StoredHashes::new(&mut conn)
             .consistency(from, to)?
-            .map_err(|e| AppError::Internal(format!("log consistency: {e}")))
+            .map_err(|e| AppError::internal_from("log consistency", e))
     })
     .await?;
     Ok(HttpResponse::Ok().json(ConsistencyProof {

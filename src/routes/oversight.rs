@@ -290,11 +290,11 @@ pub async fn report_json(
 pub fn report_file(report: &Report, format: &str) -> AppResult<HttpResponse> {
     let (bytes, content_type) = match format {
         "csv" => (
-            print::report::csv(report).map_err(|e| AppError::Internal(format!("csv: {e}")))?,
+            print::report::csv(report).map_err(|e| AppError::internal_from("csv", e))?,
             "text/csv; charset=utf-8",
         ),
         "xlsx" => (
-            print::report::xlsx(report).map_err(|e| AppError::Internal(format!("xlsx: {e}")))?,
+            print::report::xlsx(report).map_err(|e| AppError::internal_from("xlsx", e))?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
         _ => return Err(AppError::not_found("format")),

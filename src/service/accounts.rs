@@ -63,11 +63,11 @@ pub struct SessionUser {
 
 fn hash_password(password: &str) -> AppResult<String> {
     let salt = SaltString::encode_b64(&new_secret()[..16])
-        .map_err(|e| AppError::Internal(format!("salt: {e}")))?;
+        .map_err(|e| AppError::internal(format!("salt: {e}")))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| AppError::Internal(format!("password hash: {e}")))
+        .map_err(|e| AppError::internal(format!("password hash: {e}")))
 }
 
 /// A generated password: 120 random bits, 20 characters.

@@ -78,7 +78,7 @@ fn index_of(state: &AppState, id: &str) -> AppResult<i64> {
             other => return other,
         }
     }
-    Err(last.unwrap_or_else(|| AppError::Internal("no status index".into())))
+    Err(last.unwrap_or_else(|| AppError::internal("no status index")))
 }
 
 fn status_list_url(state: &AppState, purpose: &str, list: i64) -> String {
@@ -100,7 +100,7 @@ pub fn credential(state: &AppState, id: &str) -> AppResult<String> {
     };
     let index = index_of(state, &cert.id)?;
     let payload: Value = serde_json::from_str(&cert.payload)
-        .map_err(|e| AppError::Internal(format!("payload of {}: {e}", cert.id)))?;
+        .map_err(|e| AppError::internal_from(format!("payload of {}", cert.id), e))?;
     let promise = cert.kind == crate::domain::promise::PROMISE_TYPE;
     let statuses: Vec<Value> = PURPOSES
         .iter()
@@ -208,10 +208,10 @@ pub fn status_list(state: &AppState, purpose: &str, list: i64) -> AppResult<Stri
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gzip.write_all(&bits)
         .and_then(|()| gzip.flush())
-        .map_err(|e| AppError::Internal(format!("gzip: {e}")))?;
+        .map_err(|e| AppError::internal_from("gzip", e))?;
     let compressed = gzip
         .finish()
-        .map_err(|e| AppError::Internal(format!("gzip: {e}")))?;
+        .map_err(|e| AppError::internal_from("gzip", e))?;
     let url = status_list_url(state, purpose, list);
     let vc = json!({
         "@context": ["https://www.w3.org/ns/credentials/v2"],

@@ -45,7 +45,7 @@ pub fn create(state: &AppState, actor: &Actor, req: IssueRequest) -> AppResult<D
     let ready = prepared
         .ready
         .first()
-        .ok_or_else(|| AppError::Internal("a checked request went missing".into()))?;
+        .ok_or_else(|| AppError::internal("a checked request went missing"))?;
     let facts = ready.row_facts();
     let payload = issue::payload_of(ready, new_id(), kid, &prepared.producer, prepared.issued_at);
     let draft = Draft {
@@ -125,7 +125,7 @@ pub fn submit(state: &AppState, actor: &Actor, id: &str, req: DraftSignature) ->
         }
         let payload: Payload = recanonicalize(&draft.payload)
             .and_then(|(v, _)| serde_json::from_value(v).ok())
-            .ok_or_else(|| AppError::Internal("a stored draft does not parse".into()))?;
+            .ok_or_else(|| AppError::internal("a stored draft does not parse"))?;
         if !Draft::delete(conn, id)? {
             return Err(AppError::not_found("draft"));
         }
@@ -146,6 +146,6 @@ pub fn submit(state: &AppState, actor: &Actor, id: &str, req: DraftSignature) ->
         issue::store(state, conn, vec![built])
             .map_err(single)?
             .pop()
-            .ok_or_else(|| AppError::Internal("nothing was stored".into()))
+            .ok_or_else(|| AppError::internal("nothing was stored"))
     })
 }

@@ -72,7 +72,7 @@ pub fn certificate_with_producer(
     let cert = Certificate::find(conn, checked_id(id, "certificate")?)?
         .ok_or_else(|| AppError::not_found("certificate"))?;
     let producer = Organization::find(conn, &cert.organization_id)?
-        .ok_or_else(|| AppError::Internal(format!("certificate {id} has no producer")))?;
+        .ok_or_else(|| AppError::internal(format!("certificate {id} has no producer")))?;
     Ok((cert, producer))
 }
 

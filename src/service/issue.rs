@@ -171,7 +171,7 @@ pub fn issue_bulk_once(
         let answer = serde_json::to_string(&BulkIssued {
             certificates: issued,
         })
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| AppError::internal_from("bulk answer", e))?;
         if let Some(key) = key {
             let row = IdempotencyKey {
                 organization_id: org_id.clone(),
@@ -188,8 +188,9 @@ pub fn issue_bulk_once(
         // A concurrent request with the same key committed first (PostgreSQL): answer as it did.
         Err(BulkError::Request(AppError::Conflict {
             code: "conflict", ..
-        })) if key.is_some() => replay(conn)?
-            .ok_or_else(|| AppError::Internal("idempotency key vanished".into()).into()),
+        })) if key.is_some() => {
+            replay(conn)?.ok_or_else(|| AppError::internal("idempotency key vanished").into())
+        }
         other => other,
     }
 }
@@ -291,7 +292,7 @@ pub(super) fn prepare(
     let issued_at = Utc::now();
     let today = iso(issued_at.date_naive());
     let active = SigningKeyRow::active_for(conn, &org.id)?
-        .ok_or_else(|| AppError::Internal(format!("producer {} has no active key", org.id)))?;
+        .ok_or_else(|| AppError::internal(format!("producer {} has no active key", org.id)))?;
     let key = match active.held_by_platform() {
         true => ActiveKey::Platform(state.keys.unsealed(&active)?),
         false => ActiveKey::Producer(active.kid.clone()),
@@ -469,7 +470,8 @@ fn clone_error(e: &AppError) -> AppError {
         AppError::Forbidden(m) => AppError::Forbidden(m.clone()),
         AppError::Invalid(v) => AppError::Invalid(v.clone()),
         AppError::Unavailable(m) => AppError::Unavailable(m.clone()),
-        other => AppError::Internal(other.to_string()),
+        AppError::Internal(cause) => AppError::internal(cause.to_string()),
+        other => AppError::internal(other.to_string()),
     }
 }
 

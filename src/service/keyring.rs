@@ -72,7 +72,7 @@ impl KeyRing {
     /// on any instance takes effect at once; the unsealed key is cached by kid.
     pub fn signer(&self, conn: &mut DbConn, organization_id: &str) -> AppResult<Arc<Signer>> {
         let row = SigningKeyRow::platform_key_for(conn, organization_id)?.ok_or_else(|| {
-            AppError::Internal(format!(
+            AppError::internal(format!(
                 "organization {organization_id} has no platform-held key"
             ))
         })?;
@@ -93,7 +93,7 @@ impl KeyRing {
             .master
             .open(&row.sealed_private_key, row.kid.as_bytes())
             .ok_or_else(|| {
-                AppError::Internal(format!(
+                AppError::internal(format!(
                     "key {} cannot be unsealed with this master key",
                     row.kid
                 ))
@@ -101,7 +101,7 @@ impl KeyRing {
         let seed: [u8; 32] = seed
             .as_slice()
             .try_into()
-            .map_err(|_| AppError::Internal(format!("key {} has a malformed seed", row.kid)))?;
+            .map_err(|_| AppError::internal(format!("key {} has a malformed seed", row.kid)))?;
         let signer = Arc::new(Signer {
             kid: row.kid.clone(),
             key: SigningKey::from_bytes(&seed),

@@ -82,10 +82,10 @@ fn unit_urls(
     serials: RangeInclusive<i64>,
 ) -> AppResult<Vec<String>> {
     let (_, canonical) = recanonicalize(&cert.payload).ok_or_else(|| {
-        AppError::Internal(format!("certificate {} has an unreadable payload", cert.id))
+        AppError::internal(format!("certificate {} has an unreadable payload", cert.id))
     })?;
     let key = SigningKeyRow::find(conn, &cert.kid)?
-        .ok_or_else(|| AppError::Internal(format!("key {} is missing", cert.kid)))?;
+        .ok_or_else(|| AppError::internal(format!("key {} is missing", cert.kid)))?;
     if key.status == "compromised" {
         return Err(AppError::Conflict {
             code: "key_compromised",

@@ -92,7 +92,7 @@ pub fn create(state: &AppState, actor: &Actor, input: NewProduct) -> AppResult<P
             .map(|g| gtin::parse("gtin", g))
             .transpose()?,
         category: validate::optional_text("category", input.category.as_deref(), 100)?,
-        marks: serde_json::to_string(&marks).map_err(|e| AppError::Internal(e.to_string()))?,
+        marks: serde_json::to_string(&marks).map_err(|e| AppError::internal_from("marks", e))?,
         created_at: now(),
     };
     state.write(|conn| product.insert(conn).map_err(AppError::from))?;

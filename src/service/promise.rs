@@ -162,7 +162,7 @@ pub fn issue_many(
     let issuer_org = Organization::find(&mut conn, &org.id)?
         .ok_or_else(|| AppError::not_found("organization"))?;
     let active = SigningKeyRow::active_for(&mut conn, &org.id)?
-        .ok_or_else(|| AppError::Internal(format!("{} has no active key", org.id)))?;
+        .ok_or_else(|| AppError::internal(format!("{} has no active key", org.id)))?;
     if !active.held_by_platform() {
         return Err(AppError::Conflict {
             code: "key_held_by_producer",
@@ -604,7 +604,7 @@ fn load_parent(
         ));
     }
     let payload: PromisePayload = serde_json::from_str(&cert.payload)
-        .map_err(|e| AppError::Internal(format!("promise {id} does not parse: {e}")))?;
+        .map_err(|e| AppError::internal_from(format!("promise {id} does not parse"), e))?;
     Ok(Parent { cert, payload })
 }
 

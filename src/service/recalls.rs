@@ -129,7 +129,7 @@ pub fn create(state: &AppState, actor: &Actor, input: NewRecall) -> AppResult<Re
     let product = Product::find(&mut conn, checked_id(input.product_id.trim(), "product")?)?
         .ok_or_else(|| AppError::not_found("product"))?;
     let producer = Organization::find(&mut conn, &product.organization_id)?
-        .ok_or_else(|| AppError::Internal("product without producer".into()))?;
+        .ok_or_else(|| AppError::internal("product without producer"))?;
     drop(conn);
     let org = require_owner_or_regulator(actor, &producer)?;
     let recall = Recall {

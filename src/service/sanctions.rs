@@ -117,9 +117,7 @@ pub fn record_certificate_suspension(
     legal_basis: &str,
 ) -> AppResult<()> {
     let Actor::Org(org) = regulator else {
-        return Err(AppError::Internal(
-            "a suspension without a regulator".into(),
-        ));
+        return Err(AppError::internal("a suspension without a regulator"));
     };
     Sanction {
         id: new_id(),

@@ -126,7 +126,7 @@ async fn claim_page(
     }
     rendered
         .add_cookie(&token.cookie)
-        .map_err(|e| AppError::Internal(format!("cookie: {e}")))?;
+        .map_err(|e| AppError::internal_from("cookie", e))?;
     Ok(rendered)
 }
 
@@ -171,7 +171,7 @@ pub async fn claim_submit(
             "/cases/{}",
             case.number.unwrap_or_default()
         ))),
-        Ok(None) => Err(AppError::Internal("a claim without its case".into())),
+        Ok(None) => Err(AppError::internal("a claim without its case")),
         Err(e @ AppError::Invalid(_)) => claim_page(&state, &req, id, &query, Some(&e)).await,
         Err(e) => Err(e),
     }
@@ -225,7 +225,7 @@ async fn case_page(
     }
     rendered
         .add_cookie(&token.cookie)
-        .map_err(|e| AppError::Internal(format!("cookie: {e}")))?;
+        .map_err(|e| AppError::internal_from("cookie", e))?;
     Ok(rendered)
 }
 

@@ -200,7 +200,7 @@ pub fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'st
 pub fn render(req: &HttpRequest, page: &impl Template) -> AppResult<HttpResponse> {
     let html = page
         .render()
-        .map_err(|e| AppError::Internal(format!("template: {e}")))?;
+        .map_err(|e| AppError::internal_from("template", e))?;
     let mut response = HttpResponse::Ok();
     html_headers(&mut response);
     if let Some(lang) = query_lang(req) {

@@ -621,7 +621,7 @@ pub async fn labels_pdf(
     let actor = user.actor.clone();
     let pdf = blocking(&state, move |s| {
         let labels = labels::export(s, &actor, &request)?;
-        print::pdf::render(&labels).map_err(|e| AppError::Internal(e.to_string()))
+        print::pdf::render(&labels).map_err(|e| AppError::internal_from("label sheet", e))
     })
     .await?;
     Ok(HttpResponse::Ok()

@@ -55,7 +55,7 @@ fn login_page(
     let mut response = render(req, &page)?;
     response
         .add_cookie(&token.cookie)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| AppError::internal_from("cookie", e))?;
     Ok(response)
 }
 
@@ -82,7 +82,7 @@ pub async fn submit(
             response
                 .add_cookie(&cookie(&state, SESSION_COOKIE, signed_in.token))
                 .and_then(|()| response.add_removal_cookie(&Cookie::new(LOGIN_CSRF_COOKIE, "")))
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+                .map_err(|e| AppError::internal_from("cookie", e))?;
             Ok(response)
         }
         Err(e @ (AppError::Unauthorized(_) | AppError::Invalid(_) | AppError::Denied { .. })) => {
@@ -115,6 +115,6 @@ pub async fn logout(
     let mut response = see_other("/login");
     response
         .add_removal_cookie(&Cookie::new(SESSION_COOKIE, ""))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| AppError::internal_from("cookie", e))?;
     Ok(response)
 }

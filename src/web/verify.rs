@@ -198,7 +198,7 @@ pub(super) async fn respond(
         .insert(header::VARY, header::HeaderValue::from_static("Accept"));
     rendered
         .add_cookie(&token.cookie)
-        .map_err(|e| AppError::Internal(format!("cookie: {e}")))?;
+        .map_err(|e| AppError::internal_from("cookie", e))?;
     Ok(rendered)
 }
 

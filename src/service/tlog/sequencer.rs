@@ -120,7 +120,7 @@ pub fn sequence_once(db: &Db, key: &LogKey, max: i64) -> AppResult<Option<(Round
             let hashes = tree.append(size, &leaves)?;
             let root = tree
                 .root(new_size)?
-                .map_err(|e| AppError::Internal(format!("log root: {e}")))?;
+                .map_err(|e| AppError::internal_from("log root", e))?;
             (hashes, root)
         };
         let ids: Vec<i64> = pending.iter().map(|p| p.id).collect();

@@ -55,7 +55,7 @@ impl<'c> StoredHashes<'c> {
             let n = start + i as u64;
             let hashes = match self.outcome(stored_hashes_for_record_hash(n, *leaf, self))? {
                 Ok(h) => h,
-                Err(e) => return Err(AppError::Internal(format!("log tree damaged: {e}"))),
+                Err(e) => return Err(AppError::internal_from("log tree damaged", e)),
             };
             let first = stored_hash_index(0, n);
             let mut known = self.known.borrow_mut();

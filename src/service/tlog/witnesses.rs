@@ -196,9 +196,9 @@ pub fn accept(state: &AppState, req: Cosigned) -> AppResult<()> {
         let checkpoint =
             logdb::checkpoint(&mut conn, size)?.ok_or_else(|| bad("no such checkpoint"))?;
         let text = note::note_text(&checkpoint.note)
-            .ok_or_else(|| AppError::Internal("stored checkpoint is not a note".into()))?;
+            .ok_or_else(|| AppError::internal("stored checkpoint is not a note"))?;
         let key = crate::crypto::signing::verifying_key(&witness.public_key)
-            .ok_or_else(|| AppError::Internal("stored witness key is malformed".into()))?;
+            .ok_or_else(|| AppError::internal("stored witness key is malformed"))?;
         let timestamp = CosignatureVerifier::new(&witness.name, key)
             .check(text.as_bytes(), line)
             .ok_or_else(|| bad("the cosignature does not verify for this checkpoint"))?;

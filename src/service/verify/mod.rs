@@ -18,7 +18,6 @@ pub mod cache;
 pub mod lineage;
 pub mod offline;
 pub mod record;
-pub mod rules;
 
 use std::sync::Arc;
 
@@ -33,6 +32,7 @@ use crate::domain::payload::Payload;
 use crate::domain::text::Bilingual;
 use crate::domain::validate::is_id;
 use crate::domain::verdict::{Findings, Verdict};
+use crate::domain::verification as rules;
 use crate::error::AppResult;
 
 use super::scan_writer::{Forged, Genuine};

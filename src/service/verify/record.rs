@@ -25,7 +25,7 @@ use crate::service::trail;
 use crate::service::{custody, labs, AppState};
 
 use super::lineage;
-use super::rules::{self, CertificateFacts, KeyState, Logged};
+use crate::domain::verification::{self as rules, CertificateFacts, KeyState, Logged};
 
 /// How soon a record whose log entry is still pending is read again.
 const PENDING_FRESH: Duration = Duration::from_secs(2);
@@ -57,9 +57,9 @@ impl serde::Serialize for RawJson {
 impl RawJson {
     pub fn of<T: serde::Serialize>(value: &T) -> AppResult<Self> {
         let text = serde_json::to_string(value)
-            .map_err(|e| AppError::Internal(format!("rendering JSON: {e}")))?;
+            .map_err(|e| AppError::internal_from("rendering JSON", e))?;
         let raw = RawValue::from_string(text)
-            .map_err(|e| AppError::Internal(format!("rendering JSON: {e}")))?;
+            .map_err(|e| AppError::internal_from("rendering JSON", e))?;
         Ok(Self(Arc::from(raw)))
     }
 }

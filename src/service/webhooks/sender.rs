@@ -175,8 +175,8 @@ pub fn round(
             .into_iter()
             .map(|h| {
                 h.join().unwrap_or_else(|_| {
-                    Err(crate::error::AppError::Internal(
-                        "a webhook sender thread panicked".into(),
+                    Err(crate::error::AppError::internal(
+                        "a webhook sender thread panicked",
                     ))
                 })
             })
