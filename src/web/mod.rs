@@ -5,6 +5,7 @@
 pub mod access;
 pub mod admin;
 pub mod cases;
+pub mod certificate;
 pub mod console;
 pub mod custody;
 pub mod digital_link;
@@ -12,6 +13,7 @@ pub mod error_page;
 pub mod form;
 pub mod form_token;
 pub mod home;
+pub mod issue_form;
 pub mod marks;
 pub mod oversight;
 pub mod page;
@@ -201,18 +203,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         page("/console/issue")
-            .route(web::get().to(producer::issue_form))
-            .route(web::post().to(producer::issue_submit)),
+            .route(web::get().to(issue_form::issue_form))
+            .route(web::post().to(issue_form::issue_submit)),
     )
-    .service(page("/console/certificates/{id}").route(web::get().to(producer::certificate)))
+    .service(page("/console/certificates/{id}").route(web::get().to(certificate::certificate)))
     .service(
         page("/console/certificates/{id}/{change:suspend|reinstate|revoke}")
-            .route(web::post().to(producer::change_status)),
+            .route(web::post().to(certificate::change_status)),
     )
     .service(page("/console/certificates/{id}/inspect").route(web::post().to(regulator::inspect)))
     .service(
         page("/console/certificates/{id}/reinstatement")
-            .route(web::post().to(producer::request_reinstatement)),
+            .route(web::post().to(certificate::request_reinstatement)),
     )
     .service(
         page("/console/recalls")

@@ -17,8 +17,8 @@ use crate::service::recalls::{self, NewRecall};
 use crate::service::status::{self, NewInspection};
 use crate::service::AppState;
 
+use super::certificate::after_action;
 use super::page::{check_csrf, render, Chrome, Lang, SignedIn};
-use super::producer::after_action;
 use super::words;
 
 /// One bar of the weekly chart, in SVG units.
