@@ -1,8 +1,10 @@
 //! Issuing a certificate: validate the batch, build the payload, sign it with the producer's
 //! cached key and store it — no image work on this path (labels are rendered on demand).
+//! The API's bulk issuance and its `Idempotency-Key` are in [`bulk`], the CLI's ERP files in
+//! [`file`]; both check, sign and store through the functions here.
 
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::crypto::b64url;
 use crate::crypto::random::new_id;
@@ -10,14 +12,11 @@ use crate::crypto::signing::certificate_message;
 use crate::domain::status::CertStatus;
 use std::collections::HashMap;
 
-use crate::db::models::{
-    now, Certificate, EventRow, IdempotencyKey, Organization, Product, SigningKeyRow,
-};
+use crate::db::models::{now, Certificate, EventRow, Organization, Product, SigningKeyRow};
 use crate::db::DbConn;
 use crate::domain::payload::{self, Payload, PAYLOAD_VERSION};
 use crate::domain::role::OrgKind;
 use crate::domain::trail::EventType;
-use crate::domain::validate;
 use crate::error::{AppError, AppResult};
 
 use crate::domain::batch::{check, iso, CheckedBatch};
@@ -26,6 +25,12 @@ pub use crate::domain::batch::{IssueRequest, MAX_QUANTITY, MAX_UNITS};
 use super::keyring::Signer;
 use super::products::parse_marks;
 use super::{checked_id, labs, marks, trail, Actor, AppState};
+
+mod bulk;
+mod file;
+
+pub use bulk::{issue_bulk_once, BulkIssued, BulkRequest};
+pub use file::{issue_file, FileIssued};
 
 /// What issuing answers (201).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -97,102 +102,6 @@ pub fn issue_bulk(
     let mut pooled = state.db.writer().map_err(AppError::from)?;
     let conn: &mut DbConn = &mut pooled;
     conn.transaction(|conn| store(state, conn, signed))
-}
-
-/// `POST /api/v1/certificates/bulk`.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BulkRequest {
-    /// 1 to 10,000 certificates, each as for single issuance.
-    pub certificates: Vec<IssueRequest>,
-}
-
-/// What bulk issuance answers (201).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct BulkIssued {
-    pub certificates: Vec<Issued>,
-}
-
-/// Bulk issuance with an optional `Idempotency-Key`: a retry with the same key and body gets
-/// the first answer (JSON text) again and issues nothing; the same key with another body is a
-/// conflict. The key is stored in the issuing transaction, so nothing is ever issued twice.
-pub fn issue_bulk_once(
-    state: &AppState,
-    actor: &Actor,
-    key: Option<&str>,
-    body_hash: &str,
-    req: BulkRequest,
-) -> Result<String, BulkError> {
-    use diesel::Connection;
-    let org_id = match actor {
-        Actor::Org(org) => org.id.clone(),
-        Actor::Admin => {
-            return Err(AppError::Forbidden("this needs the role producer".into()).into())
-        }
-    };
-    if let Some(key) = key {
-        validate::text("Idempotency-Key", key, 200).map_err(AppError::from)?;
-        // `file:…` names the CSV files the CLI issued (kept 90 days, not 24 hours).
-        if key
-            .get(..5)
-            .is_some_and(|p| p.eq_ignore_ascii_case("file:"))
-        {
-            return Err(AppError::invalid(
-                "invalid_idempotency_key",
-                "Idempotency-Key",
-                "an Idempotency-Key may not start with file:",
-            )
-            .into());
-        }
-    }
-    let replay = |conn: &mut DbConn| -> Result<Option<String>, BulkError> {
-        let Some(key) = key else { return Ok(None) };
-        match IdempotencyKey::find(conn, &org_id, key)? {
-            Some(found) if found.request_hash == body_hash => Ok(Some(found.response)),
-            Some(_) => Err(AppError::Conflict {
-                code: "idempotency_key_reused",
-                message: "this Idempotency-Key was used with a different body".into(),
-            }
-            .into()),
-            None => Ok(None),
-        }
-    };
-    if let Some(answer) = replay(&mut *state.db.reader().map_err(AppError::from)?)? {
-        return Ok(answer);
-    }
-    let signed = check_and_sign(state, actor, req.certificates)?;
-    let mut pooled = state.db.writer().map_err(AppError::from)?;
-    let conn: &mut DbConn = &mut pooled;
-    let result = conn.transaction(|conn| {
-        if let Some(answer) = replay(conn)? {
-            return Ok(answer);
-        }
-        let issued = store(state, conn, signed)?;
-        let answer = serde_json::to_string(&BulkIssued {
-            certificates: issued,
-        })
-        .map_err(|e| AppError::internal_from("bulk answer", e))?;
-        if let Some(key) = key {
-            let row = IdempotencyKey {
-                organization_id: org_id.clone(),
-                key: key.to_string(),
-                request_hash: body_hash.to_string(),
-                response: answer.clone(),
-                created_at: now(),
-            };
-            row.insert(conn)?;
-        }
-        Ok(answer)
-    });
-    match result {
-        // A concurrent request with the same key committed first (PostgreSQL): answer as it did.
-        Err(BulkError::Request(AppError::Conflict {
-            code: "conflict", ..
-        })) if key.is_some() => {
-            replay(conn)?.ok_or_else(|| AppError::internal("idempotency key vanished").into())
-        }
-        other => other,
-    }
 }
 
 /// A request that passed every check, ready to sign.
@@ -395,72 +304,6 @@ pub(super) fn store(
         state.metrics.certificate_issued();
     }
     Ok(out)
-}
-
-/// One certificate issued from a file, as the CLI reports it.
-#[derive(Debug, Clone)]
-pub struct FileIssued {
-    pub id: String,
-    pub batch_no: String,
-    pub verify_url: String,
-}
-
-/// Issues every request of an ERP export in one transaction, all or none, signing and
-/// storing 10,000 at a time and calling `progress` with the count stored so far. A file
-/// (by its SHA-256) is issued once per producer: issuing it again is a conflict.
-pub fn issue_file(
-    state: &AppState,
-    actor: &Actor,
-    file_hash: &str,
-    reqs: Vec<IssueRequest>,
-    mut progress: impl FnMut(usize),
-) -> Result<Vec<FileIssued>, BulkError> {
-    use diesel::Connection;
-    let org_id = actor.require_kind(&[OrgKind::Producer])?.id.clone();
-    let key = format!("file:{file_hash}");
-    let mut pooled = state.db.writer().map_err(AppError::from)?;
-    let conn: &mut DbConn = &mut pooled;
-    conn.transaction(|conn| {
-        if let Some(first) = IdempotencyKey::find(conn, &org_id, &key)? {
-            return Err(AppError::Conflict {
-                code: "file_already_issued",
-                message: format!(
-                    "this file was already issued at {} UTC ({}); nothing was issued again",
-                    first.created_at, first.response
-                ),
-            }
-            .into());
-        }
-        let mut prepared = prepare(state, conn, actor, &reqs)?;
-        let signer = prepared.key.platform()?;
-        let mut ready = std::mem::take(&mut prepared.ready);
-        let mut out = Vec::with_capacity(ready.len());
-        while !ready.is_empty() {
-            let rest = ready.split_off(MAX_BULK.min(ready.len()));
-            let built = sign_all(
-                signer,
-                &prepared.producer,
-                std::mem::replace(&mut ready, rest),
-                prepared.issued_at,
-            );
-            let issued = store(state, conn, built)?;
-            out.extend(issued.into_iter().map(|i| FileIssued {
-                id: i.id,
-                batch_no: i.payload.batch.no,
-                verify_url: i.verify_url,
-            }));
-            progress(out.len());
-        }
-        IdempotencyKey {
-            organization_id: org_id.clone(),
-            key: key.clone(),
-            request_hash: file_hash.to_string(),
-            response: format!("{} certificates", out.len()),
-            created_at: now(),
-        }
-        .insert(conn)?;
-        Ok(out)
-    })
 }
 
 /// Errors are reported per item; an `AppError` is rebuilt for each item sharing a cause.
