@@ -3,9 +3,14 @@
 use actix_web::body::MessageBody;
 use std::time::Instant;
 
+use actix_http::HttpService;
+use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+use actix_web::dev::AppConfig;
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Compress, Logger};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
+
+use crate::http::head_errors::HeadGuard;
 
 use crate::config::Config;
 use crate::http::errors;
@@ -75,11 +80,41 @@ pub async fn serve(config: Config) -> Result<(), String> {
              gives people a sign-in"
         );
     }
-    let server = HttpServer::new(move || app(state.clone()))
+    let listener =
+        std::net::TcpListener::bind(&bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    // What `HttpServer` builds, with each connection's stream wrapped in a `HeadGuard` (so the
+    // parser's own 400 and 431 answers carry the error envelope).
+    let builder = actix_server::Server::build();
+    let shutdown = builder.graceful_shutdown_signal();
+    let server = builder
         // Blocking work waits for one of a few database connections anyway; hundreds of
         // threads (actix's default) only add memory.
         .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
-        .bind(&bind)
+        .listen("certrail", listener, move || {
+            let shutdown = shutdown.clone();
+            let app = app(state.clone())
+                .into_factory()
+                .map_err(|err: actix_web::Error| err.error_response());
+            fn_service(|io: actix_rt::net::TcpStream| {
+                let peer = io.peer_addr().ok();
+                std::future::ready(Ok::<_, actix_http::error::DispatchError>((
+                    HeadGuard::new(io),
+                    peer,
+                )))
+            })
+            .and_then(
+                HttpService::build()
+                    .graceful_shutdown_signal(move || {
+                        let signal = shutdown.clone();
+                        async move { signal.notified().await }
+                    })
+                    .local_addr(local)
+                    .h1(map_config(app, move |_| AppConfig::default())),
+            )
+        })
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     log::info!("listening on http://{bind}");
     server.run().await.map_err(|e| e.to_string())

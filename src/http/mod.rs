@@ -1,6 +1,8 @@
 //! HTTP plumbing shared by the JSON API ([`crate::routes`]) and the pages ([`crate::web`]):
 //! extractors (the bearer-token caller, JSON bodies, the client's address, blocking use cases)
-//! and the envelope for actix's own errors. Below both, so neither imports the other.
+//! and the envelope for actix's own errors, those of its router and extractors ([`errors`])
+//! and those of its HTTP/1 parser ([`head_errors`]). Below both, so neither imports the other.
 
 pub mod errors;
 pub mod extract;
+pub mod head_errors;

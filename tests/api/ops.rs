@@ -220,3 +220,66 @@ async fn housekeeping_deletes_expired_sessions_and_old_idempotency_answers_only(
     assert_eq!(t.send(console(&live)).await.status, 200);
     assert_eq!(t.send(console(&stale)).await.status, 303);
 }
+
+/// What the real server answers to `raw`, sent over a fresh connection (read until it closes).
+fn raw_exchange(url: &str, raw: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(raw).unwrap();
+    let mut answer = Vec::new();
+    // The server closes after a parse error; a reset after the answer is fine too.
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// The error envelope of the last answer in `text`, and its status line.
+fn last_envelope(text: &str) -> (String, serde_json::Value) {
+    let start = text.rfind("HTTP/1.1 ").expect(text);
+    let (head, body) = text[start..].split_once("\r\n\r\n").expect(text);
+    assert!(head.contains("content-type: application/json"), "{head}");
+    let status = head.lines().next().unwrap().to_string();
+    (status, serde_json::from_str(body).expect(body))
+}
+
+#[test]
+fn request_heads_the_parser_refuses_are_answered_in_the_envelope() {
+    let db = crate::helpers::TestDb::new();
+    let server = crate::process::serve(&db.url, db.dir(), "admin-token-for-heads-0123456789", &[]);
+    let long = |n: usize| format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(n));
+
+    // A 100 KB URI: longer than the http crate's 65,534 bytes.
+    let (status, body) = last_envelope(&raw_exchange(&server.url, long(100_000).as_bytes()));
+    assert_eq!(status, "HTTP/1.1 400 Bad Request");
+    assert_eq!(body["error"]["code"], "malformed_request", "{body}");
+
+    // A header line without a colon.
+    let bad = "GET /healthz HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n";
+    let (status, body) = last_envelope(&raw_exchange(&server.url, bad.as_bytes()));
+    assert_eq!(status, "HTTP/1.1 400 Bad Request");
+    assert_eq!(body["error"]["code"], "malformed_request", "{body}");
+
+    // A head over 128 KB.
+    let (status, body) = last_envelope(&raw_exchange(&server.url, long(140_000).as_bytes()));
+    assert_eq!(status, "HTTP/1.1 431 Request Header Fields Too Large");
+    assert_eq!(body["error"]["code"], "request_head_too_large", "{body}");
+
+    // A good request pipelined before a bad one keeps its own answer.
+    let both = format!("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n{}", long(100_000));
+    let text = raw_exchange(&server.url, both.as_bytes());
+    assert!(
+        text.starts_with("HTTP/1.1 200 OK\r\n") && text.contains("{\"status\":\"ok\"}"),
+        "{text}"
+    );
+    assert_eq!(last_envelope(&text).1["error"]["code"], "malformed_request");
+
+    // And the server goes on serving.
+    let ok = raw_exchange(
+        &server.url,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(ok.starts_with("HTTP/1.1 200 OK\r\n"), "{ok}");
+}

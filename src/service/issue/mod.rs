@@ -1,7 +1,7 @@
 //! Issuing a certificate: validate the batch, build the payload, sign it with the producer's
 //! cached key and store it — no image work on this path (labels are rendered on demand).
-//! The API's bulk issuance and its `Idempotency-Key` are in [`bulk`], the CLI's ERP files in
-//! [`file`]; both check, sign and store through the functions here.
+//! The API's bulk issuance and its `Idempotency-Key` are in `bulk`, the CLI's ERP files in
+//! `file`; both check, sign and store through the functions here.
 
 use chrono::Utc;
 use serde::Serialize;
