@@ -9,18 +9,12 @@ scripts/setup.sh
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
 cargo build --release --quiet
 PORT=${PORT:-18090}
-work=$(mktemp -d)
-export CERTRAIL_DATA_DIR="$work" CERTRAIL_BIND="127.0.0.1:$PORT" RUST_LOG=warn
-target/release/certrail demo > "$work/demo.txt"
-target/release/certrail serve &
-server=$!
+export RUST_LOG=warn
+. scripts/lib/demo-server.sh
+trap 'kill ${server:-} ${empty_server:-} 2>/dev/null; rm -rf "${work:-}" "${empty:-}"' EXIT
+demo_server "$PORT"
 # A second server on an empty database, for the first-run story.
-empty=$(mktemp -d)
-CERTRAIL_DATA_DIR="$empty" CERTRAIL_BIND="127.0.0.1:$((PORT + 1))" target/release/certrail serve &
-empty_server=$!
-trap 'kill $server $empty_server 2>/dev/null; rm -rf "$work" "$empty"' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$((PORT + 1))/healthz" >/dev/null && break; sleep 0.1; done
+empty_server "$((PORT + 1))"
 rm -rf target/screenshots
 BASE_URL="http://127.0.0.1:$PORT" EMPTY_URL="http://127.0.0.1:$((PORT + 1))" DEMO="$work/demo.txt" SCREENSHOTS="$PWD/target/screenshots" \
   node tests/browser/stories.mjs

@@ -122,8 +122,10 @@ PY
   wait $bulk
   run issue_single post.lua /api/v1/certificates "$CONNECTIONS" LOAD_BODY="$work/one.json"
   run issue_bulk_1000 post.lua /api/v1/certificates/bulk 4 LOAD_BODY="$work/bulk.json"
-  local rss_kb
+  local rss_kb cache
   rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+  cache=$(curl -sf "$base/metrics" | awk '/^certrail_verify_cache_records /{r=$2} /^certrail_verify_cache_bytes /{b=$2}
+    END {if (r > 0) printf "verify cache at the end: %d records, %.1f MB (%d bytes each)", r, b / 1048576, b / r}')
   kill $server; wait $server 2>/dev/null || true
   trap - EXIT
 
@@ -156,6 +158,7 @@ first, last = rows["hot_label_1"][0], rows["hot_label_3"][0]
 print(f"hot label: last 10 s served {last / first:.0%} of the first 10 s (target >= 90%)")
 print(f"server peak RSS: {int(rss_kb) / 1024:.0f} MB (target < 200 MB)")
 PY
+  echo "$cache"
   rm -rf "$work"
   if [ -n "$pg_db" ]; then psql "$PG_URL/postgres" -qc "DROP DATABASE $pg_db" >/dev/null; fi
 }

@@ -13,13 +13,10 @@ if [ ! -x "$venv/bin/st" ]; then
 fi
 cargo build --release --quiet
 PORT=${PORT:-18290}
-work=$(mktemp -d)
-export CERTRAIL_DATA_DIR="$work" CERTRAIL_BIND="127.0.0.1:$PORT" RUST_LOG=error
-target/release/certrail demo > "$work/demo.txt"
-target/release/certrail serve &
-server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+export RUST_LOG=error
+. scripts/lib/demo-server.sh
+trap 'kill ${server:-} 2>/dev/null; rm -rf "${work:-}"' EXIT
+demo_server "$PORT"
 token=$(awk '/^producer/{print $3; exit}' "$work/demo.txt")
 # POST /api/v1/organizations/import is left out: Hypothesis 6 fails inside its own strategy
 # for that text/csv body ("AST constructor recursion depth mismatch"), before any request.

@@ -1,7 +1,7 @@
 //! The one app factory shared by `main` and every test, and the server loop.
 
 use actix_web::body::MessageBody;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_http::HttpService;
 use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
@@ -80,20 +80,16 @@ pub async fn serve(config: Config) -> Result<(), String> {
              gives people a sign-in"
         );
     }
-    let listener =
-        std::net::TcpListener::bind(&bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
-    // What `HttpServer` builds, with each connection's stream wrapped in a `HeadGuard` (so the
-    // parser's own 400 and 431 answers carry the error envelope).
-    let builder = actix_server::Server::build();
+    // What `HttpServer` builds (its timeouts, half-closed connections, backlog, every address
+    // `bind` resolves to), with each connection's stream wrapped in a `HeadGuard` so the
+    // parser's own 400 and 431 answers carry the error envelope.
+    let builder = actix_server::Server::build().backlog(1024);
     let shutdown = builder.graceful_shutdown_signal();
     let server = builder
         // Blocking work waits for one of a few database connections anyway; hundreds of
         // threads (actix's default) only add memory.
         .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
-        .listen("certrail", listener, move || {
+        .bind("certrail", &bind, move || {
             let shutdown = shutdown.clone();
             let app = app(state.clone())
                 .into_factory()
@@ -107,12 +103,15 @@ pub async fn serve(config: Config) -> Result<(), String> {
             })
             .and_then(
                 HttpService::build()
+                    .keep_alive(actix_http::KeepAlive::default())
+                    .client_request_timeout(Duration::from_secs(5))
+                    .client_disconnect_timeout(Duration::from_secs(1))
+                    .h1_allow_half_closed(true)
                     .graceful_shutdown_signal(move || {
                         let signal = shutdown.clone();
                         async move { signal.notified().await }
                     })
-                    .local_addr(local)
-                    .h1(map_config(app, move |_| AppConfig::default())),
+                    .h1(map_config(app, |_| AppConfig::default())),
             )
         })
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;

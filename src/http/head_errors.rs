@@ -7,7 +7,9 @@
 //! 431, it writes the same status with the contract's error envelope instead (§7). The
 //! application never sends an empty-bodied 400 or 431 (its errors all carry the envelope), so
 //! nothing else is touched, and a write that does not end in a blank line (any response with
-//! a body) is passed on after one comparison.
+//! a body) is passed on after one comparison. The match is on the end of a write, not on
+//! response framing: a body ending in those exact bytes would be taken for one, and no body
+//! does (JSON escapes CR and LF, CSV quotes them, the rest is generated binary).
 
 use std::io;
 use std::pin::Pin;
@@ -15,17 +17,33 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// The heads actix-http writes for requests it could not parse, and what the envelope says.
-const PARSE_ERRORS: [(&[u8], &str, &str); 2] = [
+const MALFORMED: (&str, &str) = (
+    "malformed_request",
+    "the request line or a header could not be read (a URI is limited to 64 KB)",
+);
+const TOO_LARGE: (&str, &str) = (
+    "request_head_too_large",
+    "the request line and headers are limited to 128 KB",
+);
+
+/// The heads actix-http writes for requests it could not parse (in the version of the
+/// connection's last request), and what the envelope says.
+const PARSE_ERRORS: [(&[u8], (&str, &str)); 4] = [
     (
         b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n",
-        "malformed_request",
-        "the request line or a header could not be read (a URI is limited to 64 KB)",
+        MALFORMED,
+    ),
+    (
+        b"HTTP/1.0 400 Bad Request\r\ncontent-length: 0\r\n",
+        MALFORMED,
     ),
     (
         b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n",
-        "request_head_too_large",
-        "the request line and headers are limited to 128 KB",
+        TOO_LARGE,
+    ),
+    (
+        b"HTTP/1.0 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n",
+        TOO_LARGE,
     ),
 ];
 
@@ -55,7 +73,7 @@ fn parse_error_at(buf: &[u8]) -> Option<(usize, &'static str, &'static str)> {
         return None;
     }
     let from = buf.len().saturating_sub(LONGEST_ERROR_HEAD);
-    PARSE_ERRORS.iter().find_map(|(head, code, message)| {
+    PARSE_ERRORS.iter().find_map(|(head, (code, message))| {
         let at = buf[from..]
             .windows(head.len())
             .rposition(|w| w == *head)
@@ -120,10 +138,15 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for HeadGuard<T> {
         let (out, done) = this.replacing.as_mut().expect("set above");
         while *done < out.len() {
             match Pin::new(&mut this.io).poll_write(cx, &out[*done..]) {
-                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Poll::Ready(Ok(n)) => *done += n,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(n)) if n > 0 => *done += n,
                 Poll::Pending => return Poll::Pending,
+                failed => {
+                    this.replacing = None;
+                    return match failed {
+                        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                        _ => Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                    };
+                }
             }
         }
         // The caller's bytes are answered for as a whole: the envelope stood in for them.
@@ -186,6 +209,14 @@ mod tests {
         assert!(head.contains("content-type: application/json"), "{head}");
         assert!(head.contains(DATE.trim_end()), "{head}");
         assert_eq!(head.matches("connection: close").count(), 1, "{head}");
+        assert_eq!(body["error"]["code"], "malformed_request");
+    }
+
+    #[test]
+    fn an_http_1_0_connection_gets_the_envelope_too() {
+        let original = format!("HTTP/1.0 400 Bad Request\r\ncontent-length: 0\r\n{DATE}\r\n");
+        let (head, body) = split(&through_guard(&[original.as_bytes()]));
+        assert!(head.starts_with("HTTP/1.0 400 Bad Request\r\n"), "{head}");
         assert_eq!(body["error"]["code"], "malformed_request");
     }
 

@@ -63,7 +63,18 @@ pub fn apply(
 ) -> AppResult<(EventRow, CertStatus)> {
     let cert =
         Certificate::find(conn, cert_id)?.ok_or_else(|| AppError::not_found("certificate"))?;
-    let from = cert.current_status();
+    if !matches!(
+        kind,
+        EventType::Suspended | EventType::Reinstated | EventType::Revoked
+    ) {
+        // A recall changes status through `recalls::create`, which records the recall too.
+        return Err(AppError::internal(format!(
+            "{kind:?} is not a status change"
+        )));
+    }
+    let from = CertStatus::parse(&cert.status).ok_or_else(|| {
+        AppError::internal(format!("certificate {cert_id} has an unknown status"))
+    })?;
     let to = from.after(kind).ok_or_else(|| AppError::Conflict {
         code: "invalid_transition",
         message: format!("a {from} certificate cannot be {}", kind.as_str()),
@@ -125,7 +136,7 @@ pub fn change(
     let (row, status) = state.write(|conn| {
         // A certificate its producer suspended itself still takes a regulator's suspension: the
         // hold becomes the regulator's (recorded on the trail), so a producer cannot pre-empt it.
-        let current = Certificate::find(conn, &cert.id)?.map(|c| c.current_status());
+        let current = Certificate::find(conn, &cert.id)?.and_then(|c| CertStatus::parse(&c.status));
         let (row, status) = match (kind, by_regulator, current) {
             (EventType::Suspended, true, Some(CertStatus::Suspended)) => {
                 if Sanction::open_on_certificate(conn, &cert.id)?.is_some() {
@@ -238,7 +249,7 @@ pub fn inspect(
             &format!("certificate:{}", cert.id),
             serde_json::json!({"result": if conformant { "conformant" } else { "non_conformant" }}),
         )?;
-        let current = Certificate::find(conn, &cert.id)?.map(|c| c.current_status());
+        let current = Certificate::find(conn, &cert.id)?.and_then(|c| CertStatus::parse(&c.status));
         let current = match current {
             Some(status @ (CertStatus::Active | CertStatus::Suspended)) if !conformant => status,
             _ => return Ok(vec![inspected]),

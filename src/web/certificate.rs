@@ -8,6 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db::models::sanction::Sanction;
+use crate::domain::status::CertStatus;
 use crate::domain::trail::EventType;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::blocking;
@@ -35,6 +36,10 @@ struct CertificatePage {
     product: String,
     batch_no: String,
     status: String,
+    /// The status changes the transition table allows from here.
+    can_suspend: bool,
+    can_reinstate: bool,
+    can_revoke: bool,
     quantity: String,
     production_date: String,
     verify_url: String,
@@ -84,6 +89,8 @@ async fn certificate_page(
     let payload = answer.payload();
     let promise = answer.promise();
     let lang = Lang::of(req);
+    let current = CertStatus::parse(&cert.status);
+    let allows = |event| current.and_then(|s| s.after(event)).is_some();
     let page = CertificatePage {
         regulator_hold: hold.map(|h| {
             format!(
@@ -126,6 +133,9 @@ async fn certificate_page(
         owner,
         product_id: cert.product_id.clone(),
         batch_no: cert.batch_no,
+        can_suspend: allows(EventType::Suspended),
+        can_reinstate: allows(EventType::Reinstated),
+        can_revoke: allows(EventType::Revoked),
         status: cert.status,
         verify_url: url,
         trail: answer
