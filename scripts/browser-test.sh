@@ -9,7 +9,8 @@ scripts/setup.sh
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
 cargo build --release --quiet
 PORT=${PORT:-18090}
-export RUST_LOG=warn
+# The stories forward a documentation address per story (see stories.mjs).
+export RUST_LOG=warn CERTRAIL_TRUSTED_PROXIES=127.0.0.1
 . scripts/lib/demo-server.sh
 trap 'kill ${server:-} ${empty_server:-} 2>/dev/null; rm -rf "${work:-}" "${empty:-}"' EXIT
 demo_server "$PORT"

@@ -12,7 +12,7 @@
 //! | `CERTRAIL_COPY_WINDOW_HOURS` | `24` (unit scans in two provinces within it warn) |
 //! | `CERTRAIL_MAX_UNIT_SCANS` | `20` (more scans of one unit label warn) |
 //! | `CERTRAIL_DB_WAIT_MS`  | `1000` (longest wait for a pooled connection, then 503) |
-//! | `CERTRAIL_VERIFY_CACHE_MB` | `96` (verification cache of certificate records) |
+//! | `CERTRAIL_VERIFY_CACHE_MB` | `64` (verification cache of certificate records) |
 //! | `CERTRAIL_VERIFY_CACHE_TTL_SECS` | `300` (a cached record is re-read at least this often) |
 //! | `CERTRAIL_SCAN_QUEUE`  | `65536` (distinct labels waiting for the scan writer) |
 //! | `CERTRAIL_CHANGE_POLL_MS` | `1000` (how often other instances' changes are read) |
@@ -99,7 +99,7 @@ impl Default for Tuning {
         use std::time::Duration;
         Self {
             db_wait: Duration::from_millis(1000),
-            verify_cache_bytes: 96 << 20,
+            verify_cache_bytes: 64 << 20,
             verify_cache_ttl: Duration::from_secs(300),
             scan_queue: 65_536,
             change_poll: Duration::from_millis(1000),
