@@ -128,9 +128,4 @@ impl VerifyCache {
         self.signals.clear();
         self.measure();
     }
-
-    /// Bytes the cached records weigh now.
-    pub fn weight(&self) -> u64 {
-        self.records.weight()
-    }
 }
