@@ -417,13 +417,14 @@ pub fn code(n: u32) -> String {
     format!("{first}{check}")
 }
 
-/// What GS1's own EPCIS 2.0 JSON Schema (beside the repository) finds wrong with `document`.
+/// What GS1's own EPCIS 2.0 JSON Schema (kept in `tests/standards/epcis`, with its source)
+/// finds wrong with `document`.
 pub fn epcis_errors(document: &Value) -> Vec<String> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/standards/epcis/EPCIS-JSON-Schema.json");
+        .join("tests/standards/epcis/EPCIS-JSON-Schema.json");
     let schema: Value = serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e} (the standard's schema, beside the repository)",
+            "{}: {e} (the standard's schema, in the repository)",
             path.display()
         )
     }))
