@@ -148,7 +148,7 @@ fn storage(c: &mut Criterion) {
         })
     });
     group.bench_function("trail_read", |b| {
-        b.iter(|| trail::get(&state, black_box(&issued.id)).expect("trail"))
+        b.iter(|| trail::get(&state, black_box(&issued.id), Default::default()).expect("trail"))
     });
     group.finish();
 }

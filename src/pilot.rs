@@ -220,7 +220,11 @@ fn custody(
             label_url: Some(url.clone()),
             ..Default::default()
         };
-        events::record(state, producer, id, event("shipped")).map_err(err)?;
+        let shipped = NewEvent {
+            consignee: Some(view.id.clone()),
+            ..event("shipped")
+        };
+        events::record(state, producer, id, shipped).map_err(err)?;
         made += 1;
         if i % 2 == 0 {
             events::record(state, &retailer, id, event("received")).map_err(err)?;

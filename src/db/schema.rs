@@ -323,6 +323,8 @@ diesel::joinable!(marks -> products (product_id));
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     shipments,
+    custody_claims,
+    gtin_owners,
     certificate_parents,
     credential_status,
     sanctions,
@@ -459,6 +461,34 @@ diesel::table! {
         action -> Text,
         target -> Text,
         detail -> Text,
+    }
+}
+
+diesel::table! {
+    gtin_owners (prefix) {
+        prefix -> Text,
+        kind -> Text,
+        organization_id -> Text,
+        assigned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    custody_claims (id) {
+        id -> Text,
+        certificate_id -> Text,
+        serial -> Nullable<BigInt>,
+        claimant_id -> Text,
+        source_id -> Text,
+        quantity -> Nullable<BigInt>,
+        label_verdict -> Text,
+        note -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        received_seq -> Nullable<BigInt>,
     }
 }
 

@@ -9,18 +9,13 @@ pub const FORGED_LABEL_SCANNED: &str = "forged_label_scanned";
 
 /// Warnings kept for the regulators of the producer's region (once per label and code).
 /// `no_intake_recorded` is not: while sellers adopt the platform it says little.
-pub const KEPT: [&str; 6] = [
+pub const KEPT: [&str; 5] = [
     "scanned_far_apart",
     "scanned_too_often",
     "received_by_several_retailers",
-    RECEIVED_WITHOUT_SHIPMENT,
     "lab_not_accredited",
     FORGED_LABEL_SCANNED,
 ];
-
-/// The warning on goods a party took in although the goods travelled along named legs and
-/// none of them led to it.
-pub const RECEIVED_WITHOUT_SHIPMENT: &str = "received_without_shipment";
 
 /// Limits beyond which scans look like copies (configurable, see `Config`).
 #[derive(Debug, Clone, Copy)]
@@ -56,8 +51,6 @@ pub struct LabelFacts {
     pub unit_receivers: usize,
     /// Whether any shipment or intake was recorded for this label's goods.
     pub custody_recorded: bool,
-    /// Whether a party took these goods in that no shipment named as consignee.
-    pub intake_without_shipment: bool,
 }
 
 /// A warning: snake_case code and plain-language message in both languages.
@@ -100,15 +93,6 @@ pub fn warnings(facts: &LabelFacts, limits: Thresholds) -> Vec<Warning> {
                     "The same unit was received by {} retailers.",
                     facts.unit_receivers
                 ),
-            ),
-        ));
-    }
-    if facts.intake_without_shipment {
-        out.push((
-            RECEIVED_WITHOUT_SHIPMENT,
-            Bilingual::new(
-                "有经营者登记进货，但没有任何一方向它发货：货物可能来路不明或标签被复制。",
-                "A party took these goods in although nobody shipped them to it: they may be of unknown origin, or the label copied.",
             ),
         ));
     }

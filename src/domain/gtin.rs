@@ -29,9 +29,60 @@ pub fn parse(field: &str, input: &str) -> Result<String, ValidationError> {
     }
 }
 
+/// A GTIN's 14-digit form (shorter GTINs padded with leading zeros, as GS1 does).
+pub fn gtin14(gtin: &str) -> String {
+    format!("{gtin:0>14}")
+}
+
+/// Shortest and longest GS1 company prefix.
+pub const PREFIX_DIGITS: std::ops::RangeInclusive<usize> = 6..=12;
+
+/// Checks a GS1 company prefix: 6 to 12 digits, as in the GTIN-13 form.
+pub fn company_prefix(field: &str, input: &str) -> Result<String, ValidationError> {
+    let code = input.trim();
+    if PREFIX_DIGITS.contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(code.to_string())
+    } else {
+        Err(ValidationError::new(
+            "invalid_company_prefix",
+            field,
+            "a GS1 company prefix is 6 to 12 digits",
+        ))
+    }
+}
+
+/// The keys an owner of GTIN `gtin14` may be recorded under: the GTIN itself, then each
+/// company prefix that would cover it (the leading 6 to 12 digits of its GTIN-13 part; the
+/// first digit of a GTIN-14 is its packaging indicator), longest first.
+pub fn owner_keys(gtin14: &str) -> Vec<String> {
+    let mut keys = vec![gtin14.to_string()];
+    let thirteen = &gtin14[1..];
+    keys.extend(PREFIX_DIGITS.rev().map(|n| thirteen[..n].to_string()));
+    keys
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owner_keys_cover_the_gtin_and_its_company_prefixes() {
+        let keys = owner_keys(&gtin14("6901234567892"));
+        assert_eq!(keys[0], "06901234567892");
+        assert_eq!(keys[1], "690123456789");
+        assert_eq!(keys.last().unwrap(), "690123");
+        assert_eq!(keys.len(), 8);
+        assert_eq!(owner_keys("16901234567899")[1], "690123456789");
+    }
+
+    #[test]
+    fn company_prefixes() {
+        assert_eq!(company_prefix("p", " 690123 ").unwrap(), "690123");
+        assert!(company_prefix("p", "690123456789").is_ok());
+        for bad in ["69012", "6901234567890", "69012a", ""] {
+            assert!(company_prefix("p", bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn gtins() {

@@ -8,6 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::qr;
 use crate::service::accounts::{self, CreatedUser, NewUser};
 use crate::service::complaints::{self, ComplaintView};
+use crate::service::gtins::{self, GtinOwnerView, NewPrefix, Reassign};
 use crate::service::issue::{BulkError, BulkIssued, BulkRequest, IssueRequest, Issued, ItemError};
 use crate::service::organizations::{NewOrganization, OrganizationView};
 use crate::service::products::{NewProduct, ProductView};
@@ -135,7 +136,8 @@ pub async fn list_complaints(state: State, Auth(actor): Auth) -> AppResult<HttpR
 }
 
 #[utoipa::path(post, path = "/api/v1/products", tag = "products", request_body = NewProduct, security(("bearer" = [])),
-    responses((status = 201, body = ProductView), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 201, body = ProductView), (status = 403, body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope, description = "gtin_taken: the GTIN (or its company prefix) belongs to another organization"), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_product(
     state: State,
     Auth(actor): Auth,
@@ -439,4 +441,38 @@ pub async fn issue_bulk(
             }))
         }
     }
+}
+
+#[utoipa::path(post, path = "/api/v1/gtin-prefixes", tag = "products", request_body = NewPrefix, security(("bearer" = [])),
+    responses((status = 201, body = GtinOwnerView, description = "the producer's GS1 company prefix: every GTIN under it is its own"),
+              (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope, description = "gtin_taken"), (status = 422, body = ErrorEnvelope)))]
+pub async fn register_prefix(
+    state: State,
+    Auth(actor): Auth,
+    body: ValidJson<NewPrefix>,
+) -> AppResult<HttpResponse> {
+    let row = blocking(&state, move |s| gtins::register_prefix(s, &actor, body.0)).await?;
+    Ok(HttpResponse::Created().json(row))
+}
+
+#[utoipa::path(get, path = "/api/v1/gtin-prefixes", tag = "products", security(("bearer" = [])),
+    responses((status = 200, body = Vec<GtinOwnerView>, description = "the GTINs and company prefixes the caller's organization owns"), (status = 403, body = ErrorEnvelope)))]
+pub async fn list_gtins(state: State, Auth(actor): Auth) -> AppResult<HttpResponse> {
+    let rows = blocking(&state, move |s| gtins::list_own(s, &actor)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(rows))
+}
+
+#[utoipa::path(put, path = "/api/v1/gtin-owners/{prefix}", tag = "products", request_body = Reassign,
+    params(("prefix" = String, Path, description = "a GTIN (8, 13 or 14 digits) or a company prefix (6 to 12 digits)")), security(("bearer" = [])),
+    responses((status = 200, body = GtinOwnerView), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn reassign_gtin(
+    state: State,
+    Auth(actor): Auth,
+    prefix: web::Path<String>,
+    body: ValidJson<Reassign>,
+) -> AppResult<HttpResponse> {
+    let row = blocking(&state, move |s| gtins::reassign(s, &actor, &prefix, body.0)).await?;
+    Ok(HttpResponse::Ok().json(row))
 }

@@ -10,7 +10,7 @@ pub mod marks;
 pub mod oversight;
 pub mod trail;
 
-use actix_web::web::{self, get, post, resource};
+use actix_web::web::{self, get, post, put, resource};
 
 /// Largest JSON body accepted by the single-item endpoints.
 pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
@@ -118,6 +118,12 @@ fn api_v1() -> actix_web::Scope {
                 .route(get().to(api::list_products)),
         )
         .service(resource("/products/{id}").route(get().to(api::get_product)))
+        .service(
+            resource("/gtin-prefixes")
+                .route(post().to(api::register_prefix))
+                .route(get().to(api::list_gtins)),
+        )
+        .service(resource("/gtin-owners/{prefix}").route(put().to(api::reassign_gtin)))
         .service(resource("/complaints").route(get().to(api::list_complaints)))
         .service(resource("/certificates").route(post().to(api::issue_certificate)))
         .service(resource("/certificates/drafts").route(post().to(keys::create_draft)))
@@ -151,6 +157,9 @@ fn api_v1() -> actix_web::Scope {
         )
         .service(resource("/certificates/{id}/events").route(post().to(trail::record_event)))
         .service(resource("/shipments").route(get().to(trail::list_shipments)))
+        .service(resource("/claims").route(get().to(trail::list_claims)))
+        .service(resource("/claims/{id}/confirm").route(post().to(trail::confirm_claim)))
+        .service(resource("/claims/{id}/dispute").route(post().to(trail::dispute_claim)))
         .service(resource("/promises").route(post().to(api::issue_promise)))
         .service(resource("/promises/kept").route(get().to(api::kept_promises)))
         .service(resource("/certificates/{id}/split").route(post().to(api::split)))

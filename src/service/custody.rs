@@ -1,12 +1,15 @@
 //! Legs of custody between the links of the chain: a holder ships to a named consignee (a
 //! wholesaler, market operator or retailer); the consignee's intake or refusal closes the leg.
-//! An intake nobody shipped to is a copy signal; a refusal shows on the sender's console.
+//! An intake nobody shipped to is a claim of custody (see [`super::claims`]); a refusal shows on
+//! the sender's console. What each party holds is counted from its legs: nobody ships or
+//! re-issues goods it was not given, nor uses up another party's.
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::crypto::random::new_id;
+use crate::db::models::lineage::CertificateParent;
 use crate::db::models::shipment::{LegRow, Shipment};
 use crate::db::models::{Certificate, EventRow, Organization};
 use crate::db::DbConn;
@@ -135,46 +138,85 @@ pub fn open_leg<'a>(
         .or_else(|| legs.iter().filter(open).find(|l| l.serial.is_none()))
 }
 
-/// What an intake or refusal says of the leg it closes. `unexpected`: goods were shipped
-/// along named legs, none of them to this party (a copy signal).
-pub fn describe_intake(details: &mut Map<String, Value>, leg: Option<&Shipment>, unexpected: bool) {
+/// What an intake or refusal says of the leg it closes.
+pub fn describe_intake(details: &mut Map<String, Value>, leg: Option<&Shipment>) {
     if let Some(leg) = leg {
         details.insert("shipped_seq".into(), leg.shipped_seq.into());
     }
-    if unexpected {
-        details.insert("unexpected".into(), true.into());
-    }
 }
 
-/// Whether `org` holds the goods of a certificate issued by `issuer` (for `serial`, or the
-/// batch): it issued them, or took them in along a shipment to it, or recorded an intake
-/// whose label verified genuine and that was not one nobody shipped to. An intake of a
-/// guessed id with no label, or of a failed label, makes nobody a holder.
-pub fn holds(
-    issuer: &str,
-    org: &str,
-    mine: &[EventRow],
-    legs: &[Shipment],
-    serial: Option<i64>,
-) -> bool {
+/// Legs that still count: open (in transit) or taken in; a refused leg returned the goods.
+fn counts(leg: &Shipment) -> bool {
+    leg.status != "rejected"
+}
+
+/// Whether `org` ever held the goods of a certificate issued by `issuer` (for `serial`, or
+/// the batch): it issued them, or took them in along a leg shipped to it (a shipment it
+/// closed by intake, or a claim of custody its previous holder or a regulator confirmed). An
+/// intake no leg led to makes nobody a holder until it is confirmed.
+pub fn holds(issuer: &str, org: &str, legs: &[Shipment], serial: Option<i64>) -> bool {
     let covers = |s: Option<i64>| s.is_none() || s == serial;
     issuer == org
         || legs
             .iter()
             .any(|l| l.consignee_id == org && l.status == "received" && covers(l.serial))
-        || mine.iter().any(|e| {
-            e.kind == "received"
-                && covers(e.serial)
-                && serde_json::from_str::<crate::domain::trail::EventBody>(&e.body).is_ok_and(|b| {
-                    !is_unexpected(&b.details)
-                        && b.details.get("label_verdict").and_then(Value::as_str) == Some("genuine")
-                })
-        })
 }
 
-/// Whether an intake event was flagged as one nobody shipped to.
-pub fn is_unexpected(body: &Map<String, Value>) -> bool {
-    body.get("unexpected").and_then(Value::as_bool) == Some(true)
+/// Whether `org` holds unit `serial` now: it held it, and has not shipped that unit on.
+pub fn holds_unit(issuer: &str, org: &str, legs: &[Shipment], serial: i64) -> bool {
+    holds(issuer, org, legs, Some(serial))
+        && !legs
+            .iter()
+            .any(|l| l.shipper_id == org && l.serial == Some(serial) && counts(l))
+}
+
+/// How much of a lot of `batch` `org` holds now, in the batch's unit: what it took in (the
+/// whole batch for its issuer, plus every leg to it it closed by intake) less what it passed
+/// on (legs it shipped that were not refused, and what it re-issued from the lot as child
+/// lots, `reissued`). Unit legs travel apart and don't count here. A leg recorded without a
+/// quantity carried the whole batch.
+pub fn holding(batch: i64, issuer: &str, org: &str, legs: &[Shipment], reissued: i64) -> i64 {
+    let quantity = |l: &Shipment| l.quantity.unwrap_or(batch);
+    let lot_legs = || legs.iter().filter(|l| l.serial.is_none());
+    let took_in: i64 = if issuer == org { batch } else { 0 }
+        + lot_legs()
+            .filter(|l| l.consignee_id == org && l.status == "received")
+            .map(quantity)
+            .sum::<i64>();
+    let passed_on: i64 = lot_legs()
+        .filter(|l| l.shipper_id == org && counts(l))
+        .map(quantity)
+        .sum::<i64>()
+        + reissued;
+    took_in - passed_on
+}
+
+/// What `org` holds of certificate `cert` now (see [`holding`]), read inside the caller's
+/// transaction after the certificate's row is locked.
+pub fn holding_now(conn: &mut DbConn, cert: &Certificate, org: &str) -> AppResult<i64> {
+    let legs = Shipment::for_certificate(conn, &cert.id)?;
+    let reissued = CertificateParent::reissued_by(conn, &cert.id, org)?;
+    Ok(holding(
+        batch_quantity(cert),
+        &cert.organization_id,
+        org,
+        &legs,
+        reissued,
+    ))
+}
+
+/// The refusal of a quantity beyond what a party holds.
+pub fn exceeds_holding(held: i64) -> AppError {
+    match held {
+        h if h <= 0 => AppError::Conflict {
+            code: "nothing_held",
+            message: "you hold none of this lot now: it was shipped on or re-issued".into(),
+        },
+        h => AppError::Conflict {
+            code: "exceeds_holding",
+            message: format!("you hold {h} of this lot now: ship or re-issue at most that"),
+        },
+    }
 }
 
 /// A leg as the consoles list it.

@@ -51,12 +51,23 @@ pub fn resolve(
     let Some(gtin) = gtin14(gtin) else {
         return Ok(None);
     };
-    let candidates = Certificate::by_gtin_and_batch(
-        &mut *state.db.reader()?,
-        &registered_forms(&gtin),
-        batch,
-        MAX_CANDIDATES,
-    )?;
+    let mut conn = state.db.reader()?;
+    let candidates =
+        Certificate::by_gtin_and_batch(&mut conn, &registered_forms(&gtin), batch, MAX_CANDIDATES)?;
+    // Only the GTIN's owner's certificates answer for it (products registered under it by
+    // anyone else before ownership was recorded stay unreachable by its Digital Link).
+    let owner = super::gtins::owner_of(&mut conn, &gtin)?;
+    let mut candidates = candidates;
+    if let Some(owner) = owner {
+        let mut owned = Vec::with_capacity(candidates.len());
+        for id in candidates {
+            if Certificate::find(&mut conn, &id)?.is_some_and(|c| c.organization_id == owner) {
+                owned.push(id);
+            }
+        }
+        candidates = owned;
+    }
+    drop(conn);
     if candidates.len() > 1 {
         for id in &candidates {
             let label = Label {

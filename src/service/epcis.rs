@@ -3,11 +3,12 @@
 
 use serde_json::{json, Value};
 
-use crate::db::models::{Certificate, EventRow};
+use crate::db::models::Certificate;
 use crate::domain::payload::rfc3339_seconds;
 use crate::domain::trail::{EventBody, EventType};
 use crate::error::{AppError, AppResult};
 
+use super::trail::{page_rows, PageQuery};
 use super::{checked_id, AppState};
 
 /// The UN/ECE Recommendation 20 code of a unit of measure, for units that measure (mass,
@@ -26,8 +27,11 @@ pub fn rec20_unit(unit: &str) -> Option<&'static str> {
     }
 }
 
-/// The EPCIS document for certificate `id`.
-pub fn document(state: &AppState, id: &str) -> AppResult<Value> {
+/// The EPCIS document of one page of certificate `id`'s trail (the first page also holds the
+/// commissioning of its units and the re-issues touching it), and the `after` of the next page.
+pub fn document(state: &AppState, id: &str, page: PageQuery) -> AppResult<(Value, Option<i64>)> {
+    let page = page.checked()?;
+    let first = page.0 == 0;
     let mut conn = state.db.reader()?;
     let cert = Certificate::find(&mut conn, checked_id(id, "certificate")?)?
         .ok_or_else(|| AppError::not_found("certificate"))?;
@@ -41,7 +45,8 @@ pub fn document(state: &AppState, id: &str) -> AppResult<Value> {
         .unwrap_or_default();
     let class = state.public_url(&format!("/api/v1/certificates/{}", cert.id));
     let certification = certification_info(state, &cert);
-    let events: Vec<Value> = EventRow::trail(&mut conn, &cert.id)?
+    let (rows, next) = page_rows(&mut conn, &cert.id, page)?;
+    let events: Vec<Value> = rows
         .iter()
         .filter_map(|row| Some((row, serde_json::from_str::<EventBody>(&row.body).ok()?)))
         .filter(|(_, body)| body.kind.epcis() != (None, None))
@@ -95,11 +100,13 @@ pub fn document(state: &AppState, id: &str) -> AppResult<Value> {
         })
         .collect();
     let mut events = events;
-    if let Some(commissioned) = commissioning(state, &cert, &certification) {
-        events.insert(1.min(events.len()), commissioned);
+    if first {
+        if let Some(commissioned) = commissioning(state, &cert, &certification) {
+            events.insert(1.min(events.len()), commissioned);
+        }
+        events.extend(transformations(state, &mut conn, &cert)?);
     }
-    events.extend(transformations(state, &mut conn, &cert)?);
-    Ok(json!({
+    let doc = json!({
         "@context": [
             "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
             { "certrail": state.public_url("/ns#") }
@@ -108,7 +115,8 @@ pub fn document(state: &AppState, id: &str) -> AppResult<Value> {
         "schemaVersion": "2.0",
         "creationDate": rfc3339_seconds(chrono::Utc::now()),
         "epcisBody": { "eventList": events }
-    }))
+    });
+    Ok((doc, next))
 }
 
 /// Most unit serials one document lists as commissioned.

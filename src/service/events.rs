@@ -1,10 +1,12 @@
 //! Custody events: a holder ships to a named consignee; the consignee records intake (进货查验:
 //! the scanned label is verified and the verdict it saw is recorded, even a failed one) or
-//! refuses the goods; a seller records the sale. Legs themselves live in [`custody`].
+//! refuses the goods; a seller records the sale. Legs themselves live in [`custody`], claims of
+//! custody (intakes nobody shipped to) in [`claims`].
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::db::models::claim::ClaimRow;
 use crate::db::models::shipment::Shipment;
 use crate::db::models::{Certificate, EventRow, Organization};
 use crate::db::DbConn;
@@ -15,6 +17,7 @@ use crate::domain::validate;
 use crate::domain::verdict::Verdict;
 use crate::error::{AppError, AppResult};
 
+use super::claims::{self, ClaimView};
 use super::custody;
 use super::trail::{self, TrailEvent};
 use super::verify::{verify, Label, Source};
@@ -36,8 +39,12 @@ pub struct NewEvent {
     pub note: Option<String>,
     /// `shipped`: the organization id of the consignee, whose intake closes this leg.
     pub consignee: Option<String>,
-    /// `shipped`: how much of the batch travels on this leg (in the batch's unit).
+    /// `shipped`: how much of the batch travels on this leg (in the batch's unit; default: all
+    /// the shipper holds). `received` with no shipment to the caller: how much it says it took in.
     pub quantity: Option<i64>,
+    /// `received` with no shipment to the caller: the organization id of the party that handed
+    /// the goods over (default: the issuer), which confirms or disputes the claim.
+    pub from: Option<String>,
     /// `rejected`: why the goods were refused.
     pub reason: Option<String>,
 }
@@ -49,10 +56,16 @@ pub struct LabelCheck {
     pub reasons: Vec<String>,
 }
 
-/// The recorded event, with the label check if a label was scanned.
+/// The recorded event (or, for an intake no shipment led to, the claim of custody waiting for
+/// confirmation), with the label check if a label was scanned.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Recorded {
-    pub event: TrailEvent,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<TrailEvent>,
+    /// An intake no shipment to the caller led to: kept off the public trail until the previous
+    /// holder (or a regulator) confirms it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim: Option<ClaimView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<LabelCheck>,
     /// `false` when this intake was already on the trail and nothing new was written.
@@ -94,7 +107,18 @@ pub fn check_serial(cert: &Certificate, serial: Option<i64>) -> AppResult<()> {
     }
 }
 
-/// Records a custody event on certificate `id`.
+/// Most unit-level events one organization may add to one certificate's trail (each kind once
+/// per unit besides): a seller takes a large run in by its batch label, not unit by unit.
+pub const MAX_UNIT_EVENTS_PER_ORGANIZATION: usize = 1_000;
+
+/// What a call wrote: a trail event, or a claim of custody waiting for confirmation.
+enum Written {
+    Event(EventRow, bool),
+    Claim(ClaimRow, bool),
+}
+
+/// Records a custody event on certificate `id`. An intake that no shipment to the caller led to
+/// is not written to the trail: it becomes a claim of custody (see [`claims`]).
 pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> AppResult<Recorded> {
     let kind = match input.kind.trim() {
         "shipped" => EventType::Shipped,
@@ -115,7 +139,7 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
     };
     let (cert, _) = certificate_with_producer(&mut *state.db.reader()?, id)?;
     let note = validate::optional_text("note", input.note.as_deref(), 500)?;
-    let leg = match kind {
+    let mut leg = match kind {
         EventType::Shipped => custody::leg_request(
             state,
             org,
@@ -130,6 +154,16 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
             "reason",
             input.reason.as_deref().unwrap_or(""),
             500,
+        )?),
+        _ => None,
+    };
+    let claim = match kind {
+        EventType::Received => Some(claims::request(
+            state,
+            org,
+            &cert,
+            input.from.as_deref(),
+            input.quantity,
         )?),
         _ => None,
     };
@@ -164,6 +198,15 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
                     "serial differs from the label's unit",
                 ));
             }
+            // A batch label is printed on every package of the batch: it says nothing about
+            // which unit was taken in. A unit's intake scans that unit's own label.
+            if kind == EventType::Received && serial.is_some() && scanned.serial.is_none() {
+                return Err(AppError::invalid(
+                    "unit_label_required",
+                    "label_url",
+                    "a unit's intake scans the unit's own label, not the batch label",
+                ));
+            }
             serial = serial.or(scanned.serial);
             Some(scanned)
         }
@@ -185,8 +228,8 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
         }
     };
     let mut details = Map::new();
-    if let Some(note) = note {
-        details.insert("note".into(), Value::String(note));
+    if let Some(note) = &note {
+        details.insert("note".into(), Value::String(note.clone()));
     }
     if let Some(reason) = &reason {
         details.insert("reason".into(), Value::String(reason.clone()));
@@ -198,10 +241,7 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
         );
         details.insert("label_reasons".into(), check.reasons.clone().into());
     }
-    if let Some(leg) = &leg {
-        leg.describe(&mut details);
-    }
-    let (row, created) = state.write(|conn| {
+    let written = state.write(|conn| {
         Certificate::lock(conn, &cert.id)?;
         let mine = EventRow::by_actor(conn, &cert.id, &org.id)?;
         let legs = Shipment::for_certificate(conn, &cert.id)?;
@@ -214,20 +254,35 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
                 && (serial.is_some() || (kind == EventType::Received && open.is_none()))
         };
         if let Some(earlier) = mine.iter().find(repeated) {
-            return Ok((earlier.clone(), false));
+            return Ok(Written::Event(earlier.clone(), false));
         }
-        let batch_level = mine.iter().filter(|e| e.serial.is_none()).count();
-        if serial.is_none() && batch_level >= MAX_EVENTS_PER_ORGANIZATION {
+        if kind == EventType::Received && open.is_none() {
+            let (row, created) = claims::open(
+                conn,
+                claim.as_ref().expect("an intake's claim request"),
+                &cert,
+                &org.id,
+                serial,
+                check.as_ref().map_or("unknown", |c| c.verdict.as_str()),
+                note.clone(),
+            )?;
+            return Ok(Written::Claim(row, created));
+        }
+        let level = |e: &&EventRow| e.serial.is_some() == serial.is_some();
+        let (count, limit) = match serial {
+            None => (MAX_EVENTS_PER_ORGANIZATION, "batch-level"),
+            Some(_) => (MAX_UNIT_EVENTS_PER_ORGANIZATION, "unit-level"),
+        };
+        if mine.iter().filter(level).count() >= count {
             return Err(AppError::Conflict {
                 code: "too_many_events",
                 message: format!(
-                    "an organization may add at most {MAX_EVENTS_PER_ORGANIZATION} batch-level events to one certificate"
+                    "an organization may add at most {count} {limit} events to one certificate"
                 ),
             });
         }
-        let holds = |e: &EventRow| {
-            e.kind == "received" && (e.serial.is_none() || e.serial == serial)
-        };
+        let holds =
+            |e: &EventRow| e.kind == "received" && (e.serial.is_none() || e.serial == serial);
         match kind {
             EventType::Sold if !mine.iter().any(holds) => {
                 return Err(AppError::Conflict {
@@ -235,12 +290,34 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
                     message: "record intake (received) before the sale".into(),
                 });
             }
-            EventType::Shipped
-                if !custody::holds(&cert.organization_id, &org.id, &mine, &legs, serial) =>
-            {
-                return Err(AppError::Forbidden(
-                    "only the issuer or a party that took the goods in ships them".into(),
-                ));
+            EventType::Shipped => {
+                if !custody::holds(&cert.organization_id, &org.id, &legs, serial) {
+                    return Err(AppError::Forbidden(
+                        "only the issuer or a party the goods were shipped to ships them".into(),
+                    ));
+                }
+                if let Some(leg) = leg.as_mut() {
+                    match serial {
+                        Some(s)
+                            if !custody::holds_unit(&cert.organization_id, &org.id, &legs, s) =>
+                        {
+                            return Err(AppError::Conflict {
+                                code: "nothing_held",
+                                message: format!("unit {s} was already shipped on"),
+                            });
+                        }
+                        Some(_) => {}
+                        None => {
+                            let held = custody::holding_now(conn, &cert, &org.id)?;
+                            let quantity = leg.quantity.unwrap_or(held);
+                            if held <= 0 || quantity > held {
+                                return Err(custody::exceeds_holding(held));
+                            }
+                            leg.quantity = Some(quantity);
+                        }
+                    }
+                    leg.describe(&mut details);
+                }
             }
             EventType::Rejected if open.is_none() => {
                 return Err(AppError::Conflict {
@@ -248,14 +325,12 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
                     message: "nothing was shipped to you for this certificate to refuse".into(),
                 });
             }
-            EventType::Received => {
-                let unexpected = open.is_none() && legs.iter().any(|l| l.serial.is_none() || l.serial == serial);
-                custody::describe_intake(&mut details, open, unexpected);
+            EventType::Received | EventType::Rejected => {
+                custody::describe_intake(&mut details, open)
             }
-            EventType::Rejected => custody::describe_intake(&mut details, open, false),
             _ => {}
         }
-        let row = trail::append(state, conn, &cert.id, org, kind, serial, details)?;
+        let row = trail::append(state, conn, &cert.id, org, kind, serial, details.clone())?;
         match (kind, open, &leg) {
             (EventType::Received, Some(l), _) => {
                 Shipment::close(conn, &l.id, "received", row.seq, row.at, None)?
@@ -266,11 +341,20 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
             (EventType::Shipped, _, Some(leg)) => leg.insert(conn, &cert.id, serial, &row)?,
             _ => {}
         }
-        Ok((row, true))
+        Ok(Written::Event(row, true))
     })?;
-    Ok(Recorded {
-        event: trail::present(std::slice::from_ref(&row)).remove(0),
-        label: check,
-        created,
+    Ok(match written {
+        Written::Event(row, created) => Recorded {
+            event: Some(trail::present(std::slice::from_ref(&row)).remove(0)),
+            claim: None,
+            label: check,
+            created,
+        },
+        Written::Claim(row, created) => Recorded {
+            event: None,
+            claim: Some(claims::view(state, row)?),
+            label: check,
+            created,
+        },
     })
 }

@@ -95,7 +95,12 @@ pub fn create(state: &AppState, actor: &Actor, input: NewProduct) -> AppResult<P
         marks: serde_json::to_string(&marks).map_err(|e| AppError::internal_from("marks", e))?,
         created_at: now(),
     };
-    state.write(|conn| product.insert(conn).map_err(AppError::from))?;
+    state.write(|conn| {
+        if let Some(gtin) = &product.gtin {
+            super::gtins::take_for_product(conn, &org.id, gtin)?;
+        }
+        product.insert(conn).map_err(AppError::from)
+    })?;
     Ok(product.into())
 }
 

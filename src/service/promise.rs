@@ -265,6 +265,11 @@ pub fn issue_many(
                     message: format!("a lot is split into at most {MAX_CHILDREN} lots"),
                 });
             }
+            // Only from what this holder holds now: never another party's share of the lot.
+            let held = super::custody::holding_now(conn, &now_parent, &issuer_org.id)?;
+            if *quantity > held {
+                return Err(super::custody::exceeds_holding(held));
+            }
             if allocated + quantity > holds {
                 return Err(AppError::Conflict {
                     code: "exceeds_parent",
@@ -458,20 +463,11 @@ fn check(
             .iter()
             .map(|r| &parents[&r.id].payload.origin)
             .collect();
-        let origin = match (&req.origin_region_code, &req.origin_place) {
-            (Some(code), Some(place)) => Origin {
-                region_code: region::parse("origin_region_code", code)?,
-                place: validate::text("origin_place", place, 200)?,
-            },
-            _ if origins.iter().all(|o| *o == origins[0]) => origins[0].clone(),
-            _ => {
-                return Err(AppError::invalid(
-                    "required",
-                    "origin_place",
-                    "the parents come from different places: state the merged lot's 产地",
-                ))
-            }
-        };
+        let origin = child_origin(
+            &origins,
+            req.origin_region_code.as_deref(),
+            req.origin_place.as_deref(),
+        )?;
         // A re-issued lot says what its parents said: the same unit (quantities add up only
         // then) and the first parent's product name; the issuer states only what it is.
         let unit = first.payload.batch.unit.clone();
@@ -576,6 +572,37 @@ fn check(
     })
 }
 
+/// The 产地 of a re-issued lot: its parents' when they agree (a stated one must be the same),
+/// else the one stated, which is then required.
+fn child_origin(parents: &[&Origin], code: Option<&str>, place: Option<&str>) -> AppResult<Origin> {
+    let stated = match (code, place) {
+        (None, None) => None,
+        (code, place) => Some(Origin {
+            region_code: region::parse("origin_region_code", code.unwrap_or(""))?,
+            place: validate::text("origin_place", place.unwrap_or(""), 200)?,
+        }),
+    };
+    let shared = parents
+        .iter()
+        .all(|o| *o == parents[0])
+        .then(|| parents[0].clone());
+    match (shared, stated) {
+        (Some(shared), None) => Ok(shared),
+        (Some(shared), Some(stated)) if stated == shared => Ok(shared),
+        (Some(_), Some(_)) => Err(AppError::invalid(
+            "origin_mismatch",
+            "origin_place",
+            "the parents share one 产地: a re-issued lot keeps it",
+        )),
+        (None, Some(stated)) => Ok(stated),
+        (None, None) => Err(AppError::invalid(
+            "required",
+            "origin_place",
+            "the parents come from different places: state the merged lot's 产地",
+        )),
+    }
+}
+
 /// Loads a parent lot the holder `org` may re-issue: a 承诺达标合格证 that is active and that
 /// `org` issued or took in.
 fn load_parent(
@@ -596,11 +623,10 @@ fn load_parent(
     if cert.current_status() != CertStatus::Active {
         return Err(parent_not_active(id));
     }
-    let mine = EventRow::by_actor(conn, id, &org.id)?;
     let legs = Shipment::for_certificate(conn, id)?;
-    if !super::custody::holds(&cert.organization_id, &org.id, &mine, &legs, None) {
+    if !super::custody::holds(&cert.organization_id, &org.id, &legs, None) {
         return Err(AppError::Forbidden(
-            "only the lot's issuer or a party that took it in re-issues it".into(),
+            "only the lot's issuer or a party it was shipped to re-issues it".into(),
         ));
     }
     let payload: PromisePayload = serde_json::from_str(&cert.payload)

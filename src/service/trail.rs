@@ -31,16 +31,71 @@ pub struct TrailEvent {
     pub signature: String,
 }
 
-/// `GET /api/v1/certificates/{id}/trail`.
+/// `GET /api/v1/certificates/{id}/trail`: one page of the trail, oldest first.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Trail {
     pub certificate_id: String,
-    /// `true` when every hash, link and signature checks and the chain ends at the recorded head.
+    /// `true` when every hash, link and signature of the whole trail checks and the chain ends
+    /// at the recorded head.
     pub intact: bool,
     /// Why not, if `intact` is false (`trail_event_altered`, `trail_chain_broken`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
+    /// Events in the whole trail.
+    pub total: usize,
     pub events: Vec<TrailEvent>,
+    /// More events follow: ask again with `after` set to this (the last `seq` of this page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<i64>,
+}
+
+/// Events a page of the trail (or of its EPCIS document) holds by default, and at most.
+pub const PAGE: i64 = 100;
+pub const MAX_PAGE: i64 = 500;
+
+/// A page of a trail: events after `after` (default 0, the start), at most `limit`.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// The `next` of the page before (default: from the start).
+    pub after: Option<i64>,
+    /// Events on this page: 1 to 500 (default 100).
+    pub limit: Option<i64>,
+}
+
+impl PageQuery {
+    /// The checked `(after, limit)`.
+    pub fn checked(self) -> AppResult<(i64, i64)> {
+        let after = self.after.unwrap_or(0);
+        if after < 0 {
+            return Err(AppError::invalid(
+                "out_of_range",
+                "after",
+                "after is a trail position, 0 or more",
+            ));
+        }
+        let limit = self.limit.unwrap_or(PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(AppError::invalid(
+                "out_of_range",
+                "limit",
+                format!("limit must be 1..={MAX_PAGE}"),
+            ));
+        }
+        Ok((after, limit))
+    }
+}
+
+/// A page of `id`'s trail rows, and the cursor of the next when more follow.
+pub fn page_rows(
+    conn: &mut DbConn,
+    id: &str,
+    (after, limit): (i64, i64),
+) -> AppResult<(Vec<EventRow>, Option<i64>)> {
+    let mut rows = EventRow::trail_page(conn, id, after, limit + 1)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = more.then(|| rows.last().map(|r| r.seq)).flatten();
+    Ok((rows, next))
 }
 
 /// What an event says, before it is placed in a chain.
@@ -176,16 +231,21 @@ pub fn present(rows: &[EventRow]) -> Vec<TrailEvent> {
         .collect()
 }
 
-/// Public: a certificate's trail with the result of the chain check.
-pub fn get(state: &AppState, id: &str) -> AppResult<Trail> {
-    let mut conn = state.db.reader()?;
-    let cert = Certificate::find(&mut conn, checked_id(id, "certificate")?)?
-        .ok_or_else(|| AppError::not_found("certificate"))?;
-    let (rows, check) = load(state, &mut conn, &cert)?;
+/// Public: a page of a certificate's trail with the result of the whole chain's check. The
+/// check comes from the verification cache's record (made once per change of the
+/// certificate); the page is one bounded, indexed read.
+pub fn get(state: &AppState, id: &str, page: PageQuery) -> AppResult<Trail> {
+    let id = checked_id(id, "certificate")?;
+    let page = page.checked()?;
+    let record =
+        super::verify::record(state, id)?.ok_or_else(|| AppError::not_found("certificate"))?;
+    let (rows, next) = page_rows(&mut *state.db.reader()?, id, page)?;
     Ok(Trail {
-        certificate_id: cert.id,
-        intact: check.is_ok(),
-        fault: check.err().map(|f| f.code().to_string()),
+        certificate_id: id.to_string(),
+        intact: record.trail_fault.is_none(),
+        fault: record.trail_fault.map(str::to_string),
+        total: record.trail_total,
         events: present(&rows),
+        next,
     })
 }

@@ -170,7 +170,7 @@ pub async fn record(
     check_csrf(&user.csrf_token, &form.csrf_token)?;
     let scanned = label::parse("label_url", &form.label_url).map_err(AppError::from)?;
     let actor = user.actor.clone();
-    blocking(&state, move |s| {
+    let recorded = blocking(&state, move |s| {
         let event = NewEvent {
             kind: "received".into(),
             serial: scanned.serial,
@@ -180,5 +180,9 @@ pub async fn record(
         events::record(s, &actor, &scanned.id, event)
     })
     .await?;
-    Ok(see_other("/console?done=received"))
+    // An intake nobody shipped to waits for its source's confirmation.
+    Ok(see_other(match recorded.claim {
+        Some(_) => "/console?done=claimed",
+        None => "/console?done=received",
+    }))
 }

@@ -25,6 +25,7 @@ async fn a_seller_compensates_and_the_consumer_closes_the_case() {
     let (_, regulator) = t.org("regulator", &code(4), "430700").await;
     let issued = t.issue(&producer, &batch(&product)).await;
     let id = issued["id"].as_str().unwrap();
+    t.ship(&producer, id, &shop_id, None).await;
     t.post(
         &format!("/api/v1/certificates/{id}/events"),
         Some(&shop),

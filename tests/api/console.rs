@@ -377,13 +377,22 @@ async fn a_retailer_checks_a_label_and_records_the_intake_in_one_tap() {
         ))
         .await;
     assert_eq!(res.status, 403);
-    let res = t
-        .send(form(
+    // Nothing was shipped to it yet: the intake waits as a claim for the producer to confirm.
+    let intake = || {
+        form(
             &session,
             "/console/intake",
             &[("csrf_token", &csrf), ("label_url", &url)],
-        ))
+        )
+    };
+    let res = t.send(intake()).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(res.header("location"), "/console?done=claimed");
+    let notice = t.send(page(&session, "/console?done=claimed")).await.text();
+    assert!(notice.contains("待上一持有方"), "{notice}");
+    t.ship(&producer, issued["id"].as_str().unwrap(), &retailer, None)
         .await;
+    let res = t.send(intake()).await;
     assert_eq!(res.status, 303, "{}", res.text());
     assert_eq!(res.header("location"), "/console?done=received");
     let trail = t

@@ -205,38 +205,18 @@ async fn goods_travel_through_a_wholesaler_and_a_market_each_leg_closed_by_its_c
 }
 
 #[actix_web::test]
-async fn an_intake_nobody_shipped_to_is_a_copy_warning() {
+async fn an_intake_nobody_shipped_to_waits_as_a_claim_and_warns_no_consumer() {
     let t = spawn().await;
     let (producer, product) = t.producer_with_product(CODES[0]).await;
     let (wholesaler_id, _) = t.org("wholesaler", CODES[1], "430702").await;
-    let (_, stranger) = t.org("retailer", CODES[2], "440106").await;
-    let (_, legacy_shop) = t.org("retailer", CODES[3], "430702").await;
-
-    // Without any named leg, an intake says nothing about copying (sellers adopt slowly).
-    let plain = t.issue(&producer, &batch(&product)).await;
-    let plain_url = plain["verify_url"].as_str().unwrap();
-    let res = t
-        .post(
-            &format!(
-                "/api/v1/certificates/{}/events",
-                plain["id"].as_str().unwrap()
-            ),
-            Some(&legacy_shop),
-            &json!({"type": "received", "label_url": plain_url}),
-        )
-        .await;
-    assert!(res.json()["event"]["details"].get("unexpected").is_none());
+    let (stranger_id, stranger) = t.org("retailer", CODES[2], "440106").await;
 
     let cert = t.issue(&producer, &batch(&product)).await;
     let id = cert["id"].as_str().unwrap();
     let url = cert["verify_url"].as_str().unwrap();
     let events = format!("/api/v1/certificates/{id}/events");
-    t.post(
-        &events,
-        Some(&producer),
-        &json!({"type": "shipped", "consignee": wholesaler_id}),
-    )
-    .await;
+    t.ship(&producer, id, &wholesaler_id, None).await;
+    let before = t.get_json(&path_of(url)).await.json();
     let res = t
         .post(
             &events,
@@ -244,28 +224,15 @@ async fn an_intake_nobody_shipped_to_is_a_copy_warning() {
             &json!({"type": "received", "label_url": url}),
         )
         .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    assert_eq!(res.json()["event"]["details"]["unexpected"], true);
+    assert_eq!(res.status, 202, "{}", res.text());
+    assert_eq!(res.json()["claim"]["status"], "pending");
     let answer = t.get_json(&path_of(url)).await.json();
-    assert_eq!(
-        answer["verdict"], "genuine",
-        "a warning never changes the verdict"
-    );
-    let warning = answer["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["code"] == "received_without_shipment")
-        .cloned()
-        .unwrap_or_else(|| panic!("{answer}"));
-    assert!(warning["message"]
-        .as_str()
-        .unwrap()
-        .contains("nobody shipped"));
-    let plain_answer = t.get_json(&path_of(plain_url)).await.json();
-    assert!(!plain_answer
-        .to_string()
-        .contains("received_without_shipment"));
+    assert_eq!(answer["verdict"], "genuine");
+    assert_eq!(answer["warnings"], before["warnings"], "{answer}");
+    assert_eq!(answer["trail"], before["trail"]);
+    // The producer (the claim's source) sees who says it took the goods in.
+    let claims = t.get("/api/v1/claims", Some(&producer)).await.json();
+    assert_eq!(claims[0]["claimant"]["id"], stranger_id, "{claims}");
 }
 
 #[actix_web::test]
@@ -311,8 +278,10 @@ async fn shipments_name_a_real_consignee_and_a_quantity_within_the_batch() {
         "the whole batch is a valid quantity: {}",
         whole.text()
     );
-    let one = ship(json!({"type": "shipped", "consignee": wholesaler_id, "quantity": 1})).await;
-    assert_eq!(one.status, 201, "{}", one.text());
+    // Everything is on its way: nothing is left to ship.
+    ship(json!({"type": "shipped", "consignee": wholesaler_id, "quantity": 1}))
+        .await
+        .error(409, "nothing_held");
 
     // Receiving is for the links of the chain, not for regulators; a producer cannot refuse.
     t.post(

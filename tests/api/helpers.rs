@@ -271,18 +271,36 @@ where
         (id, res.json()["token"].as_str().unwrap().to_string())
     }
 
-    /// A producer with one product; returns (producer token, product id).
+    /// A producer with one product; returns (producer token, product id). The product's GTIN
+    /// is the producer's own ([`gtin_of`]): a GTIN belongs to one organization.
     pub async fn producer_with_product(&self, credit_code: &str) -> (String, String) {
         let (_, token) = self.org("producer", credit_code, "430702").await;
         let res = self
             .post(
                 "/api/v1/products",
                 Some(&token),
-                &json!({"name": "酱板鸭", "model": "500g/袋", "standard": "GB/T 23586-2022", "gtin": "6901234567892"}),
+                &json!({"name": "酱板鸭", "model": "500g/袋", "standard": "GB/T 23586-2022", "gtin": gtin_of(credit_code)}),
             )
             .await;
         assert_eq!(res.status, 201, "{}", res.text());
         (token, res.json()["id"].as_str().unwrap().to_string())
+    }
+
+    /// Ships certificate `id`'s goods (unit `serial`, or the batch) from `holder` to
+    /// `consignee`: custody is given along a leg, so an intake needs one.
+    pub async fn ship(&self, holder: &str, id: &str, consignee: &str, serial: Option<i64>) {
+        let mut body = json!({"type": "shipped", "consignee": consignee});
+        if let Some(serial) = serial {
+            body["serial"] = json!(serial);
+        }
+        let res = self
+            .post(
+                &format!("/api/v1/certificates/{id}/events"),
+                Some(holder),
+                &body,
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
     }
 
     /// Issues a certificate; returns the 201 body.
@@ -407,6 +425,25 @@ pub fn path_of(url: &str) -> String {
     url.strip_prefix(PUBLIC_URL)
         .unwrap_or_else(|| panic!("{url} is not under {PUBLIC_URL}"))
         .to_string()
+}
+
+/// The GTIN-13 of [`TestApp::producer_with_product`]'s product: 6901234567892 for the first of
+/// [`CODES`], else one made from the credit code (with a valid check digit).
+pub fn gtin_of(credit_code: &str) -> String {
+    if credit_code == CODES[0] {
+        return "6901234567892".into();
+    }
+    let hash = credit_code.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    });
+    let body = format!("69{:010}", hash % 10_000_000_000);
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
+    format!("{body}{}", (10 - sum % 10) % 10)
 }
 
 /// The `n`th generated credit code (valid check character), for tests needing more

@@ -11,6 +11,7 @@ mod authz;
 mod bad_input;
 mod bulk;
 mod cases;
+mod claims;
 mod cli;
 mod complaints;
 mod console;

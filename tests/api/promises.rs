@@ -15,7 +15,7 @@ fn b64(s: &str) -> Vec<u8> {
 }
 
 /// A cooperative with a rice product; returns (token, product id).
-async fn cooperative<S, B>(t: &crate::helpers::TestApp<S>) -> (String, String)
+pub async fn cooperative<S, B>(t: &crate::helpers::TestApp<S>) -> (String, String)
 where
     S: actix_web::dev::Service<
         actix_http::Request,
@@ -39,7 +39,7 @@ where
     (token, product)
 }
 
-fn lot(product: &str, quantity: i64) -> Value {
+pub fn lot(product: &str, quantity: i64) -> Value {
     json!({
         "product_id": product, "batch_no": "DX-2026-11-A", "quantity": quantity, "unit": "千克",
         "origin_region_code": "430721", "origin_place": "安乡县安障乡稻田基地",
@@ -164,14 +164,14 @@ async fn a_market_splits_a_lot_merges_lots_and_a_recall_of_the_parent_reaches_ev
         .await;
     assert_eq!(res.status, 201, "{}", res.text());
 
-    // Children may take the whole lot, never more.
+    // Children may take the whole lot (all the market holds), never more.
     t.post(
         &split_path,
         Some(&market),
         &split(json!([{"batch_no": "A", "quantity": 600}, {"batch_no": "B", "quantity": 401}])),
     )
     .await
-    .error(409, "exceeds_parent");
+    .error(409, "exceeds_holding");
     let res = t
         .post(
             &split_path,
@@ -199,7 +199,7 @@ async fn a_market_splits_a_lot_merges_lots_and_a_recall_of_the_parent_reaches_ev
         &split(json!([{"batch_no": "C", "quantity": 1}])),
     )
     .await
-    .error(409, "exceeds_parent");
+    .error(409, "nothing_held");
     // An outsider cannot re-issue what it never took in.
     let merge = json!({"batch_no": "M", "quantity": 10, "contact": "x",
                        "parents": [{"id": child_a["id"], "quantity": 10}]});
@@ -488,8 +488,8 @@ async fn only_real_holders_re_issue_and_a_re_issue_keeps_what_its_parents_said()
     let split_path = format!("/api/v1/certificates/{parent_id}/split");
     let split = json!({"contact": "x", "children": [{"batch_no": "S", "quantity": 10}]});
 
-    // Recording an intake of a guessed id (no signature) is kept, as a failed check, and
-    // makes nobody a holder: no split, no onward shipment.
+    // Recording an intake of a guessed id (no signature) is kept, as a failed check in a claim
+    // nobody can confirm, and makes nobody a holder: no split, no onward shipment.
     let guessed = format!("{}/v/{parent_id}", crate::helpers::PUBLIC_URL);
     let res = t
         .post(
@@ -498,7 +498,7 @@ async fn only_real_holders_re_issue_and_a_re_issue_keeps_what_its_parents_said()
             &json!({"type": "received", "label_url": guessed}),
         )
         .await;
-    assert_eq!(res.status, 201, "{}", res.text());
+    assert_eq!(res.status, 202, "{}", res.text());
     assert_eq!(res.json()["label"]["verdict"], "forged");
     t.post(&split_path, Some(&squatter), &split)
         .await

@@ -56,10 +56,13 @@ async fn a_regulator_counts_its_region_and_downloads_the_report() {
         certs.push(t.issue(&p1, &body).await);
     }
     let c2 = t.issue(&p2, &batch(&product2)).await;
-    // Two of P1's batches shipped, one taken in: 50 % coverage.
-    event(&t, &p1, &certs[0], "shipped").await;
+    // Two of P1's batches shipped, one taken in: 50 % coverage; P2's one shipped and taken in.
+    t.ship(&p1, certs[0]["id"].as_str().unwrap(), &shop_id, None)
+        .await;
     event(&t, &p1, &certs[1], "shipped").await;
     event(&t, &shop, &certs[0], "received").await;
+    t.ship(&p2, c2["id"].as_str().unwrap(), &shop_id, None)
+        .await;
     event(&t, &shop, &c2, "received").await;
     for (cert, result) in [(&certs[0], "conformant"), (&certs[1], "non_conformant")] {
         let id = cert["id"].as_str().unwrap();
@@ -117,8 +120,8 @@ async fn a_regulator_counts_its_region_and_downloads_the_report() {
     for (figure, value) in [
         ("certificates_issued", 4),
         ("producers_active", 2),
-        ("batches_shipped", 2),
-        ("batches_shipped_received", 1),
+        ("batches_shipped", 3),
+        ("batches_shipped_received", 2),
         ("spot_checks", 2),
         ("spot_checks_conformant", 1),
         ("suspensions", 1),
@@ -196,7 +199,8 @@ async fn a_regulator_counts_its_region_and_downloads_the_report() {
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(&rows[0][0], "total");
     assert_eq!(&rows[0][col("certificates_issued")], "4");
-    assert_eq!(&rows[0][col("intake_coverage_percent")], "50.0");
+    // Two of the three batches shipped were taken in.
+    assert_eq!(&rows[0][col("intake_coverage_percent")], "66.7");
     assert_eq!(&rows[0][col("pass_rate_percent")], "50.0");
     assert_eq!(&rows[0][col("compensated_yuan")], "5.00");
     let levels: Vec<&str> = rows.iter().map(|r| &r[0]).collect();

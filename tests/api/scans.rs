@@ -191,7 +191,8 @@ async fn the_answer_stays_small_and_intakes_are_idempotent() {
     body["units"] = json!(100);
     let issued = t.issue(&token, &body).await;
     let id = issued["id"].as_str().unwrap();
-    let (_, retailer) = t.org("retailer", CODES[1], "430702").await;
+    let (retailer_id, retailer) = t.org("retailer", CODES[1], "430702").await;
+    t.ship(&token, id, &retailer_id, Some(1)).await;
 
     let one = format!(
         "http://certrail.test{}",
@@ -230,6 +231,7 @@ async fn the_answer_stays_small_and_intakes_are_idempotent() {
 
     // Batch-level events: one retailer cannot grow the trail without bound.
     let batch_url = issued["verify_url"].as_str().unwrap();
+    t.ship(&token, id, &retailer_id, None).await;
     let intake = json!({"type": "received", "label_url": batch_url});
     assert_eq!(t.post(&events, Some(&retailer), &intake).await.status, 201);
     for n in 2..=50 {
@@ -253,8 +255,8 @@ async fn the_answer_stays_small_and_intakes_are_idempotent() {
         .json();
     let trail = answer["trail"].as_array().unwrap();
     assert_eq!(trail.len(), 20);
-    assert_eq!(answer["trail_total"], 53);
-    assert_eq!(trail.last().unwrap()["seq"], 53, "the latest events");
+    assert_eq!(answer["trail_total"], 55);
+    assert_eq!(trail.last().unwrap()["seq"], 55, "the latest events");
     assert_eq!(
         answer["trail_url"],
         format!("http://certrail.test/api/v1/certificates/{id}/trail")
@@ -263,7 +265,9 @@ async fn the_answer_stays_small_and_intakes_are_idempotent() {
         .get(&format!("/api/v1/certificates/{id}/trail"), None)
         .await
         .json();
-    assert_eq!(full["events"].as_array().unwrap().len(), 53);
+    assert_eq!(full["events"].as_array().unwrap().len(), 55);
+    assert_eq!(full["total"], 55);
+    assert!(full.get("next").is_none(), "one page holds 55 events");
 }
 
 #[actix_web::test]

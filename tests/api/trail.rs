@@ -23,7 +23,7 @@ fn types(trail: &Value) -> Vec<String> {
 async fn goods_travel_from_producer_to_shelf_and_every_step_is_in_the_trail() {
     let t = spawn().await;
     let (producer, product) = t.producer_with_product(CODES[0]).await;
-    let (_, retailer) = t.org("retailer", CODES[1], "430702").await;
+    let (retailer_id, retailer) = t.org("retailer", CODES[1], "430702").await;
     let mut body = batch(&product);
     body["units"] = json!(4);
     let issued = t.issue(&producer, &body).await;
@@ -34,7 +34,7 @@ async fn goods_travel_from_producer_to_shelf_and_every_step_is_in_the_trail() {
         .post(
             &events,
             Some(&producer),
-            &json!({"type": "shipped", "note": "发往步步高"}),
+            &json!({"type": "shipped", "note": "发往步步高", "consignee": retailer_id}),
         )
         .await;
     assert_eq!(res.status, 201, "{}", res.text());
@@ -118,9 +118,10 @@ async fn goods_travel_from_producer_to_shelf_and_every_step_is_in_the_trail() {
 async fn intake_of_a_forged_label_is_recorded_with_its_verdict() {
     let t = spawn().await;
     let (producer, product) = t.producer_with_product(CODES[0]).await;
-    let (_, retailer) = t.org("retailer", CODES[1], "430702").await;
+    let (retailer_id, retailer) = t.org("retailer", CODES[1], "430702").await;
     let issued = t.issue(&producer, &batch(&product)).await;
     let id = issued["id"].as_str().unwrap();
+    t.ship(&producer, id, &retailer_id, None).await;
     let forged = format!("http://elsewhere.example/v/{id}?s=AAAA");
     let res = t
         .post(
@@ -263,14 +264,18 @@ async fn spot_check_suspends_and_status_changes_follow_the_rules() {
 async fn recall_reaches_the_retailers_that_took_the_goods_in() {
     let t = spawn().await;
     let (producer, product) = t.producer_with_product(CODES[0]).await;
-    let (_, shop_a) = t.org("retailer", CODES[1], "430702").await;
-    let (_, shop_b) = t.org("retailer", CODES[2], "430702").await;
+    let (shop_a_id, shop_a) = t.org("retailer", CODES[1], "430702").await;
+    let (shop_b_id, shop_b) = t.org("retailer", CODES[2], "430702").await;
     let first = t.issue(&producer, &batch(&product)).await;
     let mut other_batch = batch(&product);
     other_batch["batch_no"] = json!("20261120-02");
     let second = t.issue(&producer, &other_batch).await;
-    for (shop, cert) in [(&shop_a, &first), (&shop_b, &second)] {
+    for (shop, shop_id, cert) in [
+        (&shop_a, &shop_a_id, &first),
+        (&shop_b, &shop_b_id, &second),
+    ] {
         let id = cert["id"].as_str().unwrap();
+        t.ship(&producer, id, shop_id, None).await;
         let res = t
             .post(
                 &format!("/api/v1/certificates/{id}/events"),
@@ -403,13 +408,13 @@ async fn edited_or_deleted_events_are_detected() {
 async fn a_verifier_can_recompute_the_chain_and_check_every_signature() {
     let t = spawn().await;
     let (producer, product) = t.producer_with_product(CODES[0]).await;
-    let (_, retailer) = t.org("retailer", CODES[1], "430702").await;
+    let (retailer_id, retailer) = t.org("retailer", CODES[1], "430702").await;
     let issued = t.issue(&producer, &batch(&product)).await;
     let id = issued["id"].as_str().unwrap();
     t.post(
         &format!("/api/v1/certificates/{id}/events"),
         Some(&producer),
-        &json!({"type": "shipped"}),
+        &json!({"type": "shipped", "consignee": retailer_id}),
     )
     .await;
     t.post(
@@ -470,8 +475,8 @@ async fn a_verifier_can_recompute_the_chain_and_check_every_signature() {
 async fn copied_labels_raise_warnings_but_never_change_the_verdict() {
     let t = spawn().await;
     let (producer, product) = t.producer_with_product(CODES[0]).await;
-    let (_, shop_a) = t.org("retailer", CODES[1], "430702").await;
-    let (_, shop_b) = t.org("retailer", CODES[2], "440100").await;
+    let (shop_a_id, shop_a) = t.org("retailer", CODES[1], "430702").await;
+    let (shop_b_id, shop_b) = t.org("retailer", CODES[2], "440100").await;
     let mut body = batch(&product);
     body["units"] = json!(3);
     let issued = t.issue(&producer, &body).await;
@@ -484,7 +489,17 @@ async fn copied_labels_raise_warnings_but_never_change_the_verdict() {
         .await
         .body,
     );
-    for shop in [&shop_a, &shop_b] {
+    // Each shop was shipped part of the batch, and both take in unit 1 by its label: one of
+    // the two labels is a copy.
+    for (shop, shop_id) in [(&shop_a, &shop_a_id), (&shop_b, &shop_b_id)] {
+        let shipped = t
+            .post(
+                &format!("/api/v1/certificates/{id}/events"),
+                Some(&producer),
+                &json!({"type": "shipped", "consignee": shop_id, "quantity": 1}),
+            )
+            .await;
+        assert_eq!(shipped.status, 201, "{}", shipped.text());
         let res = t
             .post(
                 &format!("/api/v1/certificates/{id}/events"),
@@ -521,14 +536,14 @@ async fn copied_labels_raise_warnings_but_never_change_the_verdict() {
 async fn epcis_document_maps_the_trail_to_cbv() {
     let t = spawn().await;
     let (producer, product) = t.producer_with_product(CODES[0]).await;
-    let (_, retailer) = t.org("retailer", CODES[1], "430702").await;
+    let (retailer_id, retailer) = t.org("retailer", CODES[1], "430702").await;
     let (_, regulator) = t.org("regulator", CODES[2], "430700").await;
     let issued = t.issue(&producer, &batch(&product)).await;
     let id = issued["id"].as_str().unwrap();
     t.post(
         &format!("/api/v1/certificates/{id}/events"),
         Some(&producer),
-        &json!({"type": "shipped"}),
+        &json!({"type": "shipped", "consignee": retailer_id}),
     )
     .await;
     t.post(
@@ -679,6 +694,17 @@ async fn parallel_intakes_leave_a_linear_complete_chain() {
     let issued = t.issue(&producer, &batch(&product)).await;
     let id = issued["id"].as_str().unwrap().to_string();
     let url = issued["verify_url"].as_str().unwrap().to_string();
+    for (_, shop) in &shops {
+        let leg = json!({"type": "shipped", "consignee": shop.id, "quantity": 10});
+        let res = t
+            .post(
+                &format!("/api/v1/certificates/{id}/events"),
+                Some(&producer),
+                &leg,
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
     let state = t.state.clone();
     std::thread::scope(|scope| {
         for (_, shop) in &shops {
@@ -728,8 +754,9 @@ async fn parallel_intakes_leave_a_linear_complete_chain() {
         .iter()
         .map(|e| e["seq"].as_i64().unwrap())
         .collect();
-    // Each shop's four identical intakes are one event; each of its four sales is one.
-    assert_eq!(seqs, (1..=26).collect::<Vec<_>>());
+    // A leg to each shop; each shop's four identical intakes are one event; each of its four
+    // sales is one.
+    assert_eq!(seqs, (1..=31).collect::<Vec<_>>());
     let intakes = trail["events"]
         .as_array()
         .unwrap()
@@ -739,4 +766,74 @@ async fn parallel_intakes_leave_a_linear_complete_chain() {
     assert_eq!(intakes, 5);
     let answer = t.get_json(&path_of(&url)).await.json();
     assert_eq!(answer["verdict"], "genuine");
+}
+
+#[actix_web::test]
+async fn the_trail_and_its_epcis_document_come_in_pages() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    let (retailer_id, _) = t.org("retailer", CODES[1], "430702").await;
+    let mut body = batch(&product);
+    body["units"] = json!(120);
+    let issued = t.issue(&producer, &body).await;
+    let id = issued["id"].as_str().unwrap();
+    for serial in 1..=120 {
+        t.ship(&producer, id, &retailer_id, Some(serial)).await;
+    }
+    let trail = format!("/api/v1/certificates/{id}/trail");
+    let first = t.get(&trail, None).await.json();
+    assert_eq!(first["intact"], true);
+    assert_eq!(first["total"], 121);
+    assert_eq!(first["events"].as_array().unwrap().len(), 100);
+    assert_eq!(first["events"][0]["seq"], 1);
+    assert_eq!(first["next"], 100);
+    let second = t.get(&format!("{trail}?after=100"), None).await.json();
+    let seqs: Vec<i64> = second["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, (101..=121).collect::<Vec<_>>());
+    assert!(second.get("next").is_none(), "{second}");
+    // A page of exactly what is left has no next; one short of it has.
+    let exact = t
+        .get(&format!("{trail}?after=100&limit=21"), None)
+        .await
+        .json();
+    assert!(exact.get("next").is_none());
+    let short = t
+        .get(&format!("{trail}?after=100&limit=20"), None)
+        .await
+        .json();
+    assert_eq!(short["next"], 120);
+    let most = t.get(&format!("{trail}?limit=500"), None).await.json();
+    assert_eq!(most["events"].as_array().unwrap().len(), 121);
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("after=-1", "after"),
+    ] {
+        let res = t.get(&format!("{trail}?{query}"), None).await;
+        assert_eq!(res.error(422, "out_of_range")["field"], field, "{query}");
+    }
+
+    // EPCIS pages the same way; the next page is named in a Link header.
+    let epcis = format!("/api/v1/certificates/{id}/epcis");
+    let doc = t.get(&epcis, None).await;
+    let link = doc.header("link");
+    assert_eq!(
+        link,
+        format!("<http://certrail.test{epcis}?after=100>; rel=\"next\"")
+    );
+    let list = doc.json()["epcisBody"]["eventList"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(list, 101, "100 trail events and the units' commissioning");
+    let rest = t.get(&format!("{epcis}?after=100"), None).await;
+    assert!(rest.header("link").is_empty());
+    let rest = rest.json();
+    assert_eq!(rest["epcisBody"]["eventList"].as_array().unwrap().len(), 21);
+    assert_eq!(crate::helpers::epcis_errors(&rest), Vec::<String>::new());
 }

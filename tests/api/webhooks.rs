@@ -132,7 +132,16 @@ async fn a_recall_reaches_a_receiver_that_was_down_and_is_acknowledged() {
 
     let issued = t.issue(&producer, &batch(&product)).await;
     let id = issued["id"].as_str().unwrap();
-    for shop in [&shop_a, &shop_b] {
+    for (shop, shop_id) in [(&shop_a, &shop_a_id), (&shop_b, &shop_b_id)] {
+        let leg = json!({"type": "shipped", "consignee": shop_id, "quantity": 1});
+        let shipped = t
+            .post(
+                &format!("/api/v1/certificates/{id}/events"),
+                Some(&producer),
+                &leg,
+            )
+            .await;
+        assert_eq!(shipped.status, 201, "{}", shipped.text());
         let res = t
             .post(
                 &format!("/api/v1/certificates/{id}/events"),
@@ -268,6 +277,7 @@ async fn unacknowledged_recalls_turn_overdue_and_status_changes_are_pushed() {
     assert_eq!(res.status, 201, "{}", res.text());
     let issued = t.issue(&producer, &batch(&product)).await;
     let id = issued["id"].as_str().unwrap();
+    t.ship(&producer, id, &shop_id, None).await;
     t.post(
         &format!("/api/v1/certificates/{id}/events"),
         Some(&shop),

@@ -29,6 +29,7 @@ async fn a_consumer_claims_a_seller_answers_and_the_consumer_closes() {
     let (shop_id, shop) = t.org("retailer", &code(2), "430702").await;
     let issued = t.issue(&producer, &batch(&product)).await;
     let id = issued["id"].as_str().unwrap();
+    t.ship(&producer, id, &shop_id, None).await;
     t.post(
         &format!("/api/v1/certificates/{id}/events"),
         Some(&shop),
@@ -279,6 +280,7 @@ async fn a_retailer_acknowledges_a_recall_and_registers_a_webhook_on_the_pages()
     let (shop_id, shop) = t.org("retailer", &code(2), "430702").await;
     let issued = t.issue(&producer, &batch(&product)).await;
     let id = issued["id"].as_str().unwrap();
+    t.ship(&producer, id, &shop_id, None).await;
     t.post(
         &format!("/api/v1/certificates/{id}/events"),
         Some(&shop),

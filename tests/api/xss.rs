@@ -79,6 +79,7 @@ async fn hostile_text_renders_as_text_on_every_page() {
     let issued = t.issue(&token, &body).await;
     let id = issued["id"].as_str().unwrap().to_string();
     let verify = path_of(issued["verify_url"].as_str().unwrap());
+    t.ship(&token, &id, &retailer, None).await;
     let intake = t
         .post(
             &format!("/api/v1/certificates/{id}/events"),

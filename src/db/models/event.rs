@@ -98,6 +98,22 @@ impl EventRow {
             .load(conn)
     }
 
+    /// At most `limit` events of a trail after position `after`, in order.
+    pub fn trail_page(
+        conn: &mut DbConn,
+        certificate_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        events::table
+            .filter(events::certificate_id.eq(certificate_id))
+            .filter(events::seq.gt(after))
+            .order(events::seq.asc())
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)
+    }
+
     /// The whole trails of `certificate_ids`, by certificate and position.
     pub fn trails(conn: &mut DbConn, certificate_ids: &[String]) -> QueryResult<Vec<Self>> {
         events::table

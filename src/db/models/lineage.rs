@@ -45,6 +45,17 @@ impl CertificateParent {
             .map(|q| q.iter().sum())
     }
 
+    /// How much of `parent` the children that `org` issued took.
+    pub fn reissued_by(conn: &mut DbConn, parent: &str, org: &str) -> QueryResult<i64> {
+        certificate_parents::table
+            .inner_join(certificates::table.on(certificates::id.eq(certificate_parents::child_id)))
+            .filter(certificate_parents::parent_id.eq(parent))
+            .filter(certificates::organization_id.eq(org))
+            .select(certificate_parents::quantity)
+            .load::<i64>(conn)
+            .map(|q| q.iter().sum())
+    }
+
     /// The parents of `child`, with each parent's issuer and batch.
     pub fn parents_of(conn: &mut DbConn, child: &str) -> QueryResult<Vec<Related>> {
         certificate_parents::table

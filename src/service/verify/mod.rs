@@ -527,10 +527,6 @@ fn answer(
             || label
                 .serial
                 .is_some_and(|s| record.custody_units.contains(&s)),
-        intake_without_shipment: record
-            .unexpected_intake
-            .iter()
-            .any(|s| s.is_none() || label.serial.is_none() || *s == label.serial),
     };
     let mut warnings: Vec<Warning> = copy::warnings(&facts, state.config.copy)
         .into_iter()

@@ -22,7 +22,7 @@ use crate::domain::verdict::{Findings, Verdict};
 use crate::error::{AppError, AppResult};
 use crate::service::tlog::inclusion::{self, Position};
 use crate::service::trail;
-use crate::service::{custody, labs, AppState};
+use crate::service::{labs, AppState};
 
 use super::lineage;
 use crate::domain::verification::{self as rules, CertificateFacts, KeyState, Logged};
@@ -117,8 +117,6 @@ pub struct Record {
     /// Shipment or intake recorded for the whole batch, or for these units.
     pub custody_batch: bool,
     pub custody_units: HashSet<i64>,
-    /// Intakes nobody shipped to: `None` for a batch-level one, else the unit.
-    pub unexpected_intake: Vec<Option<i64>>,
     /// Parents and children of a re-issued 承诺达标合格证 lot.
     pub lineage: Option<Arc<lineage::Lineage>>,
     /// The latest [`TRAIL_IN_ANSWER`] events, oldest first: as JSON, and in brief for pages.
@@ -126,6 +124,8 @@ pub struct Record {
     pub trail_lines: Vec<TrailLine>,
     /// Events in the whole trail.
     pub trail_total: usize,
+    /// Why the whole trail's chain does not hold, if it does not (`trail_chain_broken`, …).
+    pub trail_fault: Option<&'static str>,
     pub loaded: Instant,
     /// Copy warnings this process already handed to the scan writer: (serial, code).
     pub remembered: Mutex<HashSet<(i64, &'static str)>>,
@@ -176,8 +176,9 @@ impl Record {
         for fault in &log.faults {
             findings.add(Verdict::Tampered, *fault);
         }
-        if let Err(fault) = chain {
-            findings.add(Verdict::Tampered, fault.code());
+        let trail_fault = chain.as_ref().err().map(|f| f.code());
+        if let Some(fault) = trail_fault {
+            findings.add(Verdict::Tampered, fault);
         }
         let (lineage, tainted) = lineage::load(state, conn, &cert)?;
         if tainted {
@@ -217,20 +218,25 @@ impl Record {
         };
         let custody = |e: &&EventRow| e.kind == "shipped" || e.kind == "received";
         let mut receivers: HashMap<i64, HashSet<&str>> = HashMap::new();
-        for e in events.iter().filter(|e| e.kind == "received") {
+        // Intakes written before claims of custody existed, by a party no leg led to, carry
+        // `unexpected`: a stranger's word, which never counts towards a consumer's warnings.
+        let legacy_unexpected = |e: &&EventRow| {
+            serde_json::from_str::<EventBody>(&e.body).is_ok_and(|b| {
+                b.details
+                    .get("unexpected")
+                    .and_then(serde_json::Value::as_bool)
+                    == Some(true)
+            })
+        };
+        for e in events
+            .iter()
+            .filter(|e| e.kind == "received")
+            .filter(|e| !legacy_unexpected(e))
+        {
             if let Some(serial) = e.serial {
                 receivers.entry(serial).or_default().insert(&e.actor_id);
             }
         }
-        let unexpected_intake = events
-            .iter()
-            .filter(|e| e.kind == "received")
-            .filter(|e| {
-                serde_json::from_str::<EventBody>(&e.body)
-                    .is_ok_and(|b| custody::is_unexpected(&b.details))
-            })
-            .map(|e| e.serial)
-            .collect();
         let latest = &events[events.len().saturating_sub(TRAIL_IN_ANSWER)..];
         let trail = trail::present(latest);
         let custody_kinds = [
@@ -304,10 +310,10 @@ impl Record {
                 .filter(custody)
                 .filter_map(|e| e.serial)
                 .collect(),
-            unexpected_intake,
             trail_json: RawJson::of(&trail)?,
             trail_lines,
             trail_total: events.len(),
+            trail_fault,
             kid: cert.kid,
             loaded: Instant::now(),
             remembered: Mutex::default(),

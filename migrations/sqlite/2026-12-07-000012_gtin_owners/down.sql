@@ -1,0 +1,1 @@
+DROP TABLE gtin_owners;
