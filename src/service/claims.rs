@@ -48,16 +48,7 @@ pub fn request(
     from: Option<&str>,
     quantity: Option<i64>,
 ) -> AppResult<ClaimRequest> {
-    let batch = custody::batch_quantity(cert);
-    if let Some(q) = quantity {
-        if q < 1 || q > batch {
-            return Err(AppError::invalid(
-                "out_of_range",
-                "quantity",
-                format!("quantity must be 1..={batch}"),
-            ));
-        }
-    }
+    custody::check_quantity(cert, quantity)?;
     let id = match from.map(str::trim).filter(|f| !f.is_empty()) {
         Some(f) => checked_id(f, "from")?,
         None => cert.organization_id.as_str(),
@@ -260,11 +251,8 @@ pub fn confirm(
             message: "the label scanned at this intake did not verify: such a claim is kept for the regulator, never confirmed".into(),
         });
     }
-    let batch = custody::batch_quantity(&cert);
     let asked = decision.quantity.or(claim.quantity);
-    if let Some(q) = asked {
-        validate::count("quantity", q, 1, batch)?;
-    }
+    custody::check_quantity(&cert, asked)?;
     let claimant = Organization::find(&mut *state.db.reader()?, &claim.claimant_id)?
         .ok_or_else(|| AppError::internal(format!("claim {} has no claimant", claim.id)))?;
     let source_name = Organization::find(&mut *state.db.reader()?, &claim.source_id)?

@@ -34,16 +34,7 @@ pub fn leg_request(
     consignee: Option<&str>,
     quantity: Option<i64>,
 ) -> AppResult<Option<LegRequest>> {
-    let batch = batch_quantity(cert);
-    if let Some(q) = quantity {
-        if q < 1 || q > batch {
-            return Err(AppError::invalid(
-                "out_of_range",
-                "quantity",
-                format!("quantity must be 1..={batch}"),
-            ));
-        }
-    }
+    check_quantity(cert, quantity)?;
     let Some(id) = consignee.map(str::trim).filter(|c| !c.is_empty()) else {
         if quantity.is_some() {
             return Err(AppError::invalid(
@@ -77,6 +68,16 @@ pub fn leg_request(
         consignee,
         quantity,
     }))
+}
+
+/// Checks a quantity of a certificate's goods: 1 to the batch's quantity.
+pub fn check_quantity(cert: &Certificate, quantity: Option<i64>) -> AppResult<()> {
+    match quantity {
+        Some(q) => crate::domain::validate::count("quantity", q, 1, batch_quantity(cert))
+            .map(drop)
+            .map_err(AppError::from),
+        None => Ok(()),
+    }
 }
 
 /// The quantity of a certificate's batch, as signed (`batch.quantity`).

@@ -6,6 +6,7 @@ pub mod access;
 pub mod admin;
 pub mod cases;
 pub mod certificate;
+pub mod claims;
 pub mod console;
 pub mod custody;
 pub mod digital_link;
@@ -184,6 +185,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(page("/console/intake").route(web::post().to(retailer::record)))
     .service(page("/console/ship").route(web::post().to(custody::ship)))
+    .service(
+        page("/console/claims/{id}/{action:confirm|dispute}").route(web::post().to(claims::decide)),
+    )
     .service(page("/console/promises").route(web::post().to(promise::issue)))
     .service(page("/console/split").route(web::post().to(promise::split)))
     .service(page("/console/reject").route(web::post().to(custody::reject)))

@@ -31,6 +31,8 @@ struct OversightPage {
     audit: Vec<AuditView>,
     /// Labs' claims awaiting this regulator's confirmation.
     accreditations: Vec<AccreditationView>,
+    /// Claims of custody about goods of the region.
+    claims: Vec<super::claims::ClaimLine>,
     problem: Option<String>,
     done: bool,
 }
@@ -44,19 +46,21 @@ async fn page(
 ) -> AppResult<HttpResponse> {
     let actor = user.actor.clone();
     let regulator = user.organization.kind == "regulator";
-    let (requests, sanctions, audit, accreditations) = blocking(state, move |s| {
-        let (audit, accreditations) = match regulator {
+    let (requests, sanctions, audit, accreditations, claims) = blocking(state, move |s| {
+        let (audit, accreditations, claims) = match regulator {
             true => (
                 audit::list(s, &actor)?.into_iter().take(100).collect(),
                 labs::pending(s, &actor)?,
+                super::claims::for_console(s, &actor)?,
             ),
-            false => (vec![], vec![]),
+            false => (vec![], vec![], vec![]),
         };
         Ok((
             reinstatements::list(s, &actor)?,
             sanctions::list(s, &actor, None)?,
             audit,
             accreditations,
+            claims,
         ))
     })
     .await?;
@@ -70,6 +74,7 @@ async fn page(
         sanctions,
         audit,
         accreditations,
+        claims,
         problem: problem.map(|e| words::app_error(lang, e)),
         done,
     };

@@ -37,6 +37,7 @@ struct ProducerPage {
     complaints: Vec<ComplaintView>,
     csrf_token: String,
     legs: custody::Legs,
+    claims: Vec<super::claims::ClaimLine>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,12 +58,14 @@ pub async fn home(
     let search = query.q.clone().unwrap_or_default();
     let (q, page) = (query.q.clone(), query.page.unwrap_or(1));
     let org = user.organization.id.clone();
-    let (list, products, complaints, legs) = blocking(&state, move |s| {
+    let (list, products, complaints, legs, claims) = blocking(&state, move |s| {
+        let legs = custody::legs(&mut *s.db.reader()?, &org)?;
         Ok((
             certificates::list_own(s, &actor, q.as_deref(), page)?,
             products::list_own(s, &actor)?,
             complaints::list(s, &actor, 20)?,
-            custody::legs(&mut *s.db.reader()?, &org)?,
+            legs,
+            super::claims::for_console(s, &actor)?,
         ))
     })
     .await?;
@@ -87,6 +90,7 @@ pub async fn home(
         complaints,
         csrf_token: user.csrf_token.clone(),
         legs,
+        claims,
     };
     render(&req, &page)
 }

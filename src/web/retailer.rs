@@ -42,6 +42,7 @@ struct RetailerPage {
     /// (id, when · batch · reason, acknowledged by this retailer).
     recalls: Vec<(String, String, bool)>,
     legs: custody::Legs,
+    claims: Vec<super::claims::ClaimLine>,
     kept: Vec<promise::Kept>,
 }
 
@@ -112,7 +113,7 @@ pub async fn home(
     let label = query.label.clone().unwrap_or_default();
     let text = label.clone();
     let org = user.organization.id.clone();
-    let (check, recalls, legs, kept) = blocking(&state, move |s| {
+    let (check, recalls, legs, kept, claims) = blocking(&state, move |s| {
         let check = match text.trim() {
             "" => None,
             t => Some(check_label(s, t, lang)?),
@@ -136,7 +137,8 @@ pub async fn home(
             .collect();
         let legs = custody::legs(&mut *s.db.reader()?, &org)?;
         let kept = promise::keeping_list(s, &actor)?;
-        Ok((check, recalls, legs, kept))
+        let claims = super::claims::for_console(s, &actor)?;
+        Ok((check, recalls, legs, kept, claims))
     })
     .await?;
     let notice = words::done(lang, query.done.as_deref());
@@ -149,6 +151,7 @@ pub async fn home(
         check,
         recalls,
         legs,
+        claims,
         kept,
     };
     render(&req, &page)

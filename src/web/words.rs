@@ -102,6 +102,7 @@ pub fn verdict(verdict: Verdict) -> VerdictWords {
 pub fn done(lang: Lang, done: Option<&str>) -> Option<String> {
     let (zh, en) = match done? {
         "received" => ("已记录进货。", "Intake recorded."),
+        "claim_decided" => ("已处理该进货确认请求。", "The claim was decided."),
         "claimed" => (
             "已登记进货，但没有向您发货的记录：待上一持有方（默认为生产者）或监管部门确认后才计入追溯记录。",
             "Intake noted, but nothing was shipped to you: it joins the trail once the previous holder (the producer unless you named another) or a regulator confirms it.",

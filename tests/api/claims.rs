@@ -435,3 +435,91 @@ async fn a_merged_lot_keeps_the_origin_its_parents_share() {
     assert_eq!(kept.status, 201, "{}", kept.text());
     assert_eq!(kept.json()["payload"]["origin"]["region_code"], "430721");
 }
+
+#[actix_web::test]
+async fn the_consoles_show_claims_to_their_source_and_regulator_who_decide_them() {
+    use crate::console::{field, form, page, sign_in, signed_in_producer};
+    let t = spawn().await;
+    let (farm, product, farm_token) = signed_in_producer(&t, &code(0), "farm.desk").await;
+    let (stall_id, stall) = t.org("retailer", &code(1), "430702").await;
+    let (regulator_id, _) = t.org("regulator", &code(3), "430700").await;
+    let cert = t.issue(&farm_token, &crate::helpers::batch(&product)).await;
+    let id = cert["id"].as_str().unwrap();
+    let mut claim_ids = Vec::new();
+    for note in ["早市 <b>现货</b>", "second"] {
+        let other = t.issue(&farm_token, &crate::helpers::batch(&product)).await;
+        let target = if note == "second" {
+            other
+        } else {
+            cert.clone()
+        };
+        let res = t
+            .post(
+                &format!(
+                    "/api/v1/certificates/{}/events",
+                    target["id"].as_str().unwrap()
+                ),
+                Some(&stall),
+                &json!({"type": "received", "label_url": target["verify_url"], "note": note}),
+            )
+            .await;
+        claim_ids.push(res.json()["claim"]["id"].as_str().unwrap().to_string());
+    }
+
+    // The farm (the source) sees both with their notes, escaped, and a button for each.
+    let html = t.send(page(&farm, "/console")).await.text();
+    assert!(html.contains("早市 &#60;b&#62;现货"), "{html}");
+    assert!(!html.contains("<b>现货"), "escaped");
+    for claim in &claim_ids {
+        assert!(
+            html.contains(&format!("/console/claims/{claim}/confirm")),
+            "{html}"
+        );
+    }
+    let csrf = field(&html, "csrf_token");
+    let res = t
+        .send(form(
+            &farm,
+            &format!("/console/claims/{}/confirm", claim_ids[0]),
+            &[("csrf_token", &csrf)],
+        ))
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let trail = t
+        .get(&format!("/api/v1/certificates/{id}/trail"), None)
+        .await
+        .json();
+    assert_eq!(trail["events"][1]["type"], "received");
+    assert_eq!(trail["events"][1]["actor"]["id"], stall_id);
+
+    // The stall sees its claims but decides none of them.
+    let stall_html = t
+        .send(page(
+            &sign_in(&t, &stall_id, "stall.desk").await,
+            "/console",
+        ))
+        .await;
+    let stall_html = stall_html.text();
+    assert!(stall_html.contains("confirmed"), "{stall_html}");
+    assert!(!stall_html.contains("/console/claims/"), "{stall_html}");
+
+    // The regulator disputes the other on its oversight page, with a reason.
+    let regulator = sign_in(&t, &regulator_id, "inspector").await;
+    let html = t.send(page(&regulator, "/console/oversight")).await.text();
+    let dispute = format!("/console/claims/{}/dispute", claim_ids[1]);
+    assert!(html.contains(&dispute), "{html}");
+    let csrf = field(&html, "csrf_token");
+    let res = t
+        .send(form(
+            &regulator,
+            &dispute,
+            &[("csrf_token", &csrf), ("reason", "无交易凭证")],
+        ))
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let listed = t
+        .get("/api/v1/claims?status=disputed", Some(&farm_token))
+        .await
+        .json();
+    assert_eq!(listed[0]["reason"], "无交易凭证", "{listed}");
+}

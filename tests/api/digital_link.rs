@@ -185,3 +185,94 @@ async fn the_signature_picks_the_certificate_among_batches_sharing_gtin_and_numb
     .await
     .error(422, "no_digital_link");
 }
+
+#[actix_web::test]
+async fn a_gtin_belongs_to_one_organization_until_a_regulator_reassigns_it() {
+    let t = spawn().await;
+    let (owner, product) = t.producer_with_product(CODES[0]).await;
+    let (squatter_id, squatter) = t.org("producer", CODES[1], "430702").await;
+    let (_, regulator) = t.org("regulator", CODES[2], "430700").await;
+    let (_, far_regulator) = t.org("regulator", CODES[3], "110000").await;
+    let cert = t.issue(&owner, &batch(&product)).await;
+    let signature = cert["signature"].as_str().unwrap();
+    let link = format!("/01/06901234567892/10/20261120-01?s={signature}");
+    assert_eq!(t.get_json(&link).await.json()["verdict"], "genuine");
+
+    // Another producer cannot register it, in any of its forms, nor the prefix covering it.
+    let product_with = |gtin: &str| json!({"name": "仿冒酱板鸭", "model": "500g/袋", "standard": "GB/T 23586-2022", "gtin": gtin});
+    for gtin in ["6901234567892", "06901234567892"] {
+        t.post("/api/v1/products", Some(&squatter), &product_with(gtin))
+            .await
+            .error(409, "gtin_taken");
+    }
+    for prefix in ["690123", "6901234567"] {
+        t.post(
+            "/api/v1/gtin-prefixes",
+            Some(&squatter),
+            &json!({"prefix": prefix}),
+        )
+        .await
+        .error(409, "gtin_taken");
+    }
+    t.post(
+        "/api/v1/gtin-prefixes",
+        Some(&squatter),
+        &json!({"prefix": "69x"}),
+    )
+    .await
+    .error(422, "invalid_company_prefix");
+    // Its own company prefix claims every GTIN under it, against everyone else.
+    let res = t
+        .post(
+            "/api/v1/gtin-prefixes",
+            Some(&squatter),
+            &json!({"prefix": "692000"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    t.post(
+        "/api/v1/products",
+        Some(&owner),
+        &product_with("6920000000012"),
+    )
+    .await
+    .error(409, "gtin_taken");
+    let own = t
+        .post(
+            "/api/v1/products",
+            Some(&squatter),
+            &product_with("6920000000012"),
+        )
+        .await;
+    assert_eq!(own.status, 201, "{}", own.text());
+    let mine = t.get("/api/v1/gtin-prefixes", Some(&squatter)).await.json();
+    assert_eq!(mine[0]["prefix"], "692000", "{mine}");
+
+    // Only the admin or a regulator of the new owner's region reassigns, with a reason.
+    let reassign = "/api/v1/gtin-owners/6901234567892";
+    let to = json!({"organization_id": squatter_id, "reason": "商标权属裁定"});
+    for who in [&owner, &far_regulator] {
+        t.send(
+            actix_web::test::TestRequest::put()
+                .uri(reassign)
+                .insert_header(("Authorization", format!("Bearer {who}")))
+                .set_json(&to),
+        )
+        .await
+        .error(403, "forbidden");
+    }
+    let res = t
+        .send(
+            actix_web::test::TestRequest::put()
+                .uri(reassign)
+                .insert_header(("Authorization", format!("Bearer {regulator}")))
+                .set_json(&to),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["organization_id"], squatter_id);
+    // Now the link no longer answers for the former owner's certificate.
+    assert_eq!(t.get_json(&link).await.status, 404);
+    let audit = t.get("/api/v1/audit", Some(&t.admin)).await.json();
+    assert_eq!(audit[0]["action"], "gtin.reassign", "{audit}");
+}
