@@ -211,11 +211,15 @@ pub fn admin_onboard(config: Config, csv: &std::path::Path) -> Result<(), String
     let state = AppState::open(config)?;
     match crate::service::admin::onboard(&state, &crate::service::Actor::Admin, &bytes) {
         Ok(created) => {
-            println!("id,kind,credit_code,name");
+            let mut out = crate::print::csv_out::Writer::from_writer(std::io::stdout().lock());
+            let write_err = |e: csv::Error| format!("cannot write the result: {e}");
+            out.write_record(["id", "kind", "credit_code", "name"])
+                .map_err(write_err)?;
             for org in created {
-                println!("{},{},{},{}", org.id, org.kind, org.credit_code, org.name);
+                out.write_record([&org.id, &org.kind, &org.credit_code, &org.name])
+                    .map_err(write_err)?;
             }
-            Ok(())
+            out.flush().map_err(|e| e.to_string())
         }
         Err(crate::service::admin::OnboardError::Rows(rows)) => {
             for row in &rows {
@@ -439,7 +443,7 @@ fn write_issued<'a>(
         ),
         None => Box::new(std::io::stdout().lock()),
     };
-    let mut writer = csv::Writer::from_writer(sink);
+    let mut writer = crate::print::csv_out::Writer::from_writer(sink);
     let write_err = |e: csv::Error| format!("cannot write the result: {e}");
     writer
         .write_record(["line", "id", "batch_no", "verify_url"])

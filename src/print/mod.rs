@@ -1,6 +1,7 @@
 //! Files to print or hand on: labels in bulk (one A4 PDF sheet or a ZIP of PNG files, rendered
 //! on every core) and regulators' reports (CSV and .xlsx). Codes use a fixed mask ([`Mask::Fixed`]): mask scoring is most of a code's cost.
 
+pub mod csv_out;
 pub mod font;
 pub mod pdf;
 pub mod report;

@@ -190,9 +190,10 @@ fn tier_name(tier: &str) -> &'static str {
 
 /// The report as CSV (UTF-8): `level, region_code, organization_id, name, credit_code`, the
 /// producer-side figures, the retailer-side ones (`retailer_` prefixed), then a tier's legs
-/// (`tier_` prefixed; `name` holds the tier).
+/// (`tier_` prefixed; `name` holds the tier). Cells that start like a formula are neutralised
+/// ([`super::csv_out`]).
 pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
-    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut out = super::csv_out::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = [
         "level",
         "region_code",
@@ -263,7 +264,7 @@ pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
             TIER_COLUMNS.iter().map(|c| (c.3)(t).text()).collect(),
         )?;
     }
-    out.into_inner().map_err(|e| e.into_error().into())
+    out.into_inner()
 }
 
 fn write_cell(

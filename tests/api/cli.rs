@@ -36,6 +36,47 @@ fn admin_token_prints_a_token_and_logs_no_secret() {
 }
 
 #[test]
+fn admin_onboard_prints_csv_whose_cells_cannot_be_formulas() {
+    use crate::helpers::code;
+    let db = TestDb::new();
+    let file = db.dir().join("orgs.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "kind,name,credit_code,region_code,address\n\
+             producer,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",{},430702,武陵区一号\n\
+             retailer,@SUM(1+1),{},430702,武陵区二号\n\
+             retailer,\"常德, 武陵\",{},430702,武陵区三号\n",
+            code(1),
+            code(2),
+            code(3)
+        ),
+    )
+    .unwrap();
+    let out = certrail(&db, &["admin", "onboard", "--csv", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec!["id", "kind", "credit_code", "name"]
+    );
+    let names: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[3].to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [r#"'=HYPERLINK("http://x","y")"#, "'@SUM(1+1)", "常德, 武陵"],
+        "{text}"
+    );
+}
+
+#[test]
 fn demo_prints_tokens_and_verify_urls() {
     let db = TestDb::new();
     let out = certrail(&db, &["demo"]);
@@ -277,6 +318,45 @@ async fn issue_csv_from_an_erp_export_all_or_nothing_and_once() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already issued"));
     assert_eq!(app.counts(), after);
+}
+
+#[actix_web::test]
+async fn the_issued_list_neutralises_cells_that_look_like_formulas() {
+    let app = crate::helpers::spawn().await;
+    let (token, product) = app.producer_with_product(crate::helpers::CODES[0]).await;
+    let day = |n: u64| {
+        (chrono::Utc::now().date_naive() - chrono::Days::new(n))
+            .format("%Y/%m/%d")
+            .to_string()
+    };
+    let (p, i) = (day(3), day(2));
+    let file = format!(
+        "产品编号,批次号,数量,单位,生产日期,检验日期,检验员,检验结果,保质期至\n\
+         {product},\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",1,箱,{p},{i},张三,合格,\n\
+         {product},@SUM(1+1),1,箱,{p},{i},张三,合格,\n\
+         {product},-2+3,1,箱,{p},{i},张三,合格,\n"
+    );
+    let out = issue_csv(&app, &token, &file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let issued: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let batches: Vec<&str> = issued.iter().map(|r| &r[2]).collect();
+    assert_eq!(
+        batches,
+        [r#"'=HYPERLINK("http://x","y")"#, "'@SUM(1+1)", "'-2+3"],
+        "{text}"
+    );
+    // The certificate itself carries the batch number as given.
+    let res = app.get_json(&crate::helpers::path_of(&issued[1][3])).await;
+    assert_eq!(
+        res.json()["certificate"]["payload"]["batch"]["no"],
+        "@SUM(1+1)"
+    );
 }
 
 fn serve(db: &TestDb, admin: &str) -> Server {

@@ -320,3 +320,77 @@ async fn a_regulators_search_pages_past_fifty_results() {
         "a page past the end is an empty page, not an overflow"
     );
 }
+
+#[actix_web::test]
+async fn organization_names_that_look_like_formulas_are_neutralised_in_the_csv() {
+    let t = spawn().await;
+    let named = |kind: &'static str, name: &'static str, n: u32| {
+        let t = &t;
+        async move {
+            let res = t
+                .post(
+                    "/api/v1/organizations",
+                    Some(&t.admin),
+                    &json!({"kind": kind, "name": name, "credit_code": code(n),
+                            "region_code": "430702", "address": "湖南省常德市武陵区人民路1号"}),
+                )
+                .await;
+            assert_eq!(res.status, 201, "{}", res.text());
+            let id = res.json()["id"].as_str().unwrap().to_string();
+            let res = t
+                .post(
+                    &format!("/api/v1/organizations/{id}/tokens"),
+                    Some(&t.admin),
+                    &json!({}),
+                )
+                .await;
+            res.json()["token"].as_str().unwrap().to_string()
+        }
+    };
+    let hyperlink = r#"=HYPERLINK("http://x","y")"#;
+    let producer = named("producer", hyperlink, 1).await;
+    let shop = named("retailer", "@SUM(1+1)", 2).await;
+    let (_, regulator) = t.org("regulator", &code(3), "430700").await;
+    let product = t
+        .post(
+            "/api/v1/products",
+            Some(&producer),
+            &json!({"name": "擂茶", "model": "250g", "standard": "Q/CD 0001S"}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cert = t.issue(&producer, &batch(&product)).await;
+    event(&t, &shop, &cert, "received").await;
+
+    let res = t.get("/api/v1/reports.csv", Some(&regulator)).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let mut reader = csv::Reader::from_reader(res.body.as_ref());
+    let name = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "name")
+        .unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let name_of = |level: &str| {
+        rows.iter()
+            .find(|r| &r[0] == level)
+            .map(|r| r[name].to_string())
+            .unwrap()
+    };
+    assert_eq!(name_of("producer"), format!("'{hyperlink}"));
+    assert_eq!(name_of("retailer"), "'@SUM(1+1)");
+    // Figures stay plain numbers.
+    assert_eq!(&rows[0][0], "total");
+    assert!(rows[0].iter().skip(5).all(|c| !c.starts_with('\'')));
+    // The JSON report keeps the names as they are.
+    let json = t.get("/api/v1/reports", Some(&regulator)).await.json();
+    assert!(
+        json.to_string()
+            .contains(r#"=HYPERLINK(\"http://x\",\"y\")"#),
+        "{json}"
+    );
+}

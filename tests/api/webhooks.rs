@@ -383,3 +383,191 @@ async fn unacknowledged_recalls_turn_overdue_and_status_changes_are_pushed() {
     );
     handle.stop(true).await;
 }
+
+/// What the slow receiver saw: requests arrived, requests answered.
+#[derive(Default)]
+struct Slow {
+    arrived: std::sync::atomic::AtomicUsize,
+    answered: std::sync::atomic::AtomicUsize,
+    released: std::sync::atomic::AtomicBool,
+}
+
+/// A receiver that holds every request open until the test releases it, then answers 204.
+fn slow_receiver(port: u16, slow: Arc<Slow>) -> actix_web::dev::ServerHandle {
+    use std::sync::atomic::Ordering::SeqCst;
+    let server = HttpServer::new(move || {
+        let slow = slow.clone();
+        App::new().default_service(web::to(move || {
+            let slow = slow.clone();
+            async move {
+                slow.arrived.fetch_add(1, SeqCst);
+                while !slow.released.load(SeqCst) {
+                    actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+                }
+                slow.answered.fetch_add(1, SeqCst);
+                HttpResponse::NoContent().finish()
+            }
+        }))
+    })
+    .workers(1)
+    .bind(("127.0.0.1", port))
+    .unwrap()
+    .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    handle
+}
+
+#[actix_web::test]
+async fn a_slow_endpoint_holds_up_only_its_own_messages() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(&code(1)).await;
+    let (_, slow_shop) = t.org("retailer", &code(2), "430702").await;
+    let (_, fast_shop) = t.org("retailer", &code(3), "430702").await;
+    let (slow_port, fast_port) = (free_port(), free_port());
+    let slow = Arc::new(Slow::default());
+    let slow_handle = slow_receiver(slow_port, slow.clone());
+    let seen: Seen = Arc::default();
+    let fast_handle = receiver(fast_port, seen.clone(), 0);
+    let mut certificates = Vec::new();
+    for (shop, port) in [(&slow_shop, slow_port), (&fast_shop, fast_port)] {
+        let res = t
+            .post(
+                "/api/v1/webhooks",
+                Some(shop),
+                &json!({"url": format!("http://127.0.0.1:{port}/"), "events": ["certificate.status_changed"]}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let issued = t.issue(&producer, &batch(&product)).await;
+        let res = t
+            .post(
+                &format!(
+                    "/api/v1/certificates/{}/events",
+                    issued["id"].as_str().unwrap()
+                ),
+                Some(shop),
+                &json!({"type": "received", "label_url": issued["verify_url"]}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        certificates.push(issued["id"].as_str().unwrap().to_string());
+    }
+    let suspend = |id: &str| format!("/api/v1/certificates/{id}/suspend");
+
+    // The slow endpoint's message is being sent, and held open.
+    let res = t
+        .post(
+            &suspend(&certificates[0]),
+            Some(&producer),
+            &json!({"reason": "待查"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    for _ in 0..300 {
+        if slow.arrived.load(SeqCst) > 0 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        slow.arrived.load(SeqCst),
+        1,
+        "the slow endpoint was sent its message"
+    );
+
+    // Another organization's message arrives while that request is still open.
+    let res = t
+        .post(
+            &suspend(&certificates[1]),
+            Some(&producer),
+            &json!({"reason": "待查"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    wait_for(&seen, |s| !s.is_empty()).await;
+    assert_eq!(
+        slow.answered.load(SeqCst),
+        0,
+        "the slow request is still held"
+    );
+    let body: Value = serde_json::from_str(&seen.lock().unwrap()[0].2).unwrap();
+    assert_eq!(body["data"]["certificate_id"], certificates[1].as_str());
+
+    // Released, the slow endpoint's first attempt is the one that delivers: the sender was
+    // still waiting on it when the other message went out.
+    slow.released.store(true, SeqCst);
+    let mut log = Value::Null;
+    for _ in 0..300 {
+        log = t
+            .get("/api/v1/webhooks/deliveries", Some(&slow_shop))
+            .await
+            .json();
+        if log[0]["state"] == "delivered" {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(log[0]["state"], "delivered", "{log}");
+    assert_eq!(log[0]["attempts"], 1, "{log}");
+    assert_eq!(log[0]["last_status"], 204, "{log}");
+    assert_eq!(slow.arrived.load(SeqCst), 1);
+    slow_handle.stop(false).await;
+    fast_handle.stop(true).await;
+}
+
+#[actix_web::test]
+async fn a_refused_endpoint_is_not_told_what_its_name_resolved_to() {
+    let t = spawn_with(|c| c.workflow.webhook_allow_private = false).await;
+    let (producer, product) = t.producer_with_product(&code(1)).await;
+    let (_, shop) = t.org("retailer", &code(2), "430702").await;
+    for url in ["http://localhost:9/hook", "http://[::127.0.0.1]:9/hook"] {
+        let res = t
+            .post(
+                "/api/v1/webhooks",
+                Some(&shop),
+                &json!({"url": url, "events": ["certificate.status_changed"]}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    let issued = t.issue(&producer, &batch(&product)).await;
+    let id = issued["id"].as_str().unwrap();
+    t.post(
+        &format!("/api/v1/certificates/{id}/events"),
+        Some(&shop),
+        &json!({"type": "received", "label_url": issued["verify_url"]}),
+    )
+    .await;
+    let res = t
+        .post(
+            &format!("/api/v1/certificates/{id}/suspend"),
+            Some(&producer),
+            &json!({"reason": "待查"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let mut log = Value::Null;
+    for _ in 0..300 {
+        log = t
+            .get("/api/v1/webhooks/deliveries", Some(&shop))
+            .await
+            .json();
+        let tried = log.as_array().unwrap();
+        if tried.len() == 2 && tried.iter().all(|d| d["attempts"].as_i64() >= Some(1)) {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let tried = log.as_array().unwrap();
+    assert_eq!(tried.len(), 2, "{log}");
+    for d in tried {
+        assert_eq!(d["state"], "pending", "{log}");
+        assert_eq!(d["last_error"], "not a public address", "{log}");
+    }
+    // The console's delivery list shows the same field (webhooks::deliveries).
+    for address in ["127.0.0.1", "::1", "7f00"] {
+        assert!(!log.to_string().contains(address), "{log}");
+    }
+}

@@ -99,14 +99,44 @@ impl Delivery {
         Ok(())
     }
 
-    /// Deliveries due at `at`, oldest due first.
-    pub fn due(conn: &mut DbConn, at: NaiveDateTime, limit: i64) -> QueryResult<Vec<Self>> {
+    /// Endpoints with deliveries due at `at`, the one whose oldest due delivery has waited
+    /// longest first: the sender gives each its own lane in this order.
+    pub fn due_endpoints(
+        conn: &mut DbConn,
+        at: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<String>> {
+        use diesel::dsl::min;
         webhook_deliveries::table
             .filter(webhook_deliveries::next_attempt_at.le(at))
-            .order(webhook_deliveries::next_attempt_at.asc())
+            .group_by(webhook_deliveries::webhook_id)
+            .select((
+                webhook_deliveries::webhook_id,
+                min(webhook_deliveries::next_attempt_at),
+            ))
+            .order_by(min(webhook_deliveries::next_attempt_at).asc())
             .limit(limit)
+            .load::<(String, Option<NaiveDateTime>)>(conn)
+            .map(|rows| rows.into_iter().map(|(id, _)| id).collect())
+    }
+
+    /// The delivery of endpoint `webhook_id` due longest at `at` (then the oldest message).
+    pub fn next_due(
+        conn: &mut DbConn,
+        webhook_id: &str,
+        at: NaiveDateTime,
+    ) -> QueryResult<Option<Self>> {
+        webhook_deliveries::table
+            .filter(webhook_deliveries::webhook_id.eq(webhook_id))
+            .filter(webhook_deliveries::next_attempt_at.le(at))
+            .order((
+                webhook_deliveries::next_attempt_at.asc(),
+                webhook_deliveries::created_at.asc(),
+                webhook_deliveries::id.asc(),
+            ))
             .select(Self::as_select())
-            .load(conn)
+            .first(conn)
+            .optional()
     }
 
     /// Takes a due delivery for one attempt by moving its next attempt to `lease_until`;

@@ -3,6 +3,7 @@
 //! ([`enqueue`]), and [`sender`] delivers them signed as the Standard Webhooks specification
 //! says, retrying with growing delays for more than 24 hours.
 
+pub mod address;
 pub mod sender;
 
 use serde::{Deserialize, Serialize};

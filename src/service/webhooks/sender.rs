@@ -3,38 +3,45 @@
 //! this attempt) and `webhook-signature` (`v1,` + base64 HMAC-SHA256 of `id.timestamp.body`
 //! under the endpoint's secret). A 2xx answer ends it; anything else is retried after 5 s,
 //! 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (the specification's schedule, about 27 hours),
-//! then given up. A delivery is claimed before it is sent, so several server instances share
+//! then given up.
+//!
+//! Every endpoint has its own lane: a thread that sends that endpoint's due messages one at a
+//! time, the one due longest first, and nothing else. A dispatcher starts a lane for each
+//! endpoint with due messages, up to [`LANES`] at once, the endpoints waiting longest first; a
+//! lane hands its place back after [`TURN`] messages so a backlog takes turns with the others.
+//! A slow or failing endpoint thus holds up only its own messages (each attempt ends within
+//! [`TIMEOUT`]). A delivery is claimed before it is sent, so several server instances share
 //! the outbox; an attempt that succeeds but is not recorded is sent again with the same id.
 
-use std::net::ToSocketAddrs;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
-use diesel::Connection;
 use hmac::{Hmac, Mac};
 use prometheus_client::metrics::counter::Counter;
 use sha2::Sha256;
 
+use super::address;
 use crate::config::Workflow;
 use crate::crypto::seal::MasterKey;
 use crate::db::models::now;
 use crate::db::models::webhook::{Delivery, Webhook};
-use crate::db::{Db, DbConn};
+use crate::db::Db;
 use crate::error::AppResult;
 
 /// Delays before the 2nd, 3rd, … attempt, in seconds.
 const RETRY_DELAYS: [u64; 7] = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];
-/// Deliveries taken per round.
-const ROUND: i64 = 32;
-/// Endpoints sent to at once: one slow endpoint holds up only its own messages.
-const PARALLEL: usize = 8;
-/// How long a claimed delivery is left alone by other instances: longer than the slowest
-/// round (each endpoint's messages one after another, `TIMEOUT` each, `PARALLEL` at once).
-const LEASE: chrono::Duration = chrono::Duration::seconds(600);
+/// Endpoints sent to at once, each in its own lane.
+pub const LANES: usize = 32;
+/// Messages a lane sends before it hands its place back to the dispatcher.
+pub const TURN: usize = 16;
+/// How long a claimed delivery is left alone by other instances: longer than one attempt
+/// (name resolution, then `TIMEOUT`) and its recording.
+const LEASE: chrono::Duration = chrono::Duration::seconds(120);
 /// Longest wait for an endpoint's answer, and for its connection.
-const TIMEOUT: Duration = Duration::from_secs(10);
+pub const TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The signature header value of `body` sent as message `id` at `timestamp`.
@@ -76,9 +83,21 @@ impl WebhookMetrics {
     }
 }
 
-/// The sender thread; stops when dropped.
+/// What the dispatcher and its lanes share.
+struct Shared {
+    db: Db,
+    master: MasterKey,
+    agent: ureq::Agent,
+    workflow: Workflow,
+    metrics: WebhookMetrics,
+    stop: AtomicBool,
+    /// Endpoints whose lane is running.
+    busy: Mutex<HashSet<String>>,
+}
+
+/// The sender (a dispatcher thread and its lanes); stops when dropped.
 pub struct Sender {
-    stop: Arc<AtomicBool>,
+    shared: Arc<Shared>,
 }
 
 impl Sender {
@@ -89,8 +108,6 @@ impl Sender {
         every: Duration,
         metrics: WebhookMetrics,
     ) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(TIMEOUT))
             .timeout_connect(Some(CONNECT_TIMEOUT))
@@ -98,117 +115,138 @@ impl Sender {
             .max_redirects(0)
             .build()
             .into();
+        let shared = Arc::new(Shared {
+            db,
+            master,
+            agent,
+            workflow,
+            metrics,
+            stop: AtomicBool::new(false),
+            busy: Mutex::default(),
+        });
+        let dispatcher = shared.clone();
         std::thread::Builder::new()
             .name("webhook-sender".into())
             .spawn(move || {
-                while !stopped.load(Ordering::Relaxed) {
+                while !dispatcher.stop.load(Ordering::Relaxed) {
                     std::thread::sleep(every);
-                    if let Err(e) = round(&db, &master, &agent, &workflow, &metrics) {
+                    if let Err(e) = dispatch(&dispatcher) {
                         crate::db::storage_failed();
                         ::log::warn!("webhook sender: {e} (retrying)");
                     }
                 }
             })
             .expect("spawn the webhook sender thread");
-        Self { stop }
+        Self { shared }
     }
 }
 
 impl Drop for Sender {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.shared.stop.store(true, Ordering::Relaxed);
     }
 }
 
-/// Sends what is due; returns how many attempts were made.
-pub fn round(
-    db: &Db,
-    master: &MasterKey,
-    agent: &ureq::Agent,
-    workflow: &Workflow,
-    metrics: &WebhookMetrics,
-) -> AppResult<usize> {
-    let at = now();
-    let due = Delivery::due(&mut *db.reader()?, at, ROUND)?;
-    if due.is_empty() {
+fn busy(shared: &Shared) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    shared.busy.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Starts a lane for each endpoint with due messages that has none, while fewer than
+/// [`LANES`] run; returns how many it started.
+fn dispatch(shared: &Arc<Shared>) -> AppResult<usize> {
+    if busy(shared).len() >= LANES {
         return Ok(0);
     }
-    let claimed: Vec<Delivery> = {
-        let mut pooled = db.writer()?;
-        let conn: &mut DbConn = &mut pooled;
-        conn.transaction(|conn| -> AppResult<Vec<Delivery>> {
-            let mut claimed = Vec::new();
-            for d in due {
-                let Some(when) = d.next_attempt_at else {
-                    continue;
-                };
-                if Delivery::claim(conn, &d.id, when, at + LEASE)? {
-                    claimed.push(d);
-                }
+    // The LANES endpoints waiting longest hold every free place, running lanes or not.
+    let endpoints = Delivery::due_endpoints(&mut *shared.db.reader()?, now(), LANES as i64)?;
+    let mut started = 0;
+    for webhook_id in endpoints {
+        {
+            let mut running = busy(shared);
+            if running.len() >= LANES || !running.insert(webhook_id.clone()) {
+                continue;
             }
-            Ok(claimed)
-        })?
-    };
-    let count = claimed.len();
-    let lease_until = at + LEASE;
-    // One queue per endpoint, several endpoints at once.
-    let mut queues: Vec<Vec<Delivery>> = Vec::new();
-    for d in claimed {
-        match queues.iter_mut().find(|q| q[0].webhook_id == d.webhook_id) {
-            Some(q) => q.push(d),
-            None => queues.push(vec![d]),
+        }
+        let lane_shared = shared.clone();
+        let id = webhook_id.clone();
+        let spawned = std::thread::Builder::new()
+            .name("webhook-lane".into())
+            .spawn(move || lane(&lane_shared, &id));
+        match spawned {
+            Ok(_) => started += 1,
+            Err(e) => {
+                busy(shared).remove(&webhook_id);
+                ::log::warn!("webhook sender: cannot start a lane: {e} (retrying)");
+            }
         }
     }
-    let results: Vec<AppResult<()>> = std::thread::scope(|scope| {
-        let mut handles = Vec::new();
-        for chunk in queues.chunks(queues.len().div_ceil(PARALLEL).max(1)) {
-            handles.push(scope.spawn(move || -> AppResult<()> {
-                for queue in chunk {
-                    for d in queue {
-                        deliver(db, master, agent, workflow, metrics, d, lease_until)?;
-                    }
-                }
-                Ok(())
-            }));
+    Ok(started)
+}
+
+/// Frees the endpoint's place when its lane ends, even by a panic.
+struct LaneGuard<'a> {
+    shared: &'a Shared,
+    webhook_id: &'a str,
+}
+
+impl Drop for LaneGuard<'_> {
+    fn drop(&mut self) {
+        busy(self.shared).remove(self.webhook_id);
+    }
+}
+
+/// One endpoint's lane: its due messages one after another, at most [`TURN`] of them.
+fn lane(shared: &Shared, webhook_id: &str) {
+    let _place = LaneGuard { shared, webhook_id };
+    for _ in 0..TURN {
+        if shared.stop.load(Ordering::Relaxed) {
+            return;
         }
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(crate::error::AppError::internal(
-                        "a webhook sender thread panicked",
-                    ))
-                })
-            })
-            .collect()
-    });
-    results.into_iter().collect::<AppResult<Vec<()>>>()?;
-    Ok(count)
+        match send_next(shared, webhook_id) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                crate::db::storage_failed();
+                ::log::warn!("webhook sender: {e} (retrying)");
+                return;
+            }
+        }
+    }
+}
+
+/// Claims and sends the endpoint's message due longest; `false` when none is due.
+fn send_next(shared: &Shared, webhook_id: &str) -> AppResult<bool> {
+    let at = now();
+    let Some(d) = Delivery::next_due(&mut *shared.db.reader()?, webhook_id, at)? else {
+        return Ok(false);
+    };
+    let Some(due) = d.next_attempt_at else {
+        return Ok(true);
+    };
+    let lease_until = at + LEASE;
+    // Another instance may have taken it first: then look for the next one.
+    if Delivery::claim(&mut *shared.db.writer()?, &d.id, due, lease_until)? {
+        deliver(shared, &d, lease_until)?;
+    }
+    Ok(true)
 }
 
 /// Sends one claimed delivery and records what happened.
-fn deliver(
-    db: &Db,
-    master: &MasterKey,
-    agent: &ureq::Agent,
-    workflow: &Workflow,
-    metrics: &WebhookMetrics,
-    d: &Delivery,
-    lease_until: chrono::NaiveDateTime,
-) -> AppResult<()> {
+fn deliver(shared: &Shared, d: &Delivery, lease_until: chrono::NaiveDateTime) -> AppResult<()> {
+    let db = &shared.db;
     let endpoint = Webhook::find(&mut *db.reader()?, &d.webhook_id)?;
     let active = crate::db::models::Organization::find(&mut *db.reader()?, &d.organization_id)?
         .is_some_and(|o| o.deactivated_at.is_none());
     let outcome = match (&endpoint, active) {
         (None, _) => return Ok(()),
         (Some(_), false) => Err("the organization is deactivated".to_string()),
-        (Some(w), true) => attempt(master, agent, workflow, w, d),
+        (Some(w), true) => attempt(shared, w, d),
     };
     let attempts = d.attempts.saturating_add(1);
     let mut pooled = db.writer()?;
     match outcome {
         Ok(status) if (200..300).contains(&status) => {
-            metrics.delivered.inc();
+            shared.metrics.delivered.inc();
             Delivery::record(
                 &mut pooled,
                 &d.id,
@@ -221,13 +259,15 @@ fn deliver(
             )?;
         }
         result => {
-            metrics.failed_attempts.inc();
+            shared.metrics.failed_attempts.inc();
             let (status, error) = match result {
                 Ok(status) => (Some(status), format!("answered {status}")),
                 Err(e) => (None, e),
             };
             let next = match active {
-                true => next_delay(attempts, workflow.webhook_retry_scale).map(|d| now() + d),
+                true => {
+                    next_delay(attempts, shared.workflow.webhook_retry_scale).map(|d| now() + d)
+                }
                 false => None,
             };
             Delivery::record(
@@ -246,19 +286,15 @@ fn deliver(
 }
 
 /// One attempt: the HTTP status, or why there was none.
-fn attempt(
-    master: &MasterKey,
-    agent: &ureq::Agent,
-    workflow: &Workflow,
-    w: &Webhook,
-    d: &Delivery,
-) -> Result<i32, String> {
-    let secret = super::secret_of(master, w).ok_or("the endpoint's secret cannot be opened")?;
-    if !workflow.webhook_allow_private {
-        public_only(&w.url)?;
+fn attempt(shared: &Shared, w: &Webhook, d: &Delivery) -> Result<i32, String> {
+    let secret =
+        super::secret_of(&shared.master, w).ok_or("the endpoint's secret cannot be opened")?;
+    if !shared.workflow.webhook_allow_private {
+        address::public_only(&w.url)?;
     }
     let timestamp = chrono::Utc::now().timestamp();
-    let response = agent
+    let response = shared
+        .agent
         .post(&w.url)
         .header("content-type", "application/json")
         .header("user-agent", "certrail-webhooks/1")
@@ -271,54 +307,6 @@ fn attempt(
         .send(d.body.as_str())
         .map_err(|e| e.to_string())?;
     Ok(i32::from(response.status().as_u16()))
-}
-
-/// Whether `ip` is an ordinary public address: not loopback, private, shared (100.64/10),
-/// link-local, benchmarking (198.18/15), "this network" (0/8), multicast, broadcast or
-/// unspecified, nor an IPv4-mapped or IPv6 unique-local or link-local form of those.
-fn is_public(ip: std::net::IpAddr) -> bool {
-    match ip {
-        std::net::IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b))
-                || (a == 198 && (18..20).contains(&b)))
-        }
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_public(std::net::IpAddr::V4(v4)),
-            None => {
-                !(v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    || (v6.segments()[0] & 0xfe00) == 0xfc00
-                    || (v6.segments()[0] & 0xffc0) == 0xfe80)
-            }
-        },
-    }
-}
-
-/// Refuses hosts that resolve to anything but public addresses ([`is_public`]). The name is
-/// resolved again when connecting, so a name that changes its answer in between (DNS
-/// rebinding) is not caught here.
-fn public_only(url: &str) -> Result<(), String> {
-    let parsed = url::Url::parse(url).map_err(|e| e.to_string())?;
-    let host = parsed.host_str().ok_or("no host")?;
-    let port = parsed.port_or_known_default().unwrap_or(443);
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let addrs = (host, port).to_socket_addrs().map_err(|e| e.to_string())?;
-    for addr in addrs {
-        let ip = addr.ip();
-        if !is_public(ip) {
-            return Err(format!("{ip} is not a public address"));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -350,22 +338,5 @@ mod tests {
             .unwrap();
         assert_eq!(signature(secret, "msg_1", 1_614_265_330, body), theirs);
         assert_ne!(signature(secret, "msg_2", 1_614_265_330, body), theirs);
-    }
-
-    #[test]
-    fn private_addresses_are_refused() {
-        assert!(public_only("http://127.0.0.1:9/x").is_err());
-        assert!(public_only("http://10.1.2.3/x").is_err());
-        assert!(public_only("http://[::1]:8080/").is_err());
-        assert!(public_only("http://169.254.169.254/latest").is_err());
-        assert!(public_only("http://[::ffff:127.0.0.1]/").is_err());
-        assert!(public_only("http://[::ffff:169.254.169.254]/").is_err());
-        assert!(public_only("http://100.64.1.1/").is_err());
-        assert!(public_only("http://198.18.0.1/").is_err());
-        assert!(public_only("http://0.1.2.3/").is_err());
-        assert!(public_only("http://[fd00::1]/").is_err());
-        assert!(public_only("https://8.8.8.8/hook").is_ok());
-        assert!(public_only("https://100.128.0.1/hook").is_ok());
-        assert!(public_only("https://198.20.0.1/hook").is_ok());
     }
 }
