@@ -17,6 +17,8 @@
 //! | `CERTRAIL_SCAN_QUEUE`  | `65536` (distinct labels waiting for the scan writer) |
 //! | `CERTRAIL_CHANGE_POLL_MS` | `1000` (how often other instances' changes are read) |
 //! | `CERTRAIL_LOG_INTERVAL_MS` | `250` (how often the transparency log sequences) |
+//! | `CERTRAIL_HASH_MEMORY_MB` | `160` (memory for password hashes at once: 8 of 19 MB) |
+//! | `CERTRAIL_BODY_TIMEOUT_SECS` | `30` (a request body must arrive within this, from its head) |
 //! | `CERTRAIL_WEBHOOK_RETRY_SCALE` | `1` (multiplies the webhook retry delays; tests shorten them) |
 //! | `CERTRAIL_WEBHOOK_ALLOW_PRIVATE` | `false` (deliver webhooks to loopback and private addresses) |
 //! | `CERTRAIL_CASE_DAYS`   | `7` (days a named party has to answer a 先行赔付 case) |
@@ -76,7 +78,7 @@ impl Default for Workflow {
     }
 }
 
-/// Waits, caches and queues (see the module's table for the variables).
+/// Waits, caches, queues and bounds (see the module's table for the variables).
 #[derive(Debug, Clone, Copy)]
 pub struct Tuning {
     /// Longest wait for a pooled connection before answering 503.
@@ -92,6 +94,11 @@ pub struct Tuning {
     pub change_poll: std::time::Duration,
     /// How often the transparency log's sequencer looks for new entries.
     pub log_interval: std::time::Duration,
+    /// Memory password hashing may take at once (each argon2id hash takes 19 MB).
+    pub hash_memory_bytes: u64,
+    /// Time a request's body has to arrive, counted from its head; then 408 and the
+    /// connection is closed.
+    pub body_timeout: std::time::Duration,
 }
 
 impl Default for Tuning {
@@ -104,6 +111,8 @@ impl Default for Tuning {
             scan_queue: 65_536,
             change_poll: Duration::from_millis(1000),
             log_interval: Duration::from_millis(250),
+            hash_memory_bytes: 160 << 20,
+            body_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -194,6 +203,12 @@ impl Config {
             scan_queue: positive("CERTRAIL_SCAN_QUEUE", d.scan_queue)?,
             change_poll: ms("CERTRAIL_CHANGE_POLL_MS", d.change_poll)?,
             log_interval: ms("CERTRAIL_LOG_INTERVAL_MS", d.log_interval)?,
+            hash_memory_bytes: positive("CERTRAIL_HASH_MEMORY_MB", d.hash_memory_bytes >> 20)?
+                << 20,
+            body_timeout: std::time::Duration::from_secs(positive(
+                "CERTRAIL_BODY_TIMEOUT_SECS",
+                d.body_timeout.as_secs(),
+            )?),
         };
         let workflow = Workflow {
             webhook_retry_scale: match env("CERTRAIL_WEBHOOK_RETRY_SCALE") {

@@ -48,6 +48,12 @@ pub enum AppError {
     /// 503: the database cannot be reached. The cause is logged, not returned.
     #[error("the database is unavailable, try again shortly")]
     Unavailable(String),
+    /// 503: the server is at a bound it keeps (password hashes at once); try again shortly.
+    #[error("{0}")]
+    Busy(&'static str),
+    /// 408: the request's body did not arrive within `CERTRAIL_BODY_TIMEOUT_SECS`.
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     /// 429: a rate limit was reached; `retry_after` whole seconds (at least 1) until the
     /// next attempt is heard.
     #[error("{message}")]
@@ -134,6 +140,8 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Invalid(v) => v.code,
             AppError::Unavailable(_) => "database_unavailable",
+            AppError::Busy(_) => "unavailable",
+            AppError::RequestTimeout => "request_timeout",
             AppError::TooManyRequests { .. } => "rate_limited",
             AppError::Internal(_) => "internal_error",
         }
@@ -197,7 +205,8 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -215,7 +224,7 @@ impl ResponseError for AppError {
             &self.to_string(),
             self.field(),
         );
-        if matches!(self, AppError::Unavailable(_)) {
+        if matches!(self, AppError::Unavailable(_) | AppError::Busy(_)) {
             // Overload or a database that is away: ask the client to come back shortly.
             response
                 .headers_mut()

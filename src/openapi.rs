@@ -75,7 +75,10 @@ impl Modify for StandardErrors {
                     ("404", "not found"),
                     ("422", "a rule is broken"),
                     ("429", "rate limited (Retry-After)"),
-                    ("503", "the database is unavailable (Retry-After)"),
+                    (
+                        "503",
+                        "the database is unavailable, or the server is busy (Retry-After)",
+                    ),
                 ];
                 if op.security.is_some() {
                     codes.push(("401", "no or an unknown bearer token"));
@@ -83,6 +86,7 @@ impl Modify for StandardErrors {
                 }
                 if op.request_body.is_some() {
                     codes.push(("409", "conflicts with the current state"));
+                    codes.push(("408", "the body did not arrive in time"));
                     codes.push(("413", "body too large"));
                     codes.push(("415", "send application/json"));
                 }

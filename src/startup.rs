@@ -10,6 +10,7 @@ use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Compress, Logger};
 use actix_web::{web, App};
 
+use crate::http::body_deadline::{self, Timed};
 use crate::http::head_errors::HeadGuard;
 
 use crate::config::Config;
@@ -39,6 +40,7 @@ pub fn app(
         .configure(routes::configure)
         .configure(crate::web::configure)
         .default_service(web::to(crate::web::home::not_found))
+        .wrap_fn(body_deadline::wrap)
         .wrap_fn(|req, srv| {
             // Outermost, so it sees the final status of every response.
             let started = Instant::now();
@@ -82,7 +84,9 @@ pub async fn serve(config: Config) -> Result<(), String> {
     }
     // What `HttpServer` builds (its timeouts, half-closed connections, backlog, every address
     // `bind` resolves to), with each connection's stream wrapped in a `HeadGuard` so the
-    // parser's own 400 and 431 answers carry the error envelope.
+    // parser's own 400 and 431 answers carry the error envelope, and in `Timed` so a request's
+    // body has `CERTRAIL_BODY_TIMEOUT_SECS` to arrive.
+    let body_timeout = state.config.tuning.body_timeout;
     let builder = actix_server::Server::build().backlog(1024);
     let shutdown = builder.graceful_shutdown_signal();
     let server = builder
@@ -94,15 +98,18 @@ pub async fn serve(config: Config) -> Result<(), String> {
             let app = app(state.clone())
                 .into_factory()
                 .map_err(|err: actix_web::Error| err.error_response());
-            fn_service(|io: actix_rt::net::TcpStream| {
+            fn_service(move |io: actix_rt::net::TcpStream| {
                 let peer = io.peer_addr().ok();
                 std::future::ready(Ok::<_, actix_http::error::DispatchError>((
-                    HeadGuard::new(io),
+                    Timed::new(HeadGuard::new(io), body_timeout),
                     peer,
                 )))
             })
             .and_then(
                 HttpService::build()
+                    .on_connect_ext(|io: &Timed<HeadGuard<actix_rt::net::TcpStream>>, data| {
+                        data.insert(io.clock());
+                    })
                     .keep_alive(actix_http::KeepAlive::default())
                     .client_request_timeout(Duration::from_secs(5))
                     .client_disconnect_timeout(Duration::from_secs(1))

@@ -1,8 +1,10 @@
 //! HTTP plumbing shared by the JSON API ([`crate::routes`]) and the pages ([`crate::web`]):
 //! extractors (the bearer-token caller, JSON bodies, the client's address, blocking use cases)
 //! and the envelope for actix's own errors, those of its router and extractors ([`errors`])
-//! and those of its HTTP/1 parser ([`head_errors`]). Below both, so neither imports the other.
+//! and those of its HTTP/1 parser ([`head_errors`]), and the deadline on request bodies
+//! ([`body_deadline`]). Below both, so neither imports the other.
 
+pub mod body_deadline;
 pub mod errors;
 pub mod extract;
 pub mod head_errors;

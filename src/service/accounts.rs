@@ -1,8 +1,6 @@
 //! Sign-in for the pages: users created by the platform admin, argon2id password hashes, and
 //! sessions whose cookie value is stored only as a hash, each with its own CSRF token.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
@@ -13,10 +11,6 @@ use crate::domain::validate;
 use crate::error::{AppError, AppResult};
 
 use super::{checked_id, Actor, AppState};
-
-/// A well-formed hash with the default cost, checked against when the username is unknown.
-const DUMMY: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$2VQyB8Bd1kZJsBX0rQhWSRn0tuF6J1DT+dfUTrsSMDc";
 
 /// Shortest and longest password a person may choose.
 pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 12..=128;
@@ -61,26 +55,9 @@ pub struct SessionUser {
     pub csrf_token: String,
 }
 
-fn hash_password(password: &str) -> AppResult<String> {
-    let salt = SaltString::encode_b64(&new_secret()[..16])
-        .map_err(|e| AppError::internal(format!("salt: {e}")))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::internal(format!("password hash: {e}")))
-}
-
 /// A generated password: 120 random bits, 20 characters.
 fn generated_password() -> String {
     b64url(&new_secret()[..15])
-}
-
-fn password_matches(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|hash| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok()
-    })
 }
 
 /// Admin only: creates a user of `organization_id` with a generated password.
@@ -109,7 +86,7 @@ pub fn create_user(
         id: new_id(),
         organization_id: organization_id.clone(),
         username: username.clone(),
-        password_hash: hash_password(&password)?,
+        password_hash: state.hashing.permit()?.hash(&password)?,
         created_at: now(),
         deactivated_at: None,
         platform_admin: new.platform_admin,
@@ -134,25 +111,26 @@ pub fn create_user(
 }
 
 /// Checks a username and password and opens a session. The answer never says which was wrong;
-/// attempts are rate limited per client address, and failed ones back off per account.
+/// attempts are limited per client address, and failures per account and address
+/// ([`crate::service::limits::SignInLimits`]); the hash is refused (503), not queued, while
+/// the hashing budget is taken ([`crate::service::passwords`]).
 pub fn sign_in(
     state: &AppState,
     client: &str,
     username: &str,
     password: &str,
 ) -> AppResult<SignedIn> {
-    state.limits.sign_in.check(client)?;
     let username = validate::text("username", username, 64)?;
-    let accounts = &state.limits.accounts;
-    accounts.attempt(&username)?;
+    let attempt = state.limits.sign_in.attempt(&username, client)?;
     let user = User::find_by_username(&mut *state.db.reader()?, &username)?;
     // Hash even for an unknown user, so timing does not tell which usernames exist.
-    let stored = user.as_ref().map_or(DUMMY, |u| u.password_hash.as_str());
-    let matches = password_matches(password, stored);
+    let stored = user.as_ref().map(|u| u.password_hash.as_str());
+    let matches = state.hashing.permit()?.matches(password, stored);
     let Some(user) = user.filter(|_| matches) else {
+        attempt.failed();
         return Err(AppError::Unauthorized("wrong username or password".into()));
     };
-    accounts.succeeded(&username);
+    attempt.succeeded();
     let organization = Organization::find(&mut *state.db.reader()?, &user.organization_id)?;
     if user.deactivated_at.is_some() || organization.is_none_or(|o| o.deactivated_at.is_some()) {
         return Err(AppError::Denied {
@@ -204,22 +182,29 @@ pub fn session(state: &AppState, token: &str) -> AppResult<Option<SessionUser>> 
 
 /// A signed-in person replaces their password: the current one must be right, the new one
 /// 12 to 128 characters and different. Every other session of theirs ends; this one stays.
+/// Tries of the current password count as sign-in attempts from `client` (so a session left
+/// open is no way round the sign-in limits).
 pub fn change_password(
     state: &AppState,
     user: &SessionUser,
     session_token: &str,
+    client: &str,
     current: &str,
     new: &str,
 ) -> AppResult<()> {
+    let attempt = state.limits.sign_in.attempt(&user.username, client)?;
     let stored = User::find(&mut *state.db.reader()?, &user.user_id)?
         .ok_or_else(|| AppError::not_found("user"))?;
-    if !password_matches(current, &stored.password_hash) {
+    let hashing = state.hashing.permit()?;
+    if !hashing.matches(current, Some(&stored.password_hash)) {
+        attempt.failed();
         return Err(AppError::invalid(
             "wrong_password",
             "current_password",
             "the current password is not right",
         ));
     }
+    attempt.succeeded();
     if !PASSWORD_CHARS.contains(&new.chars().count()) || new == current {
         return Err(AppError::invalid(
             "weak_password",
@@ -227,7 +212,8 @@ pub fn change_password(
             "choose a new password of 12 to 128 characters, different from the current one",
         ));
     }
-    let hash = hash_password(new)?;
+    let hash = hashing.hash(new)?;
+    drop(hashing);
     let keep = token_hash(session_token);
     state.write(|conn| {
         User::set_password_hash(conn, &stored.id, &hash)?;
@@ -243,7 +229,7 @@ pub fn reset_password(state: &AppState, actor: &Actor, username: &str) -> AppRes
     let user = User::find_by_username(&mut *state.db.reader()?, username.trim())?
         .ok_or_else(|| AppError::not_found("user"))?;
     let password = generated_password();
-    let hash = hash_password(&password)?;
+    let hash = state.hashing.permit()?.hash(&password)?;
     state.write(|conn| {
         User::set_password_hash(conn, &user.id, &hash)?;
         Session::delete_others(conn, &user.id, None)?;
@@ -255,19 +241,4 @@ pub fn reset_password(state: &AppState, actor: &Actor, username: &str) -> AppRes
 /// Ends the session a cookie value names.
 pub fn sign_out(state: &AppState, token: &str) -> AppResult<()> {
     state.write(|conn| Session::delete(conn, &token_hash(token)).map_err(AppError::from))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_hash_and_verify() {
-        let hash = hash_password("correct horse").unwrap();
-        assert!(hash.starts_with("$argon2id$"));
-        assert!(password_matches("correct horse", &hash));
-        assert!(!password_matches("wrong horse", &hash));
-        assert!(!password_matches("anything", "not a hash"));
-        assert!(PasswordHash::new(DUMMY).is_ok());
-    }
 }

@@ -29,6 +29,7 @@ pub mod limits;
 pub mod marks;
 pub mod organizations;
 pub mod oversight;
+pub mod passwords;
 pub mod products;
 pub mod promise;
 pub mod recalls;
@@ -73,6 +74,8 @@ pub struct AppState {
     _changes: changes::Poller,
     /// Per-client limits on problem reports and sign-in attempts.
     pub limits: limits::Limits,
+    /// Password hashes at once, within `CERTRAIL_HASH_MEMORY_MB`.
+    pub hashing: passwords::HashGate,
     /// The transparency log's identity and key.
     pub log: std::sync::Arc<tlog::LogKey>,
     /// The trust bundle, rebuilt at most once a minute.
@@ -191,6 +194,7 @@ impl AppState {
             log_heads: Default::default(),
             verify,
             limits: Default::default(),
+            hashing: passwords::HashGate::new(tuning.hash_memory_bytes),
             db,
             keys: KeyRing::new(master),
             config,

@@ -39,7 +39,8 @@ fn page(
     english: &str,
 ) -> AppResult<HttpResponse> {
     let lang = Lang::of(req);
-    let message = if status.is_server_error() {
+    // A 503 says to come back (its message tells nothing internal); other 5xx say no more.
+    let message = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
         words::error(lang, "internal_error", "Please try again shortly.")
     } else {
         words::error(lang, code, english)
@@ -66,7 +67,9 @@ fn title(lang: Lang, status: StatusCode) -> &'static str {
         StatusCode::BAD_REQUEST => ("请求无效", "Bad request"),
         StatusCode::UNAUTHORIZED => ("请先登录", "Please sign in"),
         StatusCode::NOT_FOUND => ("找不到", "Not found"),
-        StatusCode::TOO_MANY_REQUESTS => ("请稍后再试", "Please try again later"),
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+            ("请稍后再试", "Please try again later")
+        }
         StatusCode::PAYLOAD_TOO_LARGE => ("内容太大", "Too large"),
         s if s.is_server_error() => ("服务器出错", "Something went wrong"),
         _ => ("无法完成此操作", "That could not be done"),

@@ -10,7 +10,7 @@ use crate::http::extract::blocking;
 use crate::service::accounts::{self, SessionUser};
 use crate::service::AppState;
 
-use super::page::{check_csrf, render, Chrome, Lang, SignedIn, SESSION_COOKIE};
+use super::page::{check_csrf, client_addr, render, Chrome, Lang, SignedIn, SESSION_COOKIE};
 use super::words;
 
 #[derive(Template)]
@@ -88,8 +88,10 @@ pub async fn submit(
         .map(|c| c.value().to_string())
         .unwrap_or_default();
     let who = user.clone();
+    let client = client_addr(&req);
     let result = blocking(&state, move |s| {
-        accounts::change_password(s, &who, &token, &form.current_password, &form.new_password)
+        let (current, new) = (&form.current_password, &form.new_password);
+        accounts::change_password(s, &who, &token, &client, current, new)
     })
     .await;
     match result {

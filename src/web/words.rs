@@ -216,6 +216,8 @@ fn rule_zh(code: &str) -> Option<&'static str> {
         "conflict" => "内容已存在。",
         "payload_too_large" => "提交的内容太大。",
         "database_unavailable" => "服务暂时不可用，请稍后再试。",
+        "unavailable" => "服务繁忙，请稍后再试。",
+        "request_timeout" => "提交的内容没有及时送达，请重试。",
         "internal_error" => "服务器出错了，请稍后再试。",
         _ => return None,
     })

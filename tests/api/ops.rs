@@ -283,3 +283,114 @@ fn request_heads_the_parser_refuses_are_answered_in_the_envelope() {
     );
     assert!(ok.starts_with("HTTP/1.1 200 OK\r\n"), "{ok}");
 }
+
+/// Sends `head`, then `body` a byte every 100 ms (as a slow-body attack does) until the server
+/// closes the connection or the body runs out; returns what the server answered and whether it
+/// closed the connection (rather than the 15 s read timeout running out).
+fn trickled_exchange(url: &str, head: &str, body: &[u8]) -> (String, bool) {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(15)))
+        .unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let body = body.to_vec();
+    let trickle = std::thread::spawn(move || {
+        for byte in body {
+            if writer.write_all(&[byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    });
+    let mut answer = Vec::new();
+    let read = stream.read_to_end(&mut answer);
+    let closed = match &read {
+        Ok(_) => true,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    };
+    drop(stream);
+    trickle.join().unwrap();
+    (String::from_utf8_lossy(&answer).into_owned(), closed)
+}
+
+#[test]
+fn a_body_trickled_past_the_body_timeout_is_answered_408_and_its_connection_closed() {
+    let db = crate::helpers::TestDb::new();
+    let admin = "admin-token-for-bodies-0123456789";
+    let env = [("CERTRAIL_BODY_TIMEOUT_SECS", "1")];
+    let server = crate::process::serve(&db.url, db.dir(), admin, &env);
+    // 300 bytes announced, a byte every 100 ms: 30 s if the server waited for it all.
+    let body = format!("{{\"name\": \"{}\"}}", "x".repeat(288));
+    assert_eq!(body.len(), 300);
+    let head = format!(
+        "POST /api/v1/organizations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin}\r\n\
+         Content-Type: application/json\r\nContent-Length: 300\r\n\r\n"
+    );
+    let (text, closed) = trickled_exchange(&server.url, &head, body.as_bytes());
+    assert!(closed, "the connection is closed: {text}");
+    let (status, envelope) = last_envelope(&text);
+    assert_eq!(status, "HTTP/1.1 408 Request Timeout");
+    assert_eq!(envelope["error"]["code"], "request_timeout", "{envelope}");
+    assert!(text.contains("connection: close"), "{text}");
+
+    // A chunked body is cut off the same way.
+    let head = format!(
+        "POST /api/v1/organizations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    let chunks = "1\r\n{\r\n".repeat(300);
+    let (text, closed) = trickled_exchange(&server.url, &head, chunks.as_bytes());
+    assert!(closed, "the connection is closed: {text}");
+    assert_eq!(last_envelope(&text).1["error"]["code"], "request_timeout");
+
+    // A body no handler reads, which the server would drain for as long as it kept coming:
+    // the answer goes out, and the connection still ends at the deadline.
+    let head = "GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let (text, closed) = trickled_exchange(&server.url, head, "1\r\na\r\n".repeat(300).as_bytes());
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(closed, "the connection is closed: {text}");
+
+    // A body that arrives in time is answered as usual, and the connection is kept alive for
+    // the next request, past the body timeout.
+    use std::io::{Read, Write};
+    let mut stream =
+        std::net::TcpStream::connect(server.url.trim_start_matches("http://")).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(15)))
+        .unwrap();
+    let request = format!(
+        "POST /api/v1/organizations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin}\r\n\
+         Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    // The whole first answer (its head says how long its body is), nothing more.
+    let mut first = Vec::new();
+    let mut byte = [0u8; 1];
+    let complete = |text: &[u8]| {
+        let text = String::from_utf8_lossy(text);
+        text.split_once("\r\n\r\n").is_some_and(|(head, body)| {
+            head.lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .is_some_and(|n| n.parse::<usize>().unwrap() == body.len())
+        })
+    };
+    while !complete(&first) {
+        stream.read_exact(&mut byte).unwrap();
+        first.push(byte[0]);
+    }
+    let first = String::from_utf8_lossy(&first).into_owned();
+    assert!(first.starts_with("HTTP/1.1 422 "), "{first}");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut second = String::new();
+    let _ = stream.read_to_string(&mut second);
+    assert!(second.starts_with("HTTP/1.1 200 OK\r\n"), "{second}");
+}

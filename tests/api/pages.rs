@@ -272,6 +272,73 @@ async fn people_change_their_password_and_other_sessions_end() {
 }
 
 #[actix_web::test]
+async fn tries_of_the_current_password_are_limited_like_sign_ins() {
+    let t = spawn().await;
+    let (org, _) = t.org("retailer", CODES[1], "430702").await;
+    let generated = new_user(&t, &org, "shop.owner").await;
+    let session = log_in(&t, "shop.owner", &generated).await.unwrap();
+    let page = t
+        .send(
+            TestRequest::get()
+                .uri("/console/password")
+                .cookie(Cookie::new("certrail_session", session.clone())),
+        )
+        .await;
+    let csrf = csrf_field(&page.text());
+    let change = |current: &str| {
+        TestRequest::post()
+            .uri("/console/password")
+            .cookie(Cookie::new("certrail_session", session.clone()))
+            .set_form([
+                ("csrf_token", csrf.as_str()),
+                ("current_password", current),
+                ("new_password", "a new password, long enough"),
+                ("confirm_password", "a new password, long enough"),
+            ])
+    };
+    // Someone at an open session guesses the current password: five tries are heard...
+    for n in 0..5 {
+        t.send(change(&format!("guess {n}")))
+            .await
+            .page_error(422, "当前密码不正确");
+    }
+    // ...then they wait, as a sign-in from the same address would, even with the right one.
+    let refused = t.send(change(&generated)).await;
+    refused.page_error(429, "提交太频繁");
+    assert!(refused.header("retry-after").parse::<u64>().unwrap() >= 1);
+    let signing_in = log_in(&t, "shop.owner", &generated).await.unwrap_err();
+    assert_eq!(signing_in.status, 429, "the same account and address");
+}
+
+#[actix_web::test]
+async fn a_sign_in_beyond_the_hashing_budget_is_answered_503_and_not_counted() {
+    use certrail::service::passwords::HashGate;
+    let t = crate::helpers::spawn_with(|c| c.tuning.hash_memory_bytes = HashGate::HASH_BYTES).await;
+    let (org, _) = t.org("regulator", CODES[2], "430700").await;
+    let password = new_user(&t, &org, "inspector").await;
+    assert_eq!(t.state.hashing.size(), 1);
+    // The one place to hash is taken (as by a sign-in still running).
+    let held = t.state.hashing.permit().unwrap();
+    for _ in 0..6 {
+        let busy = log_in(&t, "inspector", "guess").await.unwrap_err();
+        busy.page_error(503, "服务繁忙");
+        assert_eq!(busy.header("retry-after"), "1");
+    }
+    let api = t
+        .post(
+            &format!("/api/v1/organizations/{org}/users"),
+            Some(&t.admin),
+            &json!({"username": "second"}),
+        )
+        .await;
+    api.error(503, "unavailable");
+    assert_eq!(api.header("retry-after"), "1");
+    drop(held);
+    // The refused attempts were never judged, so they did not count against the account.
+    assert!(log_in(&t, "inspector", &password).await.is_ok());
+}
+
+#[actix_web::test]
 async fn sign_in_attempts_are_rate_limited_per_client() {
     let t = spawn().await;
     let (org, _) = t.org("regulator", CODES[2], "430700").await;
@@ -290,7 +357,8 @@ async fn sign_in_attempts_are_rate_limited_per_client() {
 }
 
 #[actix_web::test]
-async fn failed_sign_ins_back_off_per_account_and_clients_are_seen_through_trusted_proxies() {
+async fn a_strangers_failures_hold_back_their_addresses_not_the_owner_and_clients_are_seen_through_trusted_proxies(
+) {
     use crate::console::log_in_via;
     let proxy: std::net::SocketAddr = ([10, 0, 0, 1], 40000).into();
     let t = crate::helpers::spawn_with(|c| c.trusted_proxies = vec![proxy.ip()]).await;
@@ -303,23 +371,40 @@ async fn failed_sign_ins_back_off_per_account_and_clients_are_seen_through_trust
                 .insert_header(("X-Forwarded-For", client))
         }
     };
-    // Forty wrong passwords for one account, from forty addresses behind the proxy.
-    let mut refusals = Vec::new();
-    for n in 0..40 {
-        let res = log_in_via(&t, "inspector", "guess", via(format!("203.0.113.{n}")))
+    // Ten wrong passwords for the account, from ten addresses behind the proxy, twice over.
+    for round in 0..2 {
+        for n in 0..10 {
+            let res = log_in_via(&t, "inspector", "guess", via(format!("203.0.113.{n}")))
+                .await
+                .unwrap_err();
+            assert_eq!(res.status, 401, "round {round}, address {n}");
+        }
+    }
+    // The owner, from their own address, is heard at once: nobody can lock them out.
+    assert!(
+        log_in_via(&t, "inspector", &target, via("198.51.100.7".into()))
+            .await
+            .is_ok(),
+        "the owner signs in while a stranger keeps failing"
+    );
+    // One address that keeps guessing waits, doubling, and is told how long.
+    for _ in 0..3 {
+        let res = log_in_via(&t, "inspector", "guess", via("203.0.113.1".into()))
             .await
             .unwrap_err();
-        refusals.push(res.status.as_u16());
+        assert_eq!(res.status, 401);
     }
-    // Five are heard (401); after them the account backs off (429), whatever the address.
-    assert_eq!(refusals[..5], [401; 5]);
-    assert!(refusals[5..].iter().all(|s| *s == 429), "{refusals:?}");
-    let waiting = log_in_via(&t, "inspector", &target, via("198.51.100.7".into()))
+    let waiting = log_in_via(&t, "inspector", &target, via("203.0.113.1".into()))
         .await
         .unwrap_err();
     waiting.page_error(429, "提交太频繁");
     assert!(waiting.header("retry-after").parse::<u64>().unwrap() >= 1);
-    // A colleague behind the same proxy is not held up by the proxy's address...
+    // The owner is still heard; so is a colleague behind the same proxy.
+    assert!(
+        log_in_via(&t, "inspector", &target, via("198.51.100.7".into()))
+            .await
+            .is_ok()
+    );
     assert!(
         log_in_via(&t, "colleague", &colleague, via("198.51.100.8".into()))
             .await
