@@ -6,9 +6,10 @@
 #
 # Scenarios (after one unmeasured pass over every label, so the cache is warm as on a server
 # that has been up a while): verify JSON on random labels among 300 and among 20,000 certificates; the consumer
-# page the same; one hot label for 30 s (three 10 s windows: no decay as scans pile up); a flood
-# of forged scans alone and beside genuine verifications; bulk issuance beside consumer
-# traffic; single and bulk issuance.
+# page the same; offline label PNGs of 300 certificates, alone and with /healthz beside them
+# (rendering must not hold up the HTTP workers); one hot label for 30 s (three 10 s windows: no
+# decay as scans pile up); a flood of forged scans alone and beside genuine verifications; bulk
+# issuance beside consumer traffic; single and bulk issuance.
 #
 #   scripts/load.sh                      # both backends, 10 s a scenario, 64 connections
 #   BACKENDS=sqlite DURATION=5 scripts/load.sh
@@ -105,6 +106,14 @@ PY
   run verify_json_20000 verify.lua / "$CONNECTIONS" LOAD_PATHS="$all" ACCEPT=application/json
   run consumer_page_300 verify.lua / "$CONNECTIONS" LOAD_PATHS="$few" ACCEPT=text/html
   run consumer_page_20000 verify.lua / "$CONNECTIONS" LOAD_PATHS="$all" ACCEPT=text/html
+  # Offline labels (QR codes carrying the payload): rendered once, then from the label cache.
+  sed -E 's#^/v/([^/?]+).*#/api/v1/certificates/\1/offline-qr.png#' "$few" > "$work/offline300.txt"
+  run offline_qr_300 verify.lua / "$CONNECTIONS" LOAD_PATHS="$work/offline300.txt" ACCEPT=image/png
+  LOAD_PATHS="$work/offline300.txt" ACCEPT=image/png \
+    wrk -t1 -c16 -d"${DURATION}s" -s scripts/load/verify.lua "$base/" >/dev/null &
+  local offline=$!
+  run healthz_beside_offline plain.lua /healthz 16
+  wait $offline
   for window in 1 2 3; do
     run "hot_label_${window}" verify.lua / "$CONNECTIONS" LOAD_PATHS="$hot" ACCEPT=application/json
   done
@@ -149,7 +158,8 @@ for name, (rps, p50, p99, se, ke, rss) in rows.items():
         ratio = f"{certs:,.0f} certificates/s = {certs / sign:.0%} of raw sign/s (target 50%)"
     elif name in targets:
         ratio = f"{rps / trivial:.0%} of trivial (target {targets[name]:.0%})"
-    elif name.startswith("hot_label") or name.startswith("verify_beside") or name == "forged_flood":
+    elif (name.startswith("hot_label") or name.startswith("verify_beside")
+          or name in ("forged_flood", "offline_qr_300", "healthz_beside_offline")):
         ratio = f"{rps / trivial:.0%} of trivial"
     else:
         ratio = ""

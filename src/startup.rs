@@ -7,7 +7,7 @@ use actix_http::HttpService;
 use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
 use actix_web::dev::AppConfig;
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{Compress, Logger};
+use actix_web::middleware::Compress;
 use actix_web::{web, App};
 
 use crate::http::body_deadline::{self, Timed};
@@ -33,10 +33,12 @@ pub fn app(
     App::new()
         .app_data(state)
         .app_data(web::PayloadConfig::new(JSON_LIMIT_BYTES))
+        .app_data(crate::http::params::query_config())
+        .app_data(crate::http::params::path_config())
         .wrap(errors::envelope())
         .wrap(Compress::default())
-        // The default format logs method, path and status; never headers, so no tokens.
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        // Method, path and status; never headers (no tokens), nor signatures or case numbers.
+        .wrap(crate::http::access_log::logger())
         .configure(routes::configure)
         .configure(crate::web::configure)
         .default_service(web::to(crate::web::home::not_found))

@@ -52,7 +52,7 @@ pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, Valida
             field,
             format!(
                 "{field} must not contain control characters, direction overrides or \
-                 byte-order marks"
+                 invisible spacing (zero-width space, word joiner, soft hyphen, byte-order mark)"
             ),
         ));
     }
@@ -79,11 +79,19 @@ pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, Valida
 /// "Trojan Source" characters), line and paragraph separators, and the byte-order mark.
 /// Arabic-script text (Uyghur, Kazakh) lays itself out without them; the marks U+200E, U+200F
 /// and U+061C stay allowed.
+///
+/// Also the invisible spacing no script needs, which lets two names that print the same be
+/// different text (常德米粉 and 常德\u{200B}米粉): the zero-width space U+200B, the word joiner
+/// and invisible operators U+2060–U+2064, the soft hyphen U+00AD (a hyphenation hint).
+/// The joiners U+200C and U+200D stay: Persian and the Indic scripts need ZWNJ and ZWJ to shape
+/// words, Mongolian and emoji sequences ZWJ; so do Mongolian's own U+180B–U+180F and the
+/// variation selectors. None of these may be the whole text ([`is_invisible`]).
 fn is_forbidden_format(c: char) -> bool {
     matches!(
         c,
         '\u{206A}'..='\u{206F}' | '\u{FFF9}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}' |
-        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}'
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}' |
+        '\u{200B}' | '\u{2060}'..='\u{2064}' | '\u{00AD}'
     )
 }
 
@@ -221,13 +229,28 @@ mod tests {
                 "{forbidden:?}"
             );
         }
+        // The invisible spacing no script needs, alone or inside a name.
+        for forbidden in [
+            "常德\u{200B}米粉",
+            "\u{200B}",
+            "常德\u{2060}米粉",
+            "a\u{2062}b",
+            "米\u{00AD}粉",
+            "\u{200B} \u{200D}",
+        ] {
+            assert_eq!(
+                text("f", forbidden, 20).unwrap_err().code,
+                "invalid_characters",
+                "{forbidden:?}"
+            );
+        }
         for invisible in [
             "\u{2800}",
             "\u{1D173}",
-            "\u{200B}",
-            "\u{200B} \u{200D}",
+            "\u{200D}",
+            "\u{200C} \u{200D}",
             "\u{3164}",
-            "\u{00AD}\u{FE0F}",
+            "\u{180E}\u{FE0F}",
         ] {
             assert_eq!(
                 text("f", invisible, 20).unwrap_err().code,
@@ -236,11 +259,13 @@ mod tests {
             );
         }
         // What Chinese and minority-language text needs stays: Uyghur with a right-to-left
-        // mark, Mongolian with a joiner and a variation selector, a zero-width space inside.
+        // mark, Mongolian with a joiner and a variation selector, Persian with a non-joiner
+        // (می‌خواهم), an emoji sequence with joiners.
         for kept in [
-            "常德\u{200B}米粉",
             "\u{0626}\u{06C7}\u{064A}\u{063A}\u{06C7}\u{0631}\u{200F}",
             "\u{182E}\u{180B}\u{200D}\u{1823}",
+            "\u{0645}\u{06CC}\u{200C}\u{062E}\u{0648}\u{0627}\u{0647}\u{0645}",
+            "\u{1F468}\u{200D}\u{1F33E}",
         ] {
             assert_eq!(text("f", kept, 20).unwrap(), kept);
         }

@@ -1,7 +1,7 @@
 //! Envelopes for the answers actix-http gives by itself, before any application code runs, to
 //! a request head it cannot parse: 400 for a URI longer than the `http` crate takes (65,534
-//! bytes), a malformed request line or header; 431 for a head over 128 KB. actix-http writes
-//! these with an empty body and closes the connection.
+//! bytes), a malformed request line or header; 431 for a head over 128 KB or with more than 96
+//! header fields. actix-http writes these with an empty body and closes the connection.
 //!
 //! [`HeadGuard`] wraps each connection's stream. When a write ends with such an empty 400 or
 //! 431, it writes the same status with the contract's error envelope instead (§7). The
@@ -21,9 +21,11 @@ const MALFORMED: (&str, &str) = (
     "malformed_request",
     "the request line or a header could not be read (a URI is limited to 64 KB)",
 );
+/// actix-http answers 431 for more than 96 header fields as for a head over 128 KB, and does
+/// not say which: the message names both.
 const TOO_LARGE: (&str, &str) = (
     "request_head_too_large",
-    "the request line and headers are limited to 128 KB",
+    "request head too large: too many header fields (at most 96) or over 128 KB in all",
 );
 
 /// The heads actix-http writes for requests it could not parse (in the version of the

@@ -1,10 +1,14 @@
 //! HTTP plumbing shared by the JSON API ([`crate::routes`]) and the pages ([`crate::web`]):
-//! extractors (the bearer-token caller, JSON bodies, the client's address, blocking use cases)
+//! extractors (the bearer-token caller, JSON bodies, query strings and path segments
+//! ([`params`]), the client's address, blocking use cases)
 //! and the envelope for actix's own errors, those of its router and extractors ([`errors`])
-//! and those of its HTTP/1 parser ([`head_errors`]), and the deadline on request bodies
-//! ([`body_deadline`]). Below both, so neither imports the other.
+//! and those of its HTTP/1 parser ([`head_errors`]), the deadline on request bodies
+//! ([`body_deadline`]), and the access log ([`access_log`]). Below both, so neither imports
+//! the other.
 
+pub mod access_log;
 pub mod body_deadline;
 pub mod errors;
 pub mod extract;
 pub mod head_errors;
+pub mod params;

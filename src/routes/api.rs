@@ -15,7 +15,7 @@ use crate::service::products::{NewProduct, ProductView};
 use crate::service::promise::{self, Kept, PromiseIssued, PromiseRequest, SplitRequest};
 use crate::service::tokens::{self, NewToken, TokenRequest, TokenView};
 use crate::service::trust::TrustList;
-use crate::service::{issue, labels, organizations, products, trust, AppState};
+use crate::service::{issue, label_images, labels, organizations, products, trust, AppState};
 
 use crate::http::extract::{blocking, parse_json, Auth, JsonBytes, ValidJson};
 use crate::openapi::ErrorEnvelope;
@@ -189,31 +189,47 @@ pub struct UnitLabelPath {
     format: String,
 }
 
-/// Renders a label URL as PNG or SVG. Labels are rendered on demand and never stored.
-fn label_response(content: &str, format: &str, cache: &'static str) -> AppResult<HttpResponse> {
-    let render_err = |e: qr::QrError| match e {
-        qr::QrError::TooLong(_) => AppError::invalid(
-            "label_too_large",
-            "id",
-            "the certificate holds too much to fit in one QR code: print its online label",
-        ),
-        other => AppError::internal_from("QR code", other),
+/// Whose a label is: public labels are kept once rendered, unit labels never.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    Public,
+    Producer,
+}
+
+/// The label image of `content` as PNG or SVG, rendered on a blocking thread (public labels
+/// once, then from [`label_images::PUBLIC`]).
+async fn label_response(
+    state: &State,
+    content: String,
+    format: &str,
+    audience: Audience,
+) -> AppResult<HttpResponse> {
+    let Some(format) = label_images::Format::parse(format) else {
+        return Err(AppError::NotFound("labels come as qr.png or qr.svg".into()));
     };
-    let response = match format {
-        "png" => HttpResponse::Ok()
-            .content_type("image/png")
-            .body(qr::png(content).map_err(render_err)?),
-        "svg" => HttpResponse::Ok()
-            .content_type("image/svg+xml")
-            .body(qr::svg(content).map_err(render_err)?),
-        _ => return Err(AppError::NotFound("labels come as qr.png or qr.svg".into())),
+    let image = blocking(state, move |_| {
+        match audience {
+            Audience::Public => label_images::PUBLIC.public(&content, format),
+            Audience::Producer => label_images::render(&content, format),
+        }
+        .map_err(|e| match e {
+            qr::QrError::TooLong(_) => AppError::invalid(
+                "label_too_large",
+                "id",
+                "the certificate holds too much to fit in one QR code: print its online label",
+            ),
+            other => AppError::internal_from("QR code", other),
+        })
+    })
+    .await?;
+    let cache = match audience {
+        Audience::Public => "public, max-age=86400",
+        Audience::Producer => "private, no-store",
     };
-    let mut response = response;
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static(cache),
-    );
-    Ok(response)
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header((header::CACHE_CONTROL, cache))
+        .body(image))
 }
 
 #[utoipa::path(get, path = "/api/v1/certificates/{id}/qr.{format}", tag = "certificates",
@@ -222,7 +238,7 @@ fn label_response(content: &str, format: &str, cache: &'static str) -> AppResult
 pub async fn batch_qr(state: State, path: web::Path<BatchLabelPath>) -> AppResult<HttpResponse> {
     let BatchLabelPath { id, format } = path.into_inner();
     let url = blocking(&state, move |s| labels::batch_label(s, &id)).await?;
-    label_response(&url, &format, "public, max-age=86400")
+    label_response(&state, url, &format, Audience::Public).await
 }
 
 #[utoipa::path(get, path = "/api/v1/certificates/{id}/dl-qr.{format}", tag = "certificates",
@@ -239,7 +255,7 @@ pub async fn digital_link_qr(
         crate::service::digital_link::batch_label(s, &id)
     })
     .await?;
-    label_response(&url, &format, "public, max-age=86400")
+    label_response(&state, url, &format, Audience::Public).await
 }
 
 #[utoipa::path(get, path = "/api/v1/certificates/{id}/credential", tag = "certificates",
@@ -297,7 +313,7 @@ pub async fn credential_keys(state: State) -> AppResult<HttpResponse> {
         (status = 404, body = ErrorEnvelope)))]
 pub async fn offline_qr(state: State, id: web::Path<String>) -> AppResult<HttpResponse> {
     let url = blocking(&state, move |s| labels::offline_batch_label(s, &id)).await?;
-    label_response(&url, "png", "public, max-age=86400")
+    label_response(&state, url, "png", Audience::Public).await
 }
 
 #[utoipa::path(get, path = "/api/v1/bundle", tag = "verification",
@@ -324,7 +340,7 @@ pub async fn unit_qr(
 ) -> AppResult<HttpResponse> {
     let UnitLabelPath { id, serial, format } = path.into_inner();
     let url = blocking(&state, move |s| labels::unit_label(s, &actor, &id, serial)).await?;
-    label_response(&url, &format, "private, no-store")
+    label_response(&state, url, &format, Audience::Producer).await
 }
 
 /// The 422 answer of a bulk issuance: the envelope, plus `items` when certificates were

@@ -97,10 +97,10 @@ pub struct ConsistencyProof {
 }
 
 #[utoipa::path(get, path = "/api/v1/log/consistency", tag = "transparency log", params(ConsistencyQuery),
-    responses((status = 200, body = ConsistencyProof), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = ConsistencyProof), (status = 400, body = ErrorEnvelope, description = "invalid_query: from or to missing or not a whole number"), (status = 422, body = ErrorEnvelope)))]
 pub async fn consistency(
     state: State,
-    query: web::Query<ConsistencyQuery>,
+    query: crate::http::params::Query<ConsistencyQuery>,
 ) -> AppResult<HttpResponse> {
     let ConsistencyQuery { from, to } = query.into_inner();
     let proof = blocking(&state, move |s| {

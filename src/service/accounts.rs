@@ -100,7 +100,17 @@ pub fn create_user(
                 message: format!("the username {username} is taken"),
             });
         }
-        user.insert(conn).map_err(AppError::from)
+        user.insert(conn)?;
+        // Who and for whom; never the password. No region: the admin's business alone.
+        super::audit::record(
+            conn,
+            actor,
+            "",
+            "user.create",
+            &format!("user:{username}"),
+            serde_json::json!({"organization_id": organization_id,
+                "platform_admin": user.platform_admin}),
+        )
     })?;
     Ok(CreatedUser {
         id: user.id,
@@ -233,7 +243,15 @@ pub fn reset_password(state: &AppState, actor: &Actor, username: &str) -> AppRes
     state.write(|conn| {
         User::set_password_hash(conn, &user.id, &hash)?;
         Session::delete_others(conn, &user.id, None)?;
-        Ok(())
+        // That it happened; never the password. No region: the admin's business alone.
+        super::audit::record(
+            conn,
+            actor,
+            "",
+            "user.password_reset",
+            &format!("user:{}", user.username),
+            serde_json::json!({}),
+        )
     })?;
     Ok(password)
 }

@@ -23,6 +23,7 @@ pub mod housekeeping;
 pub mod issue;
 pub mod keyring;
 pub mod keys;
+pub mod label_images;
 pub mod labels;
 pub mod labs;
 pub mod limits;

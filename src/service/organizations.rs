@@ -121,7 +121,14 @@ pub fn create(
         }
         org.insert(conn)?;
         key.insert(conn)?;
-        Ok(())
+        super::audit::record(
+            conn,
+            actor,
+            &org.region_code,
+            "organization.create",
+            &format!("organization:{}", org.id),
+            serde_json::json!({"kind": org.kind, "name": org.name, "credit_code": org.credit_code}),
+        )
     })?;
     Ok(OrganizationView::new(org, Some(&key)))
 }

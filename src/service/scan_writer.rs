@@ -1,7 +1,9 @@
 //! Group commit of consumer scans. A verification never waits for storage: it adds its scan
 //! to an in-memory batch of aggregates (scans per label, hour and region; per-label counters;
 //! last hour per province; forged scans per certificate and hour; newly raised copy warnings)
-//! and returns. One writer thread stores whatever has gathered in one transaction, reads the
+//! and returns. A label keeps at most `MAX_REGIONS_PER_HOUR` distinct regions an hour (the
+//! rest are counted as `OTHER_REGIONS`), so no choice of region codes multiplies its rows.
+//! One writer thread stores whatever has gathered in one transaction, reads the
 //! touched counters back (so several server instances converge), and starts again.
 //!
 //! The batch is bounded by distinct keys, not by scans: a flood on one label adds to one
@@ -20,7 +22,8 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 
 use crate::db::models::scan::{
-    signals_of, ForgedHour, LabelCount, LabelRegion, ScanBatch, ScanHour, ALL_LABELS,
+    is_place, signals_of, ForgedHour, LabelCount, LabelRegion, ScanBatch, ScanHour, ALL_LABELS,
+    MAX_REGIONS_PER_HOUR, OTHER_REGIONS,
 };
 use crate::db::models::{now, SeenWarning};
 use crate::db::{Db, DbConn};
@@ -83,7 +86,14 @@ struct Gathered {
     forged: HashMap<(Arc<str>, NaiveDateTime, String), i64>,
     warnings: HashSet<(Arc<str>, i64, &'static str)>,
     scans: u64,
+    /// Distinct places each label (serial [`FORGED`]: each certificate's forged scans) has in
+    /// this batch per hour: past [`MAX_REGIONS_PER_HOUR`], scans wait as [`OTHER_REGIONS`], so
+    /// a spray of region codes adds few keys. The store bounds again with what is stored.
+    places: HashMap<(Arc<str>, i64, NaiveDateTime), usize>,
 }
+
+/// The serial under which [`Gathered::places`] counts a certificate's forged scans.
+const FORGED: i64 = i64::MIN;
 
 impl Gathered {
     fn keys(&self) -> usize {
@@ -94,17 +104,38 @@ impl Gathered {
         self.keys() == 0
     }
 
+    /// `region`, or [`OTHER_REGIONS`] when it would be one place too many for the label
+    /// (`serial`) and hour in this batch; `known`: whether the batch holds it already.
+    fn bounded(
+        &mut self,
+        id: &Arc<str>,
+        serial: i64,
+        hour: NaiveDateTime,
+        region: &str,
+        known: bool,
+    ) -> String {
+        if !is_place(region) || known {
+            return region.to_string();
+        }
+        let places = self.places.entry((id.clone(), serial, hour)).or_default();
+        if *places >= MAX_REGIONS_PER_HOUR {
+            return OTHER_REGIONS.to_string();
+        }
+        *places += 1;
+        region.to_string()
+    }
+
     fn add(&mut self, scan: Genuine) {
         let region = scan.region.unwrap_or_default();
-        *self
-            .hours
-            .entry((
-                scan.certificate_id.clone(),
-                scan.serial,
-                scan.hour,
-                region.clone(),
-            ))
-            .or_default() += 1;
+        let mut key = (
+            scan.certificate_id.clone(),
+            scan.serial,
+            scan.hour,
+            region.clone(),
+        );
+        let known = self.hours.contains_key(&key);
+        key.3 = self.bounded(&scan.certificate_id, scan.serial, scan.hour, &region, known);
+        *self.hours.entry(key).or_default() += 1;
         for (serial, signals) in [(scan.serial, scan.label), (ALL_LABELS, scan.total)] {
             let (n, counted_by) = self
                 .counts
@@ -134,14 +165,14 @@ impl Gathered {
     }
 
     fn add_forged(&mut self, scan: Forged) {
-        *self
-            .forged
-            .entry((
-                scan.certificate_id,
-                scan.hour,
-                scan.region.unwrap_or_default(),
-            ))
-            .or_default() += 1;
+        let mut key = (
+            scan.certificate_id.clone(),
+            scan.hour,
+            scan.region.unwrap_or_default(),
+        );
+        let known = self.forged.contains_key(&key);
+        key.2 = self.bounded(&scan.certificate_id, FORGED, scan.hour, &key.2, known);
+        *self.forged.entry(key).or_default() += 1;
         self.scans += 1;
     }
 }
@@ -409,9 +440,6 @@ fn store(db: &Db, gathered: &Gathered) -> Result<(), String> {
             })
             .collect(),
     };
-    // One order for every writer, so two instances never lock the same rows in opposite
-    // orders (PostgreSQL would abort one of them as a deadlock).
-    batch.sort();
     let seen = now();
     let mut warnings: Vec<&(Arc<str>, i64, &'static str)> = gathered.warnings.iter().collect();
     warnings.sort();
@@ -428,6 +456,9 @@ fn store(db: &Db, gathered: &Gathered) -> Result<(), String> {
         let mut pooled = db.writer().map_err(|e| e.to_string())?;
         let conn: &mut DbConn = &mut pooled;
         conn.transaction(|conn| {
+            // Also puts the rows in one order for every writer, so two instances never lock
+            // the same rows in opposite orders (PostgreSQL would abort one as a deadlock).
+            batch.bound_regions(conn)?;
             batch.store(conn)?;
             SeenWarning::insert_new(conn, &warnings)
         })

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::domain::role::OrgKind;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::service::AppState;
 
 use super::page::{render, Chrome, Lang, SignedIn};
@@ -23,13 +23,7 @@ struct ConsolePage {
 
 /// The query string as the role's page reads it (unknown parameters are ignored).
 fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> AppResult<T> {
-    web::Query::<T>::from_query(req.query_string())
-        .map(web::Query::into_inner)
-        .map_err(|e| AppError::BadRequest {
-            code: "invalid_query",
-            message: e.to_string(),
-            field: None,
-        })
+    crate::http::params::parse_query(req.query_string())
 }
 
 pub async fn home(

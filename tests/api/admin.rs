@@ -99,6 +99,75 @@ async fn onboarding_registers_all_or_none_with_errors_by_line() {
 }
 
 #[actix_web::test]
+async fn admin_actions_are_audited_without_their_secrets() {
+    let t = spawn().await;
+    // The admin registers an organization and gives it a token.
+    let (org, token) = t.org("retailer", &code(1), "430702").await;
+    // The organization makes a second token and revokes it.
+    let tokens = format!("/api/v1/organizations/{org}/tokens");
+    let res = t
+        .post(
+            &tokens,
+            Some(&token),
+            &json!({"name": "收银台", "scope": "read"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let (second, second_id) = (
+        res.json()["token"].as_str().unwrap().to_string(),
+        res.json()["id"].as_str().unwrap().to_string(),
+    );
+    let revoke = with_token(
+        TestRequest::delete().uri(&format!("{tokens}/{second_id}")),
+        Some(&token),
+    );
+    let res = t.send(revoke).await;
+    assert!(res.status.is_success(), "{}", res.text());
+    // The admin gives it a user, then a new password.
+    let password = new_user(&t, &org, "shop.li").await;
+    let res = t
+        .post("/api/v1/users/shop.li/password", Some(&t.admin), &json!({}))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let new_password = res.json()["password"].as_str().unwrap().to_string();
+
+    let audit = t.get("/api/v1/audit", Some(&t.admin)).await.json();
+    let entries: Vec<(&str, &str, &str)> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["actor_kind"].as_str().unwrap(),
+                e["target"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let org_target = format!("organization:{org}");
+    assert_eq!(
+        entries,
+        [
+            ("user.password_reset", "admin", "user:shop.li"),
+            ("user.create", "admin", "user:shop.li"),
+            ("token.revoke", "retailer", org_target.as_str()),
+            ("token.create", "retailer", org_target.as_str()),
+            ("token.create", "admin", org_target.as_str()),
+            ("organization.create", "admin", org_target.as_str()),
+        ]
+    );
+    assert_eq!(audit[2]["detail"]["id"], second_id.as_str());
+    assert_eq!(audit[3]["detail"]["scope"], "read");
+    // The registration is the region's to read; credentials are the admin's alone.
+    assert_eq!(audit[5]["region_code"], "430702");
+    assert!((0..5).all(|n| audit[n]["region_code"] == ""), "{audit}");
+    let text = audit.to_string();
+    for secret in [&token, &second, &password, &new_password] {
+        assert!(!text.contains(secret.as_str()), "{secret} in {text}");
+    }
+}
+
+#[actix_web::test]
 async fn a_deactivated_organization_stops_at_once_and_comes_back() {
     let t = spawn().await;
     let (org, token) = t.org("retailer", &code(1), "430702").await;

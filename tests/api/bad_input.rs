@@ -77,6 +77,57 @@ async fn wrong_types_missing_and_unknown_fields_are_422_with_the_field() {
 }
 
 #[actix_web::test]
+async fn bad_query_and_path_values_are_named_in_plain_words() {
+    let t = spawn().await;
+    let (token, product) = t.producer_with_product(CODES[0]).await;
+    let mut body = batch(&product);
+    body["units"] = json!(5);
+    let issued = t.issue(&token, &body).await;
+    let id = issued["id"].as_str().unwrap();
+
+    let err = t
+        .get("/api/v1/log/consistency?from=abc&to=1", None)
+        .await
+        .error(400, "invalid_query");
+    assert_eq!(
+        (err["field"].as_str(), err["message"].as_str()),
+        (Some("from"), Some("from must be a whole number"))
+    );
+    let err = t
+        .get("/api/v1/log/consistency?to=1", None)
+        .await
+        .error(400, "invalid_query");
+    assert_eq!(
+        (err["field"].as_str(), err["message"].as_str()),
+        (Some("from"), Some("from is required"))
+    );
+    let err = t
+        .get(
+            &format!("/api/v1/certificates/{id}/units/abc/qr.png"),
+            Some(&token),
+        )
+        .await
+        .error(404, "not_found");
+    assert_eq!(err["message"], "serial must be a whole number");
+    // A signed-in page: the same words, on the English error page.
+    let (org, _) = t.org("producer", CODES[1], "430702").await;
+    let password = crate::console::new_user(&t, &org, "qc.wang").await;
+    let session = crate::console::log_in(&t, "qc.wang", &password)
+        .await
+        .expect("signed in");
+    let page = t
+        .send(crate::console::page(
+            &session,
+            "/console?q=x&page=abc&lang=en",
+        ))
+        .await;
+    assert_eq!(page.status, 400);
+    let text = page.text();
+    assert!(text.contains("page must be a whole number"), "{text}");
+    assert!(!text.contains("invalid digit"), "{text}");
+}
+
+#[actix_web::test]
 async fn oversized_body_is_413_and_wrong_content_type_415() {
     let t = spawn().await;
     let (token, product) = t.producer_with_product(CODES[0]).await;
@@ -249,9 +300,12 @@ async fn direction_overrides_and_invisible_only_text_are_422() {
         ("batch_no", "20261120\u{202E}exe.gpj", "invalid_characters"),
         ("inspector", "QC\u{2067}-07", "invalid_characters"),
         ("unit", "\u{FEFF}袋", "invalid_characters"),
-        ("inspector", "\u{200B}", "invisible_text"),
+        ("inspector", "\u{3164}", "invisible_text"),
         ("lab_report_no", "\u{200B}\u{FEFF}", "invalid_characters"),
-        ("batch_no", "\u{200B} \u{2060}", "invisible_text"),
+        ("batch_no", "\u{200D} \u{180E}", "invisible_text"),
+        // A zero-width space or word joiner inside: text that prints as another's.
+        ("inspector", "质检员\u{200B}07", "invalid_characters"),
+        ("batch_no", "2026\u{2060}1120", "invalid_characters"),
     ] {
         let mut body = batch(&product);
         body[field] = json!(value);
@@ -261,10 +315,25 @@ async fn direction_overrides_and_invisible_only_text_are_422() {
             .error(422, code);
         assert_eq!(err["field"], field, "{value:?}");
     }
-    let product_body = json!({"name": "\u{200B}\u{200D}", "model": "m", "standard": "GB 1"});
+    let product_body = json!({"name": "\u{200C}\u{200D}", "model": "m", "standard": "GB 1"});
     t.post("/api/v1/products", Some(&token), &product_body)
         .await
         .error(422, "invisible_text");
+    // A product named like another but for a zero-width space, and an organization likewise.
+    let product_body =
+        json!({"name": "酱板鸭\u{200B}（香辣味）", "model": "m", "standard": "GB 1"});
+    let err = t
+        .post("/api/v1/products", Some(&token), &product_body)
+        .await
+        .error(422, "invalid_characters");
+    assert_eq!(err["field"], "name");
+    let org = json!({"kind": "retailer", "name": "常德\u{200B}米粉店", "credit_code": CODES[1],
+        "region_code": "430702", "address": "湖南省常德市"});
+    let err = t
+        .post("/api/v1/organizations", Some(&t.admin), &org)
+        .await
+        .error(422, "invalid_characters");
+    assert_eq!(err["field"], "name");
     assert_eq!(t.counts(), before);
     // Uyghur (right to left, with a right-to-left mark) is product text like any other.
     let uyghur =

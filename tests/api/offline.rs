@@ -199,3 +199,34 @@ async fn labels_verify_from_the_bundle_alone_with_the_server_stopped() {
     );
     assert_ne!(code, 0, "{out}");
 }
+
+#[actix_web::test]
+async fn offline_labels_are_the_same_image_whatever_the_status() {
+    let t = spawn().await;
+    let (token, product) = t.producer_with_product(CODES[0]).await;
+    let one = t.issue(&token, &batch(&product)).await;
+    let two = t.issue(&token, &batch(&product)).await;
+    let (one, two) = (one["id"].as_str().unwrap(), two["id"].as_str().unwrap());
+    let png = |id: &str| format!("/api/v1/certificates/{id}/offline-qr.png");
+    let first = t.get(&png(one), None).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("content-type"), "image/png");
+    assert_eq!(first.header("cache-control"), "public, max-age=86400");
+    // Kept once rendered: the same bytes again.
+    assert_eq!(t.get(&png(one), None).await.body, first.body);
+    // The label holds id, signature and payload, never the status (the bundle carries that):
+    // a suspension leaves the printed label as it was.
+    let res = t
+        .post(
+            &format!("/api/v1/certificates/{one}/suspend"),
+            Some(&token),
+            &json!({"reason": "待复检"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(t.get(&png(one), None).await.body, first.body);
+    // Another certificate, another image.
+    let other = t.get(&png(two), None).await;
+    assert_eq!(other.status, 200);
+    assert_ne!(other.body, first.body);
+}

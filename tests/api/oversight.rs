@@ -153,11 +153,19 @@ async fn a_regulators_suspension_is_lifted_by_a_regulator_after_a_request() {
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
 
-    // The audit log: the regulator's actions, readable by the region and the admin only.
-    let audit = t.get("/api/v1/audit", Some(&regulator)).await.json();
+    // The audit log: the regulator's actions, readable by the region and the admin only
+    // (the region's log also holds the admin's registration of its organizations).
+    let on_certificates = |audit: serde_json::Value| -> Vec<serde_json::Value> {
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"].as_str().unwrap().starts_with("certificate."))
+            .cloned()
+            .collect()
+    };
+    let audit = on_certificates(t.get("/api/v1/audit", Some(&regulator)).await.json());
     let actions: Vec<&str> = audit
-        .as_array()
-        .unwrap()
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
@@ -170,10 +178,13 @@ async fn a_regulators_suspension_is_lifted_by_a_regulator_after_a_request() {
         ]
     );
     assert_eq!(
-        t.get("/api/v1/audit", Some(&far_regulator)).await.json(),
-        json!([])
+        on_certificates(t.get("/api/v1/audit", Some(&far_regulator)).await.json()),
+        Vec::<serde_json::Value>::new()
     );
-    assert_eq!(t.get("/api/v1/audit", Some(&t.admin)).await.json(), audit);
+    assert_eq!(
+        on_certificates(t.get("/api/v1/audit", Some(&t.admin)).await.json()),
+        audit
+    );
     t.get("/api/v1/audit", Some(&producer))
         .await
         .error(403, "forbidden");

@@ -43,6 +43,27 @@ pub fn free_port() -> u16 {
 /// `certrail serve` on `database_url` with `data_dir`, `admin` as the admin token and `env`
 /// on top; returns once `/healthz` answers.
 pub fn serve(database_url: &str, data_dir: &Path, admin: &str, env: &[(&str, &str)]) -> Server {
+    start(database_url, data_dir, admin, env, Stdio::inherit())
+}
+
+/// Like [`serve`], with the server's log (its standard error) written to `log`.
+pub fn serve_logged(
+    database_url: &str,
+    data_dir: &Path,
+    admin: &str,
+    env: &[(&str, &str)],
+    log: std::fs::File,
+) -> Server {
+    start(database_url, data_dir, admin, env, Stdio::from(log))
+}
+
+fn start(
+    database_url: &str,
+    data_dir: &Path,
+    admin: &str,
+    env: &[(&str, &str)],
+    stderr: Stdio,
+) -> Server {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let child = Command::new(env!("CARGO_BIN_EXE_certrail"))
@@ -56,6 +77,7 @@ pub fn serve(database_url: &str, data_dir: &Path, admin: &str, env: &[(&str, &st
         .env("RUST_LOG", "warn")
         .envs(env.iter().copied())
         .stdin(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("start certrail serve");
     let started = Instant::now();

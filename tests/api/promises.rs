@@ -430,12 +430,11 @@ async fn the_consoles_promise_split_and_list_what_to_keep() {
     // The market takes the lot in from its console and splits it there.
     let gate = t.send(page(&market_session, "/console")).await.text();
     let gate_csrf = field(&gate, "csrf_token");
-    let answer = t.get_json(&format!("/v/{parent_id}")).await.json();
-    let url = format!(
-        "{}/v/{parent_id}?s={}",
-        crate::helpers::PUBLIC_URL,
-        answer["certificate"]["signature"].as_str().unwrap()
-    );
+    // The batch label as printed (an answer without `s` does not hand out the signature).
+    let png = t
+        .get(&format!("/api/v1/certificates/{parent_id}/qr.png"), None)
+        .await;
+    let url = crate::labels::decode_png(&png.body);
     let res = t
         .send(form(
             &market_session,

@@ -62,6 +62,21 @@ async fn unsigned_scans_never_count_toward_a_genuine_label() {
             assert!(codes(&answer).contains(&"forged_label_scanned".to_string()));
         }
     }
+    // A label that did not verify is not answered with the certificate's signature (the
+    // batch label's `s`); the rest of the record is there.
+    for path in [
+        format!("/v/{id}"),
+        format!("/v/{id}?s=AAAA"),
+        format!("/v/{id}/7"),
+    ] {
+        let answer = t.get_json(&path).await.json();
+        assert_eq!(answer["verdict"], "forged", "{path}");
+        assert!(answer["certificate"]["payload"].is_object(), "{answer}");
+        assert_eq!(answer["certificate"].get("signature"), None, "{answer}");
+        assert!(!answer
+            .to_string()
+            .contains(issued["signature"].as_str().unwrap()));
+    }
     let forged_sig = "A".repeat(86);
     let answer = t
         .get_json(&format!("/v/{id}/7?s={forged_sig}&region=110000"))
@@ -73,6 +88,7 @@ async fn unsigned_scans_never_count_toward_a_genuine_label() {
     let label = unit_label(&t, &token, id, 7).await;
     let answer = t.get_json(&format!("{label}&region=430702")).await.json();
     assert_eq!(answer["verdict"], "genuine", "{answer}");
+    assert_eq!(answer["certificate"]["signature"], issued["signature"]);
     assert_eq!(answer["unit"]["scans"], 1);
     assert_eq!(answer["certificate"]["scans"], 1);
     assert!(
@@ -88,7 +104,7 @@ async fn unsigned_scans_never_count_toward_a_genuine_label() {
         certrail::service::warnings::counterfeited_in_region(&mut conn, "4307", 10).unwrap();
     assert_eq!(counterfeited.len(), 1);
     assert_eq!(counterfeited[0].certificate_id, id);
-    assert_eq!(counterfeited[0].scans, 31);
+    assert_eq!(counterfeited[0].scans, 34);
     let (open, warnings) =
         certrail::service::warnings::open_in_region(&mut conn, "4307", 10).unwrap();
     assert_eq!(open, 1, "{warnings:?}");
@@ -96,8 +112,8 @@ async fn unsigned_scans_never_count_toward_a_genuine_label() {
     drop(conn);
     assert_eq!(
         rows(&t, "SELECT COUNT(*) AS n FROM forged_scans"),
-        2,
-        "one row per hour and region"
+        3,
+        "one row per hour and region (two, and none)"
     );
 }
 
@@ -115,6 +131,92 @@ fn rows<S>(t: &crate::helpers::TestApp<S>, query: &str) -> i64 {
         DbConn::Pg(c) => diesel::sql_query(query).load(c).unwrap(),
     };
     found[0].n
+}
+
+/// Rows and scans of `table` for certificate `id`, as `(rows, scans)`.
+fn rows_and_scans<S>(t: &crate::helpers::TestApp<S>, table: &str, id: &str) -> (i64, i64) {
+    let filter = format!("FROM {table} WHERE certificate_id = '{id}'");
+    (
+        rows(t, &format!("SELECT COUNT(*) AS n {filter}")),
+        rows(
+            t,
+            &format!("SELECT CAST(SUM(scans) AS BIGINT) AS n {filter}"),
+        ),
+    )
+}
+
+#[actix_web::test]
+async fn region_codes_cannot_multiply_scan_rows() {
+    use certrail::db::models::scan::MAX_REGIONS_PER_HOUR;
+    let bound = MAX_REGIONS_PER_HOUR as i64;
+    let t = spawn().await;
+    let (token, product) = t.producer_with_product(CODES[0]).await;
+    let mut body = batch(&product);
+    body["units"] = json!(10);
+    let issued = t.issue(&token, &body).await;
+    let id = issued["id"].as_str().unwrap();
+    // 300 known prefectures, far more than the bound, sent as county codes (`…01`).
+    let counties: Vec<String> = certrail::domain::region::prefecture_codes()
+        .take(300)
+        .map(|p| format!("{}01", &p[..4]))
+        .collect();
+    assert!(counties.len() as i64 > bound);
+
+    // A region the server cannot use is no region, never an error: the answer is the same.
+    let forged = format!("/v/{id}/7?s=AAAA");
+    let plain = t.get_json(&forged).await.json();
+    for junk in ["abc", "999999", "439900", "4307021", "%E5%9B%9B"] {
+        let answer = t.get_json(&format!("{forged}&region={junk}")).await.json();
+        assert_eq!(answer, plain, "{junk}");
+    }
+    // Forged scans spraying region codes: 20, stored, then 280 more.
+    for (n, county) in counties.iter().enumerate() {
+        let answer = t
+            .get_json(&format!("{forged}&region={county}"))
+            .await
+            .json();
+        assert_eq!(answer["verdict"], "forged");
+        if n == 19 {
+            t.flush();
+        }
+    }
+    t.flush();
+    assert_eq!(
+        rows_and_scans(&t, "forged_scans", id),
+        (bound + 2, 306),
+        "the bounded places, none and other; every scan counted"
+    );
+    assert_eq!(
+        rows(
+            &t,
+            &format!("SELECT scans AS n FROM forged_scans WHERE certificate_id = '{id}' AND region_code = 'other'")
+        ),
+        300 - bound
+    );
+
+    // Genuine scans of one unit label likewise, and a county is kept as its prefecture.
+    let label = unit_label(&t, &token, id, 3).await;
+    for (n, county) in counties.iter().enumerate() {
+        let answer = t.get_json(&format!("{label}&region={county}")).await.json();
+        assert_eq!(answer["verdict"], "genuine");
+        if n == 19 {
+            t.flush();
+        }
+    }
+    t.flush();
+    assert_eq!(rows_and_scans(&t, "scan_hours", id), (bound + 1, 300));
+    let kept = |code: &str| {
+        rows(
+            &t,
+            &format!("SELECT COUNT(*) AS n FROM scan_hours WHERE certificate_id = '{id}' AND region_code = '{code}'"),
+        )
+    };
+    let first = &counties[0];
+    assert_eq!(
+        (kept(first), kept(&format!("{}00", &first[..4]))),
+        (0, 1),
+        "{first} kept as its prefecture"
+    );
 }
 
 #[actix_web::test]

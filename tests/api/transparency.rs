@@ -260,7 +260,7 @@ async fn an_independent_verifier_checks_checkpoints_proofs_and_tiles() {
         .error(422, "invalid_tree_size");
     t.get("/api/v1/log/consistency?from=x&to=1", None)
         .await
-        .error(400, "bad_request");
+        .error(400, "invalid_query");
     for beyond in [
         "/log/tile/0/000",
         "/log/tile/0/000.p/10",

@@ -2,6 +2,8 @@
 //! stored coarse (hour and region only, never personal data) and folded into per-label
 //! counters as they are written, so reading a label's signals never reads its scan history.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
@@ -14,7 +16,21 @@ pub const BATCH_LABEL: i64 = 0;
 /// The `serial` under which `label_scans` keeps the total over all of a certificate's labels.
 pub const ALL_LABELS: i64 = -1;
 
-/// Scans of one label in one hour and region (`""` when the scanner gave none).
+/// The region code under which a label's scans (or a certificate's forged scans) of one hour
+/// are counted beyond [`MAX_REGIONS_PER_HOUR`] distinct regions.
+pub const OTHER_REGIONS: &str = "other";
+
+/// Most distinct regions one label's scans (or one certificate's forged scans) are kept under
+/// in one hour; with `""` (no region) and [`OTHER_REGIONS`], at most 34 rows an hour.
+pub const MAX_REGIONS_PER_HOUR: usize = 32;
+
+/// Whether `region` is a place (not `""`, none given, nor [`OTHER_REGIONS`]).
+pub fn is_place(region: &str) -> bool {
+    !region.is_empty() && region != OTHER_REGIONS
+}
+
+/// Scans of one label in one hour and region (`""` when the scanner gave none,
+/// [`OTHER_REGIONS`] past [`MAX_REGIONS_PER_HOUR`]).
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = scan_hours)]
 pub struct ScanHour {
@@ -159,6 +175,24 @@ impl ScanBatch {
         });
     }
 
+    /// Keeps every label (and every certificate's forged scans) to [`MAX_REGIONS_PER_HOUR`]
+    /// distinct regions an hour, counting the regions already stored: a row that would add one
+    /// more is added to the hour's [`OTHER_REGIONS`] row instead. Call inside the transaction
+    /// that stores the batch; leaves the lists in key order.
+    pub fn bound_regions(&mut self, conn: &mut DbConn) -> QueryResult<()> {
+        self.sort();
+        if self.hours.iter().any(|r| is_place(&r.region_code)) {
+            let known = stored_hour_regions(conn, &self.hours)?;
+            self.hours = fold_regions(std::mem::take(&mut self.hours), known);
+        }
+        if self.forged.iter().any(|r| is_place(&r.region_code)) {
+            let known = stored_forged_regions(conn, &self.forged)?;
+            self.forged = fold_regions(std::mem::take(&mut self.forged), known);
+        }
+        self.sort();
+        Ok(())
+    }
+
     /// Adds the batch to the stored aggregates. Call inside a transaction. Counters are added
     /// to, never overwritten, so several server instances can store at once.
     pub fn store(&self, conn: &mut DbConn) -> QueryResult<()> {
@@ -276,6 +310,149 @@ impl ScanBatch {
     }
 }
 
+/// A row counted per hour and region, for [`fold_regions`].
+trait RegionRow {
+    type Group: std::hash::Hash + Eq + Clone;
+    /// The label (or certificate) and hour whose distinct regions are bounded.
+    fn group(&self) -> Self::Group;
+    fn region(&mut self) -> &mut String;
+    fn scans(&mut self) -> &mut i64;
+}
+
+impl RegionRow for ScanHour {
+    type Group = (String, i64, NaiveDateTime);
+    fn group(&self) -> Self::Group {
+        (self.certificate_id.clone(), self.serial, self.hour)
+    }
+    fn region(&mut self) -> &mut String {
+        &mut self.region_code
+    }
+    fn scans(&mut self) -> &mut i64 {
+        &mut self.scans
+    }
+}
+
+impl RegionRow for ForgedHour {
+    type Group = (String, NaiveDateTime);
+    fn group(&self) -> Self::Group {
+        (self.certificate_id.clone(), self.hour)
+    }
+    fn region(&mut self) -> &mut String {
+        &mut self.region_code
+    }
+    fn scans(&mut self) -> &mut i64 {
+        &mut self.scans
+    }
+}
+
+type Known<G> = HashMap<G, HashSet<String>>;
+
+/// `rows` (unique keys), with those that would take their group past
+/// [`MAX_REGIONS_PER_HOUR`] distinct places (`known`: the places stored already) summed into
+/// the group's [`OTHER_REGIONS`] row. Rows come in key order, so the lower codes are kept.
+fn fold_regions<R: RegionRow>(rows: Vec<R>, mut known: Known<R::Group>) -> Vec<R> {
+    let mut out: Vec<R> = Vec::with_capacity(rows.len());
+    let mut other: HashMap<R::Group, usize> = HashMap::new();
+    for mut row in rows {
+        if is_place(row.region()) {
+            let places = known.entry(row.group()).or_default();
+            if places.contains(row.region().as_str()) || places.len() < MAX_REGIONS_PER_HOUR {
+                places.insert(row.region().clone());
+                out.push(row);
+                continue;
+            }
+            *row.region() = OTHER_REGIONS.to_string();
+        }
+        if row.region() != OTHER_REGIONS {
+            out.push(row);
+            continue;
+        }
+        match other.get(&row.group()) {
+            Some(&at) => *out[at].scans() += *row.scans(),
+            None => {
+                other.insert(row.group(), out.len());
+                out.push(row);
+            }
+        }
+    }
+    out
+}
+
+fn sorted<T: Ord + Clone>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut items: Vec<T> = items.collect();
+    items.sort_unstable();
+    items.dedup();
+    items
+}
+
+/// The places stored for the labels and hours of `rows` (a superset: every pair of their
+/// certificates and serials).
+fn stored_hour_regions(
+    conn: &mut DbConn,
+    rows: &[ScanHour],
+) -> QueryResult<Known<(String, i64, NaiveDateTime)>> {
+    let wanted = rows.iter().filter(|r| is_place(&r.region_code));
+    let ids = sorted(wanted.clone().map(|r| r.certificate_id.as_str()));
+    let serials = sorted(wanted.clone().map(|r| r.serial));
+    let hours = sorted(wanted.map(|r| r.hour));
+    let mut known = Known::new();
+    for ids in ids.chunks(super::INSERT_CHUNK) {
+        for serials in serials.chunks(super::INSERT_CHUNK) {
+            let stored: Vec<(String, i64, NaiveDateTime, String)> = scan_hours::table
+                .filter(scan_hours::certificate_id.eq_any(ids))
+                .filter(scan_hours::serial.eq_any(serials))
+                .filter(scan_hours::hour.eq_any(&hours))
+                .filter(scan_hours::region_code.ne(""))
+                .filter(scan_hours::region_code.ne(OTHER_REGIONS))
+                .select((
+                    scan_hours::certificate_id,
+                    scan_hours::serial,
+                    scan_hours::hour,
+                    scan_hours::region_code,
+                ))
+                .load(conn)?;
+            for (id, serial, hour, region) in stored {
+                known
+                    .entry((id, serial, hour))
+                    .or_insert_with(HashSet::new)
+                    .insert(region);
+            }
+        }
+    }
+    Ok(known)
+}
+
+/// The places stored for the certificates and hours of `rows`.
+fn stored_forged_regions(
+    conn: &mut DbConn,
+    rows: &[ForgedHour],
+) -> QueryResult<Known<(String, NaiveDateTime)>> {
+    let wanted = rows.iter().filter(|r| is_place(&r.region_code));
+    let ids = sorted(wanted.clone().map(|r| r.certificate_id.as_str()));
+    let hours = sorted(wanted.map(|r| r.hour));
+    let mut known = Known::new();
+    for ids in ids.chunks(super::INSERT_CHUNK) {
+        let stored: Vec<(String, NaiveDateTime, String)> = forged_scans::table
+            .filter(forged_scans::certificate_id.eq_any(ids))
+            .filter(forged_scans::hour.eq_any(&hours))
+            .filter(forged_scans::region_code.ne(""))
+            .filter(forged_scans::region_code.ne(OTHER_REGIONS))
+            .select((
+                forged_scans::certificate_id,
+                forged_scans::hour,
+                forged_scans::region_code,
+            ))
+            .load(conn)?;
+        for (id, hour, region) in stored {
+            known
+                .entry((id, hour))
+                .or_insert_with(HashSet::new)
+                .insert(region);
+        }
+    }
+    Ok(known)
+}
+
 /// Stored signals of some labels of one certificate.
 #[derive(Debug, Default)]
 pub struct StoredSignals {
@@ -371,4 +548,48 @@ pub fn forged_in_region(
     out.sort_by(|a, b| b.3.cmp(&a.3).then_with(|| a.0.cmp(&b.0)));
     out.truncate(limit);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(serial: i64, region: &str, scans: i64) -> ScanHour {
+        ScanHour {
+            certificate_id: "c".into(),
+            serial,
+            hour: NaiveDateTime::default(),
+            region_code: region.into(),
+            scans,
+        }
+    }
+
+    #[test]
+    fn regions_past_the_bound_are_summed_into_one_row() {
+        let codes: Vec<String> = (0..40).map(|n| format!("43{n:02}00")).collect();
+        let mut rows: Vec<ScanHour> = codes.iter().map(|c| row(7, c, 2)).collect();
+        rows.push(row(7, "", 5));
+        rows.push(row(8, "430100", 1));
+        // Three places already stored for unit 7 this hour, one of them again in the batch.
+        let mut known = Known::new();
+        let stored: HashSet<String> = ["510100", "520100", "430000"].map(String::from).into();
+        known.insert(("c".to_string(), 7, NaiveDateTime::default()), stored);
+        let out = fold_regions(rows, known);
+        let of_7: Vec<&ScanHour> = out.iter().filter(|r| r.serial == 7).collect();
+        let places = of_7.iter().filter(|r| is_place(&r.region_code)).count();
+        // 430000 was stored already: 2 more stored places leave room for 30 new ones.
+        assert_eq!(places, MAX_REGIONS_PER_HOUR - 2);
+        let other = of_7
+            .iter()
+            .find(|r| r.region_code == OTHER_REGIONS)
+            .unwrap();
+        assert_eq!(other.scans, 2 * (40 - places as i64));
+        assert_eq!(of_7.iter().map(|r| r.scans).sum::<i64>(), 40 * 2 + 5);
+        assert_eq!(of_7.len(), places + 2, "places, none and other");
+        assert_eq!(
+            out.iter().filter(|r| r.serial == 8).count(),
+            1,
+            "another label"
+        );
+    }
 }

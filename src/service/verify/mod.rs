@@ -68,8 +68,10 @@ pub struct CertificateView {
     /// The signed payload (contract §2).
     #[schema(value_type = Object)]
     pub payload: RawJson,
-    /// base64url, no padding, 86 characters.
-    pub signature: String,
+    /// base64url, no padding, 86 characters. Absent when the label's own signature (`s`) did
+    /// not verify: the answer does not hand out what a copy would need.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
     pub kid: String,
     pub status: String,
     /// Consumer scans of all the certificate's labels so far.
@@ -422,12 +424,9 @@ fn observation(record: &Record, label: &Findings, source: &Source<'_>) -> Observ
     let Source::Consumer { region } = source else {
         return Observation::None;
     };
-    // Only a valid region code is kept, and only to the prefecture (`430700` for `430702`):
+    // Only a known region code is kept, and only to the prefecture (`430700` for `430702`):
     // coarse enough to say nothing of a person, and a bounded set of keys per label and hour.
-    let region = region
-        .filter(|r| crate::domain::region::parse("region", r).is_ok())
-        .and_then(|r| r.get(..4))
-        .map(|prefecture| format!("{prefecture}00"));
+    let region = region.and_then(crate::domain::region::scan_region);
     if label.verdict() == Verdict::Forged {
         Observation::Forged(region)
     } else if record.intact() {
@@ -494,6 +493,7 @@ fn answer(
     snapshot: Option<Snapshot>,
     consumer_scan: bool,
 ) -> Answer {
+    let label_verified = label_findings.verdict() != Verdict::Forged;
     let mut findings = record.findings.clone();
     findings.extend(label_findings);
     let today = chrono::Utc::now().date_naive();
@@ -573,7 +573,7 @@ fn answer(
         warnings,
         certificate: Some(CertificateView {
             payload: record.payload_json.clone(),
-            signature: record.signature_b64.clone(),
+            signature: label_verified.then(|| record.signature_b64.clone()),
             kid: record.kid.clone(),
             status: record.status.clone(),
             scans: signals.certificate_total,
