@@ -220,5 +220,94 @@ fn popular_label(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, crypto, labels, print_runs, storage, popular_label);
+/// A certificate with a trail of 2,000 events (1,000 units shipped to a retailer, 999 taken in):
+/// the first verification after a change reads and checks the whole chain once; a page of the
+/// trail then reads 100 rows beside the cached check.
+fn long_trail(c: &mut Criterion) {
+    use certrail::service::events::{record, NewEvent};
+    use certrail::service::organizations::{create, NewOrganization};
+    let (_dir, state, actor, product) = setup();
+    let mut req = request(&product, 1);
+    req.units = Some(1_000);
+    let issued = issue(&state, &actor, req).expect("issued");
+    let shop = create(
+        &state,
+        &Actor::Admin,
+        NewOrganization {
+            market_id: None,
+            kind: "retailer".into(),
+            name: "常德市武陵区步行街超市".into(),
+            credit_code: "91430702MA4R5T6Y7H".into(),
+            region_code: "430702".into(),
+            address: "湖南省常德市武陵区步行街1号".into(),
+        },
+    )
+    .expect("retailer");
+    let shop_actor =
+        certrail::db::models::Organization::find(&mut state.db.reader().expect("conn"), &shop.id)
+            .expect("read")
+            .map(Actor::Org)
+            .expect("retailer");
+    for serial in 1..=1_000 {
+        let shipped = NewEvent {
+            kind: "shipped".into(),
+            serial: Some(serial),
+            consignee: Some(shop.id.clone()),
+            ..Default::default()
+        };
+        record(&state, &actor, &issued.id, shipped).expect("shipped");
+    }
+    // Received events need the unit labels: the cap of 1,000 unit-level events per party keeps
+    // one party's share at 1,000; the 999 intakes make the trail 2,000 events long.
+    let Actor::Org(org) = &actor else {
+        unreachable!("the pilot producer is an organization")
+    };
+    let signer = state
+        .keys
+        .signer(&mut state.db.reader().expect("conn"), &org.id)
+        .expect("signer");
+    let canonical = canonicalize(&issued.payload);
+    for serial in 1..=999 {
+        let signature = certrail::crypto::b64url(&signer.sign(
+            &certrail::crypto::signing::unit_message(&issued.id, serial, &canonical),
+        ));
+        let received = NewEvent {
+            kind: "received".into(),
+            label_url: Some(format!(
+                "http://bench/v/{}/{serial}?s={signature}",
+                issued.id
+            )),
+            ..Default::default()
+        };
+        record(&state, &shop_actor, &issued.id, received).expect("received");
+    }
+    let signature = issued.signature.clone();
+    let mut group = c.benchmark_group("trail_2000");
+    group.sample_size(20);
+    group.bench_function("first_verification_after_a_change", |b| {
+        b.iter(|| {
+            state.verify.clear();
+            let label = Label {
+                id: &issued.id,
+                serial: None,
+                signature: Some(&signature),
+            };
+            verify_label(&state, &label, Source::Check).expect("answer")
+        })
+    });
+    group.bench_function("page_of_100", |b| {
+        b.iter(|| trail::get(&state, black_box(&issued.id), Default::default()).expect("trail"))
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    crypto,
+    labels,
+    print_runs,
+    storage,
+    popular_label,
+    long_trail
+);
 criterion_main!(benches);

@@ -354,18 +354,20 @@ pub fn load(state: &AppState) -> AppResult<DemoData> {
                 lab_id: Some(lab_id.clone()),
             };
             let issued = issue(state, actor, request)?;
+            // Every batch goes to the supermarket: the first was taken in, the second is on
+            // its way (its intake is the retailer's to record).
+            let shipped = NewEvent {
+                kind: "shipped".into(),
+                note: Some("冷链配送".into()),
+                consignee: match retailer {
+                    Actor::Org(o) => Some(o.id.clone()),
+                    Actor::Admin => None,
+                },
+                quantity: Some(600),
+                ..Default::default()
+            };
+            events::record(state, actor, &issued.id, shipped)?;
             if batch == 0 {
-                // The first batch of each product went to the supermarket and was taken in.
-                let shipped = NewEvent {
-                    kind: "shipped".into(),
-                    note: Some("冷链配送".into()),
-                    consignee: match retailer {
-                        Actor::Org(o) => Some(o.id.clone()),
-                        Actor::Admin => None,
-                    },
-                    ..Default::default()
-                };
-                events::record(state, actor, &issued.id, shipped)?;
                 let intake = NewEvent {
                     kind: "received".into(),
                     serial: None,

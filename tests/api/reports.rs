@@ -344,12 +344,12 @@ async fn organization_names_that_look_like_formulas_are_neutralised_in_the_csv()
                     &json!({}),
                 )
                 .await;
-            res.json()["token"].as_str().unwrap().to_string()
+            (id, res.json()["token"].as_str().unwrap().to_string())
         }
     };
     let hyperlink = r#"=HYPERLINK("http://x","y")"#;
-    let producer = named("producer", hyperlink, 1).await;
-    let shop = named("retailer", "@SUM(1+1)", 2).await;
+    let (_, producer) = named("producer", hyperlink, 1).await;
+    let (shop_id, shop) = named("retailer", "@SUM(1+1)", 2).await;
     let (_, regulator) = t.org("regulator", &code(3), "430700").await;
     let product = t
         .post(
@@ -363,6 +363,8 @@ async fn organization_names_that_look_like_formulas_are_neutralised_in_the_csv()
         .unwrap()
         .to_string();
     let cert = t.issue(&producer, &batch(&product)).await;
+    t.ship(&producer, cert["id"].as_str().unwrap(), &shop_id, None)
+        .await;
     event(&t, &shop, &cert, "received").await;
 
     let res = t.get("/api/v1/reports.csv", Some(&regulator)).await;

@@ -423,15 +423,18 @@ async fn a_slow_endpoint_holds_up_only_its_own_messages() {
     use std::sync::atomic::Ordering::SeqCst;
     let t = spawn().await;
     let (producer, product) = t.producer_with_product(&code(1)).await;
-    let (_, slow_shop) = t.org("retailer", &code(2), "430702").await;
-    let (_, fast_shop) = t.org("retailer", &code(3), "430702").await;
+    let (slow_id, slow_shop) = t.org("retailer", &code(2), "430702").await;
+    let (fast_id, fast_shop) = t.org("retailer", &code(3), "430702").await;
     let (slow_port, fast_port) = (free_port(), free_port());
     let slow = Arc::new(Slow::default());
     let slow_handle = slow_receiver(slow_port, slow.clone());
     let seen: Seen = Arc::default();
     let fast_handle = receiver(fast_port, seen.clone(), 0);
     let mut certificates = Vec::new();
-    for (shop, port) in [(&slow_shop, slow_port), (&fast_shop, fast_port)] {
+    for (shop, shop_id, port) in [
+        (&slow_shop, &slow_id, slow_port),
+        (&fast_shop, &fast_id, fast_port),
+    ] {
         let res = t
             .post(
                 "/api/v1/webhooks",
@@ -441,6 +444,8 @@ async fn a_slow_endpoint_holds_up_only_its_own_messages() {
             .await;
         assert_eq!(res.status, 201, "{}", res.text());
         let issued = t.issue(&producer, &batch(&product)).await;
+        t.ship(&producer, issued["id"].as_str().unwrap(), shop_id, None)
+            .await;
         let res = t
             .post(
                 &format!(
@@ -521,7 +526,7 @@ async fn a_slow_endpoint_holds_up_only_its_own_messages() {
 async fn a_refused_endpoint_is_not_told_what_its_name_resolved_to() {
     let t = spawn_with(|c| c.workflow.webhook_allow_private = false).await;
     let (producer, product) = t.producer_with_product(&code(1)).await;
-    let (_, shop) = t.org("retailer", &code(2), "430702").await;
+    let (shop_id, shop) = t.org("retailer", &code(2), "430702").await;
     for url in ["http://localhost:9/hook", "http://[::127.0.0.1]:9/hook"] {
         let res = t
             .post(
@@ -534,6 +539,7 @@ async fn a_refused_endpoint_is_not_told_what_its_name_resolved_to() {
     }
     let issued = t.issue(&producer, &batch(&product)).await;
     let id = issued["id"].as_str().unwrap();
+    t.ship(&producer, id, &shop_id, None).await;
     t.post(
         &format!("/api/v1/certificates/{id}/events"),
         Some(&shop),
