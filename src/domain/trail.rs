@@ -181,18 +181,36 @@ pub fn check_chain(
     head_seq: i64,
     head_hash: &str,
 ) -> Result<(), ChainFault> {
+    check_chain_with(events, head_seq, head_hash, |_| None)
+}
+
+/// [`check_chain`], told by `known` the `(seq, prev_hash)` of bodies already found to parse
+/// and to be canonical: a body whose hash it knows (the hash is still checked against the
+/// body every time) is not parsed and re-canonicalized again.
+pub fn check_chain_with(
+    events: &[StoredEvent<'_>],
+    head_seq: i64,
+    head_hash: &str,
+    known: impl Fn(&str) -> Option<(i64, String)>,
+) -> Result<(), ChainFault> {
     let mut prev = GENESIS.to_string();
     for (i, event) in events.iter().enumerate() {
         let expected_seq = i as i64 + 1;
         if sha256_hex(event.body.as_bytes()) != event.hash {
             return Err(ChainFault::BodyAltered(event.seq));
         }
-        let body: EventBody =
-            serde_json::from_str(event.body).map_err(|_| ChainFault::BodyAltered(event.seq))?;
-        if canonicalize(&body) != event.body {
-            return Err(ChainFault::BodyAltered(event.seq));
-        }
-        if body.seq != expected_seq || event.seq != expected_seq || body.prev_hash != prev {
+        let (body_seq, body_prev) = match known(event.hash) {
+            Some(link) => link,
+            None => {
+                let body: EventBody = serde_json::from_str(event.body)
+                    .map_err(|_| ChainFault::BodyAltered(event.seq))?;
+                if canonicalize(&body) != event.body {
+                    return Err(ChainFault::BodyAltered(event.seq));
+                }
+                (body.seq, body.prev_hash)
+            }
+        };
+        if body_seq != expected_seq || event.seq != expected_seq || body_prev != prev {
             return Err(ChainFault::Broken(event.seq));
         }
         if !event.signature_ok {
@@ -278,5 +296,44 @@ mod tests {
             Err(ChainFault::BadSignature(1))
         );
         assert!(b1.contains(r#""type":"issued""#) && b1.contains(GENESIS));
+    }
+
+    #[test]
+    fn known_bodies_are_not_parsed_again_but_their_hash_and_links_still_count() {
+        // A body that is valid JSON but not canonical: refused unless its hash is known.
+        let spaced = "{ \"not\": \"canonical\" }";
+        let hash = sha256_hex(spaced.as_bytes());
+        let ev = StoredEvent {
+            seq: 1,
+            body: spaced,
+            hash: &hash,
+            signature_ok: true,
+        };
+        let link = |h: &str| (h == hash).then(|| (1, GENESIS.to_string()));
+        assert_eq!(
+            check_chain(std::slice::from_ref(&ev), 1, &hash),
+            Err(ChainFault::BodyAltered(1))
+        );
+        assert_eq!(
+            check_chain_with(std::slice::from_ref(&ev), 1, &hash, link),
+            Ok(())
+        );
+        // What is known must still link: a known seq or prev_hash that does not fit breaks.
+        let wrong_prev = |_: &str| Some((1, "f".repeat(64)));
+        assert_eq!(
+            check_chain_with(std::slice::from_ref(&ev), 1, &hash, wrong_prev),
+            Err(ChainFault::Broken(1))
+        );
+        let wrong_seq = |_: &str| Some((2, GENESIS.to_string()));
+        assert_eq!(
+            check_chain_with(std::slice::from_ref(&ev), 1, &hash, wrong_seq),
+            Err(ChainFault::Broken(1))
+        );
+        // And the body is hashed every time: an edited body is caught whatever is known.
+        let edited = StoredEvent { body: "{}", ..ev };
+        assert_eq!(
+            check_chain_with(&[edited], 1, &hash, link),
+            Err(ChainFault::BodyAltered(1))
+        );
     }
 }

@@ -11,7 +11,7 @@ use crate::db::DbConn;
 use crate::domain::payload::rfc3339_seconds;
 use crate::domain::trail::GENESIS;
 use crate::domain::trail::{
-    check_chain, event_message, ChainFault, EventActor, EventBody, EventType, StoredEvent,
+    check_chain_with, event_message, ChainFault, EventActor, EventBody, EventType, StoredEvent,
 };
 use crate::error::{AppError, AppResult};
 
@@ -213,9 +213,34 @@ pub fn load(
             signature_ok: *ok,
         })
         .collect();
-    let check = check_chain(&stored, cert.trail_seq, &cert.trail_hash);
+    let memo = checked_bodies();
+    let check = check_chain_with(&stored, cert.trail_seq, &cert.trail_hash, |hash| {
+        memo.get(hash)
+    });
+    if check.is_ok() {
+        // Every body of a chain that holds parsed, was canonical and links to the one before.
+        let mut prev = GENESIS;
+        for row in &rows {
+            if memo.get(&row.hash).is_none() {
+                memo.insert(row.hash.clone(), (row.seq, prev.to_string()));
+            }
+            prev = &row.hash;
+        }
+    }
     Ok((rows, check))
 }
+
+/// Event bodies a chain check found to parse and to be canonical, by hash: their `seq` and
+/// `prev_hash`, so the check after the next change of the certificate (which reads the whole
+/// trail again) parses only the new events. Bounded (about 200 bytes an entry).
+fn checked_bodies() -> &'static quick_cache::sync::Cache<String, (i64, String)> {
+    static CHECKED: std::sync::OnceLock<quick_cache::sync::Cache<String, (i64, String)>> =
+        std::sync::OnceLock::new();
+    CHECKED.get_or_init(|| quick_cache::sync::Cache::new(CHECKED_BODIES))
+}
+
+/// Bodies [`checked_bodies`] remembers (about 10 MB).
+const CHECKED_BODIES: usize = 50_000;
 
 /// Presents stored events; a body that no longer parses is left out (the check reports it).
 pub fn present(rows: &[EventRow]) -> Vec<TrailEvent> {

@@ -221,12 +221,13 @@ impl Record {
         // Intakes written before claims of custody existed, by a party no leg led to, carry
         // `unexpected`: a stranger's word, which never counts towards a consumer's warnings.
         let legacy_unexpected = |e: &&EventRow| {
-            serde_json::from_str::<EventBody>(&e.body).is_ok_and(|b| {
-                b.details
-                    .get("unexpected")
-                    .and_then(serde_json::Value::as_bool)
-                    == Some(true)
-            })
+            e.body.contains("\"unexpected\":true")
+                && serde_json::from_str::<EventBody>(&e.body).is_ok_and(|b| {
+                    b.details
+                        .get("unexpected")
+                        .and_then(serde_json::Value::as_bool)
+                        == Some(true)
+                })
         };
         for e in events
             .iter()
