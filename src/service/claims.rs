@@ -189,8 +189,8 @@ pub fn view(state: &AppState, row: ClaimRow) -> AppResult<ClaimView> {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimDecision {
-    /// Confirming a claim on a lot: how much was handed over (default: the claim's quantity,
-    /// else all the source holds).
+    /// Confirming a claim on a lot: how much was handed over (default: the claim's quantity;
+    /// required when the claim named none: a confirmation never hands over "all").
     pub quantity: Option<i64>,
     /// Disputing: why (required).
     pub reason: Option<String>,
@@ -253,6 +253,13 @@ pub fn confirm(
     }
     let asked = decision.quantity.or(claim.quantity);
     custody::check_quantity(&cert, asked)?;
+    if claim.serial.is_none() && asked.is_none() {
+        return Err(AppError::invalid(
+            "required",
+            "quantity",
+            "say how much was handed over: the claim named no quantity",
+        ));
+    }
     let claimant = Organization::find(&mut *state.db.reader()?, &claim.claimant_id)?
         .ok_or_else(|| AppError::internal(format!("claim {} has no claimant", claim.id)))?;
     let source_name = Organization::find(&mut *state.db.reader()?, &claim.source_id)?
@@ -267,7 +274,8 @@ pub fn confirm(
         let legs = Shipment::for_certificate(conn, &cert.id)?;
         let quantity = match claim.serial {
             Some(s) => {
-                if !custody::holds_unit(&cert.organization_id, &claim.source_id, &legs, s) {
+                let held = custody::holding_now(conn, &cert, &claim.source_id)?;
+                if !custody::holds_unit(&claim.source_id, &legs, s, held) {
                     return Err(AppError::Conflict {
                         code: "source_not_holding",
                         message: format!("{source_name} does not hold unit {s}"),
@@ -277,7 +285,7 @@ pub fn confirm(
             }
             None => {
                 let held = custody::holding_now(conn, &cert, &claim.source_id)?;
-                let q = asked.unwrap_or(held);
+                let q = asked.unwrap_or(0);
                 if held <= 0 || q > held {
                     return Err(AppError::Conflict {
                         code: "source_not_holding",

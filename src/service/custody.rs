@@ -163,19 +163,29 @@ pub fn holds(issuer: &str, org: &str, legs: &[Shipment], serial: Option<i64>) ->
             .any(|l| l.consignee_id == org && l.status == "received" && covers(l.serial))
 }
 
-/// Whether `org` holds unit `serial` now: it held it, and has not shipped that unit on.
-pub fn holds_unit(issuer: &str, org: &str, legs: &[Shipment], serial: i64) -> bool {
-    holds(issuer, org, legs, Some(serial))
-        && !legs
-            .iter()
-            .any(|l| l.shipper_id == org && l.serial == Some(serial) && counts(l))
+/// Whether `org` holds unit `serial` now, given what it holds of the lot (`held`, see
+/// [`holding`]): it has not shipped that unit on, and either took that very unit in along a
+/// unit leg, or still holds at least one of the lot (each unit it ships from its share counts
+/// against it).
+pub fn holds_unit(org: &str, legs: &[Shipment], serial: i64, held: i64) -> bool {
+    let shipped_on = legs
+        .iter()
+        .any(|l| l.shipper_id == org && l.serial == Some(serial) && counts(l));
+    !shipped_on && (received_unit(org, legs, serial) || held >= 1)
+}
+
+/// Whether `org` took unit `serial` in along a leg of that unit.
+fn received_unit(org: &str, legs: &[Shipment], serial: i64) -> bool {
+    legs.iter()
+        .any(|l| l.consignee_id == org && l.serial == Some(serial) && l.status == "received")
 }
 
 /// How much of a lot of `batch` `org` holds now, in the batch's unit: what it took in (the
-/// whole batch for its issuer, plus every leg to it it closed by intake) less what it passed
-/// on (legs it shipped that were not refused, and what it re-issued from the lot as child
-/// lots, `reissued`). Unit legs travel apart and don't count here. A leg recorded without a
-/// quantity carried the whole batch.
+/// whole batch for its issuer, plus every lot leg to it it closed by intake) less what it
+/// passed on (lot legs it shipped that were not refused, units it shipped from its share, and
+/// what it re-issued from the lot as child lots, `reissued`). A unit it took in along a leg of
+/// its own is that unit only: it adds nothing to the share, and shipping it on takes nothing
+/// from it. A leg recorded without a quantity carried the whole batch.
 pub fn holding(batch: i64, issuer: &str, org: &str, legs: &[Shipment], reissued: i64) -> i64 {
     let quantity = |l: &Shipment| l.quantity.unwrap_or(batch);
     let lot_legs = || legs.iter().filter(|l| l.serial.is_none());
@@ -184,10 +194,17 @@ pub fn holding(batch: i64, issuer: &str, org: &str, legs: &[Shipment], reissued:
             .filter(|l| l.consignee_id == org && l.status == "received")
             .map(quantity)
             .sum::<i64>();
+    let units_from_share = legs
+        .iter()
+        .filter(|l| l.shipper_id == org && counts(l))
+        .filter_map(|l| l.serial)
+        .filter(|s| !received_unit(org, legs, *s))
+        .count() as i64;
     let passed_on: i64 = lot_legs()
         .filter(|l| l.shipper_id == org && counts(l))
         .map(quantity)
         .sum::<i64>()
+        + units_from_share
         + reissued;
     took_in - passed_on
 }

@@ -256,7 +256,12 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
         if let Some(earlier) = mine.iter().find(repeated) {
             return Ok(Written::Event(earlier.clone(), false));
         }
-        if kind == EventType::Received && open.is_none() {
+        // An intake along no leg is a claim, unless the party already holds these goods (a
+        // holder of the lot recording its units one by one).
+        if kind == EventType::Received
+            && open.is_none()
+            && !custody::holds(&cert.organization_id, &org.id, &legs, serial)
+        {
             let (row, created) = claims::open(
                 conn,
                 claim.as_ref().expect("an intake's claim request"),
@@ -297,18 +302,18 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
                     ));
                 }
                 if let Some(leg) = leg.as_mut() {
+                    let held = custody::holding_now(conn, &cert, &org.id)?;
                     match serial {
-                        Some(s)
-                            if !custody::holds_unit(&cert.organization_id, &org.id, &legs, s) =>
-                        {
+                        Some(s) if !custody::holds_unit(&org.id, &legs, s, held) => {
                             return Err(AppError::Conflict {
                                 code: "nothing_held",
-                                message: format!("unit {s} was already shipped on"),
+                                message: format!(
+                                    "you do not hold unit {s}: it was shipped on, or your share of the lot is used up"
+                                ),
                             });
                         }
                         Some(_) => {}
                         None => {
-                            let held = custody::holding_now(conn, &cert, &org.id)?;
                             let quantity = leg.quantity.unwrap_or(held);
                             if held <= 0 || quantity > held {
                                 return Err(custody::exceeds_holding(held));

@@ -82,8 +82,13 @@ impl From<GtinOwner> for GtinOwnerView {
     }
 }
 
+/// Most company prefixes one organization records (GS1 licenses a firm one, rarely a few): a
+/// producer cannot squat the number space.
+pub const MAX_PREFIXES: usize = 5;
+
 /// A producer records its GS1 company prefix: every GTIN under it is then its own. 409
-/// `gtin_taken` when another organization owns the prefix, a wider one, or a GTIN inside it.
+/// `gtin_taken` when another organization owns the prefix, a wider one, or a GTIN inside it;
+/// 409 `too_many_prefixes` beyond [`MAX_PREFIXES`].
 pub fn register_prefix(
     state: &AppState,
     actor: &Actor,
@@ -110,6 +115,15 @@ pub fn register_prefix(
         if clash.iter().any(|r| r.prefix == prefix) {
             return Ok(());
         }
+        let held = GtinOwner::of(conn, &org.id)?;
+        if held.iter().filter(|r| r.kind == "company_prefix").count() >= MAX_PREFIXES {
+            return Err(AppError::Conflict {
+                code: "too_many_prefixes",
+                message: format!(
+                    "an organization records at most {MAX_PREFIXES} company prefixes; a regulator reassigns more"
+                ),
+            });
+        }
         row.insert(conn)?;
         Ok(())
     })?;
@@ -133,6 +147,8 @@ pub struct Reassign {
     pub organization_id: String,
     /// Why (audited).
     pub reason: String,
+    /// `gtin` or `company_prefix` (default: a GTIN for 8, 13 and 14 digits, else a prefix).
+    pub kind: Option<String>,
 }
 
 /// The platform admin, or a regulator whose region covers the new owner, gives a GTIN (or a
@@ -145,10 +161,18 @@ pub fn reassign(
 ) -> AppResult<GtinOwnerView> {
     let reason = crate::domain::validate::text("reason", &req.reason, 500)?;
     let key = key.trim();
-    let key = match key.len() {
-        14 => key.to_string(),
-        8 | 13 => gtin::parse("prefix", key).map(|g| gtin14(&g))?,
-        _ => gtin::company_prefix("prefix", key)?,
+    let key = match (req.kind.as_deref(), key.len()) {
+        (Some("gtin"), _) | (None, 8 | 13 | 14) => {
+            gtin::parse("prefix", key).map(|g| gtin14(&g))?
+        }
+        (Some("company_prefix"), _) | (None, _) => gtin::company_prefix("prefix", key)?,
+        (Some(_), _) => {
+            return Err(AppError::invalid(
+                "invalid_kind",
+                "kind",
+                "kind must be gtin or company_prefix",
+            ))
+        }
     };
     let mut conn = state.db.reader()?;
     let new_owner =
@@ -162,21 +186,31 @@ pub fn reassign(
                 )
             })?;
     drop(conn);
-    match actor {
-        Actor::Admin => {}
-        Actor::Org(org)
-            if org.kind() == OrgKind::Regulator
-                && region::within(&org.region_code, &new_owner.region_code) => {}
-        _ => {
-            return Err(AppError::Forbidden(
-                "only the platform admin or a regulator of the new owner's region reassigns GTINs"
-                    .into(),
-            ))
-        }
-    }
     let at = now();
     state.write(|conn| {
         let before = GtinOwner::find(conn, &key)?;
+        // A regulator moves a GTIN only between producers of its own region; anything across
+        // regions is the platform admin's.
+        let former_region = match &before {
+            Some(b) => Organization::find(conn, &b.organization_id)?.map(|o| o.region_code),
+            None => None,
+        };
+        let covers = |org: &Organization| {
+            region::within(&org.region_code, &new_owner.region_code)
+                && former_region
+                    .as_deref()
+                    .is_none_or(|r| region::within(&org.region_code, r))
+        };
+        match actor {
+            Actor::Admin => {}
+            Actor::Org(org) if org.kind() == OrgKind::Regulator && covers(org) => {}
+            _ => {
+                return Err(AppError::Forbidden(
+                    "only the platform admin, or a regulator whose region holds both the former and the new owner, reassigns GTINs"
+                        .into(),
+                ))
+            }
+        }
         match &before {
             Some(_) => {
                 GtinOwner::reassign(conn, &key, &new_owner.id, at)?;

@@ -37,6 +37,9 @@ pub fn for_console(state: &AppState, actor: &Actor) -> AppResult<Vec<ClaimLine>>
 #[derive(Debug, Deserialize)]
 pub struct DecisionForm {
     csrf_token: String,
+    /// Confirming: how much was handed over (blank: the claim's own quantity).
+    #[serde(default)]
+    quantity: String,
     #[serde(default)]
     reason: String,
 }
@@ -51,13 +54,31 @@ pub async fn decide(
     let form = form.into_inner();
     check_csrf(&user.csrf_token, &form.csrf_token)?;
     let (id, action) = path.into_inner();
+    let quantity = match form.quantity.trim() {
+        "" => None,
+        q => Some(q.parse::<i64>().map_err(|_| {
+            crate::error::AppError::invalid(
+                "not_a_number",
+                "quantity",
+                "quantity must be a whole number",
+            )
+        })?),
+    };
     let actor = user.actor.clone();
     let back = match user.organization.kind.as_str() {
         "regulator" => "/console/oversight?done=1",
         _ => "/console?done=claim_decided",
     };
     blocking(&state, move |s| match action.as_str() {
-        "confirm" => claims::confirm(s, &actor, &id, ClaimDecision::default()),
+        "confirm" => claims::confirm(
+            s,
+            &actor,
+            &id,
+            ClaimDecision {
+                quantity,
+                reason: None,
+            },
+        ),
         _ => claims::dispute(
             s,
             &actor,

@@ -287,6 +287,14 @@ async fn a_disputed_claim_is_kept_for_the_issuer_and_the_regulator() {
         .as_str()
         .unwrap()
         .to_string();
+    // It named no quantity: confirming it needs one, never "all the source holds".
+    t.post(
+        &format!("/api/v1/claims/{claim}/confirm"),
+        Some(&regulator),
+        &json!({}),
+    )
+    .await
+    .error(422, "required");
     let dispute = format!("/api/v1/claims/{claim}/dispute");
     t.post(&dispute, Some(&far_regulator), &json!({"reason": "x"}))
         .await
@@ -481,7 +489,7 @@ async fn the_consoles_show_claims_to_their_source_and_regulator_who_decide_them(
         .send(form(
             &farm,
             &format!("/console/claims/{}/confirm", claim_ids[0]),
-            &[("csrf_token", &csrf)],
+            &[("csrf_token", &csrf), ("quantity", "100")],
         ))
         .await;
     assert_eq!(res.status, 303, "{}", res.text());
@@ -522,4 +530,132 @@ async fn the_consoles_show_claims_to_their_source_and_regulator_who_decide_them(
         .await
         .json();
     assert_eq!(listed[0]["reason"], "无交易凭证", "{listed}");
+}
+
+#[actix_web::test]
+async fn units_shipped_from_a_share_count_against_it() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(&code(0)).await;
+    let (wholesaler_id, wholesaler) = t.org("wholesaler", &code(1), "430702").await;
+    let (shop_id, shop) = t.org("retailer", &code(2), "430702").await;
+    let (other_id, other) = t.org("retailer", &code(3), "430702").await;
+    let mut body = crate::helpers::batch(&product);
+    body["units"] = json!(10);
+    body["quantity"] = json!(10);
+    let cert = t.issue(&producer, &body).await;
+    let id = cert["id"].as_str().unwrap();
+    let events = format!("/api/v1/certificates/{id}/events");
+    let ship = |holder: &str, body: Value| {
+        let (t, events, holder) = (&t, events.clone(), holder.to_string());
+        async move { t.post(&events, Some(&holder), &body).await }
+    };
+
+    // The wholesaler is given one of the ten: it ships one unit from its share, not two.
+    let one = ship(
+        &producer,
+        json!({"type": "shipped", "consignee": wholesaler_id, "quantity": 1}),
+    )
+    .await;
+    assert_eq!(one.status, 201, "{}", one.text());
+    let intake = t
+        .post(
+            &events,
+            Some(&wholesaler),
+            &json!({"type": "received", "label_url": cert["verify_url"]}),
+        )
+        .await;
+    assert_eq!(intake.status, 201, "{}", intake.text());
+    let first = ship(
+        &wholesaler,
+        json!({"type": "shipped", "serial": 1, "consignee": shop_id}),
+    )
+    .await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    ship(
+        &wholesaler,
+        json!({"type": "shipped", "serial": 2, "consignee": shop_id}),
+    )
+    .await
+    .error(409, "nothing_held");
+
+    // The shop holds unit 1 and ships that unit on, and no other.
+    let unit1 = crate::labels::decode_png(
+        &t.get(
+            &format!("/api/v1/certificates/{id}/units/1/qr.png"),
+            Some(&producer),
+        )
+        .await
+        .body,
+    );
+    let took = t
+        .post(
+            &events,
+            Some(&shop),
+            &json!({"type": "received", "label_url": unit1}),
+        )
+        .await;
+    assert_eq!(took.status, 201, "{}", took.text());
+    ship(
+        &shop,
+        json!({"type": "shipped", "serial": 3, "consignee": other_id}),
+    )
+    .await
+    .error(403, "forbidden");
+    let on = ship(
+        &shop,
+        json!({"type": "shipped", "serial": 1, "consignee": other_id}),
+    )
+    .await;
+    assert_eq!(on.status, 201, "{}", on.text());
+
+    // The issuer ships the other nine from its share; then none is left, unit or lot.
+    let nine = ship(
+        &producer,
+        json!({"type": "shipped", "consignee": other_id, "quantity": 9}),
+    )
+    .await;
+    assert_eq!(nine.status, 201, "{}", nine.text());
+    ship(
+        &producer,
+        json!({"type": "shipped", "serial": 4, "consignee": shop_id}),
+    )
+    .await
+    .error(409, "nothing_held");
+
+    // A holder of the lot records its units one by one without a leg each: events, not claims;
+    // a unit taken in with a failed label never counts as taken in by it.
+    let forged = format!("{PUBLIC_URL}/v/{id}/5?s={}", "A".repeat(86));
+    let res = t
+        .post(
+            &events,
+            Some(&other),
+            &json!({"type": "received", "label_url": cert["verify_url"]}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    for who in [&other, &wholesaler] {
+        let res = t
+            .post(
+                &events,
+                Some(who),
+                &json!({"type": "received", "label_url": forged}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        assert_eq!(res.json()["label"]["verdict"], "forged");
+    }
+    let unit5 = crate::labels::decode_png(
+        &t.get(
+            &format!("/api/v1/certificates/{id}/units/5/qr.png"),
+            Some(&producer),
+        )
+        .await
+        .body,
+    );
+    let answer = t.get_json(&path_of(&unit5)).await.json();
+    let warned = answer["warnings"].to_string();
+    assert!(
+        !warned.contains("received_by_several_retailers"),
+        "{answer}"
+    );
 }

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{batch, path_of, spawn, CODES, PUBLIC_URL};
+use crate::helpers::{batch, code, path_of, spawn, CODES, PUBLIC_URL};
 
 /// What zbar reads from a PNG label.
 fn decode(png: &[u8]) -> String {
@@ -247,9 +247,38 @@ async fn a_gtin_belongs_to_one_organization_until_a_regulator_reassigns_it() {
     assert_eq!(own.status, 201, "{}", own.text());
     let mine = t.get("/api/v1/gtin-prefixes", Some(&squatter)).await.json();
     assert_eq!(mine[0]["prefix"], "692000", "{mine}");
+    // Nobody squats the number space: five prefixes at most.
+    for n in 1..=4 {
+        let res = t
+            .post(
+                "/api/v1/gtin-prefixes",
+                Some(&squatter),
+                &json!({"prefix": format!("69300{n}")}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    t.post(
+        "/api/v1/gtin-prefixes",
+        Some(&squatter),
+        &json!({"prefix": "693009"}),
+    )
+    .await
+    .error(409, "too_many_prefixes");
 
-    // Only the admin or a regulator of the new owner's region reassigns, with a reason.
+    // Only the admin or a regulator of the former and the new owner's region reassigns, with
+    // a reason: a far regulator cannot pull a GTIN to a producer of its own region.
     let reassign = "/api/v1/gtin-owners/6901234567892";
+    let (far_producer, _) = t.org("producer", &code(40), "110101").await;
+    let res = t
+        .send(
+            actix_web::test::TestRequest::put()
+                .uri(reassign)
+                .insert_header(("Authorization", format!("Bearer {far_regulator}")))
+                .set_json(json!({"organization_id": far_producer, "reason": "x"})),
+        )
+        .await;
+    res.error(403, "forbidden");
     let to = json!({"organization_id": squatter_id, "reason": "商标权属裁定"});
     for who in [&owner, &far_regulator] {
         t.send(

@@ -46,7 +46,8 @@ pub struct ClaimListRow {
 /// Whose claims a list holds.
 #[derive(Debug, Clone)]
 pub enum ClaimScope<'a> {
-    /// Claims an organization made, names as source, or that are about goods it issued.
+    /// Claims an organization made, and those whose label verified that name it as source or
+    /// are about goods it issued.
     Party(&'a str),
     /// Claims about goods issued by producers of a region (code prefix).
     Region(&'a str),
@@ -147,12 +148,17 @@ impl ClaimRow {
             q = q.filter(custody_claims::status.eq(status));
         }
         match scope {
+            // A claim whose label did not verify is a matter for the regulator: it never fills
+            // the issuer's or the source's list.
             ClaimScope::Party(org) => q
                 .filter(
                     custody_claims::claimant_id
                         .eq(org)
-                        .or(custody_claims::source_id.eq(org))
-                        .or(certificates::organization_id.eq(org)),
+                        .or(custody_claims::label_verdict.eq("genuine").and(
+                            custody_claims::source_id
+                                .eq(org)
+                                .or(certificates::organization_id.eq(org)),
+                        )),
                 )
                 .load(conn),
             ClaimScope::Region(prefix) => q

@@ -218,21 +218,26 @@ impl Record {
         };
         let custody = |e: &&EventRow| e.kind == "shipped" || e.kind == "received";
         let mut receivers: HashMap<i64, HashSet<&str>> = HashMap::new();
-        // Intakes written before claims of custody existed, by a party no leg led to, carry
-        // `unexpected`: a stranger's word, which never counts towards a consumer's warnings.
-        let legacy_unexpected = |e: &&EventRow| {
-            e.body.contains("\"unexpected\":true")
-                && serde_json::from_str::<EventBody>(&e.body).is_ok_and(|b| {
-                    b.details
+        // A unit counts as taken in by a party only with that unit's genuine label scanned at
+        // intake (a failed label says nothing of where the real unit went). Intakes written
+        // before claims of custody existed, by a party no leg led to, carry `unexpected`: a
+        // stranger's word, which never counts towards a consumer's warnings.
+        let counts_as_intake = |e: &&EventRow| {
+            serde_json::from_str::<EventBody>(&e.body).is_ok_and(|b| {
+                b.details
+                    .get("label_verdict")
+                    .and_then(serde_json::Value::as_str)
+                    == Some("genuine")
+                    && b.details
                         .get("unexpected")
                         .and_then(serde_json::Value::as_bool)
-                        == Some(true)
-                })
+                        != Some(true)
+            })
         };
         for e in events
             .iter()
-            .filter(|e| e.kind == "received")
-            .filter(|e| !legacy_unexpected(e))
+            .filter(|e| e.kind == "received" && e.serial.is_some())
+            .filter(counts_as_intake)
         {
             if let Some(serial) = e.serial {
                 receivers.entry(serial).or_default().insert(&e.actor_id);
