@@ -508,7 +508,7 @@ async fn the_consoles_show_claims_to_their_source_and_regulator_who_decide_them(
         ))
         .await;
     let stall_html = stall_html.text();
-    assert!(stall_html.contains("confirmed"), "{stall_html}");
+    assert!(stall_html.contains("已确认"), "{stall_html}");
     assert!(!stall_html.contains("/console/claims/"), "{stall_html}");
 
     // The regulator disputes the other on its oversight page, with a reason.

@@ -543,6 +543,26 @@ await story("rice-lot", async (page, shot) => {
     await shot(`${user}-intake`);
   }
 
+  // Stall A12 also scans in stall B07's part, which nobody shipped to it: the intake waits as a
+  // claim; the market (the part's issuer) sees it on its console and disputes it.
+  await signIn("retailer3");
+  await page.getByLabel(/标签内容（扫码枪/).fill((await labelOf(childB.id)).url);
+  await page.getByRole("button", { name: "查验" }).click();
+  await page.getByRole("button", { name: "记录进货" }).click();
+  await page.waitForURL(/done=claimed/);
+  assert.match(await page.getByRole("status").first().innerText(), /待上一持有方/);
+  assert.match(await page.locator("#claims").locator("..").innerText(), /待确认/);
+  await shot("retailer3-claim");
+  await signIn("market-operator1");
+  const claims = page.locator("#claims").locator("..");
+  assert.match(await claims.innerText(), new RegExp(`${lot}-B07`));
+  await claims.getByLabel("异议理由").fill("该批次只发给了 B07 摊位");
+  await shot("market-claim");
+  await claims.getByRole("button", { name: "提出异议" }).click();
+  await page.waitForURL(/done=claim_decided/);
+  assert.match(await page.locator("#claims").locator("..").innerText(), /有异议: 该批次只发给了 B07 摊位/);
+  await shot("market-claim-disputed");
+
   // The consumer's phone: the part bought at stall A12.
   await page.context().clearCookies();
   const bought = (await labelOf(childA.id)).url;
