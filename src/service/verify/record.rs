@@ -17,7 +17,7 @@ use crate::db::models::sanction::Sanction;
 use crate::db::models::{Certificate, EventRow, MarkRecord, Organization, SigningKeyRow};
 use crate::db::DbConn;
 use crate::domain::payload::{recanonicalize, Payload};
-use crate::domain::trail::{EventBody, EventType};
+use crate::domain::trail::EventType;
 use crate::domain::verdict::{Findings, Verdict};
 use crate::error::{AppError, AppResult};
 use crate::service::tlog::inclusion::{self, Position};
@@ -222,17 +222,11 @@ impl Record {
         // intake (a failed label says nothing of where the real unit went). Intakes written
         // before claims of custody existed, by a party no leg led to, carry `unexpected`: a
         // stranger's word, which never counts towards a consumer's warnings.
+        // Read from the canonical body as text (the chain check hashed it; in RFC 8785 form a
+        // quote inside a string is escaped, so these can only be the details' own keys).
         let counts_as_intake = |e: &&EventRow| {
-            serde_json::from_str::<EventBody>(&e.body).is_ok_and(|b| {
-                b.details
-                    .get("label_verdict")
-                    .and_then(serde_json::Value::as_str)
-                    == Some("genuine")
-                    && b.details
-                        .get("unexpected")
-                        .and_then(serde_json::Value::as_bool)
-                        != Some(true)
-            })
+            e.body.contains("\"label_verdict\":\"genuine\"")
+                && !e.body.contains("\"unexpected\":true")
         };
         for e in events
             .iter()
