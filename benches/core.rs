@@ -225,7 +225,6 @@ fn popular_label(c: &mut Criterion) {
 /// trail then reads 100 rows beside the cached check.
 fn long_trail(c: &mut Criterion) {
     use certrail::service::events::{record, NewEvent};
-    use certrail::service::organizations::{create, NewOrganization};
     let (_dir, state, actor, product) = setup();
     // `cargo test --benches` runs this in test mode: a short trail there.
     let units: i64 = match std::env::args().any(|a| a == "--bench") {
@@ -235,24 +234,10 @@ fn long_trail(c: &mut Criterion) {
     let mut req = request(&product, 1);
     req.units = Some(units);
     let issued = issue(&state, &actor, req).expect("issued");
-    let shop = create(
-        &state,
-        &Actor::Admin,
-        NewOrganization {
-            market_id: None,
-            kind: "retailer".into(),
-            name: "常德市武陵区步行街超市".into(),
-            credit_code: "91430702MA4R5T6Y7H".into(),
-            region_code: "430702".into(),
-            address: "湖南省常德市武陵区步行街1号".into(),
-        },
-    )
-    .expect("retailer");
-    let shop_actor =
-        certrail::db::models::Organization::find(&mut state.db.reader().expect("conn"), &shop.id)
-            .expect("read")
-            .map(Actor::Org)
-            .expect("retailer");
+    let shop_actor = certrail::pilot::retailer(&state).expect("retailer");
+    let Actor::Org(shop) = &shop_actor else {
+        unreachable!("the pilot retailer is an organization")
+    };
     for serial in 1..=units {
         let shipped = NewEvent {
             kind: "shipped".into(),

@@ -189,12 +189,8 @@ pub fn run(
     })
 }
 
-/// Ships `certificates` and has a retailer take every second one in; returns the events made.
-fn custody(
-    state: &AppState,
-    producer: &Actor,
-    certificates: &[(String, String)],
-) -> Result<usize, String> {
+/// The pilot's supermarket: a retailer of Wuling district, as an acting organization.
+pub fn retailer(state: &AppState) -> Result<Actor, String> {
     let view = create(
         state,
         &Actor::Admin,
@@ -208,10 +204,22 @@ fn custody(
         },
     )
     .map_err(err)?;
-    let retailer = Organization::find(&mut *state.db.reader().map_err(err)?, &view.id)
+    Organization::find(&mut *state.db.reader().map_err(err)?, &view.id)
         .map_err(err)?
         .map(Actor::Org)
-        .ok_or("the retailer vanished")?;
+        .ok_or_else(|| "the retailer vanished".to_string())
+}
+
+/// Ships `certificates` and has a retailer take every second one in; returns the events made.
+fn custody(
+    state: &AppState,
+    producer: &Actor,
+    certificates: &[(String, String)],
+) -> Result<usize, String> {
+    let retailer = retailer(state)?;
+    let Actor::Org(shop) = &retailer else {
+        return Err("the retailer is an organization".into());
+    };
     let mut made = 0;
     for (i, (id, url)) in certificates.iter().enumerate() {
         let event = |kind: &str| NewEvent {
@@ -221,7 +229,7 @@ fn custody(
             ..Default::default()
         };
         let shipped = NewEvent {
-            consignee: Some(view.id.clone()),
+            consignee: Some(shop.id.clone()),
             ..event("shipped")
         };
         events::record(state, producer, id, shipped).map_err(err)?;
