@@ -34,13 +34,11 @@ pub struct ClaimRow {
     pub received_seq: Option<i64>,
 }
 
-/// A claim as lists show it: the claim, its certificate's batch and producer (id and region),
-/// and the claimant's and source's names.
+/// A claim as lists show it: the claim and its certificate's batch.
 #[derive(Debug, Clone, Queryable)]
 pub struct ClaimListRow {
     pub claim: ClaimRow,
     pub batch_no: String,
-    pub producer_id: String,
 }
 
 /// Whose claims a list holds.
@@ -136,11 +134,7 @@ impl ClaimRow {
             .inner_join(
                 organizations::table.on(organizations::id.eq(certificates::organization_id)),
             )
-            .select((
-                Self::as_select(),
-                certificates::batch_no,
-                certificates::organization_id,
-            ))
+            .select((Self::as_select(), certificates::batch_no))
             .order(custody_claims::created_at.desc())
             .limit(limit)
             .into_boxed();
