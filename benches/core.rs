@@ -13,9 +13,9 @@ use certrail::db::models::Certificate;
 use certrail::domain::payload::canonicalize;
 use certrail::pilot::request;
 use certrail::print::PrintLabel;
-use certrail::service::issue::issue;
+use certrail::service::issuance::issue::issue;
 use certrail::service::verify::{verify as verify_label, Label, Source};
-use certrail::service::{trail, Actor, AppState};
+use certrail::service::{Actor, AppState};
 
 const LABEL: &str = "https://certrail.example.cn/v/Xk3vQ9mT2pLr8WzA?s=o3RfybnmzpjwZOe6kfu8zrH1qBMzWiHRTK-jQjzXW4AmjKsfMjPLdBnBSyqdXfXsuE2YsyJgTOGHvea7xz89Cw";
 
@@ -124,7 +124,7 @@ fn storage(c: &mut Criterion) {
                     request(&product, n)
                 })
                 .collect();
-            certrail::service::issue::issue_bulk(&state, &actor, reqs)
+            certrail::service::issuance::issue::issue_bulk(&state, &actor, reqs)
                 .map_err(|_| "bulk failed")
                 .expect("issued")
         })
@@ -148,7 +148,14 @@ fn storage(c: &mut Criterion) {
         })
     });
     group.bench_function("trail_read", |b| {
-        b.iter(|| trail::get(&state, black_box(&issued.id), Default::default()).expect("trail"))
+        b.iter(|| {
+            certrail::service::verify::trail_page::get(
+                &state,
+                black_box(&issued.id),
+                Default::default(),
+            )
+            .expect("trail")
+        })
     });
     group.finish();
 }
@@ -224,7 +231,7 @@ fn popular_label(c: &mut Criterion) {
 /// the first verification after a change reads and checks the whole chain once; a page of the
 /// trail then reads 100 rows beside the cached check.
 fn long_trail(c: &mut Criterion) {
-    use certrail::service::events::{record, NewEvent};
+    use certrail::service::custody::events::{record, NewEvent};
     let (_dir, state, actor, product) = setup();
     // `cargo test --benches` runs this in test mode: a short trail there.
     let units: i64 = match std::env::args().any(|a| a == "--bench") {
@@ -286,7 +293,14 @@ fn long_trail(c: &mut Criterion) {
         })
     });
     group.bench_function("page_of_100", |b| {
-        b.iter(|| trail::get(&state, black_box(&issued.id), Default::default()).expect("trail"))
+        b.iter(|| {
+            certrail::service::verify::trail_page::get(
+                &state,
+                black_box(&issued.id),
+                Default::default(),
+            )
+            .expect("trail")
+        })
     });
     group.finish();
 }

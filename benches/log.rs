@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use certrail::config::Config;
 use certrail::db::models::now;
 use certrail::db::models::tlog::{self, NewPending};
-use certrail::service::issue::{issue_bulk, MAX_BULK};
+use certrail::service::issuance::issue::{issue_bulk, MAX_BULK};
 use certrail::service::tlog::sequencer::sequence_once;
 use certrail::service::tlog::tree::StoredHashes;
 use certrail::service::AppState;

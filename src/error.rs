@@ -159,8 +159,7 @@ impl AppError {
 
 /// The `error` member of the envelope.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(as = ErrorDetail)]
-pub struct ErrorBody<'a> {
+pub struct ErrorDetail<'a> {
     /// snake_case, stable.
     pub code: &'a str,
     pub message: &'a str,
@@ -171,9 +170,8 @@ pub struct ErrorBody<'a> {
 
 /// `{"error": {...}}` (contract §7).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(as = ErrorEnvelope)]
-pub struct Envelope<'a> {
-    pub error: ErrorBody<'a>,
+pub struct ErrorEnvelope<'a> {
+    pub error: ErrorDetail<'a>,
 }
 
 /// Builds an envelope response.
@@ -185,8 +183,8 @@ pub fn envelope_response(
 ) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(Envelope {
-            error: ErrorBody {
+        .json(ErrorEnvelope {
+            error: ErrorDetail {
                 code,
                 message,
                 field,

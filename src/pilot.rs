@@ -11,11 +11,11 @@ use chrono::{Days, Utc};
 use crate::db::disk_bytes;
 use crate::db::models::Organization;
 use crate::domain::verdict::Verdict;
-use crate::service::events::{self, NewEvent};
-use crate::service::issue::{issue_bulk, IssueRequest, MAX_BULK};
-use crate::service::organizations::{create, NewOrganization};
-use crate::service::products::{create as create_product, NewProduct};
-use crate::service::reports;
+use crate::service::access::organizations::{create, NewOrganization};
+use crate::service::custody::events::{self, NewEvent};
+use crate::service::issuance::issue::{issue_bulk, IssueRequest, MAX_BULK};
+use crate::service::issuance::products::{create as create_product, NewProduct};
+use crate::service::oversight::statistics;
 use crate::service::verify::{verify, Label, Source};
 use crate::service::{Actor, AppState};
 
@@ -165,7 +165,7 @@ pub fn run(
     let pick = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
     let trail_events = custody(state, &actor, &shipped)?;
     let started = Instant::now();
-    let report = reports::build(state, &Actor::Admin, &Default::default()).map_err(err)?;
+    let report = statistics::build(state, &Actor::Admin, &Default::default()).map_err(err)?;
     let report_time = started.elapsed();
     if report.totals.certificates_issued != count as i64 {
         return Err(format!(
@@ -174,8 +174,8 @@ pub fn run(
         ));
     }
     let started = Instant::now();
-    crate::print::report::csv(&report).map_err(err)?;
-    crate::print::report::xlsx(&report).map_err(err)?;
+    crate::print::statistics::csv(&report).map_err(err)?;
+    crate::print::statistics::xlsx(&report).map_err(err)?;
     let report_files = started.elapsed();
     Ok(Report {
         trail_events,

@@ -39,6 +39,10 @@ pub fn app(
         .wrap(Compress::default())
         // Method, path and status; never headers (no tokens), nor signatures or case numbers.
         .wrap(crate::http::access_log::logger())
+        .service(
+            web::resource("/api-docs/openapi.json")
+                .route(web::get().to(crate::openapi::openapi_json)),
+        )
         .configure(routes::configure)
         .configure(crate::web::configure)
         .default_service(web::to(crate::web::home::not_found))
@@ -76,7 +80,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())??;
     let state = web::Data::new(state);
-    if crate::service::organizations::first_run(&state).unwrap_or(false) {
+    if crate::service::access::organizations::first_run(&state).unwrap_or(false) {
         log::info!(
             "the database has no organizations yet: for a look around, stop the server and run \
              `certrail demo`; to begin for real, `certrail admin token` prints the admin's token \

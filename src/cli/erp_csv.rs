@@ -4,7 +4,7 @@
 use super::csv_in::{Column, Table};
 use chrono::NaiveDate;
 
-use crate::service::issue::IssueRequest;
+use crate::service::issuance::issue::IssueRequest;
 
 /// Each API field with the Chinese headers ERP exports use for it.
 const COLUMNS: &[Column] = &[

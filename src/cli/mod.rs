@@ -3,6 +3,7 @@
 //! `certrail verify`, `certrail sign`.
 
 mod csv_in;
+pub mod demo;
 pub mod erp_csv;
 pub mod promise_csv;
 pub mod sign;
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, Overrides};
-use crate::service::{auth, demo, AppState};
+use crate::service::{access::auth, AppState};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -167,7 +168,7 @@ pub fn admin_token(config: Config) -> Result<(), String> {
 
 /// `certrail admin compromise-key`: as `POST /api/v1/keys/{kid}/compromise` by the admin.
 pub fn admin_compromise_key(config: Config, kid: &str, since: &str) -> Result<(), String> {
-    use crate::service::keys::{compromise, Compromise};
+    use crate::service::keys::lifecycle::{compromise, Compromise};
     let state = AppState::open(config)?;
     let key = compromise(
         &state,
@@ -193,7 +194,7 @@ pub fn admin_user(
     username: &str,
     platform_admin: bool,
 ) -> Result<(), String> {
-    use crate::service::accounts::{create_user, NewUser};
+    use crate::service::access::accounts::{create_user, NewUser};
     let state = AppState::open(config)?;
     let new = NewUser {
         username: username.to_string(),
@@ -209,7 +210,7 @@ pub fn admin_user(
 pub fn admin_onboard(config: Config, csv: &std::path::Path) -> Result<(), String> {
     let bytes = std::fs::read(csv).map_err(|e| format!("{}: {e}", csv.display()))?;
     let state = AppState::open(config)?;
-    match crate::service::admin::onboard(&state, &crate::service::Actor::Admin, &bytes) {
+    match crate::service::access::admin::onboard(&state, &crate::service::Actor::Admin, &bytes) {
         Ok(created) => {
             let mut out = crate::print::csv_out::Writer::from_writer(std::io::stdout().lock());
             let write_err = |e: csv::Error| format!("cannot write the result: {e}");
@@ -221,20 +222,20 @@ pub fn admin_onboard(config: Config, csv: &std::path::Path) -> Result<(), String
             }
             out.flush().map_err(|e| e.to_string())
         }
-        Err(crate::service::admin::OnboardError::Rows(rows)) => {
+        Err(crate::service::access::admin::OnboardError::Rows(rows)) => {
             for row in &rows {
                 eprintln!("line {}: {}: {}", row.line, row.field, row.message);
             }
             Err(format!("nothing was registered: {} problem(s)", rows.len()))
         }
-        Err(crate::service::admin::OnboardError::Request(e)) => Err(e.to_string()),
+        Err(crate::service::access::admin::OnboardError::Request(e)) => Err(e.to_string()),
     }
 }
 
 /// `certrail admin deactivate`.
 pub fn admin_deactivate(config: Config, organization: &str, reason: &str) -> Result<(), String> {
     let state = AppState::open(config)?;
-    crate::service::admin::set_active(
+    crate::service::access::admin::set_active(
         &state,
         &crate::service::Actor::Admin,
         organization,
@@ -249,9 +250,12 @@ pub fn admin_deactivate(config: Config, organization: &str, reason: &str) -> Res
 /// `certrail admin reset-password`: prints the user's new generated password.
 pub fn admin_reset_password(config: Config, username: &str) -> Result<(), String> {
     let state = AppState::open(config)?;
-    let password =
-        crate::service::accounts::reset_password(&state, &crate::service::Actor::Admin, username)
-            .map_err(|e| e.to_string())?;
+    let password = crate::service::access::accounts::reset_password(
+        &state,
+        &crate::service::Actor::Admin,
+        username,
+    )
+    .map_err(|e| e.to_string())?;
     println!("{password}");
     Ok(())
 }
@@ -335,7 +339,7 @@ pub fn issue_csv(
     token: &str,
     out: Option<&Path>,
 ) -> Result<(), String> {
-    use crate::service::issue::{issue_file, BulkError};
+    use crate::service::issuance::issue::{issue_file, BulkError};
     let data = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let rows = erp_csv::parse(&data).map_err(|errors| errors.join("\n"))?;
     let state = AppState::open(config)?;
@@ -394,8 +398,8 @@ pub fn promise_csv(
     let state = AppState::open(config)?;
     let actor = auth::authenticate(&state, token, crate::domain::role::Scope::Issue)
         .map_err(|e| e.to_string())?;
-    let issued =
-        crate::service::promise::issue_many(&state, &actor, rows.requests).map_err(|e| {
+    let issued = crate::service::issuance::promise::issue_many(&state, &actor, rows.requests)
+        .map_err(|e| {
             // `certificates.{index}.{field}` names the row.
             let field = e.field().unwrap_or_default().to_string();
             let mut parts = field.splitn(3, '.');

@@ -5,7 +5,7 @@
 
 use super::csv_in::{Column, Table};
 use crate::domain::promise::ParentRef;
-use crate::service::promise::PromiseRequest;
+use crate::service::issuance::promise::PromiseRequest;
 
 /// Each column with the Chinese headers used for it.
 const COLUMNS: &[Column] = &[

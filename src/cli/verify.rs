@@ -9,7 +9,7 @@ use clap::Args;
 
 use crate::domain::label;
 use crate::domain::verdict::Verdict;
-use crate::service::bundle;
+use crate::service::verify::bundle;
 use crate::service::verify::offline;
 
 #[derive(Debug, Args)]

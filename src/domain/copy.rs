@@ -1,4 +1,5 @@
-//! Copied-label signals. They raise warnings and never change a verdict: a label is never
+//! The rules of copy detection: which scan patterns of a label raise which warning. Warnings
+//! never change a verdict: a label is never
 //! "bricked" by being scanned.
 
 use super::text::Bilingual;

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::domain::role::Scope;
 use crate::error::{AppError, AppResult};
-use crate::service::auth::authenticate;
+use crate::service::access::auth::authenticate;
 use crate::service::{Actor, AppState};
 
 type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;

@@ -4,7 +4,7 @@
 pub mod csv_out;
 pub mod font;
 pub mod pdf;
-pub mod report;
+pub mod statistics;
 pub mod zip;
 
 use rayon::prelude::*;

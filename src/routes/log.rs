@@ -2,22 +2,29 @@
 //! static-looking resources under `/log`, and JSON under `/api/v1/log` (description,
 //! consistency proofs, witness registration, cosignatures).
 
+use crate::db::models::tlog as logdb;
+use crate::error::AppError;
+use crate::error::AppResult;
+use crate::error::ErrorEnvelope;
+use crate::http::extract::blocking;
+use crate::http::extract::Auth;
+use crate::http::extract::ValidJson;
+use crate::routes::State;
+use crate::service::tlog::tree;
+use crate::service::tlog::tree::StoredHashes;
+use crate::service::tlog::tree::TilePath;
+use crate::service::tlog::witnesses;
+use crate::service::tlog::witnesses::Cosigned;
+use crate::service::tlog::witnesses::LogInfo;
+use crate::service::tlog::witnesses::NewWitness;
+use crate::service::tlog::witnesses::WitnessInfo;
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::web;
+use actix_web::HttpResponse;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
-
-use crate::db::models::tlog as logdb;
-use crate::error::{AppError, AppResult};
-use crate::service::tlog::tree::{self, StoredHashes, TilePath};
-use crate::service::tlog::witnesses::{self, Cosigned, LogInfo, NewWitness, WitnessInfo};
-use crate::service::AppState;
-
-use crate::http::extract::{blocking, Auth, ValidJson};
-use crate::openapi::ErrorEnvelope;
-
-type State = web::Data<AppState>;
+use serde::Deserialize;
+use serde::Serialize;
 
 #[utoipa::path(get, path = "/log/checkpoint", tag = "transparency log",
     responses((status = 200, content_type = "text/plain", body = String,

@@ -1,26 +1,40 @@
 //! Regulators' authority and the workflows around it: sanctions, reinstatement requests, the
 //! audit log, 先行赔付 cases, recall acknowledgements and webhooks (contract §12).
 
-use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
-
-use crate::error::{AppError, AppResult};
+use crate::domain::trail::EventType;
+use crate::error::AppError;
+use crate::error::AppResult;
+use crate::error::ErrorEnvelope;
+use crate::http::extract::blocking;
+use crate::http::extract::Auth;
+use crate::http::extract::ValidJson;
 use crate::print;
-use crate::service::audit::{self, AuditView};
-use crate::service::cases::{self, CaseAnswer, CaseView, NewCase, PartyCaseView};
-use crate::service::complaints::{self, NewComplaint};
-use crate::service::recalls::{self, NewAcknowledgement, RecallView};
-use crate::service::reinstatements::{self, Decision, NewReinstatementRequest, ReinstatementView};
-use crate::service::reports::{self, Report, ReportQuery};
-use crate::service::sanctions::{self, LiftSanction, NewSanction, SanctionView};
-use crate::service::webhooks::{self, CreatedWebhook, DeliveryView, NewWebhook, WebhookView};
-use crate::service::AppState;
-
-use crate::http::extract::{blocking, client_addr, Auth, ValidJson};
-use crate::openapi::ErrorEnvelope;
-
-type State = web::Data<AppState>;
+use crate::routes::State;
+use crate::service::audit;
+use crate::service::audit::AuditView;
+use crate::service::oversight::recalls;
+use crate::service::oversight::recalls::NewAcknowledgement;
+use crate::service::oversight::recalls::NewRecall;
+use crate::service::oversight::recalls::RecallView;
+use crate::service::oversight::reinstatements;
+use crate::service::oversight::reinstatements::Decision;
+use crate::service::oversight::reinstatements::NewReinstatementRequest;
+use crate::service::oversight::reinstatements::ReinstatementView;
+use crate::service::oversight::sanctions;
+use crate::service::oversight::sanctions::LiftSanction;
+use crate::service::oversight::sanctions::NewSanction;
+use crate::service::oversight::sanctions::SanctionView;
+use crate::service::oversight::statistics;
+use crate::service::oversight::statistics::Report;
+use crate::service::oversight::statistics::ReportQuery;
+use crate::service::oversight::status;
+use crate::service::oversight::status::NewInspection;
+use crate::service::oversight::status::StatusChange;
+use crate::service::oversight::status::StatusChanged;
+use actix_web::http::header;
+use actix_web::web;
+use actix_web::HttpResponse;
+use serde::Deserialize;
 
 #[utoipa::path(post, path = "/api/v1/organizations/{id}/sanctions", tag = "oversight", request_body = NewSanction,
     params(("id" = String, Path)), security(("bearer" = [])),
@@ -130,150 +144,6 @@ pub async fn acknowledge_recall(
     Ok(HttpResponse::Created().json(done))
 }
 
-#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook, security(("bearer" = [])),
-    responses((status = 201, body = CreatedWebhook, description = "The secret is shown once"), (status = 401, body = ErrorEnvelope),
-              (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-pub async fn create_webhook(
-    state: State,
-    Auth(actor): Auth,
-    ValidJson(body): ValidJson<NewWebhook>,
-) -> AppResult<HttpResponse> {
-    let done = blocking(&state, move |s| webhooks::create(s, &actor, body)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(done))
-}
-
-#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", security(("bearer" = [])),
-    responses((status = 200, body = Vec<WebhookView>), (status = 401, body = ErrorEnvelope)))]
-pub async fn list_webhooks(state: State, Auth(actor): Auth) -> AppResult<HttpResponse> {
-    let list = blocking(&state, move |s| webhooks::list(s, &actor)).await?;
-    Ok(HttpResponse::Ok().json(list))
-}
-
-#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 204, description = "Deleted with its pending deliveries"), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn delete_webhook(
-    state: State,
-    Auth(actor): Auth,
-    id: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    blocking(&state, move |s| webhooks::delete(s, &actor, &id)).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-#[utoipa::path(get, path = "/api/v1/webhooks/deliveries", tag = "webhooks", security(("bearer" = [])),
-    responses((status = 200, body = Vec<DeliveryView>, description = "The organization's delivery log, newest first"), (status = 401, body = ErrorEnvelope)))]
-pub async fn list_deliveries(state: State, Auth(actor): Auth) -> AppResult<HttpResponse> {
-    let list = blocking(&state, move |s| webhooks::deliveries(s, &actor)).await?;
-    Ok(HttpResponse::Ok().json(list))
-}
-
-/// `POST /api/v1/certificates/{id}/complaints`: a consumer's report, no account.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ComplaintRequest {
-    /// `suspected_fake`, `quality`, `label_damaged` or `other`.
-    pub category: String,
-    pub message: String,
-    pub contact: Option<String>,
-    /// The unit label scanned, if it was one.
-    pub serial: Option<i64>,
-    /// Ask for 先行赔付 from the producer or a seller that took the goods in.
-    pub case: Option<NewCase>,
-}
-
-#[utoipa::path(post, path = "/api/v1/certificates/{id}/complaints", tag = "cases", request_body = ComplaintRequest,
-    params(("id" = String, Path)),
-    responses((status = 201, description = "`{\"case\": CaseView}` when a case was asked for (its number is how the consumer follows it), else `{}`"),
-              (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
-pub async fn report(
-    state: State,
-    req: HttpRequest,
-    id: web::Path<String>,
-    ValidJson(body): ValidJson<ComplaintRequest>,
-) -> AppResult<HttpResponse> {
-    let client = client_addr(&req);
-    let new = NewComplaint {
-        category: body.category,
-        message: body.message,
-        contact: body.contact,
-    };
-    let (serial, case) = (body.serial, body.case);
-    let opened = blocking(&state, move |s| {
-        complaints::report(s, &client, &id, serial, new, case)
-    })
-    .await?;
-    let body = match opened {
-        Some(case) => serde_json::json!({ "case": case }),
-        None => serde_json::json!({}),
-    };
-    Ok(HttpResponse::Created()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(body))
-}
-
-#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])),
-    responses((status = 200, body = Vec<PartyCaseView>), (status = 401, body = ErrorEnvelope)))]
-pub async fn list_cases(state: State, Auth(actor): Auth) -> AppResult<HttpResponse> {
-    let list = blocking(&state, move |s| cases::list(s, &actor)).await?;
-    Ok(HttpResponse::Ok().json(list))
-}
-
-#[utoipa::path(get, path = "/api/v1/cases/{number}", tag = "cases", params(("number" = String, Path)),
-    responses((status = 200, body = CaseView), (status = 404, body = ErrorEnvelope)))]
-pub async fn get_case(state: State, number: web::Path<String>) -> AppResult<HttpResponse> {
-    let case = blocking(&state, move |s| cases::get(s, &number)).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(case))
-}
-
-#[utoipa::path(post, path = "/api/v1/cases/{id}/accept", tag = "cases", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = CaseView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
-pub async fn accept_case(
-    state: State,
-    Auth(actor): Auth,
-    id: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let case = blocking(&state, move |s| cases::accept(s, &actor, &id)).await?;
-    Ok(HttpResponse::Ok().json(case))
-}
-
-#[utoipa::path(post, path = "/api/v1/cases/{id}/answer", tag = "cases", request_body = CaseAnswer, params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = CaseView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-              (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-pub async fn answer_case(
-    state: State,
-    Auth(actor): Auth,
-    id: web::Path<String>,
-    ValidJson(body): ValidJson<CaseAnswer>,
-) -> AppResult<HttpResponse> {
-    let case = blocking(&state, move |s| cases::answer(s, &actor, &id, body)).await?;
-    Ok(HttpResponse::Ok().json(case))
-}
-
-#[utoipa::path(post, path = "/api/v1/cases/{id}/decision", tag = "cases", request_body = CaseAnswer, params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = CaseView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-              (status = 409, body = ErrorEnvelope, description = "the case is not overdue"), (status = 422, body = ErrorEnvelope)))]
-pub async fn decide_case(
-    state: State,
-    Auth(actor): Auth,
-    id: web::Path<String>,
-    ValidJson(body): ValidJson<CaseAnswer>,
-) -> AppResult<HttpResponse> {
-    let case = blocking(&state, move |s| cases::decide(s, &actor, &id, body)).await?;
-    Ok(HttpResponse::Ok().json(case))
-}
-
-#[utoipa::path(post, path = "/api/v1/cases/{number}/confirm", tag = "cases", params(("number" = String, Path)),
-    responses((status = 200, body = CaseView, description = "The consumer confirms the answer: the case is closed"),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
-pub async fn confirm_case(state: State, number: web::Path<String>) -> AppResult<HttpResponse> {
-    let case = blocking(&state, move |s| cases::confirm(s, &number)).await?;
-    Ok(HttpResponse::Ok().json(case))
-}
-
 #[utoipa::path(get, path = "/api/v1/reports", tag = "oversight", params(ReportQuery), security(("bearer" = [])),
     responses((status = 200, body = Report), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn report_json(
@@ -282,7 +152,7 @@ pub async fn report_json(
     query: web::Query<ReportQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
-    let report = blocking(&state, move |s| reports::build(s, &actor, &query)).await?;
+    let report = blocking(&state, move |s| statistics::build(s, &actor, &query)).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -290,11 +160,11 @@ pub async fn report_json(
 pub fn report_file(report: &Report, format: &str) -> AppResult<HttpResponse> {
     let (bytes, content_type) = match format {
         "csv" => (
-            print::report::csv(report).map_err(|e| AppError::internal_from("csv", e))?,
+            print::statistics::csv(report).map_err(|e| AppError::internal_from("csv", e))?,
             "text/csv; charset=utf-8",
         ),
         "xlsx" => (
-            print::report::xlsx(report).map_err(|e| AppError::internal_from("xlsx", e))?,
+            print::statistics::xlsx(report).map_err(|e| AppError::internal_from("xlsx", e))?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
         _ => return Err(AppError::not_found("format")),
@@ -324,6 +194,96 @@ pub async fn report_download(
     query: web::Query<ReportQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
-    let report = blocking(&state, move |s| reports::build(s, &actor, &query)).await?;
+    let report = blocking(&state, move |s| statistics::build(s, &actor, &query)).await?;
     report_file(&report, &format)
+}
+
+#[utoipa::path(post, path = "/api/v1/certificates/{id}/inspections", tag = "trail", request_body = NewInspection,
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 201, body = StatusChanged), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn inspect(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+    body: ValidJson<NewInspection>,
+) -> AppResult<HttpResponse> {
+    let done = blocking(&state, move |s| status::inspect(s, &actor, &id, body.0)).await?;
+    Ok(HttpResponse::Created().json(done))
+}
+
+async fn change(
+    state: State,
+    actor: crate::service::Actor,
+    id: String,
+    kind: EventType,
+    body: StatusChange,
+) -> AppResult<HttpResponse> {
+    let done = blocking(&state, move |s| status::change(s, &actor, &id, kind, body)).await?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
+#[utoipa::path(post, path = "/api/v1/certificates/{id}/suspend", tag = "trail", request_body = StatusChange,
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = StatusChanged), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn suspend(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+    body: ValidJson<StatusChange>,
+) -> AppResult<HttpResponse> {
+    change(state, actor, id.into_inner(), EventType::Suspended, body.0).await
+}
+
+#[utoipa::path(post, path = "/api/v1/certificates/{id}/reinstate", tag = "trail", request_body = StatusChange,
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = StatusChanged), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn reinstate(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+    body: ValidJson<StatusChange>,
+) -> AppResult<HttpResponse> {
+    change(state, actor, id.into_inner(), EventType::Reinstated, body.0).await
+}
+
+#[utoipa::path(post, path = "/api/v1/certificates/{id}/revoke", tag = "trail", request_body = StatusChange,
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = StatusChanged), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn revoke(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+    body: ValidJson<StatusChange>,
+) -> AppResult<HttpResponse> {
+    change(state, actor, id.into_inner(), EventType::Revoked, body.0).await
+}
+
+#[utoipa::path(post, path = "/api/v1/recalls", tag = "trail", request_body = NewRecall, security(("bearer" = [])),
+    responses((status = 201, body = RecallView), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn create_recall(
+    state: State,
+    Auth(actor): Auth,
+    body: ValidJson<NewRecall>,
+) -> AppResult<HttpResponse> {
+    let recall = blocking(&state, move |s| recalls::create(s, &actor, body.0)).await?;
+    Ok(HttpResponse::Created().json(recall))
+}
+
+#[utoipa::path(get, path = "/api/v1/recalls", tag = "trail", security(("bearer" = [])),
+    responses((status = 200, description = "`{\"recalls\": [RecallView]}`: recalls touching the caller's stock, products or region")))]
+pub async fn list_recalls(state: State, Auth(actor): Auth) -> AppResult<HttpResponse> {
+    let list = blocking(&state, move |s| recalls::list(s, &actor)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "recalls": list })))
+}
+
+#[utoipa::path(get, path = "/api/v1/recalls/{id}", tag = "trail", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = RecallView, description = "For the producer, regulators of its region and retailers that took the goods in"),
+              (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn get_recall(
+    state: State,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let recall = blocking(&state, move |s| recalls::get(s, &actor, &id)).await?;
+    Ok(HttpResponse::Ok().json(recall))
 }

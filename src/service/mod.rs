@@ -4,53 +4,21 @@
 //! Every function here blocks (it talks to the database): async callers run it in
 //! `web::block`.
 
-pub mod accounts;
-pub mod admin;
+pub mod access;
 pub mod audit;
-pub mod auth;
-pub mod bundle;
-pub mod cases;
-pub mod certificates;
+pub mod certification;
 pub mod changes;
-pub mod claims;
-pub mod complaints;
-pub mod credentials;
 pub mod custody;
-pub mod digital_link;
-pub mod events;
-pub mod gtins;
 pub mod housekeeping;
-pub mod issue;
-pub mod keyring;
+pub mod interop;
+pub mod issuance;
 pub mod keys;
-pub mod label_images;
-pub mod labels;
-pub mod labs;
-pub mod limits;
-pub mod marks;
-pub mod organizations;
 pub mod oversight;
-pub mod passwords;
-pub mod products;
-pub mod promise;
-pub mod recalls;
-pub mod reinstatements;
-pub mod reports;
-pub mod sanctions;
-pub mod scan_writer;
-pub mod signals;
-pub mod status;
+pub mod redress;
 pub mod tlog;
-pub mod tokens;
 pub mod trail;
-pub mod trust;
 pub mod verify;
-pub mod warnings;
 pub mod webhooks;
-
-pub mod demo;
-pub mod drafts;
-pub mod epcis;
 
 use crate::config::Config;
 use crate::db::Db;
@@ -58,8 +26,8 @@ use crate::domain::validate::is_id;
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
 
-pub use auth::Actor;
-pub use keyring::KeyRing;
+pub use access::auth::Actor;
+pub use keys::keyring::KeyRing;
 
 /// Everything a use case needs: storage, keys and settings.
 pub struct AppState {
@@ -68,19 +36,21 @@ pub struct AppState {
     pub config: Config,
     pub metrics: Metrics,
     /// Group commit of consumer scans.
-    pub scans: scan_writer::ScanWriter,
+    pub scans: verify::scan_writer::ScanWriter,
     /// Certificate records and label signals for verification.
     pub verify: std::sync::Arc<verify::cache::VerifyCache>,
     /// Reads other instances' changes; stops when the state is dropped.
-    _changes: changes::Poller,
+    _changes: verify::invalidation::Poller,
+    /// Purges what has served its time; stops when the state is dropped.
+    _housekeeping: housekeeping::Sweeper,
     /// Per-client limits on problem reports and sign-in attempts.
-    pub limits: limits::Limits,
+    pub limits: access::limits::Limits,
     /// Password hashes at once, within `CERTRAIL_HASH_MEMORY_MB`.
-    pub hashing: passwords::HashGate,
+    pub hashing: access::passwords::HashGate,
     /// The transparency log's identity and key.
     pub log: std::sync::Arc<tlog::LogKey>,
     /// The trust bundle, rebuilt at most once a minute.
-    pub bundle: bundle::BundleCache,
+    pub bundle: verify::bundle::BundleCache,
     /// The log's checkpoints that proofs are made against, read at most once a second.
     pub log_heads: tlog::inclusion::HeadsCache,
     /// Sequences the log; stops when the state is dropped.
@@ -115,7 +85,7 @@ impl AppState {
             "Checkouts that found no free connection in time (answered 503)",
             pool.timeouts,
         );
-        let scan_metrics = scan_writer::ScanMetrics::default();
+        let scan_metrics = verify::scan_writer::ScanMetrics::default();
         for (name, help, metric) in [
             (
                 "scan_queue_waits",
@@ -170,13 +140,18 @@ impl AppState {
         ));
         verify.metrics.register(&mut metrics);
         Ok(Self {
-            scans: scan_writer::ScanWriter::start(
+            scans: verify::scan_writer::ScanWriter::start(
                 db.clone(),
                 tuning.scan_queue,
                 tuning.db_wait,
                 scan_metrics,
             ),
-            _changes: changes::Poller::start(db.clone(), verify.clone(), tuning.change_poll),
+            _changes: verify::invalidation::Poller::start(
+                db.clone(),
+                verify.clone(),
+                tuning.change_poll,
+            ),
+            _housekeeping: housekeeping::Sweeper::start(db.clone()),
             _sequencer: tlog::sequencer::Sequencer::start(
                 db.clone(),
                 log_key.clone(),
@@ -195,7 +170,7 @@ impl AppState {
             log_heads: Default::default(),
             verify,
             limits: Default::default(),
-            hashing: passwords::HashGate::new(tuning.hash_memory_bytes),
+            hashing: access::passwords::HashGate::new(tuning.hash_memory_bytes),
             db,
             keys: KeyRing::new(master),
             config,
@@ -232,7 +207,7 @@ impl AppState {
             conn.transaction(f)
         };
         match &result {
-            Ok(_) => changes::apply(&self.verify),
+            Ok(_) => verify::invalidation::apply(&self.verify),
             Err(_) => changes::discard(),
         }
         result
@@ -260,4 +235,19 @@ pub fn checked_id<'a>(id: &'a str, what: &str) -> AppResult<&'a str> {
     } else {
         Err(AppError::not_found(what))
     }
+}
+
+/// Loads a certificate and the producer that issued it.
+pub fn certificate_with_producer(
+    conn: &mut crate::db::DbConn,
+    id: &str,
+) -> AppResult<(
+    crate::db::models::Certificate,
+    crate::db::models::Organization,
+)> {
+    let cert = crate::db::models::Certificate::find(conn, checked_id(id, "certificate")?)?
+        .ok_or_else(|| AppError::not_found("certificate"))?;
+    let producer = crate::db::models::Organization::find(conn, &cert.organization_id)?
+        .ok_or_else(|| AppError::internal(format!("certificate {id} has no producer")))?;
+    Ok((cert, producer))
 }

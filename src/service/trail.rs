@@ -15,8 +15,8 @@ use crate::domain::trail::{
 };
 use crate::error::{AppError, AppResult};
 
-use super::keyring::Signer;
-use super::{checked_id, AppState};
+use super::AppState;
+use crate::service::keys::keyring::Signer;
 
 /// An event as the API shows it: the hashed body plus its hash and signature.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -185,8 +185,8 @@ pub fn append(
         },
     );
     row.append(conn)?;
-    super::tlog::entry::queue_event(conn, &row)?;
-    super::changes::certificate(conn, certificate_id)?;
+    crate::service::tlog::entry::queue_event(conn, &row)?;
+    crate::service::changes::certificate(conn, certificate_id)?;
     Ok(row)
 }
 
@@ -254,23 +254,4 @@ pub fn present(rows: &[EventRow]) -> Vec<TrailEvent> {
             })
         })
         .collect()
-}
-
-/// Public: a page of a certificate's trail with the result of the whole chain's check. The
-/// check comes from the verification cache's record (made once per change of the
-/// certificate); the page is one bounded, indexed read.
-pub fn get(state: &AppState, id: &str, page: PageQuery) -> AppResult<Trail> {
-    let id = checked_id(id, "certificate")?;
-    let page = page.checked()?;
-    let record =
-        super::verify::record(state, id)?.ok_or_else(|| AppError::not_found("certificate"))?;
-    let (rows, next) = page_rows(&mut *state.db.reader()?, id, page)?;
-    Ok(Trail {
-        certificate_id: id.to_string(),
-        intact: record.trail_fault.is_none(),
-        fault: record.trail_fault.map(str::to_string),
-        total: record.trail_total,
-        events: present(&rows),
-        next,
-    })
 }

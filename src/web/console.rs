@@ -7,8 +7,8 @@ use crate::domain::role::OrgKind;
 use crate::error::AppResult;
 use crate::service::AppState;
 
-use super::page::{render, Chrome, Lang, SignedIn};
-use super::{producer, regulator, retailer};
+use crate::web::page::{render, Chrome, Lang, SignedIn};
+use crate::web::{custody::retailer, issuance::producer, oversight::regulator};
 
 #[derive(Template)]
 #[template(path = "console.html", config = "assets/askama.toml")]
@@ -32,7 +32,7 @@ pub async fn home(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     if matches!(user.actor, crate::service::Actor::Admin) {
-        return Ok(super::page::see_other("/console/admin"));
+        return Ok(crate::web::page::see_other("/console/admin"));
     }
     match user.organization.kind() {
         OrgKind::Producer => return producer::home(state, query(&req)?, req, user).await,

@@ -9,9 +9,9 @@ use serde::Deserialize;
 use crate::domain::digital_link::decode_segment;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::blocking;
-use crate::service::{digital_link, AppState};
+use crate::service::{interop::digital_link, AppState};
 
-use super::verify::{respond, LabelQuery};
+use crate::web::verify::label::{respond, LabelQuery};
 
 #[derive(Debug, Deserialize)]
 pub struct LinkQuery {

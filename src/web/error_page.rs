@@ -13,8 +13,8 @@ use askama::Template;
 use crate::error::{AppError, AppResult};
 use crate::http::errors::code_for;
 
-use super::page::{render, same_site_referer, wants_json, Chrome, Lang};
-use super::words;
+use crate::web::page::{render, same_site_referer, wants_json, Chrome, Lang};
+use crate::web::words;
 
 #[derive(Template)]
 #[template(path = "error.html", config = "assets/askama.toml")]

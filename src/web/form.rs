@@ -3,8 +3,8 @@
 
 use crate::error::AppError;
 
-use super::page::Lang;
-use super::words;
+use crate::web::page::Lang;
+use crate::web::words;
 
 /// A text input.
 pub struct Field {

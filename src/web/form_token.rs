@@ -41,7 +41,7 @@ pub fn issue(state: &AppState, name: &'static str) -> FormToken {
     let issued = chrono::Utc::now().timestamp();
     let tag = b64url(&mac(state, name, &nonce, issued).finalize().into_bytes());
     FormToken {
-        cookie: super::page::cookie(state, name, format!("{nonce}.{issued}.{tag}")),
+        cookie: crate::web::page::cookie(state, name, format!("{nonce}.{issued}.{tag}")),
         field: nonce,
     }
 }
@@ -58,7 +58,7 @@ pub fn check(state: &AppState, req: &HttpRequest, name: &'static str, sent: &str
     {
         Ok(())
     } else {
-        Err(super::page::form_expired())
+        Err(crate::web::page::form_expired())
     }
 }
 

@@ -11,9 +11,9 @@ use crate::domain::label;
 use crate::domain::validate::is_id;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::blocking;
-use crate::service::{organizations, AppState};
+use crate::service::{access::organizations, AppState};
 
-use super::page::{render, Chrome, Lang};
+use crate::web::page::{render, Chrome, Lang};
 
 #[derive(Template)]
 #[template(path = "home.html", config = "assets/askama.toml")]
@@ -109,7 +109,7 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
         return crate::http::errors::not_found().await;
     }
     let err = AppError::NotFound("no such page".into());
-    let mut response = super::error_page::page_for(&req, StatusCode::NOT_FOUND, &err)
+    let mut response = crate::web::error_page::page_for(&req, StatusCode::NOT_FOUND, &err)
         .unwrap_or_else(|_| actix_web::ResponseError::error_response(&err));
     *response.status_mut() = StatusCode::NOT_FOUND;
     response

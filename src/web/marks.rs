@@ -6,12 +6,12 @@ use askama::Template;
 
 use crate::error::{AppError, AppResult};
 use crate::http::extract::blocking;
-use crate::routes::marks::MarkQuery;
-use crate::service::marks::{self, MarkLookup};
+use crate::routes::certification::MarkQuery;
+use crate::service::certification::marks::{self, MarkLookup};
 use crate::service::AppState;
 
-use super::page::{render, Chrome, Lang};
-use super::words;
+use crate::web::page::{render, Chrome, Lang};
+use crate::web::words;
 
 #[derive(Template)]
 #[template(path = "marks.html", config = "assets/askama.toml")]

@@ -3,10 +3,6 @@
 //! another origin.
 
 pub mod access;
-pub mod admin;
-pub mod cases;
-pub mod certificate;
-pub mod claims;
 pub mod console;
 pub mod custody;
 pub mod digital_link;
@@ -14,23 +10,11 @@ pub mod error_page;
 pub mod form;
 pub mod form_token;
 pub mod home;
-pub mod issue_form;
+pub mod issuance;
 pub mod marks;
 pub mod oversight;
 pub mod page;
-pub mod password;
-pub mod producer;
-pub mod products;
-pub mod promise;
-pub mod recalls;
-pub mod record;
-pub mod regulator;
-pub mod report;
-pub mod reports;
-pub mod retailer;
-pub mod signin;
-pub mod timeline;
-pub mod transparency;
+pub mod redress;
 pub mod verify;
 pub mod words;
 
@@ -109,9 +93,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
     cfg.service(page("/").route(web::get().to(home::home)))
         .service(page("/lookup").route(web::get().to(home::lookup)))
-        .service(page("/transparency").route(web::get().to(transparency::show)))
+        .service(page("/transparency").route(web::get().to(verify::transparency::show)))
         .service(page("/marks").route(web::get().to(marks::show)))
-        .service(web::scope("/c").service(page("/{id}").route(web::get().to(record::show))));
+        .service(
+            web::scope("/c").service(page("/{id}").route(web::get().to(verify::record::show))),
+        );
     // GS1 Digital Link URIs (a label's QR for products with a GTIN).
     cfg.service(
         web::scope("/01")
@@ -123,111 +109,111 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // Labels in one scope: other paths pass it with one prefix comparison.
     cfg.service(
         web::scope("/v")
-            .service(page("/{id}").route(web::get().to(verify::batch)))
-            .service(page("/{id}/report").route(web::post().to(report::batch)))
+            .service(page("/{id}").route(web::get().to(verify::label::batch)))
+            .service(page("/{id}/report").route(web::post().to(redress::complaint::batch)))
             .service(
                 page("/{id}/claim")
-                    .route(web::get().to(cases::claim_form))
-                    .route(web::post().to(cases::claim_submit)),
+                    .route(web::get().to(redress::cases::claim_form))
+                    .route(web::post().to(redress::cases::claim_submit)),
             )
-            .service(page("/{id}/{serial}").route(web::get().to(verify::unit)))
-            .service(page("/{id}/{serial}/report").route(web::post().to(report::unit))),
+            .service(page("/{id}/{serial}").route(web::get().to(verify::label::unit)))
+            .service(page("/{id}/{serial}/report").route(web::post().to(redress::complaint::unit))),
     )
     .service(
         page("/login")
-            .route(web::get().to(signin::show))
-            .route(web::post().to(signin::submit)),
+            .route(web::get().to(access::signin::show))
+            .route(web::post().to(access::signin::submit)),
     )
-    .service(page("/logout").route(web::post().to(signin::logout)))
-    .service(page("/cases").route(web::get().to(cases::lookup)))
-    .service(page("/cases/{number}").route(web::get().to(cases::show)))
-    .service(page("/cases/{number}/confirm").route(web::post().to(cases::confirm)))
-    .service(page("/console/cases").route(web::get().to(cases::console)))
-    .service(page("/console/admin").route(web::get().to(admin::show)))
-    .service(page("/console/admin/organizations").route(web::post().to(admin::create)))
+    .service(page("/logout").route(web::post().to(access::signin::logout)))
+    .service(page("/cases").route(web::get().to(redress::cases::lookup)))
+    .service(page("/cases/{number}").route(web::get().to(redress::cases::show)))
+    .service(page("/cases/{number}/confirm").route(web::post().to(redress::cases::confirm)))
+    .service(page("/console/cases").route(web::get().to(redress::cases::console)))
+    .service(page("/console/admin").route(web::get().to(access::admin::show)))
+    .service(page("/console/admin/organizations").route(web::post().to(access::admin::create)))
     .service(
         page("/console/admin/import")
             // A pasted onboarding file of up to 5,000 organizations.
             .app_data(web::FormConfig::default().limit(4 << 20))
-            .route(web::post().to(admin::import)),
+            .route(web::post().to(access::admin::import)),
     )
-    .service(page("/console/admin/organizations/{id}").route(web::get().to(admin::organization)))
+    .service(page("/console/admin/organizations/{id}").route(web::get().to(access::admin::organization)))
     .service(
         page("/console/admin/organizations/{id}/{action:deactivate|reactivate|users}")
-            .route(web::post().to(admin::organization_action)),
+            .route(web::post().to(access::admin::organization_action)),
     )
     .service(
         page("/console/admin/organizations/{id}/users/{username}/{action:password|deactivate|reactivate}")
-            .route(web::post().to(admin::user_action)),
+            .route(web::post().to(access::admin::user_action)),
     )
-    .service(page("/console/oversight").route(web::get().to(oversight::show)))
-    .service(page("/console/reports").route(web::get().to(reports::show)))
-    .service(page("/console/reports.{format:csv|xlsx}").route(web::get().to(reports::download)))
-    .service(page("/console/oversight/requests/{id}").route(web::post().to(oversight::decide)))
+    .service(page("/console/oversight").route(web::get().to(oversight::sanctions::show)))
+    .service(page("/console/reports").route(web::get().to(oversight::statistics::show)))
+    .service(page("/console/reports.{format:csv|xlsx}").route(web::get().to(oversight::statistics::download)))
+    .service(page("/console/oversight/requests/{id}").route(web::post().to(oversight::sanctions::decide)))
     .service(
         page("/console/oversight/accreditations/{id}/confirm")
-            .route(web::post().to(oversight::confirm_accreditation)),
+            .route(web::post().to(oversight::sanctions::confirm_accreditation)),
     )
     .service(
-        page("/console/oversight/labs/{id}/delist").route(web::post().to(oversight::delist_lab)),
+        page("/console/oversight/labs/{id}/delist").route(web::post().to(oversight::sanctions::delist_lab)),
     )
-    .service(page("/console/oversight/sanctions").route(web::post().to(oversight::impose)))
-    .service(page("/console/oversight/sanctions/{id}/lift").route(web::post().to(oversight::lift)))
+    .service(page("/console/oversight/sanctions").route(web::post().to(oversight::sanctions::impose)))
+    .service(page("/console/oversight/sanctions/{id}/lift").route(web::post().to(oversight::sanctions::lift)))
     .service(
         page("/console/cases/{id}/{step:accept|answer|decision}")
-            .route(web::post().to(cases::act)),
+            .route(web::post().to(redress::cases::act)),
     )
     .service(page("/console").route(web::get().to(console::home)))
     .service(
         page("/console/password")
-            .route(web::get().to(password::show))
-            .route(web::post().to(password::submit)),
+            .route(web::get().to(access::password::show))
+            .route(web::post().to(access::password::submit)),
     )
-    .service(page("/console/intake").route(web::post().to(retailer::record)))
-    .service(page("/console/ship").route(web::post().to(custody::ship)))
+    .service(page("/console/intake").route(web::post().to(custody::retailer::record)))
+    .service(page("/console/ship").route(web::post().to(custody::legs::ship)))
     .service(
-        page("/console/claims/{id}/{action:confirm|dispute}").route(web::post().to(claims::decide)),
+        page("/console/claims/{id}/{action:confirm|dispute}").route(web::post().to(custody::claims::decide)),
     )
-    .service(page("/console/promises").route(web::post().to(promise::issue)))
-    .service(page("/console/split").route(web::post().to(promise::split)))
-    .service(page("/console/reject").route(web::post().to(custody::reject)))
-    .service(page("/console/access").route(web::get().to(access::show)))
-    .service(page("/console/access/rotate").route(web::post().to(access::rotate)))
-    .service(page("/console/access/keys").route(web::post().to(access::register)))
-    .service(page("/console/access/tokens").route(web::post().to(access::create_token)))
-    .service(page("/console/access/tokens/{id}/revoke").route(web::post().to(access::revoke_token)))
-    .service(page("/console/access/webhooks").route(web::post().to(access::create_webhook)))
+    .service(page("/console/promises").route(web::post().to(issuance::promise::issue)))
+    .service(page("/console/split").route(web::post().to(issuance::promise::split)))
+    .service(page("/console/reject").route(web::post().to(custody::legs::reject)))
+    .service(page("/console/access").route(web::get().to(access::settings::show)))
+    .service(page("/console/access/rotate").route(web::post().to(access::settings::rotate)))
+    .service(page("/console/access/keys").route(web::post().to(access::settings::register)))
+    .service(page("/console/access/tokens").route(web::post().to(access::settings::create_token)))
+    .service(page("/console/access/tokens/{id}/revoke").route(web::post().to(access::settings::revoke_token)))
+    .service(page("/console/access/webhooks").route(web::post().to(access::settings::create_webhook)))
     .service(
-        page("/console/access/webhooks/{id}/delete").route(web::post().to(access::delete_webhook)),
+        page("/console/access/webhooks/{id}/delete").route(web::post().to(access::settings::delete_webhook)),
     )
     .service(
         page("/console/products")
-            .route(web::get().to(products::show))
-            .route(web::post().to(products::submit)),
+            .route(web::get().to(issuance::products::show))
+            .route(web::post().to(issuance::products::submit)),
     )
     .service(
         page("/console/issue")
-            .route(web::get().to(issue_form::issue_form))
-            .route(web::post().to(issue_form::issue_submit)),
+            .route(web::get().to(issuance::issue_form::issue_form))
+            .route(web::post().to(issuance::issue_form::issue_submit)),
     )
-    .service(page("/console/certificates/{id}").route(web::get().to(certificate::certificate)))
+    .service(page("/console/certificates/{id}").route(web::get().to(issuance::certificate::certificate)))
     .service(
         page("/console/certificates/{id}/{change:suspend|reinstate|revoke}")
-            .route(web::post().to(certificate::change_status)),
+            .route(web::post().to(issuance::certificate::change_status)),
     )
-    .service(page("/console/certificates/{id}/inspect").route(web::post().to(regulator::inspect)))
+    .service(page("/console/certificates/{id}/inspect").route(web::post().to(oversight::regulator::inspect)))
     .service(
         page("/console/certificates/{id}/reinstatement")
-            .route(web::post().to(certificate::request_reinstatement)),
+            .route(web::post().to(issuance::certificate::request_reinstatement)),
     )
     .service(
         page("/console/recalls")
-            .route(web::get().to(recalls::list))
-            .route(web::post().to(regulator::recall)),
+            .route(web::get().to(oversight::recalls::list))
+            .route(web::post().to(oversight::regulator::recall)),
     )
-    .service(page("/console/recalls/{id}").route(web::get().to(recalls::show)))
-    .service(page("/console/recalls/{id}/acknowledge").route(web::post().to(recalls::acknowledge)))
+    .service(page("/console/recalls/{id}").route(web::get().to(oversight::recalls::show)))
+    .service(page("/console/recalls/{id}/acknowledge").route(web::post().to(oversight::recalls::acknowledge)))
     .service(
-        page("/console/certificates/{id}/labels.pdf").route(web::post().to(producer::labels_pdf)),
+        page("/console/certificates/{id}/labels.pdf").route(web::post().to(issuance::producer::labels_pdf)),
     );
 }

@@ -11,7 +11,7 @@ use askama::Template;
 use crate::domain::status::CertStatus;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::blocking;
-use crate::service::accounts::{self, SessionUser};
+use crate::service::access::accounts::{self, SessionUser};
 use crate::service::AppState;
 
 /// The session cookie (HttpOnly, SameSite=Lax, Secure behind TLS).
@@ -70,7 +70,7 @@ impl Lang {
 
     /// A consumer report's category in words.
     pub fn category(&self, code: &str) -> &'static str {
-        crate::service::complaints::CATEGORIES
+        crate::service::redress::complaints::CATEGORIES
             .iter()
             .find(|c| c.0 == code)
             .map_or("?", |c| self.pick(c.1, c.2))
@@ -275,7 +275,7 @@ impl FromRequest for SignedIn {
 }
 
 /// Refuses a signed-in form whose CSRF token is not the session's (anonymous forms:
-/// [`super::form_token`]).
+/// [`crate::web::form_token`]).
 pub fn check_csrf(expected: &str, sent: &str) -> AppResult<()> {
     use subtle::ConstantTimeEq;
     let same: bool = expected.as_bytes().ct_eq(sent.as_bytes()).into();

@@ -7,7 +7,7 @@ use crate::domain::verdict::Verdict;
 use crate::error::AppError;
 use crate::service::tlog::inclusion::Position;
 
-use super::page::Lang;
+use crate::web::page::Lang;
 
 /// A verdict in words, with the colour class that goes with it (never colour alone).
 #[derive(Debug, Clone, Copy)]

@@ -145,10 +145,11 @@ async fn roles_and_ownership() {
 async fn stored_admin_token_from_the_cli_path_works() {
     let t = spawn().await;
     let state = t.state.clone();
-    let token = actix_web::web::block(move || certrail::service::auth::create_admin_token(&state))
-        .await
-        .unwrap()
-        .unwrap();
+    let token =
+        actix_web::web::block(move || certrail::service::access::auth::create_admin_token(&state))
+            .await
+            .unwrap()
+            .unwrap();
     assert!(token.starts_with("ctr_"));
     let body = json!({"kind": "lab", "name": "常德市检验检测中心", "credit_code": CODES[0], "region_code": "430700", "address": "常德"});
     assert_eq!(

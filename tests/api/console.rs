@@ -560,9 +560,12 @@ async fn copy_warnings_stay_on_the_regulators_dashboard_until_the_certificate_is
         assert_eq!(answer["warnings"][0]["code"], "scanned_too_often");
     }
     t.flush();
-    let (kept, _) =
-        certrail::service::warnings::open_in_region(&mut t.state.db.reader().unwrap(), "4307", 10)
-            .unwrap();
+    let (kept, _) = certrail::service::oversight::warnings::open_in_region(
+        &mut t.state.db.reader().unwrap(),
+        "4307",
+        10,
+    )
+    .unwrap();
     assert_eq!(kept, 1, "one row per label and signal");
     let html = dashboard(&session).await.text();
     assert!(html.contains("未处理的复制预警</dt><dd>1</dd>"), "{html}");

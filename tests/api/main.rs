@@ -22,6 +22,7 @@ mod exports;
 mod faults;
 mod front_door;
 mod labels;
+mod layout;
 mod marks;
 mod merkle;
 mod migrations;

@@ -258,7 +258,7 @@ async fn people_change_their_password_and_other_sessions_end() {
     // Forgotten: the admin gives a new generated password; every session ends.
     let state = t.state.clone();
     let reset = actix_web::web::block(move || {
-        use certrail::service::{accounts::reset_password, Actor};
+        use certrail::service::{access::accounts::reset_password, Actor};
         reset_password(&state, &Actor::Admin, "shop.owner")
     })
     .await
@@ -312,7 +312,7 @@ async fn tries_of_the_current_password_are_limited_like_sign_ins() {
 
 #[actix_web::test]
 async fn a_sign_in_beyond_the_hashing_budget_is_answered_503_and_not_counted() {
-    use certrail::service::passwords::HashGate;
+    use certrail::service::access::passwords::HashGate;
     let t = crate::helpers::spawn_with(|c| c.tuning.hash_memory_bytes = HashGate::HASH_BYTES).await;
     let (org, _) = t.org("regulator", CODES[2], "430700").await;
     let password = new_user(&t, &org, "inspector").await;

@@ -101,12 +101,13 @@ async fn unsigned_scans_never_count_toward_a_genuine_label() {
     t.flush();
     let mut conn = t.state.db.reader().unwrap();
     let counterfeited =
-        certrail::service::warnings::counterfeited_in_region(&mut conn, "4307", 10).unwrap();
+        certrail::service::oversight::warnings::counterfeited_in_region(&mut conn, "4307", 10)
+            .unwrap();
     assert_eq!(counterfeited.len(), 1);
     assert_eq!(counterfeited[0].certificate_id, id);
     assert_eq!(counterfeited[0].scans, 34);
     let (open, warnings) =
-        certrail::service::warnings::open_in_region(&mut conn, "4307", 10).unwrap();
+        certrail::service::oversight::warnings::open_in_region(&mut conn, "4307", 10).unwrap();
     assert_eq!(open, 1, "{warnings:?}");
     assert_eq!(warnings[0].code, "forged_label_scanned");
     drop(conn);

@@ -189,7 +189,7 @@ async fn expired_batch_says_expired() {
 async fn demo_dataset_is_realistic_and_verifies() {
     let t = spawn().await;
     let state = t.state.clone();
-    let data = actix_web::web::block(move || certrail::service::demo::load(&state))
+    let data = actix_web::web::block(move || certrail::cli::demo::load(&state))
         .await
         .unwrap()
         .unwrap();
@@ -238,7 +238,7 @@ async fn demo_dataset_is_realistic_and_verifies() {
     assert_eq!(res.json()["products"].as_array().unwrap().len(), 1);
     // A second run refuses to mix demo data into a used database.
     let state = t.state.clone();
-    let again = actix_web::web::block(move || certrail::service::demo::load(&state))
+    let again = actix_web::web::block(move || certrail::cli::demo::load(&state))
         .await
         .unwrap();
     assert_eq!(again.unwrap_err().code(), "not_empty");

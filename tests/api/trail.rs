@@ -712,21 +712,21 @@ async fn parallel_intakes_leave_a_linear_complete_chain() {
                 let (state, id, url) = (&state, &id, &url);
                 let actor = certrail::service::Actor::Org(shop.clone());
                 scope.spawn(move || {
-                    let event = certrail::service::events::NewEvent {
+                    let event = certrail::service::custody::events::NewEvent {
                         kind: "received".into(),
                         serial: None,
                         label_url: Some(url.clone()),
                         ..Default::default()
                     };
-                    certrail::service::events::record(state, &actor, id, event)
+                    certrail::service::custody::events::record(state, &actor, id, event)
                         .expect("intake recorded");
-                    let sale = certrail::service::events::NewEvent {
+                    let sale = certrail::service::custody::events::NewEvent {
                         kind: "sold".into(),
                         serial: None,
                         label_url: None,
                         ..Default::default()
                     };
-                    certrail::service::events::record(state, &actor, id, sale)
+                    certrail::service::custody::events::record(state, &actor, id, sale)
                         .expect("sale recorded");
                     let label = certrail::service::verify::Label {
                         id,

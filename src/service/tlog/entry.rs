@@ -93,7 +93,7 @@ pub fn backfill(db: &crate::db::Db) -> crate::error::AppResult<usize> {
     let conn: &mut DbConn = &mut pooled;
     conn.transaction(|conn| {
         // The sequencer's lock: instances starting together backfill once.
-        super::sequencer::take_lock(conn, true)?;
+        crate::service::tlog::sequencer::take_lock(conn, true)?;
         if !logdb::backfill_due(conn)? {
             return Ok(0);
         }

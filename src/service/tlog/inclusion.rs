@@ -19,9 +19,9 @@ use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::service::AppState;
 
-use super::note::{self, CosignatureVerifier};
-use super::tree::StoredHashes;
 use super::{entry, witnesses};
+use crate::service::tlog::note::{self, CosignatureVerifier};
+use crate::service::tlog::tree::StoredHashes;
 
 /// A certificate's entry in the log with its inclusion proof (contract §9 `log`). Kept in
 /// every cached record, so compact: hashes as bytes, the checkpoint text shared.

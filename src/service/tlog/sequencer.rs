@@ -19,8 +19,8 @@ use crate::db::models::tlog::{self as logdb, CheckpointRow, LogEntry};
 use crate::db::{Db, DbConn};
 use crate::error::{AppError, AppResult};
 
-use super::tree::StoredHashes;
 use super::LogKey;
+use crate::service::tlog::tree::StoredHashes;
 
 /// Entries appended per transaction at most (a bulk issuance is sequenced in several).
 pub const BATCH: i64 = 20_000;

@@ -9,7 +9,7 @@ use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 use tlog_tiles::{check_tree, Hash};
 
-use super::note::{self, Cosigner};
+use crate::service::tlog::note::{self, Cosigner};
 
 /// What a witness remembers of one log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use crate::domain::payload::rfc3339_seconds;
 use crate::error::{AppError, AppResult};
 use crate::service::{Actor, AppState};
 
-use super::note::{self, CosignatureVerifier};
+use crate::service::tlog::note::{self, CosignatureVerifier};
 
 /// A witness as the log lists it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

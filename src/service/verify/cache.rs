@@ -13,9 +13,9 @@ use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 
 use crate::service::changes::Changed;
-use crate::service::signals::SignalCache;
+use crate::service::verify::scan_counters::SignalCache;
 
-use super::record::Record;
+use crate::service::verify::record::Record;
 
 #[derive(Clone)]
 struct RecordWeight;

@@ -5,7 +5,7 @@
 //! The path every consumer's phone takes, built to stay fast however popular a label is:
 //! - the certificate's record (payload, its signature check, key, status, trail, marks) is read
 //!   once into [`cache::VerifyCache`] and dropped when a write changes it;
-//! - copy signals come from per-label counters ([`crate::service::signals`]), never from a
+//! - copy signals come from per-label counters ([`crate::service::verify::scan_counters`]), never from a
 //!   label's scan history;
 //! - a scan counts only once its label verified; a failed label is counted apart as an
 //!   attempted fake of that certificate;
@@ -14,10 +14,16 @@
 //! [`verify_cached`] answers from memory alone (no connection, no waiting) and is tried first
 //! on the async worker; [`verify`] is the same use case allowed to read the database.
 
+pub mod bundle;
 pub mod cache;
+pub mod invalidation;
 pub mod lineage;
 pub mod offline;
 pub mod record;
+pub mod scan_counters;
+pub mod scan_writer;
+pub mod trail_page;
+pub mod trust;
 
 use std::sync::Arc;
 
@@ -35,10 +41,10 @@ use crate::domain::verdict::{Findings, Verdict};
 use crate::domain::verification as rules;
 use crate::error::AppResult;
 
-use super::scan_writer::{Forged, Genuine};
-use super::signals::{LabelSignals, Snapshot};
-use super::tlog::inclusion::{self, Position, Proof};
 use super::AppState;
+use crate::service::tlog::inclusion::{self, Position, Proof};
+use crate::service::verify::scan_counters::{LabelSignals, Snapshot};
+use crate::service::verify::scan_writer::{Forged, Genuine};
 use record::{RawJson, Record};
 
 /// A risk signal that does not change the verdict.

@@ -9,7 +9,7 @@ use crate::domain::label::{unpack_payload, ScannedLabel};
 use crate::domain::payload::{canonicalize, Payload};
 use crate::domain::status::CertStatus;
 use crate::domain::verdict::{Findings, Verdict};
-use crate::service::bundle::Bundle;
+use crate::service::verify::bundle::Bundle;
 
 use crate::domain::verification::{self as rules, CertificateFacts, KeyState, LabelFacts, Logged};
 

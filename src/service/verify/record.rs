@@ -22,10 +22,10 @@ use crate::domain::verdict::{Findings, Verdict};
 use crate::error::{AppError, AppResult};
 use crate::service::tlog::inclusion::{self, Position};
 use crate::service::trail;
-use crate::service::{labs, AppState};
+use crate::service::{certification::labs, AppState};
 
-use super::lineage;
 use crate::domain::verification::{self as rules, CertificateFacts, KeyState, Logged};
+use crate::service::verify::lineage;
 
 /// How soon a record whose log entry is still pending is read again.
 const PENDING_FRESH: Duration = Duration::from_secs(2);

@@ -23,13 +23,13 @@ use hmac::{Hmac, Mac};
 use prometheus_client::metrics::counter::Counter;
 use sha2::Sha256;
 
-use super::address;
 use crate::config::Workflow;
 use crate::crypto::seal::MasterKey;
 use crate::db::models::now;
 use crate::db::models::webhook::{Delivery, Webhook};
 use crate::db::Db;
 use crate::error::AppResult;
+use crate::service::webhooks::address;
 
 /// Delays before the 2nd, 3rd, … attempt, in seconds.
 const RETRY_DELAYS: [u64; 7] = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];

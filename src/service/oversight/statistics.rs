@@ -1,0 +1,463 @@
+//! Regulators' reports: for a region (the regulator's own or any region inside it) and a date
+//! range, the figures a regulator hands up: certificates issued, producers active, intake
+//! coverage (share of shipped batches some party took in), spot-checks and their pass rate,
+//! suspensions, recalls and their acknowledgement, consumers' reports and 先行赔付 cases
+//! (open, overdue, compensated amount) and open copy warnings; in total, by county, by
+//! producer and by retailer. Every per-certificate figure is counted in the database
+//! (`db::models::report`), so the report moves one row per organization, not per certificate.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use crate::db::models::case::Case;
+use crate::db::models::recall::RecallAck;
+use crate::db::models::report::{self as q, Scope};
+use crate::db::models::{now, EventRow, Organization, Product, Recall};
+use crate::domain::region::{prefix, within};
+use crate::domain::role::OrgKind;
+use crate::domain::validate;
+use crate::error::{AppError, AppResult};
+
+use crate::service::{Actor, AppState};
+
+/// The longest range one report covers.
+const MAX_DAYS: i64 = 3660;
+/// The range when none is given.
+const DEFAULT_DAYS: u64 = 30;
+
+/// `GET /api/v1/reports?region=&from=&to=`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct ReportQuery {
+    /// A 6-digit region code inside the caller's jurisdiction (default: the jurisdiction).
+    pub region: Option<String>,
+    /// First day, YYYY-MM-DD (default: 30 days before `to`).
+    pub from: Option<String>,
+    /// Last day, YYYY-MM-DD, included (default: today, UTC).
+    pub to: Option<String>,
+}
+
+/// The figures of one row (a county, a producer, or everything).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Figures {
+    pub certificates_issued: i64,
+    pub producers_active: i64,
+    /// Certificates with a shipment recorded in the range.
+    pub batches_shipped: i64,
+    /// Of those, the ones some party recorded intake of.
+    pub batches_shipped_received: i64,
+    pub spot_checks: i64,
+    pub spot_checks_conformant: i64,
+    pub suspensions: i64,
+    pub recalls: i64,
+    /// Retailers that took recalled goods in (one per recall and retailer).
+    pub recall_retailers: i64,
+    pub recall_acknowledged: i64,
+    pub complaints: i64,
+    pub cases: i64,
+    pub cases_open: i64,
+    pub cases_overdue: i64,
+    pub compensated_fen: i64,
+    pub open_warnings: i64,
+}
+
+impl Figures {
+    fn add(&mut self, o: &Figures) {
+        self.certificates_issued += o.certificates_issued;
+        self.producers_active += o.producers_active;
+        self.batches_shipped += o.batches_shipped;
+        self.batches_shipped_received += o.batches_shipped_received;
+        self.spot_checks += o.spot_checks;
+        self.spot_checks_conformant += o.spot_checks_conformant;
+        self.suspensions += o.suspensions;
+        self.recalls += o.recalls;
+        self.recall_retailers += o.recall_retailers;
+        self.recall_acknowledged += o.recall_acknowledged;
+        self.complaints += o.complaints;
+        self.cases += o.cases;
+        self.cases_open += o.cases_open;
+        self.cases_overdue += o.cases_overdue;
+        self.compensated_fen += o.compensated_fen;
+        self.open_warnings += o.open_warnings;
+    }
+
+    /// Intake coverage in percent, one decimal (`None` with nothing shipped).
+    pub fn intake_coverage(&self) -> Option<f64> {
+        percent(self.batches_shipped_received, self.batches_shipped)
+    }
+
+    /// Spot-check pass rate in percent, one decimal.
+    pub fn pass_rate(&self) -> Option<f64> {
+        percent(self.spot_checks_conformant, self.spot_checks)
+    }
+}
+
+fn percent(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
+}
+
+/// A row about one organization.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OrgRow {
+    pub id: String,
+    pub name: String,
+    pub credit_code: String,
+    pub region_code: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// A row about one county (a 6-digit region code).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CountyRow {
+    pub region_code: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// A retailer's part: intakes, recalls it had to act on, cases naming it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RetailerFigures {
+    pub intakes: i64,
+    pub recalls: i64,
+    pub recall_acknowledged: i64,
+    pub cases: i64,
+    pub cases_open: i64,
+    pub cases_overdue: i64,
+    pub compensated_fen: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RetailerRow {
+    pub id: String,
+    pub name: String,
+    pub credit_code: String,
+    pub region_code: String,
+    #[serde(flatten)]
+    pub figures: RetailerFigures,
+}
+
+/// Intake coverage at one tier of the chain: legs shipped to its consignees in the range,
+/// and how they ended.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TierRow {
+    /// `wholesale`, `market` or `retail`.
+    pub tier: &'static str,
+    pub legs_shipped: i64,
+    pub legs_received: i64,
+    pub legs_rejected: i64,
+}
+
+impl TierRow {
+    /// Share of legs the consignee took in, in percent, one decimal.
+    pub fn coverage(&self) -> Option<f64> {
+        percent(self.legs_received, self.legs_shipped)
+    }
+}
+
+/// The tiers of the chain, counted from the legs shipped to them.
+fn tiers(rows: Vec<(String, String, i64)>) -> Vec<TierRow> {
+    let mut out: Vec<TierRow> = OrgKind::RECEIVERS
+        .iter()
+        .filter_map(|k| k.tier())
+        .map(|tier| TierRow {
+            tier,
+            ..Default::default()
+        })
+        .collect();
+    for (kind, status, n) in rows {
+        let Some(tier) = OrgKind::parse(&kind).and_then(OrgKind::tier) else {
+            continue;
+        };
+        if let Some(row) = out.iter_mut().find(|r| r.tier == tier) {
+            row.legs_shipped += n;
+            match status.as_str() {
+                "received" => row.legs_received += n,
+                "rejected" => row.legs_rejected += n,
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// `GET /api/v1/reports`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Report {
+    pub region: String,
+    /// First day, included.
+    pub from: String,
+    /// Last day, included.
+    pub to: String,
+    pub totals: Figures,
+    pub by_county: Vec<CountyRow>,
+    pub by_producer: Vec<OrgRow>,
+    /// Receivers of every tier: retailers, wholesalers and market operators.
+    pub by_retailer: Vec<RetailerRow>,
+    /// Intake coverage per tier of the chain (wholesale, market, retail).
+    pub by_tier: Vec<TierRow>,
+}
+
+/// The region and days a query asks for, checked against the caller's jurisdiction.
+fn scope_of(actor: &Actor, query: &ReportQuery) -> AppResult<(String, NaiveDate, NaiveDate)> {
+    let jurisdiction = match actor {
+        Actor::Admin => String::new(),
+        Actor::Org(_) => actor
+            .require_kind(&[OrgKind::Regulator])?
+            .region_code
+            .clone(),
+    };
+    let region = match query
+        .region
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        None => jurisdiction.clone(),
+        Some(r) => {
+            let r = crate::domain::region::parse("region", r)?;
+            if !jurisdiction.is_empty() && !within(&jurisdiction, &r) {
+                return Err(AppError::Forbidden(
+                    "this region is outside the regulator's jurisdiction".into(),
+                ));
+            }
+            r
+        }
+    };
+    let today = chrono::Utc::now().date_naive();
+    let to = match query.to.as_deref().filter(|d| !d.trim().is_empty()) {
+        Some(d) => validate::date("to", d)?,
+        None => today,
+    };
+    let from = match query.from.as_deref().filter(|d| !d.trim().is_empty()) {
+        Some(d) => validate::date("from", d)?,
+        None => to - chrono::Days::new(DEFAULT_DAYS - 1),
+    };
+    if from > to {
+        return Err(AppError::invalid(
+            "invalid_period",
+            "from",
+            "from must not be after to",
+        ));
+    }
+    if (to - from).num_days() > MAX_DAYS {
+        return Err(AppError::invalid(
+            "period_too_long",
+            "from",
+            format!("a report covers at most {MAX_DAYS} days"),
+        ));
+    }
+    Ok((region, from, to))
+}
+
+fn start_of(day: NaiveDate) -> NaiveDateTime {
+    day.and_hms_opt(0, 0, 0).unwrap_or_default()
+}
+
+/// Builds the report the caller asks for.
+pub fn build(state: &AppState, actor: &Actor, query: &ReportQuery) -> AppResult<Report> {
+    let (region, from_day, to_day) = scope_of(actor, query)?;
+    let from = start_of(from_day);
+    let to = start_of(to_day + chrono::Days::new(1));
+    let scope = Scope::new(prefix(&region), from, to);
+    let mut conn = state.db.reader()?;
+    let conn = &mut *conn;
+    let orgs = Organization::in_region(conn, prefix(&region))?;
+    let mut producers: BTreeMap<String, Figures> = orgs
+        .iter()
+        .filter(|o| o.kind() == OrgKind::Producer)
+        .map(|o| (o.id.clone(), Figures::default()))
+        .collect();
+    let mut retailers: BTreeMap<String, RetailerFigures> = orgs
+        .iter()
+        .filter(|o| OrgKind::RECEIVERS.contains(&o.kind()))
+        .map(|o| (o.id.clone(), RetailerFigures::default()))
+        .collect();
+    let mut each = |rows: Vec<(String, i64)>, set: fn(&mut Figures, i64)| {
+        for (org, n) in rows {
+            if let Some(f) = producers.get_mut(&org) {
+                set(f, n);
+            }
+        }
+    };
+    each(q::issued(conn, &scope)?, |f, n| {
+        f.certificates_issued = n;
+        f.producers_active = i64::from(n > 0);
+    });
+    each(q::conformant_checks(conn, &scope)?, |f, n| {
+        f.spot_checks_conformant = n
+    });
+    each(q::shipped_and_received(conn, &scope)?, |f, n| {
+        f.batches_shipped_received = n
+    });
+    each(q::complaints(conn, &scope)?, |f, n| f.complaints = n);
+    each(q::open_warnings(conn)?, |f, n| f.open_warnings = n);
+    for (org, kind, events, certificates) in q::events_by_type(conn, &scope)? {
+        if let Some(f) = producers.get_mut(&org) {
+            match kind.as_str() {
+                "shipped" => f.batches_shipped = certificates,
+                "inspected" => f.spot_checks = events,
+                "suspended" => f.suspensions = events,
+                _ => {}
+            }
+        }
+    }
+    for (org, n) in q::intakes(conn, &scope)? {
+        if let Some(r) = retailers.get_mut(&org) {
+            r.intakes = n;
+        }
+    }
+    let at = now();
+    let opened = Case::opened_between(conn, from, to)?;
+    let ids: Vec<String> = opened.iter().map(|c| c.certificate_id.clone()).collect();
+    let owners = q::owners(conn, &ids)?;
+    for case in opened {
+        let producer = owners
+            .get(&case.certificate_id)
+            .map(|(org, _)| org.clone())
+            .unwrap_or_default();
+        let open = case.state != "closed";
+        let overdue =
+            matches!(case.state.as_str(), "reported" | "accepted") && at > case.deadline_at;
+        let fen = match case.outcome.as_deref() {
+            Some("compensated") => case.amount_fen.unwrap_or(0),
+            _ => 0,
+        };
+        if let Some(f) = producers.get_mut(&producer) {
+            f.cases += 1;
+            f.cases_open += i64::from(open);
+            f.cases_overdue += i64::from(overdue);
+            f.compensated_fen += fen;
+        }
+        if let Some(r) = retailers.get_mut(&case.respondent_id) {
+            r.cases += 1;
+            r.cases_open += i64::from(open);
+            r.cases_overdue += i64::from(overdue);
+            r.compensated_fen += fen;
+        }
+    }
+    let mut product_owner: HashMap<String, Option<String>> = HashMap::new();
+    for recall in Recall::made_between(conn, from, to)? {
+        let owner = match product_owner.get(&recall.product_id) {
+            Some(o) => o.clone(),
+            None => {
+                let o = Product::find(conn, &recall.product_id)?.map(|p| p.organization_id);
+                product_owner.insert(recall.product_id.clone(), o.clone());
+                o
+            }
+        };
+        let Some(f) = owner.and_then(|o| producers.get_mut(&o)) else {
+            continue;
+        };
+        let certificates = recall.certificate_ids(conn)?;
+        let receivers = EventRow::receivers(conn, &certificates)?;
+        let acks = RecallAck::of(conn, &recall.id)?;
+        f.recalls += 1;
+        f.recall_retailers += receivers.len() as i64;
+        f.recall_acknowledged += acks.len() as i64;
+        for retailer in &receivers {
+            if let Some(r) = retailers.get_mut(retailer) {
+                r.recalls += 1;
+                r.recall_acknowledged += i64::from(acks.iter().any(|a| &a.retailer_id == retailer));
+            }
+        }
+    }
+    let by_id: HashMap<&str, &Organization> = orgs.iter().map(|o| (o.id.as_str(), o)).collect();
+    let mut totals = Figures::default();
+    let mut counties: BTreeMap<String, Figures> = BTreeMap::new();
+    let mut by_producer = Vec::with_capacity(producers.len());
+    for (id, figures) in producers {
+        let Some(org) = by_id.get(id.as_str()) else {
+            continue;
+        };
+        totals.add(&figures);
+        counties
+            .entry(org.region_code.clone())
+            .or_default()
+            .add(&figures);
+        by_producer.push(OrgRow {
+            id,
+            name: org.name.clone(),
+            credit_code: org.credit_code.clone(),
+            region_code: org.region_code.clone(),
+            figures,
+        });
+    }
+    by_producer.sort_by(|a, b| {
+        b.figures
+            .certificates_issued
+            .cmp(&a.figures.certificates_issued)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    let by_retailer = retailers
+        .into_iter()
+        .filter_map(|(id, figures)| {
+            let org = by_id.get(id.as_str())?;
+            Some(RetailerRow {
+                id,
+                name: org.name.clone(),
+                credit_code: org.credit_code.clone(),
+                region_code: org.region_code.clone(),
+                figures,
+            })
+        })
+        .collect();
+    Ok(Report {
+        region,
+        from: from_day.format("%Y-%m-%d").to_string(),
+        to: to_day.format("%Y-%m-%d").to_string(),
+        totals,
+        by_county: counties
+            .into_iter()
+            .map(|(region_code, figures)| CountyRow {
+                region_code,
+                figures,
+            })
+            .collect(),
+        by_producer,
+        by_retailer,
+        by_tier: tiers(q::legs_by_consignee_kind(conn, &scope)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_round_to_one_decimal_and_need_a_whole() {
+        assert_eq!(percent(1, 3), Some(33.3));
+        assert_eq!(percent(2, 3), Some(66.7));
+        assert_eq!(percent(0, 5), Some(0.0));
+        assert_eq!(percent(5, 5), Some(100.0));
+        assert_eq!(percent(0, 0), None);
+    }
+
+    #[test]
+    fn tiers_count_legs_by_consignee_kind_and_outcome() {
+        let rows = tiers(vec![
+            ("wholesaler".into(), "received".into(), 3),
+            ("wholesaler".into(), "open".into(), 1),
+            ("market_operator".into(), "rejected".into(), 2),
+            ("retailer".into(), "received".into(), 4),
+            ("producer".into(), "received".into(), 9),
+        ]);
+        let tier = |t: &str| rows.iter().find(|r| r.tier == t).cloned().unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            (
+                tier("wholesale").legs_shipped,
+                tier("wholesale").legs_received
+            ),
+            (4, 3)
+        );
+        assert_eq!(tier("wholesale").coverage(), Some(75.0));
+        assert_eq!(
+            (tier("market").legs_shipped, tier("market").legs_rejected),
+            (2, 2)
+        );
+        assert_eq!(tier("market").coverage(), Some(0.0));
+        assert_eq!(tier("retail").legs_received, 4);
+    }
+}
