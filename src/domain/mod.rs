@@ -2,6 +2,7 @@
 //! validation. Nothing here does I/O.
 
 pub mod batch;
+pub mod case;
 pub mod copy;
 pub mod credit_code;
 pub mod digital_link;

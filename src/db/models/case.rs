@@ -5,6 +5,18 @@ use diesel::prelude::*;
 
 use crate::db::schema::{cases, organizations};
 use crate::db::DbConn;
+use crate::domain::case::{CaseState, CaseStep};
+
+/// How a case was answered or decided.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    /// `compensated`, `replaced` or `refused`.
+    pub outcome: String,
+    pub amount_fen: Option<i64>,
+    pub answer: String,
+    /// The regulator that decided an overdue case.
+    pub decided_by: Option<String>,
+}
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = cases)]
@@ -19,7 +31,7 @@ pub struct Case {
     pub respondent_id: String,
     /// What the consumer asks for.
     pub claim: String,
-    /// `reported`, `accepted`, `answered` or `closed`.
+    /// `reported`, `accepted`, `answered` or `closed` ([`CaseState`]).
     pub state: String,
     /// `compensated`, `replaced` or `refused`.
     pub outcome: Option<String>,
@@ -56,36 +68,41 @@ impl Case {
             .optional()
     }
 
-    /// Moves the case from one of `from` to `to` with the outcome fields; `false` if its state
-    /// was no longer one of `from` (someone acted first).
-    #[allow(clippy::too_many_arguments)]
+    /// Takes `step` on the case if its state allows it (by [`CaseState::after`]), recording
+    /// `resolution` with it; `false` if its state did not allow it (someone acted first).
     pub fn advance(
         conn: &mut DbConn,
         id: &str,
-        from: &[&str],
-        to: &str,
-        outcome: Option<&str>,
-        amount_fen: Option<i64>,
-        answer: Option<&str>,
-        decided_by: Option<&str>,
+        step: CaseStep,
+        resolution: Option<&Resolution>,
         at: NaiveDateTime,
     ) -> QueryResult<bool> {
-        let target = cases::table
+        let Some(current) = cases::table
             .find(id)
-            .filter(cases::state.eq_any(from.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
-        let n = match outcome {
-            Some(outcome) => diesel::update(target)
+            .select(cases::state)
+            .first::<String>(conn)
+            .optional()?
+        else {
+            return Ok(false);
+        };
+        let Some(to) = CaseState::from_stored(&current).after(step) else {
+            return Ok(false);
+        };
+        // Conditional on the state read: a concurrent step makes this one change nothing.
+        let target = cases::table.find(id).filter(cases::state.eq(current));
+        let n = match resolution {
+            Some(r) => diesel::update(target)
                 .set((
-                    cases::state.eq(to),
-                    cases::outcome.eq(outcome),
-                    cases::amount_fen.eq(amount_fen),
-                    cases::answer.eq(answer),
-                    cases::decided_by.eq(decided_by),
+                    cases::state.eq(to.as_str()),
+                    cases::outcome.eq(&r.outcome),
+                    cases::amount_fen.eq(r.amount_fen),
+                    cases::answer.eq(&r.answer),
+                    cases::decided_by.eq(&r.decided_by),
                     cases::updated_at.eq(at),
                 ))
                 .execute(conn)?,
             None => diesel::update(target)
-                .set((cases::state.eq(to), cases::updated_at.eq(at)))
+                .set((cases::state.eq(to.as_str()), cases::updated_at.eq(at)))
                 .execute(conn)?,
         };
         Ok(n == 1)

@@ -15,6 +15,7 @@ use crate::db::models::case::Case;
 use crate::db::models::recall::RecallAck;
 use crate::db::models::report::{self as q, Scope};
 use crate::db::models::{now, EventRow, Organization, Product, Recall};
+use crate::domain::case::CaseState;
 use crate::domain::region::{prefix, within};
 use crate::domain::role::OrgKind;
 use crate::domain::validate;
@@ -317,9 +318,9 @@ pub fn build(state: &AppState, actor: &Actor, query: &ReportQuery) -> AppResult<
             .get(&case.certificate_id)
             .map(|(org, _)| org.clone())
             .unwrap_or_default();
-        let open = case.state != "closed";
-        let overdue =
-            matches!(case.state.as_str(), "reported" | "accepted") && at > case.deadline_at;
+        let case_state = CaseState::from_stored(&case.state);
+        let open = case_state != CaseState::Closed;
+        let overdue = case_state.awaits_answer() && at > case.deadline_at;
         let fen = match case.outcome.as_deref() {
             Some("compensated") => case.amount_fen.unwrap_or(0),
             _ => 0,

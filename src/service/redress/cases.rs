@@ -13,9 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::crypto::random::{new_id, new_secret};
-use crate::db::models::case::Case;
+use crate::db::models::case::{Case, Resolution};
 use crate::db::models::{now, Certificate, Complaint, EventRow, Organization};
 use crate::db::DbConn;
+use crate::domain::case::{CaseState, CaseStep};
 use crate::domain::payload::rfc3339_seconds;
 use crate::domain::region::{prefix, within};
 use crate::domain::role::OrgKind;
@@ -135,12 +136,12 @@ fn view(conn: &mut DbConn, c: Case, number: Option<String>) -> AppResult<CaseVie
 }
 
 fn is_overdue(c: &Case) -> bool {
-    matches!(c.state.as_str(), "reported" | "accepted") && now() > c.deadline_at
+    CaseState::from_stored(&c.state).awaits_answer() && now() > c.deadline_at
 }
 
 /// Records a step on the certificate's trail (acted by `actor`, or on the consumer's behalf
 /// under the respondent's name) and tells the parties' webhooks.
-fn step(
+fn announce(
     state: &AppState,
     conn: &mut DbConn,
     case: &Case,
@@ -220,7 +221,7 @@ pub fn open(
         certificate_id: cert.id.clone(),
         respondent_id: respondent.id.clone(),
         claim,
-        state: "reported".into(),
+        state: CaseState::Reported.as_str().into(),
         outcome: None,
         amount_fen: None,
         answer: None,
@@ -230,7 +231,7 @@ pub fn open(
         updated_at: at,
     };
     case.insert(conn)?;
-    step(state, conn, &case, &respondent, "consumer")?;
+    announce(state, conn, &case, &respondent, "consumer")?;
     view(conn, case, Some(number))
 }
 
@@ -269,10 +270,10 @@ pub fn get(state: &AppState, number: &str) -> AppResult<CaseView> {
     view(&mut conn, case, Some(shown))
 }
 
-fn checked_answer(input: &CaseAnswer) -> AppResult<(String, Option<i64>, String)> {
+fn checked_answer(input: &CaseAnswer) -> AppResult<Resolution> {
     let outcome = input.outcome.trim();
-    let text = validate::text("text", &input.text, 1000)?;
-    let amount = match (outcome, input.amount_fen) {
+    let answer = validate::text("text", &input.text, 1000)?;
+    let amount_fen = match (outcome, input.amount_fen) {
         ("compensated", Some(fen)) => Some(validate::count("amount_fen", fen, 1, MAX_FEN)?),
         ("compensated", None) => {
             return Err(AppError::invalid(
@@ -297,17 +298,33 @@ fn checked_answer(input: &CaseAnswer) -> AppResult<(String, Option<i64>, String)
             ))
         }
     };
-    Ok((outcome.to_string(), amount, text))
+    Ok(Resolution {
+        outcome: outcome.to_string(),
+        amount_fen,
+        answer,
+        decided_by: None,
+    })
 }
 
-fn moved(ok: bool) -> AppResult<()> {
-    match ok {
-        true => Ok(()),
-        false => Err(AppError::Conflict {
+/// Takes `step` on `case` (by the transition table), acted by `org` as `by`; records it on the
+/// trail and tells the parties. `invalid_transition` if the case's state does not allow it.
+fn take_step(
+    state: &AppState,
+    conn: &mut DbConn,
+    case: &Case,
+    step: CaseStep,
+    resolution: Option<&Resolution>,
+    (org, by): (&Organization, &str),
+) -> AppResult<Case> {
+    if !Case::advance(conn, &case.id, step, resolution, now())? {
+        return Err(AppError::Conflict {
             code: "invalid_transition",
             message: "the case is not in a state that allows this".into(),
-        }),
+        });
     }
+    let case = by_id(conn, &case.id)?;
+    announce(state, conn, &case, org, by)?;
+    Ok(case)
 }
 
 fn require_respondent<'a>(actor: &'a Actor, case: &Case) -> AppResult<&'a Organization> {
@@ -319,70 +336,52 @@ fn require_respondent<'a>(actor: &'a Actor, case: &Case) -> AppResult<&'a Organi
     }
 }
 
-/// The named party takes the case up.
-pub fn accept(state: &AppState, actor: &Actor, id: &str) -> AppResult<CaseView> {
+/// The named party takes the case up, or answers it (`resolution`: compensated with the
+/// amount, replaced, or refused).
+fn respond(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    step: CaseStep,
+    resolution: Option<&Resolution>,
+) -> AppResult<CaseView> {
     state.write(|conn| {
         let case = by_id(conn, id)?;
         let org = require_respondent(actor, &case)?;
-        moved(Case::advance(
-            conn,
-            &case.id,
-            &["reported"],
-            "accepted",
-            None,
-            None,
-            None,
-            None,
-            now(),
-        )?)?;
-        let case = by_id(conn, &case.id)?;
-        step(state, conn, &case, org, "respondent")?;
+        let case = take_step(state, conn, &case, step, resolution, (org, "respondent"))?;
         view(conn, case, None)
     })
 }
 
+/// The named party takes the case up.
+pub fn accept(state: &AppState, actor: &Actor, id: &str) -> AppResult<CaseView> {
+    respond(state, actor, id, CaseStep::Accept, None)
+}
+
 /// The named party answers: compensated (with the amount), replaced, or refused.
 pub fn answer(state: &AppState, actor: &Actor, id: &str, input: CaseAnswer) -> AppResult<CaseView> {
-    let (outcome, amount, text) = checked_answer(&input)?;
-    state.write(|conn| {
-        let case = by_id(conn, id)?;
-        let org = require_respondent(actor, &case)?;
-        moved(Case::advance(
-            conn,
-            &case.id,
-            &["reported", "accepted"],
-            "answered",
-            Some(&outcome),
-            amount,
-            Some(&text),
-            None,
-            now(),
-        )?)?;
-        let case = by_id(conn, &case.id)?;
-        step(state, conn, &case, org, "respondent")?;
-        view(conn, case, None)
-    })
+    let resolution = checked_answer(&input)?;
+    respond(state, actor, id, CaseStep::Answer, Some(&resolution))
+}
+
+fn respondent_of(conn: &mut DbConn, case: &Case) -> AppResult<Organization> {
+    Organization::find(conn, &case.respondent_id)?
+        .ok_or_else(|| AppError::not_found("organization"))
 }
 
 /// The consumer (holding the number) confirms the answer: the case is closed.
 pub fn confirm(state: &AppState, number: &str) -> AppResult<CaseView> {
     state.write(|conn| {
         let case = by_number(conn, number)?;
-        let respondent = Organization::find(conn, &case.respondent_id)?
-            .ok_or_else(|| AppError::not_found("organization"))?;
-        moved(Case::advance(
+        let respondent = respondent_of(conn, &case)?;
+        let case = take_step(
+            state,
             conn,
-            &case.id,
-            &["answered"],
-            "closed",
+            &case,
+            CaseStep::Confirm,
             None,
-            None,
-            None,
-            None,
-            now(),
-        )?)?;
-        let case = by_id(conn, &case.id)?;
-        step(state, conn, &case, &respondent, "consumer")?;
+            (&respondent, "consumer"),
+        )?;
         view(conn, case, Some(number.trim().to_ascii_uppercase()))
     })
 }
@@ -400,11 +399,10 @@ fn regulator_of<'a>(actor: &'a Actor, respondent: &Organization) -> AppResult<&'
 
 /// A regulator of the named party's region decides an overdue case, which closes it.
 pub fn decide(state: &AppState, actor: &Actor, id: &str, input: CaseAnswer) -> AppResult<CaseView> {
-    let (outcome, amount, text) = checked_answer(&input)?;
+    let mut resolution = checked_answer(&input)?;
     state.write(|conn| {
         let case = by_id(conn, id)?;
-        let respondent = Organization::find(conn, &case.respondent_id)?
-            .ok_or_else(|| AppError::not_found("organization"))?;
+        let respondent = respondent_of(conn, &case)?;
         let regulator = regulator_of(actor, &respondent)?;
         if !is_overdue(&case) {
             return Err(AppError::Conflict {
@@ -412,26 +410,22 @@ pub fn decide(state: &AppState, actor: &Actor, id: &str, input: CaseAnswer) -> A
                 message: "a regulator decides a case only once it is overdue".into(),
             });
         }
-        moved(Case::advance(
+        resolution.decided_by = Some(regulator.id.clone());
+        let case = take_step(
+            state,
             conn,
-            &case.id,
-            &["reported", "accepted"],
-            "closed",
-            Some(&outcome),
-            amount,
-            Some(&text),
-            Some(&regulator.id),
-            now(),
-        )?)?;
-        let case = by_id(conn, &case.id)?;
-        step(state, conn, &case, regulator, "regulator")?;
+            &case,
+            CaseStep::Decide,
+            Some(&resolution),
+            (regulator, "regulator"),
+        )?;
         audit::record(
             conn,
             actor,
             &respondent.region_code,
             "case.decide",
             &format!("case:{}", case.id),
-            json!({"outcome": outcome, "amount_fen": amount}),
+            json!({"outcome": resolution.outcome, "amount_fen": resolution.amount_fen}),
         )?;
         view(conn, case, None)
     })
