@@ -1,7 +1,7 @@
 //! Criterion benchmarks of the hot paths: canonicalize + sign, verify, QR matrix and rendering,
 //! issuance into SQLite, point lookup, full label verification and trail read.
 //!
-//! `cargo bench --bench core`; figures go to the README with the machine they ran on.
+//! `cargo bench --bench core`; figures go to docs/src/performance.md with the machine they ran on.
 
 use std::hint::black_box;
 

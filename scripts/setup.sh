@@ -2,7 +2,8 @@
 # Installs the system packages certrail needs to build and test, if they are missing.
 # SQLite is bundled into the binary; PostgreSQL support links libpq; the label-sheet test
 # renders PDFs with pdftoppm (poppler-utils); labels are read back with zbarimg (zbar-tools);
-# page tests drive Debian's Chromium (with a CJK font so Chinese renders) from Node.js.
+# page tests drive Debian's Chromium (with a CJK font so Chinese renders) from Node.js; the
+# book is built with mdbook.
 set -euo pipefail
 
 packages=(libpq-dev pkg-config poppler-utils zbar-tools chromium fonts-wqy-microhei)
@@ -21,3 +22,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
 fi
+
+# The book (docs/, built by scripts/docs.sh): mdbook from crates.io, compiled once into
+# ~/.cargo/bin without its default features (serve, watch, search): only `mdbook build` is used.
+case "$(mdbook --version 2>/dev/null)" in
+  "mdbook v0.5."*) ;;
+  *) cargo install mdbook --version 0.5.4 --locked --no-default-features ;;
+esac

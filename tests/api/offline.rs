@@ -103,7 +103,7 @@ async fn labels_verify_from_the_bundle_alone_with_the_server_stopped() {
                 .to_luma8();
             let mut prepared = rqrr::PreparedImage::prepare(img);
             let (meta, content) = prepared.detect_grids()[0].decode().unwrap();
-            // Level M or higher, and small enough to print (the README says 20 to 25).
+            // Level M or higher, and small enough to print (docs/src/trust.md says 20 to 25).
             assert!(meta.ecc_level != 1, "not level L");
             assert!(
                 (15..=25).contains(&meta.version.0),
