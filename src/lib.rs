@@ -1,9 +1,10 @@
 //! certrail: digital product conformity certificates (产品合格证), signed QR labels and
 //! their verification.
 //!
-//! Layers, imported strictly top to bottom:
-//! `startup → openapi → routes / web / cli → http → pilot → service → crypto, db → domain, qr,
-//! print, error, config, metrics`.
+//! Layers, each importing only its own and those below it (`tests/api/layout.rs` checks this,
+//! and that no modules import each other round a loop):
+//! `startup → openapi → routes / web / cli → http → pilot → service → error → crypto / db /
+//! print → config / metrics / qr → domain`. ARCHITECTURE.md says where each capability lives.
 
 pub mod cli;
 pub mod config;

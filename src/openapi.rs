@@ -264,8 +264,8 @@ fn add_html(responses: &mut utoipa::openapi::Responses) {
         crate::service::webhooks::WebhookView, crate::service::webhooks::CreatedWebhook, crate::service::webhooks::DeliveryView,
         crate::routes::redress::ComplaintRequest, crate::service::redress::cases::NewCase, crate::service::redress::cases::CaseAnswer,
         crate::service::redress::cases::CaseView, crate::service::redress::cases::PartyCaseView,
-        crate::service::oversight::statistics::Report, crate::service::oversight::statistics::Figures, crate::service::oversight::statistics::OrgRow,
-        crate::service::oversight::statistics::CountyRow, crate::service::oversight::statistics::RetailerRow, crate::service::oversight::statistics::RetailerFigures,
+        crate::domain::statistics::Report, crate::domain::statistics::Figures, crate::domain::statistics::OrgRow,
+        crate::domain::statistics::CountyRow, crate::domain::statistics::RetailerRow, crate::domain::statistics::RetailerFigures,
         crate::service::access::admin::AdminOrganization, crate::service::access::admin::AdminUser, crate::service::access::admin::RowError,
         crate::routes::access::admin::Reason, crate::routes::access::admin::OnboardRejected,
         crate::service::certification::marks::MarkLookup

@@ -3,5 +3,6 @@
 pub mod random;
 pub mod seal;
 pub mod signing;
+pub mod verification;
 
 pub use signing::{b64url, b64url_decode, kid_of};

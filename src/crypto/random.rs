@@ -1,6 +1,7 @@
 //! Unguessable identifiers and bearer tokens from the operating system's CSPRNG.
 
-use super::signing::{b64url, sha256_hex};
+use super::signing::b64url;
+use crate::domain::hash::sha256_hex;
 
 /// Fills `N` random bytes. The OS generator failing is unrecoverable for a signing service.
 fn random_bytes<const N: usize>() -> [u8; N] {

@@ -25,7 +25,7 @@ pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
 }
 
-pub use crate::domain::hash::sha256_hex;
+use crate::domain::hash::sha256_hex;
 
 /// Key id: base64url of the first 8 bytes of SHA-256(raw public key), 11 characters.
 pub fn kid_of(key: &VerifyingKey) -> String {

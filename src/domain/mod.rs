@@ -13,11 +13,11 @@ pub mod payload;
 pub mod promise;
 pub mod region;
 pub mod role;
+pub mod statistics;
 pub mod status;
 pub mod text;
 pub mod trail;
 pub mod validate;
 pub mod verdict;
-pub mod verification;
 
 pub use validate::ValidationError;

@@ -8,6 +8,7 @@
 
 pub mod access_log;
 pub mod body_deadline;
+pub mod download;
 pub mod errors;
 pub mod extract;
 pub mod head_errors;

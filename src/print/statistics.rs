@@ -4,7 +4,7 @@
 
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
-use crate::service::oversight::statistics::{Figures, Report, RetailerFigures, TierRow};
+use crate::domain::statistics::{Figures, Report, RetailerFigures, TierRow};
 
 /// Column code, 中文, English, and the value of a producer-side row.
 type Column = (

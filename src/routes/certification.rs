@@ -11,6 +11,7 @@ use crate::service::certification::labs::AccreditationView;
 use crate::service::certification::labs::NewAccreditation;
 use crate::service::certification::marks;
 use crate::service::certification::marks::MarkLookup;
+use crate::service::certification::marks::MarkQuery;
 use crate::service::certification::marks::MarkView;
 use crate::service::certification::marks::NewMark;
 use actix_web::web;
@@ -112,13 +113,6 @@ pub async fn delist_lab(
     })
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "delisted": n })))
-}
-
-/// `GET /api/v1/marks/lookup?scheme=&cert_no=`.
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-pub struct MarkQuery {
-    pub scheme: Option<String>,
-    pub cert_no: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/marks/lookup", tag = "marks", params(MarkQuery),

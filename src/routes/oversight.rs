@@ -1,14 +1,14 @@
 //! Regulators' authority and the workflows around it: sanctions, reinstatement requests, the
 //! audit log, 先行赔付 cases, recall acknowledgements and webhooks (contract §12).
 
+use crate::domain::statistics::Report;
 use crate::domain::trail::EventType;
-use crate::error::AppError;
 use crate::error::AppResult;
 use crate::error::ErrorEnvelope;
+use crate::http::download::report_file;
 use crate::http::extract::blocking;
 use crate::http::extract::Auth;
 use crate::http::extract::ValidJson;
-use crate::print;
 use crate::routes::State;
 use crate::service::audit;
 use crate::service::audit::AuditView;
@@ -25,13 +25,11 @@ use crate::service::oversight::sanctions::LiftSanction;
 use crate::service::oversight::sanctions::NewSanction;
 use crate::service::oversight::sanctions::SanctionView;
 use crate::service::oversight::statistics;
-use crate::service::oversight::statistics::Report;
 use crate::service::oversight::statistics::ReportQuery;
 use crate::service::oversight::status;
 use crate::service::oversight::status::NewInspection;
 use crate::service::oversight::status::StatusChange;
 use crate::service::oversight::status::StatusChanged;
-use actix_web::http::header;
 use actix_web::web;
 use actix_web::HttpResponse;
 use serde::Deserialize;
@@ -154,33 +152,6 @@ pub async fn report_json(
     let query = query.into_inner();
     let report = blocking(&state, move |s| statistics::build(s, &actor, &query)).await?;
     Ok(HttpResponse::Ok().json(report))
-}
-
-/// A report as a downloadable file: `csv` or `xlsx`.
-pub fn report_file(report: &Report, format: &str) -> AppResult<HttpResponse> {
-    let (bytes, content_type) = match format {
-        "csv" => (
-            print::statistics::csv(report).map_err(|e| AppError::internal_from("csv", e))?,
-            "text/csv; charset=utf-8",
-        ),
-        "xlsx" => (
-            print::statistics::xlsx(report).map_err(|e| AppError::internal_from("xlsx", e))?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-        _ => return Err(AppError::not_found("format")),
-    };
-    let name = format!(
-        "certrail-report-{}-{}-{}.{format}",
-        report.region, report.from, report.to
-    );
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(bytes))
 }
 
 #[utoipa::path(get, path = "/api/v1/reports.{format}", tag = "oversight", params(("format" = String, Path, description = "csv or xlsx"), ReportQuery),

@@ -6,7 +6,7 @@ use askama::Template;
 
 use crate::error::{AppError, AppResult};
 use crate::http::extract::blocking;
-use crate::routes::certification::MarkQuery;
+use crate::service::certification::marks::MarkQuery;
 use crate::service::certification::marks::{self, MarkLookup};
 use crate::service::AppState;
 

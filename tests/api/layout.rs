@@ -287,3 +287,41 @@ fn the_use_cases_are_grouped_by_capability() {
         );
     }
 }
+
+/// The layers of `src/lib.rs`, top first: a module imports only its own layer and those below.
+const LAYERS: [&[&str]; 10] = [
+    &["startup"],
+    &["openapi"],
+    &["routes", "web", "cli"],
+    &["http"],
+    &["pilot"],
+    &["service"],
+    &["error"],
+    &["crypto", "db", "print"],
+    &["config", "metrics", "qr"],
+    &["domain"],
+];
+
+fn layer_of(module: &Module) -> Option<usize> {
+    let top = module.first()?;
+    LAYERS
+        .iter()
+        .position(|layer| layer.contains(&top.as_str()))
+}
+
+#[test]
+fn every_import_goes_down_the_layers() {
+    let tree = tree();
+    let mut upward = Vec::new();
+    for (module, imports) in &tree.imports {
+        let Some(here) = layer_of(module) else {
+            continue;
+        };
+        for target in imports {
+            if layer_of(target).is_some_and(|there| there < here) {
+                upward.push(format!("{} -> {}", module.join("::"), target.join("::")));
+            }
+        }
+    }
+    assert_eq!(upward, Vec::<String>::new());
+}

@@ -14,6 +14,13 @@ use crate::error::{AppError, AppResult};
 
 use crate::service::{checked_id, Actor, AppState};
 
+/// `GET /api/v1/marks/lookup?scheme=&cert_no=`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct MarkQuery {
+    pub scheme: Option<String>,
+    pub cert_no: Option<String>,
+}
+
 /// `POST /api/v1/marks`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -4,10 +4,10 @@
 use serde_json::json;
 
 use crate::crypto::b64url;
-use crate::crypto::signing::sha256_hex;
 use crate::db::models::tlog::{self as logdb, NewPending};
 use crate::db::models::{now, Certificate, EventRow};
 use crate::db::DbConn;
+use crate::domain::hash::sha256_hex;
 use crate::domain::payload::canonicalize;
 
 /// Entry bytes of a certificate.

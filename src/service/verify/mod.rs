@@ -30,6 +30,7 @@ use std::sync::Arc;
 use chrono::{Duration, NaiveDateTime, Timelike};
 use serde::Serialize;
 
+use crate::crypto::verification as rules;
 use crate::db::models::now;
 use crate::db::models::scan::{StoredSignals, ALL_LABELS, BATCH_LABEL};
 use crate::db::PooledConn;
@@ -38,7 +39,6 @@ use crate::domain::payload::Payload;
 use crate::domain::text::Bilingual;
 use crate::domain::validate::is_id;
 use crate::domain::verdict::{Findings, Verdict};
-use crate::domain::verification as rules;
 use crate::error::AppResult;
 
 use super::AppState;

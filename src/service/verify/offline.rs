@@ -11,7 +11,7 @@ use crate::domain::status::CertStatus;
 use crate::domain::verdict::{Findings, Verdict};
 use crate::service::verify::bundle::Bundle;
 
-use crate::domain::verification::{self as rules, CertificateFacts, KeyState, LabelFacts, Logged};
+use crate::crypto::verification::{self as rules, CertificateFacts, KeyState, LabelFacts, Logged};
 
 /// What an offline check concludes.
 #[derive(Debug)]

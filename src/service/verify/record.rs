@@ -24,7 +24,7 @@ use crate::service::tlog::inclusion::{self, Position};
 use crate::service::trail;
 use crate::service::{certification::labs, AppState};
 
-use crate::domain::verification::{self as rules, CertificateFacts, KeyState, Logged};
+use crate::crypto::verification::{self as rules, CertificateFacts, KeyState, Logged};
 use crate::service::verify::lineage;
 
 /// How soon a record whose log entry is still pending is read again.

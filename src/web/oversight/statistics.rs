@@ -5,10 +5,11 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
+use crate::domain::statistics::Report;
 use crate::error::{AppError, AppResult};
+use crate::http::download::report_file;
 use crate::http::extract::blocking;
-use crate::routes::oversight::report_file;
-use crate::service::oversight::statistics::{self, Report, ReportQuery};
+use crate::service::oversight::statistics::{self, ReportQuery};
 use crate::service::AppState;
 
 use crate::web::page::{render, Chrome, Lang, SignedIn};

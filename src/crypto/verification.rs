@@ -6,8 +6,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use ed25519_dalek::VerifyingKey;
 
 use crate::crypto::signing::{
-    certificate_message, sha256_hex, unit_message_for_digest, verify_cached as verify_sig,
+    certificate_message, unit_message_for_digest, verify_cached as verify_sig,
 };
+use crate::domain::hash::sha256_hex;
 use crate::domain::status::CertStatus;
 use crate::domain::verdict::{Findings, Verdict};
 
