@@ -274,6 +274,44 @@ impl FromRequest for SignedIn {
     }
 }
 
+/// `?done=…`: what the form just sent did, for the page it redirects to to say so.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DoneQuery {
+    pub done: Option<String>,
+}
+
+/// A form sent by a signed-in person, its CSRF token checked against the session's before the
+/// handler runs: a handler that takes one cannot forget the check. Not signed in: to sign-in;
+/// a token that does not check out: 403 [`form_expired`]; a body that is not the form: 400.
+pub struct SignedForm<T>(pub SessionUser, pub T);
+
+/// The CSRF field every signed-in form carries, read apart from the form's own fields.
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for SignedForm<T> {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = SignedIn::from_request(req, &mut Payload::None);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let SignedIn(user) = user.await?;
+            let body = body.await?;
+            let sent: CsrfField =
+                serde_urlencoded::from_bytes(&body).map_err(actix_web::error::ErrorBadRequest)?;
+            check_csrf(&user.csrf_token, &sent.csrf_token)?;
+            let form =
+                serde_urlencoded::from_bytes(&body).map_err(actix_web::error::ErrorBadRequest)?;
+            Ok(SignedForm(user, form))
+        })
+    }
+}
+
 /// Refuses a signed-in form whose CSRF token is not the session's (anonymous forms:
 /// [`crate::web::form_token`]).
 pub fn check_csrf(expected: &str, sent: &str) -> AppResult<()> {

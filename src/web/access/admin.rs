@@ -15,7 +15,7 @@ use crate::service::access::organizations::{self, NewOrganization};
 use crate::service::audit::{self, AuditView};
 use crate::service::{Actor, AppState};
 
-use crate::web::page::{check_csrf, render, see_other, Chrome, Lang, SignedIn};
+use crate::web::page::{render, see_other, Chrome, Lang, SignedForm, SignedIn};
 use crate::web::words;
 
 #[derive(Template)]
@@ -164,7 +164,6 @@ pub async fn organization(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct AdminForm {
-    csrf_token: String,
     #[serde(default)]
     kind: String,
     #[serde(default)]
@@ -209,11 +208,8 @@ async fn problem(
 pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
-    form: web::Form<AdminForm>,
+    SignedForm(user, form): SignedForm<AdminForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let actor = user.actor.clone();
     let new = NewOrganization {
         kind: form.kind,
@@ -236,11 +232,8 @@ pub async fn create(
 pub async fn import(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
-    form: web::Form<AdminForm>,
+    SignedForm(user, form): SignedForm<AdminForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     require_admin(&user)?;
     let actor = user.actor.clone();
     let csv = form.csv.clone();
@@ -272,13 +265,10 @@ pub async fn import(
 pub async fn organization_action(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
     path: web::Path<(String, String)>,
-    form: web::Form<AdminForm>,
+    SignedForm(user, form): SignedForm<AdminForm>,
 ) -> AppResult<HttpResponse> {
     let (id, action) = path.into_inner();
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let actor = user.actor.clone();
     let target = id.clone();
     let result = blocking(&state, move |s| match action.as_str() {
@@ -315,12 +305,10 @@ pub async fn organization_action(
 pub async fn user_action(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
     path: web::Path<(String, String, String)>,
-    form: web::Form<AdminForm>,
+    SignedForm(user, _form): SignedForm<AdminForm>,
 ) -> AppResult<HttpResponse> {
     let (id, username, action) = path.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let actor = user.actor.clone();
     let name = username.clone();
     let result = blocking(&state, move |s| match action.as_str() {

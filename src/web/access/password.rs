@@ -10,7 +10,9 @@ use crate::http::extract::blocking;
 use crate::service::access::accounts::{self, SessionUser};
 use crate::service::AppState;
 
-use crate::web::page::{check_csrf, client_addr, render, Chrome, Lang, SignedIn, SESSION_COOKIE};
+use crate::web::page::{
+    client_addr, render, Chrome, DoneQuery, Lang, SignedForm, SignedIn, SESSION_COOKIE,
+};
 use crate::web::words;
 
 #[derive(Template)]
@@ -26,7 +28,6 @@ struct PasswordPage {
 
 #[derive(Debug, Deserialize)]
 pub struct PasswordForm {
-    csrf_token: String,
     current_password: String,
     new_password: String,
     confirm_password: String,
@@ -54,11 +55,6 @@ fn page(
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
-}
-
 pub async fn show(
     req: HttpRequest,
     SignedIn(user): SignedIn,
@@ -70,11 +66,8 @@ pub async fn show(
 pub async fn submit(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
-    form: web::Form<PasswordForm>,
+    SignedForm(user, form): SignedForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     if form.new_password != form.confirm_password {
         let mismatch = AppError::invalid(
             "password_mismatch",

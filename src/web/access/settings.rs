@@ -15,7 +15,7 @@ use crate::service::keys::lifecycle::{self, KeyView, RegisterKey};
 use crate::service::webhooks::{self, DeliveryView, NewWebhook, WebhookView};
 use crate::service::AppState;
 
-use crate::web::page::{check_csrf, render, see_other, Chrome, Lang, SignedIn};
+use crate::web::page::{render, see_other, Chrome, DoneQuery, Lang, SignedForm, SignedIn};
 use crate::web::words;
 
 #[derive(Template)]
@@ -41,8 +41,6 @@ struct AccessPage {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct AccessForm {
-    #[serde(default)]
-    csrf_token: String,
     #[serde(default)]
     public_key: String,
     #[serde(default)]
@@ -75,11 +73,6 @@ impl AccessForm {
         .map(|(_, name)| name.to_string())
         .collect()
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct Done {
-    done: Option<String>,
 }
 
 /// What a page shows once: a new token or a new webhook secret.
@@ -135,7 +128,7 @@ pub async fn show(
     state: web::Data<AppState>,
     req: HttpRequest,
     SignedIn(user): SignedIn,
-    query: web::Query<Done>,
+    query: web::Query<DoneQuery>,
 ) -> AppResult<HttpResponse> {
     let done = match query.done.as_deref() {
         Some("rotated") => Some("rotated"),
@@ -166,10 +159,8 @@ async fn or_problem(
 pub async fn rotate(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
-    form: web::Form<AccessForm>,
+    SignedForm(user, _form): SignedForm<AccessForm>,
 ) -> AppResult<HttpResponse> {
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let (actor, org) = (user.actor.clone(), user.organization.id.clone());
     match blocking(&state, move |s| lifecycle::rotate(s, &actor, &org)).await {
         Ok(_) => Ok(see_other("/console/access?done=rotated#keys")),
@@ -181,10 +172,8 @@ pub async fn rotate(
 pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
-    form: web::Form<AccessForm>,
+    SignedForm(user, form): SignedForm<AccessForm>,
 ) -> AppResult<HttpResponse> {
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let (actor, org) = (user.actor.clone(), user.organization.id.clone());
     let body = RegisterKey {
         public_key: form.public_key.clone(),
@@ -199,10 +188,8 @@ pub async fn register(
 pub async fn create_token(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
-    form: web::Form<AccessForm>,
+    SignedForm(user, form): SignedForm<AccessForm>,
 ) -> AppResult<HttpResponse> {
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let (actor, org) = (user.actor.clone(), user.organization.id.clone());
     let expires = form.expires.trim();
     let body = TokenRequest {
@@ -225,11 +212,9 @@ pub async fn create_token(
 /// `POST /console/access/tokens/{id}/revoke`.
 pub async fn revoke_token(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
     id: web::Path<String>,
-    form: web::Form<AccessForm>,
+    SignedForm(user, _form): SignedForm<AccessForm>,
 ) -> AppResult<HttpResponse> {
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let (actor, org) = (user.actor.clone(), user.organization.id.clone());
     blocking(&state, move |s| tokens::revoke(s, &actor, &org, &id)).await?;
     Ok(see_other("/console/access?done=revoked#tokens"))
@@ -239,10 +224,8 @@ pub async fn revoke_token(
 pub async fn create_webhook(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
-    form: web::Form<AccessForm>,
+    SignedForm(user, form): SignedForm<AccessForm>,
 ) -> AppResult<HttpResponse> {
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let actor = user.actor.clone();
     let body = NewWebhook {
         url: form.url.clone(),
@@ -263,11 +246,9 @@ pub async fn create_webhook(
 /// `POST /console/access/webhooks/{id}/delete`.
 pub async fn delete_webhook(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
     id: web::Path<String>,
-    form: web::Form<AccessForm>,
+    SignedForm(user, _form): SignedForm<AccessForm>,
 ) -> AppResult<HttpResponse> {
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let actor = user.actor.clone();
     blocking(&state, move |s| webhooks::delete(s, &actor, &id)).await?;
     Ok(see_other("/console/access?done=deleted#webhooks"))

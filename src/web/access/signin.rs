@@ -12,7 +12,7 @@ use crate::service::access::accounts;
 use crate::service::AppState;
 
 use crate::web::page::{
-    check_csrf, client_addr, cookie, render, see_other, Chrome, Lang, SignedIn, LOGIN_CSRF_COOKIE,
+    client_addr, cookie, render, see_other, Chrome, Lang, SignedForm, LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
 };
 
@@ -34,9 +34,7 @@ pub struct LoginForm {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    csrf_token: String,
-}
+pub struct CsrfForm {}
 
 fn login_page(
     state: &AppState,
@@ -68,7 +66,6 @@ pub async fn submit(
     req: HttpRequest,
     form: web::Form<LoginForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
     crate::web::form_token::check(&state, &req, LOGIN_CSRF_COOKIE, &form.csrf_token)?;
     let username = form.username.clone();
     let client = client_addr(&req);
@@ -104,11 +101,9 @@ pub async fn submit(
 
 pub async fn logout(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
     req: HttpRequest,
-    form: web::Form<CsrfForm>,
+    SignedForm(_user, _form): SignedForm<CsrfForm>,
 ) -> AppResult<HttpResponse> {
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     if let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()) {
         blocking(&state, move |s| accounts::sign_out(s, &token)).await?;
     }

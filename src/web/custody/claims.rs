@@ -9,7 +9,7 @@ use crate::http::extract::blocking;
 use crate::service::custody::claims::{self, ClaimDecision, ClaimView};
 use crate::service::{Actor, AppState};
 
-use crate::web::page::{check_csrf, see_other, SignedIn};
+use crate::web::page::{see_other, SignedForm};
 
 /// A claim on a console, and whether the viewer may confirm or dispute it.
 #[derive(Debug, Clone)]
@@ -36,7 +36,6 @@ pub fn for_console(state: &AppState, actor: &Actor) -> AppResult<Vec<ClaimLine>>
 
 #[derive(Debug, Deserialize)]
 pub struct DecisionForm {
-    csrf_token: String,
     /// Confirming: how much was handed over (blank: the claim's own quantity).
     #[serde(default)]
     quantity: String,
@@ -47,12 +46,9 @@ pub struct DecisionForm {
 /// `POST /console/claims/{id}/{confirm|dispute}`.
 pub async fn decide(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
     path: web::Path<(String, String)>,
-    form: web::Form<DecisionForm>,
+    SignedForm(user, form): SignedForm<DecisionForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let (id, action) = path.into_inner();
     let quantity = match form.quantity.trim() {
         "" => None,

@@ -11,11 +11,10 @@ use crate::http::extract::blocking;
 use crate::service::custody::events::{self, NewEvent};
 use crate::service::AppState;
 
-use crate::web::page::{check_csrf, see_other, SignedIn};
+use crate::web::page::{see_other, SignedForm};
 
 #[derive(Debug, Deserialize)]
 pub struct ShipForm {
-    csrf_token: String,
     /// The certificate's id or a scanned label.
     certificate: String,
     /// The consignee's unified social credit code.
@@ -37,11 +36,8 @@ fn certificate_of(text: &str) -> AppResult<(String, Option<i64>)> {
 /// `POST /console/ship`: records a `shipped` event naming the consignee.
 pub async fn ship(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
-    form: web::Form<ShipForm>,
+    SignedForm(user, form): SignedForm<ShipForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let (id, serial) = certificate_of(&form.certificate)?;
     let code = credit_code::parse("consignee", &form.consignee)?;
     let quantity = match form.quantity.trim() {
@@ -79,7 +75,6 @@ pub async fn ship(
 
 #[derive(Debug, Deserialize)]
 pub struct RejectForm {
-    csrf_token: String,
     label_url: String,
     #[serde(default)]
     reason: String,
@@ -88,11 +83,8 @@ pub struct RejectForm {
 /// `POST /console/reject`: refuses goods shipped to this organization, with the reason.
 pub async fn reject(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
-    form: web::Form<RejectForm>,
+    SignedForm(user, form): SignedForm<RejectForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let scanned = label::parse("label_url", &form.label_url)?;
     let actor = user.actor.clone();
     blocking(&state, move |s| {

@@ -16,7 +16,7 @@ use crate::service::verify::{verify, Label, Source};
 use crate::service::AppState;
 use crate::service::{custody::legs, issuance::promise, oversight::recalls};
 
-use crate::web::page::{check_csrf, render, see_other, Chrome, Lang, SignedIn};
+use crate::web::page::{render, see_other, Chrome, Lang, SignedForm};
 use crate::web::words;
 
 /// What checking a scanned label found.
@@ -159,18 +159,14 @@ pub async fn home(
 
 #[derive(Debug, Deserialize)]
 pub struct IntakeForm {
-    csrf_token: String,
     label_url: String,
 }
 
 /// `POST /console/intake`: records a `received` event with the scanned label.
 pub async fn record(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
-    form: web::Form<IntakeForm>,
+    SignedForm(user, form): SignedForm<IntakeForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let scanned = label::parse("label_url", &form.label_url).map_err(AppError::from)?;
     let actor = user.actor.clone();
     let recorded = blocking(&state, move |s| {

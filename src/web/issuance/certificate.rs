@@ -20,7 +20,7 @@ use crate::service::oversight::status::{self, StatusChange};
 use crate::service::verify::{verify, Label, Source};
 use crate::service::AppState;
 
-use crate::web::page::{check_csrf, render, see_other, Chrome, Lang, SignedIn};
+use crate::web::page::{render, see_other, Chrome, DoneQuery, Lang, SignedForm, SignedIn};
 use crate::web::words;
 
 #[derive(Template)]
@@ -52,11 +52,6 @@ struct CertificatePage {
     regulator_hold: Option<String>,
     /// The producer asked for reinstatement and the regulator has not decided.
     pending_request: bool,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
 }
 
 async fn certificate_page(
@@ -192,7 +187,6 @@ pub async fn certificate(
 
 #[derive(Debug, Deserialize)]
 pub struct ReasonForm {
-    csrf_token: String,
     reason: String,
     legal_basis: Option<String>,
 }
@@ -202,18 +196,16 @@ pub struct ReasonForm {
 pub async fn change_status(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
     path: web::Path<(String, String)>,
-    form: web::Form<ReasonForm>,
+    SignedForm(user, form): SignedForm<ReasonForm>,
 ) -> AppResult<HttpResponse> {
-    let ((id, change), form) = (path.into_inner(), form.into_inner());
+    let ((id, change), form) = (path.into_inner(), form);
     let (kind, done) = match change.as_str() {
         "suspend" => (EventType::Suspended, "suspended"),
         "reinstate" => (EventType::Reinstated, "reinstated"),
         "revoke" => (EventType::Revoked, "revoked"),
         _ => return Err(AppError::not_found("page")),
     };
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let actor = user.actor.clone();
     let target = id.clone();
     let change = StatusChange {
@@ -253,7 +245,6 @@ pub(crate) async fn after_action(
 
 #[derive(Debug, Deserialize)]
 pub struct ReinstatementForm {
-    csrf_token: String,
     evidence: String,
     lab_report_no: Option<String>,
 }
@@ -263,12 +254,10 @@ pub struct ReinstatementForm {
 pub async fn request_reinstatement(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
     id: web::Path<String>,
-    form: web::Form<ReinstatementForm>,
+    SignedForm(user, form): SignedForm<ReinstatementForm>,
 ) -> AppResult<HttpResponse> {
-    let (id, form) = (id.into_inner(), form.into_inner());
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
+    let (id, form) = (id.into_inner(), form);
     let actor = user.actor.clone();
     let target = id.clone();
     let body = NewReinstatementRequest {

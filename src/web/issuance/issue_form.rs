@@ -16,12 +16,10 @@ use crate::service::issuance::products::{self, ProductView};
 use crate::service::AppState;
 
 use crate::web::form::{Field, FormError, Problem};
-use crate::web::page::{check_csrf, render, see_other, Chrome, Lang, SignedIn};
+use crate::web::page::{render, see_other, Chrome, Lang, SignedForm, SignedIn};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct IssueForm {
-    #[serde(default)]
-    csrf_token: String,
     #[serde(default)]
     product_id: String,
     #[serde(default)]
@@ -255,11 +253,8 @@ fn number(field: &str, value: &str) -> Result<Option<i64>, FormError> {
 pub async fn issue_submit(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
-    form: web::Form<IssueForm>,
+    SignedForm(user, form): SignedForm<IssueForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let optional = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
     let (items, rows) = form.inspection_items();
     let numbers =

@@ -19,7 +19,7 @@ use crate::service::issuance::products::{self, ProductView};
 use crate::service::redress::complaints::{self, ComplaintView};
 use crate::service::AppState;
 
-use crate::web::page::{check_csrf, render, Chrome, Lang, SignedIn};
+use crate::web::page::{render, Chrome, Lang, SignedForm};
 use crate::web::words;
 
 #[derive(Template)]
@@ -97,18 +97,14 @@ pub async fn home(
 
 #[derive(Debug, Deserialize)]
 pub struct LabelsForm {
-    csrf_token: String,
     units: Option<String>,
 }
 
 pub async fn labels_pdf(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
     id: web::Path<String>,
-    form: web::Form<LabelsForm>,
+    SignedForm(user, form): SignedForm<LabelsForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let request = ExportRequest {
         certificates: vec![id.into_inner()],
         units: form.units.is_some(),

@@ -12,12 +12,10 @@ use crate::service::issuance::products::{self, NewProduct};
 use crate::service::AppState;
 
 use crate::web::form::{Field, FormError, Problem};
-use crate::web::page::{check_csrf, render, see_other, Chrome, Lang, SignedIn};
+use crate::web::page::{render, see_other, Chrome, Lang, SignedForm, SignedIn};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ProductForm {
-    #[serde(default)]
-    csrf_token: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -94,11 +92,8 @@ pub async fn show(req: HttpRequest, SignedIn(user): SignedIn) -> AppResult<HttpR
 pub async fn submit(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
-    form: web::Form<ProductForm>,
+    SignedForm(user, form): SignedForm<ProductForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let new = NewProduct {
         name: form.name.clone(),
         model: form.model.clone(),

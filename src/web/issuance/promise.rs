@@ -10,11 +10,10 @@ use crate::http::extract::blocking;
 use crate::service::issuance::promise::{self, PromiseRequest, SplitChild, SplitRequest};
 use crate::service::AppState;
 
-use crate::web::page::{check_csrf, see_other, SignedIn};
+use crate::web::page::{see_other, SignedForm};
 
 #[derive(Debug, Deserialize)]
 pub struct PromiseForm {
-    csrf_token: String,
     product_id: String,
     batch_no: String,
     quantity: String,
@@ -38,11 +37,9 @@ fn whole_number(field: &'static str, text: &str) -> AppResult<i64> {
 /// `POST /console/promises`: a producer promises a new lot; shows its public record.
 pub async fn issue(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
-    form: web::Form<PromiseForm>,
+    SignedForm(user, form): SignedForm<PromiseForm>,
 ) -> AppResult<HttpResponse> {
-    let f = form.into_inner();
-    check_csrf(&user.csrf_token, &f.csrf_token)?;
+    let f = form;
     let req = PromiseRequest {
         product_id: Some(f.product_id),
         batch_no: f.batch_no,
@@ -61,7 +58,6 @@ pub async fn issue(
 
 #[derive(Debug, Deserialize)]
 pub struct SplitForm {
-    csrf_token: String,
     /// The parent's id or scanned label.
     certificate: String,
     contact: String,
@@ -94,11 +90,9 @@ fn children_of(text: &str) -> AppResult<Vec<SplitChild>> {
 /// `POST /console/split`: a holder splits a lot into child lots.
 pub async fn split(
     state: web::Data<AppState>,
-    SignedIn(user): SignedIn,
-    form: web::Form<SplitForm>,
+    SignedForm(user, form): SignedForm<SplitForm>,
 ) -> AppResult<HttpResponse> {
-    let f = form.into_inner();
-    check_csrf(&user.csrf_token, &f.csrf_token)?;
+    let f = form;
     let parent = match f.certificate.trim() {
         t if t.contains('/') => label::parse("certificate", t)?.id,
         t => t.to_string(),

@@ -13,7 +13,7 @@ use crate::service::access::accounts::SessionUser;
 use crate::service::oversight::recalls::{self, NewAcknowledgement, RecallView};
 use crate::service::AppState;
 
-use crate::web::page::{check_csrf, render, see_other, Chrome, Lang, SignedIn};
+use crate::web::page::{render, see_other, Chrome, DoneQuery, Lang, SignedForm, SignedIn};
 use crate::web::words;
 
 #[derive(Template)]
@@ -86,18 +86,13 @@ pub async fn list(
     page(&state, &req, &user, None, None, false).await
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Done {
-    done: Option<String>,
-}
-
 /// `GET /console/recalls/{id}`.
 pub async fn show(
     state: web::Data<AppState>,
     req: HttpRequest,
     SignedIn(user): SignedIn,
     id: web::Path<String>,
-    query: web::Query<Done>,
+    query: web::Query<DoneQuery>,
 ) -> AppResult<HttpResponse> {
     let done = query.done.is_some();
     page(&state, &req, &user, Some(id.into_inner()), None, done).await
@@ -105,7 +100,6 @@ pub async fn show(
 
 #[derive(Debug, Deserialize)]
 pub struct AckForm {
-    csrf_token: String,
     quantity_removed: String,
     note: Option<String>,
 }
@@ -114,12 +108,10 @@ pub struct AckForm {
 pub async fn acknowledge(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
     id: web::Path<String>,
-    form: web::Form<AckForm>,
+    SignedForm(user, form): SignedForm<AckForm>,
 ) -> AppResult<HttpResponse> {
-    let (id, form) = (id.into_inner(), form.into_inner());
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
+    let (id, form) = (id.into_inner(), form);
     let actor = user.actor.clone();
     let target = id.clone();
     let result = match form.quantity_removed.trim().parse::<i64>() {

@@ -18,7 +18,7 @@ use crate::service::redress::complaints::ComplaintView;
 use crate::service::AppState;
 
 use crate::web::issuance::certificate::after_action;
-use crate::web::page::{check_csrf, render, Chrome, Lang, SignedIn};
+use crate::web::page::{render, Chrome, Lang, SignedForm};
 use crate::web::words;
 
 /// One bar of the weekly chart, in SVG units.
@@ -232,7 +232,6 @@ pub async fn home(
 
 #[derive(Debug, Deserialize)]
 pub struct InspectForm {
-    csrf_token: String,
     result: String,
     findings: String,
 }
@@ -241,12 +240,10 @@ pub struct InspectForm {
 pub async fn inspect(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
     id: web::Path<String>,
-    form: web::Form<InspectForm>,
+    SignedForm(user, form): SignedForm<InspectForm>,
 ) -> AppResult<HttpResponse> {
-    let (id, form) = (id.into_inner(), form.into_inner());
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
+    let (id, form) = (id.into_inner(), form);
     let actor = user.actor.clone();
     let target = id.clone();
     let input = NewInspection {
@@ -261,7 +258,6 @@ pub async fn inspect(
 
 #[derive(Debug, Deserialize)]
 pub struct RecallForm {
-    csrf_token: String,
     product_id: String,
     batch_no: String,
     certificate_id: String,
@@ -272,11 +268,8 @@ pub struct RecallForm {
 pub async fn recall(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
-    form: web::Form<RecallForm>,
+    SignedForm(user, form): SignedForm<RecallForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let actor = user.actor.clone();
     let input = NewRecall {
         product_id: form.product_id,

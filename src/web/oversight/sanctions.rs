@@ -16,7 +16,7 @@ use crate::service::oversight::reinstatements::{self, Decision, ReinstatementVie
 use crate::service::oversight::sanctions::{self, LiftSanction, NewSanction, SanctionView};
 use crate::service::AppState;
 
-use crate::web::page::{check_csrf, render, see_other, Chrome, Lang, SignedIn};
+use crate::web::page::{render, see_other, Chrome, DoneQuery, Lang, SignedForm, SignedIn};
 use crate::web::words;
 
 #[derive(Template)]
@@ -85,24 +85,18 @@ async fn page(
     Ok(rendered)
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Done {
-    done: Option<String>,
-}
-
 /// `GET /console/oversight`.
 pub async fn show(
     state: web::Data<AppState>,
     req: HttpRequest,
     SignedIn(user): SignedIn,
-    query: web::Query<Done>,
+    query: web::Query<DoneQuery>,
 ) -> AppResult<HttpResponse> {
     page(&state, &req, &user, None, query.done.is_some()).await
 }
 
 #[derive(Debug, Deserialize)]
 pub struct OversightForm {
-    csrf_token: String,
     #[serde(default)]
     decision: String,
     #[serde(default)]
@@ -134,12 +128,9 @@ async fn finish(
 pub async fn decide(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
     id: web::Path<String>,
-    form: web::Form<OversightForm>,
+    SignedForm(user, form): SignedForm<OversightForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let actor = user.actor.clone();
     let body = Decision {
         decision: form.decision,
@@ -156,11 +147,8 @@ pub async fn decide(
 pub async fn impose(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
-    form: web::Form<OversightForm>,
+    SignedForm(user, form): SignedForm<OversightForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let actor = user.actor.clone();
     let result = blocking(&state, move |s| {
         let code = crate::domain::credit_code::parse("credit_code", &form.credit_code)?;
@@ -181,12 +169,9 @@ pub async fn impose(
 pub async fn lift(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
     id: web::Path<String>,
-    form: web::Form<OversightForm>,
+    SignedForm(user, form): SignedForm<OversightForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let actor = user.actor.clone();
     let body = LiftSanction {
         reason: form.reason,
@@ -199,11 +184,9 @@ pub async fn lift(
 pub async fn confirm_accreditation(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
     id: web::Path<String>,
-    form: web::Form<OversightForm>,
+    SignedForm(user, _form): SignedForm<OversightForm>,
 ) -> AppResult<HttpResponse> {
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let actor = user.actor.clone();
     let result = blocking(&state, move |s| labs::confirm(s, &actor, &id)).await;
     finish(&state, &req, &user, result.map(|_| ())).await
@@ -213,12 +196,9 @@ pub async fn confirm_accreditation(
 pub async fn delist_lab(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
     id: web::Path<String>,
-    form: web::Form<OversightForm>,
+    SignedForm(user, form): SignedForm<OversightForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let actor = user.actor.clone();
     let result = blocking(&state, move |s| labs::delist(s, &actor, &id, &form.reason)).await;
     finish(&state, &req, &user, result.map(|_| ())).await

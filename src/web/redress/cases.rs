@@ -16,7 +16,7 @@ use crate::service::{checked_id, AppState};
 
 use crate::web::form_token;
 use crate::web::page::{
-    check_csrf, client_addr, render, see_other, Chrome, Lang, SignedIn, FORM_CSRF_COOKIE,
+    client_addr, render, see_other, Chrome, Lang, SignedForm, SignedIn, FORM_CSRF_COOKIE,
 };
 use crate::web::words;
 
@@ -250,6 +250,7 @@ pub async fn confirm(
     number: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
     form_token::check(&state, &req, FORM_CSRF_COOKIE, &form.csrf_token)?;
     let number = number.into_inner();
     let target = number.clone();
@@ -299,7 +300,6 @@ pub async fn console(
 
 #[derive(Debug, Deserialize)]
 pub struct AnswerForm {
-    csrf_token: String,
     #[serde(default)]
     outcome: String,
     /// Yuan, as typed (e.g. `39.80`).
@@ -342,13 +342,10 @@ fn fen(amount: &str) -> AppResult<Option<i64>> {
 pub async fn act(
     state: web::Data<AppState>,
     req: HttpRequest,
-    SignedIn(user): SignedIn,
     path: web::Path<(String, String)>,
-    form: web::Form<AnswerForm>,
+    SignedForm(user, form): SignedForm<AnswerForm>,
 ) -> AppResult<HttpResponse> {
     let (id, step) = path.into_inner();
-    let form = form.into_inner();
-    check_csrf(&user.csrf_token, &form.csrf_token)?;
     let actor = user.actor.clone();
     let result = match fen(&form.amount) {
         Err(e) => Err(e),
