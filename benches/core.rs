@@ -3,6 +3,9 @@
 //!
 //! `cargo bench --bench core`; figures go to docs/src/performance.md with the machine they ran on.
 
+// A failed expectation is the test's (or the benchmark's) answer: unwrap and expect are fine here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};

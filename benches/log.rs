@@ -6,6 +6,9 @@
 //! PostgreSQL, in a fresh schema). `LOG_BENCH_ISSUE` and `LOG_BENCH_ENTRIES` scale it down
 //! (the test-mode run in CI uses 2,000 and 20,000).
 
+// A failed expectation is the test's (or the benchmark's) answer: unwrap and expect are fine here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

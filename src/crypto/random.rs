@@ -4,6 +4,10 @@ use super::signing::b64url;
 use crate::domain::hash::sha256_hex;
 
 /// Fills `N` random bytes. The OS generator failing is unrecoverable for a signing service.
+#[expect(
+    clippy::expect_used,
+    reason = "without the operating system's random generator no key, id or token can be made safely: stopping is the only safe answer"
+)]
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
     // A host without a working CSPRNG cannot issue anything safely; stop loudly.

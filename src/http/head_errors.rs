@@ -119,6 +119,10 @@ impl<T: AsyncRead + Unpin> AsyncRead for HeadGuard<T> {
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for HeadGuard<T> {
+    #[expect(
+        clippy::expect_used,
+        reason = "the replacement was set just above in this same call"
+    )]
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -62,6 +62,10 @@ pub struct Sweeper {
 }
 
 impl Sweeper {
+    #[expect(
+        clippy::expect_used,
+        reason = "runs once at start-up: a server that cannot start its worker thread cannot run"
+    )]
     pub fn start(db: Db) -> Self {
         use std::sync::atomic::Ordering;
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -28,6 +28,7 @@ pub struct FormToken {
 /// How long a form token is accepted, in seconds.
 const MAX_AGE_SECS: i64 = 12 * 3600;
 
+#[expect(clippy::expect_used, reason = "HMAC-SHA256 takes keys of any length")]
 fn mac(state: &AppState, name: &str, nonce: &str, issued: i64) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(state.keys.master().form_key())
         .expect("HMAC takes keys of any length");

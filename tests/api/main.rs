@@ -1,6 +1,9 @@
 //! End-to-end tests through the real application: one binary, a fresh database per test
 //! (temp-file SQLite, or a fresh PostgreSQL schema when `TEST_DATABASE_URL` is set).
 
+// A failed expectation is the test's (or the benchmark's) answer: unwrap and expect are fine here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 mod keys;
 mod process;

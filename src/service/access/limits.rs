@@ -38,9 +38,10 @@ pub struct ClientLimiter {
 
 impl ClientLimiter {
     pub fn new(burst: u32, period: Duration, refusal: &'static str) -> Self {
+        // A zero period or burst (a setting of 0) is read as the smallest limit, not a panic.
         let quota = Quota::with_period(period)
-            .expect("a non-zero period")
-            .allow_burst(NonZeroU32::new(burst).expect("a non-zero burst"));
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
         ClientLimiter {
             limiter: RateLimiter::keyed(quota),
             refusal,

@@ -250,9 +250,12 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
             && open.is_none()
             && !legs::holds(&cert.organization_id, &org.id, &legs, serial)
         {
+            let Some(claim) = claim.as_ref() else {
+                return Err(AppError::internal("an intake without its claim request"));
+            };
             let (row, created) = claims::open(
                 conn,
-                claim.as_ref().expect("an intake's claim request"),
+                claim,
                 &cert,
                 &org.id,
                 serial,

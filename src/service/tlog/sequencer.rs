@@ -195,6 +195,10 @@ pub struct Sequencer {
 
 impl Sequencer {
     /// Sequences every `every` (at once again while a round was full).
+    #[expect(
+        clippy::expect_used,
+        reason = "runs once at start-up: a server that cannot start its worker thread cannot run"
+    )]
     pub fn start(db: Db, key: Arc<LogKey>, every: Duration, metrics: LogMetrics) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();

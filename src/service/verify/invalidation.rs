@@ -32,6 +32,10 @@ pub struct Poller {
 const LOOKBACK: Duration = Duration::from_secs(120);
 
 impl Poller {
+    #[expect(
+        clippy::expect_used,
+        reason = "runs once at start-up: a server that cannot start its worker thread cannot run"
+    )]
     pub fn start(db: Db, cache: Arc<VerifyCache>, every: Duration) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();

@@ -164,6 +164,7 @@ impl Answer {
             .map_or(&[], |r| r.trail_lines.as_slice())
     }
 
+    #[expect(clippy::expect_used, reason = "a constant that is valid JSON")]
     fn unknown() -> Self {
         Answer {
             verdict: Verdict::Unknown,
@@ -356,7 +357,11 @@ pub fn verify(state: &AppState, label: &Label<'_>, source: Source<'_>) -> AppRes
             None
         }
         Observation::Genuine(region) => {
-            let signals = signals.expect("loaded above for a genuine scan");
+            let Some(signals) = signals else {
+                return Err(crate::error::AppError::internal(
+                    "a genuine scan without its label's signals",
+                ));
+            };
             let (scan, snapshot) = count_scan(state, &record, serial, region, signals);
             if let Err(dropped) = state.scans.record(scan) {
                 dropped.label.forget_one();
@@ -382,10 +387,10 @@ fn connection<'c>(
     state: &AppState,
     conn: &'c mut Option<PooledConn>,
 ) -> AppResult<&'c mut crate::db::DbConn> {
-    if conn.is_none() {
-        *conn = Some(state.db.reader()?);
+    match conn {
+        Some(conn) => Ok(conn),
+        None => Ok(conn.insert(state.db.reader()?)),
     }
-    Ok(conn.as_deref_mut().expect("set above"))
 }
 
 /// The label's and the certificate's signals, loading them (one read) when not cached.

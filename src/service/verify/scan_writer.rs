@@ -219,6 +219,10 @@ enum Item {
 impl ScanWriter {
     /// Starts the writer thread. `capacity` bounds distinct waiting keys; a caller waits at
     /// most `wait` for room.
+    #[expect(
+        clippy::expect_used,
+        reason = "runs once at start-up: a server that cannot start its worker thread cannot run"
+    )]
     pub fn start(db: Db, capacity: usize, wait: Duration, metrics: ScanMetrics) -> Self {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue {

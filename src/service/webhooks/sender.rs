@@ -45,6 +45,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The signature header value of `body` sent as message `id` at `timestamp`.
+#[expect(clippy::expect_used, reason = "HMAC-SHA256 takes keys of any length")]
 pub fn signature(secret: &[u8], id: &str, timestamp: i64, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
     mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
@@ -101,6 +102,10 @@ pub struct Sender {
 }
 
 impl Sender {
+    #[expect(
+        clippy::expect_used,
+        reason = "runs once at start-up: a server that cannot start its worker thread cannot run"
+    )]
     pub fn start(
         db: Db,
         master: MasterKey,
