@@ -13,23 +13,13 @@ use std::time::{Duration, Instant};
 use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
-use crate::helpers::{batch, TestDb, CODES};
+use crate::helpers::{batch, skipped, TestDb, CODES};
 use crate::process::{get, post, producer, serve, Answer, Server};
 
 const ADMIN: &str = "faults-test-admin-token";
 
 fn on_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
-}
-
-/// Says on the terminal that the running test checks nothing in this pass, and why. It writes
-/// to the process's standard error itself: the harness keeps what `eprintln!` prints to itself
-/// when a test passes, and a skipped test would then look like one that passed.
-fn skipped(reason: &str) {
-    use std::io::Write;
-    let thread = std::thread::current();
-    let test = thread.name().unwrap_or("a fault test");
-    let _ = writeln!(std::io::stderr().lock(), "SKIPPED {test}: {reason}");
 }
 
 /// `batch(product)` under its own batch number.
