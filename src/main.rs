@@ -48,7 +48,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Admin {
             command: AdminCommand::Token,
-        }) => cli::admin_token(config),
+        }) => cli::admin::token(config),
         Some(Command::Admin {
             command:
                 AdminCommand::User {
@@ -56,23 +56,23 @@ fn main() -> ExitCode {
                     username,
                     platform_admin,
                 },
-        }) => cli::admin_user(config, organization, username, *platform_admin),
+        }) => cli::admin::user(config, organization, username, *platform_admin),
         Some(Command::Admin {
             command: AdminCommand::Onboard { csv },
-        }) => cli::admin_onboard(config, csv),
+        }) => cli::admin::onboard(config, csv),
         Some(Command::Admin {
             command:
                 AdminCommand::Deactivate {
                     organization,
                     reason,
                 },
-        }) => cli::admin_deactivate(config, organization, reason),
+        }) => cli::admin::deactivate(config, organization, reason),
         Some(Command::Admin {
             command: AdminCommand::ResetPassword { username },
-        }) => cli::admin_reset_password(config, username),
+        }) => cli::admin::reset_password(config, username),
         Some(Command::Admin {
             command: AdminCommand::CompromiseKey { kid, since },
-        }) => cli::admin_compromise_key(config, kid, since),
+        }) => cli::admin::compromise_key(config, kid, since),
         Some(Command::Demo) => cli::demo(config),
         Some(Command::Issue { csv, token, out }) => {
             cli::issue_csv(config, csv, token, out.as_deref())

@@ -1,5 +1,7 @@
 //! `certrail demo`: a small, realistic Changde dataset for a first look, built through the
 //! same use cases the API calls.
+//!
+//! Longer than 400 lines because it is one script: the demo dataset, step by step, in the order a pilot city makes it.
 
 use chrono::{Days, Utc};
 

@@ -1,5 +1,6 @@
 // One schema for both backends; keep it in step with migrations/sqlite and migrations/postgres.
 // Types are limited to what diesel's MultiConnection supports on every backend.
+// Longer than 400 lines because it is diesel's list of every table.
 
 diesel::table! {
     organizations (id) {

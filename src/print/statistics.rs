@@ -1,6 +1,8 @@
 //! A regulator's report as files to hand up: CSV (one table, a `level` column telling total,
 //! county, producer and retailer rows apart) and a real Excel workbook (one sheet per level,
 //! bilingual headers), written with `csv` and `rust_xlsxwriter`.
+//!
+//! Longer than 400 lines because the report's columns are declared once, as tables, and written both as CSV and as a workbook.
 
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 

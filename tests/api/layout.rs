@@ -1,5 +1,6 @@
-//! The codebase's shape, as ARCHITECTURE.md draws it: no import circles between modules, and
-//! `src/service/` grouped by capability with a short top.
+//! The codebase's shape, as ARCHITECTURE.md draws it: imports only down the layers, no import
+//! circles between modules, `src/service/` grouped by capability with a short top, and no long
+//! file without a reason at its top.
 //!
 //! Reads the sources (not the compiled crate): a module is a file (`a/b.rs` or `a/b/mod.rs`);
 //! it imports every module a `crate::…`, `super::…` or `self::…` path in it names, test
@@ -324,4 +325,26 @@ fn every_import_goes_down_the_layers() {
         }
     }
     assert_eq!(upward, Vec::<String>::new());
+}
+#[test]
+fn a_long_file_says_why_at_its_top() {
+    let tree = tree();
+    let mut long = Vec::new();
+    for file in tree.files.values() {
+        let text = std::fs::read_to_string(file).expect("read source");
+        let code_lines = text
+            .find("\n#[cfg(test)]")
+            .map_or(text.as_str(), |end| &text[..end])
+            .lines()
+            .count();
+        let says_why = text
+            .lines()
+            .take_while(|l| l.starts_with("//!") || l.starts_with("// "))
+            .any(|l| l.contains("Longer than 400 lines"))
+            || text.starts_with("// @generated");
+        if code_lines > 400 && !says_why {
+            long.push(format!("{} ({code_lines} lines)", file.display()));
+        }
+    }
+    assert_eq!(long, Vec::<String>::new());
 }

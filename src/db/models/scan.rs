@@ -1,6 +1,8 @@
 //! Consumer scans as aggregates (`label_scans`, `label_regions`, `scan_hours`, `forged_scans`):
 //! stored coarse (hour and region only, never personal data) and folded into per-label
 //! counters as they are written, so reading a label's signals never reads its scan history.
+//!
+//! Longer than 400 lines because the scan aggregates are upserted once per backend (SQLite and PostgreSQL differ in upsert and array syntax) and read back the same way.
 
 use std::collections::{HashMap, HashSet};
 

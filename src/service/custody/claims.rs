@@ -6,6 +6,8 @@
 //! regulator of the producer's region confirms it. Confirmation writes the intake to the trail
 //! as a `received` event on a leg from that holder, taken from what that holder holds; a
 //! dispute keeps the claim for the issuer and the regulator to see.
+//!
+//! Longer than 400 lines because a claim's life (asked, opened, confirmed onto the trail, disputed, listed) is one state machine; confirming is most of it.
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};

@@ -8,6 +8,8 @@
 //! nobody else (the parties, regulators, the database) can act as the consumer. The parties
 //! address the case by its id. Every step is a `case_updated` event on the certificate's trail (with the
 //! case's id, never its number) and a `case.updated` webhook to the parties.
+//!
+//! Longer than 400 lines because a case's life (opened, its steps, its views and lists) is one state machine.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};

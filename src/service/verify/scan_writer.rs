@@ -11,6 +11,8 @@
 //! counted in `/metrics`) up to the configured database wait; a scan that still finds no room
 //! is dropped and counted. On a crash, the scans of the batch being gathered (normally well
 //! under a second of traffic) are lost; committed aggregates are not.
+//!
+//! Longer than 400 lines because the queue, its bounds and the writer thread share one lock's invariants.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};

@@ -2,6 +2,8 @@
 //! cached key and store it — no image work on this path (labels are rendered on demand).
 //! The API's bulk issuance and its `Idempotency-Key` are in `bulk`, the CLI's ERP files in
 //! `file`; both check, sign and store through the functions here.
+//!
+//! Longer than 400 lines because checking and signing is one pipeline that single and bulk issuance share (`bulk.rs` and `file.rs` hold the rest).
 
 use chrono::Utc;
 use serde::Serialize;
