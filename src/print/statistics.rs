@@ -8,13 +8,35 @@ use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use crate::domain::statistics::{Figures, Report, RetailerFigures, TierRow};
 
-/// Column code, 中文, English, and the value of a producer-side row.
-type Column = (
-    &'static str,
-    &'static str,
-    &'static str,
-    fn(&Figures) -> Cell,
-);
+/// A column of the report: its code (the CSV header), its Chinese and English titles, and
+/// how a row of `T` gives its value.
+struct Column<T> {
+    code: &'static str,
+    zh: &'static str,
+    en: &'static str,
+    value: fn(&T) -> Cell,
+}
+
+impl<T> Column<T> {
+    /// The workbook's bilingual header.
+    fn title(&self) -> String {
+        format!("{} {}", self.zh, self.en)
+    }
+}
+
+const fn col<T>(
+    code: &'static str,
+    zh: &'static str,
+    en: &'static str,
+    value: fn(&T) -> Cell,
+) -> Column<T> {
+    Column {
+        code,
+        zh,
+        en,
+        value,
+    }
+}
 
 /// A cell: a count, a percentage, an amount in yuan, or nothing.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,84 +57,84 @@ impl Cell {
     }
 }
 
-const COLUMNS: [Column; 18] = [
-    (
+const COLUMNS: [Column<Figures>; 18] = [
+    col(
         "certificates_issued",
         "签发合格证",
         "Certificates issued",
         |f| Cell::Count(f.certificates_issued),
     ),
-    (
+    col(
         "producers_active",
         "在用生产者",
         "Producers active",
         |f| Cell::Count(f.producers_active),
     ),
-    ("batches_shipped", "发货批次", "Batches shipped", |f| {
+    col("batches_shipped", "发货批次", "Batches shipped", |f| {
         Cell::Count(f.batches_shipped)
     }),
-    (
+    col(
         "batches_shipped_received",
         "其中已进货查验",
         "Of which taken in",
         |f| Cell::Count(f.batches_shipped_received),
     ),
-    (
+    col(
         "intake_coverage_percent",
         "进货查验覆盖率%",
         "Intake coverage %",
         |f| Cell::Percent(f.intake_coverage()),
     ),
-    ("spot_checks", "监督抽检", "Spot-checks", |f| {
+    col("spot_checks", "监督抽检", "Spot-checks", |f| {
         Cell::Count(f.spot_checks)
     }),
-    (
+    col(
         "spot_checks_conformant",
         "抽检合格",
         "Conformant",
         |f| Cell::Count(f.spot_checks_conformant),
     ),
-    (
+    col(
         "pass_rate_percent",
         "抽检合格率%",
         "Pass rate %",
         |f| Cell::Percent(f.pass_rate()),
     ),
-    ("suspensions", "暂停", "Suspensions", |f| {
+    col("suspensions", "暂停", "Suspensions", |f| {
         Cell::Count(f.suspensions)
     }),
-    ("recalls", "召回", "Recalls", |f| Cell::Count(f.recalls)),
-    (
+    col("recalls", "召回", "Recalls", |f| Cell::Count(f.recalls)),
+    col(
         "recall_retailers",
         "应确认下架的经销商",
         "Retailers to acknowledge",
         |f| Cell::Count(f.recall_retailers),
     ),
-    (
+    col(
         "recall_acknowledged",
         "已确认下架",
         "Acknowledged",
         |f| Cell::Count(f.recall_acknowledged),
     ),
-    ("complaints", "消费者反馈", "Consumer reports", |f| {
+    col("complaints", "消费者反馈", "Consumer reports", |f| {
         Cell::Count(f.complaints)
     }),
-    ("cases", "先行赔付案件", "Compensation cases", |f| {
+    col("cases", "先行赔付案件", "Compensation cases", |f| {
         Cell::Count(f.cases)
     }),
-    ("cases_open", "未结案", "Open", |f| {
+    col("cases_open", "未结案", "Open", |f| {
         Cell::Count(f.cases_open)
     }),
-    ("cases_overdue", "逾期", "Overdue", |f| {
+    col("cases_overdue", "逾期", "Overdue", |f| {
         Cell::Count(f.cases_overdue)
     }),
-    (
+    col(
         "compensated_yuan",
         "赔付金额(元)",
         "Compensated (yuan)",
         |f| Cell::Yuan(f.compensated_fen),
     ),
-    (
+    col(
         "open_warnings",
         "未处理的复制预警",
         "Open copy warnings",
@@ -120,37 +142,29 @@ const COLUMNS: [Column; 18] = [
     ),
 ];
 
-/// Retailer columns: code, 中文, English, value.
-type RetailerColumn = (
-    &'static str,
-    &'static str,
-    &'static str,
-    fn(&RetailerFigures) -> Cell,
-);
-
-const RETAILER_COLUMNS: [RetailerColumn; 7] = [
-    ("intakes", "进货查验", "Intakes", |f| {
+const RETAILER_COLUMNS: [Column<RetailerFigures>; 7] = [
+    col("intakes", "进货查验", "Intakes", |f| {
         Cell::Count(f.intakes)
     }),
-    ("recalls", "涉及的召回", "Recalls to act on", |f| {
+    col("recalls", "涉及的召回", "Recalls to act on", |f| {
         Cell::Count(f.recalls)
     }),
-    (
+    col(
         "recall_acknowledged",
         "已确认下架",
         "Acknowledged",
         |f| Cell::Count(f.recall_acknowledged),
     ),
-    ("cases", "先行赔付案件", "Compensation cases", |f| {
+    col("cases", "先行赔付案件", "Compensation cases", |f| {
         Cell::Count(f.cases)
     }),
-    ("cases_open", "未结案", "Open", |f| {
+    col("cases_open", "未结案", "Open", |f| {
         Cell::Count(f.cases_open)
     }),
-    ("cases_overdue", "逾期", "Overdue", |f| {
+    col("cases_overdue", "逾期", "Overdue", |f| {
         Cell::Count(f.cases_overdue)
     }),
-    (
+    col(
         "compensated_yuan",
         "赔付金额(元)",
         "Compensated (yuan)",
@@ -158,25 +172,17 @@ const RETAILER_COLUMNS: [RetailerColumn; 7] = [
     ),
 ];
 
-/// Column code, 中文, English, and the value of a tier row.
-type TierColumn = (
-    &'static str,
-    &'static str,
-    &'static str,
-    fn(&TierRow) -> Cell,
-);
-
-const TIER_COLUMNS: [TierColumn; 4] = [
-    ("legs_shipped", "发来", "Legs shipped", |t| {
+const TIER_COLUMNS: [Column<TierRow>; 4] = [
+    col("legs_shipped", "发来", "Legs shipped", |t| {
         Cell::Count(t.legs_shipped)
     }),
-    ("legs_received", "已进货查验", "Taken in", |t| {
+    col("legs_received", "已进货查验", "Taken in", |t| {
         Cell::Count(t.legs_received)
     }),
-    ("legs_rejected", "拒收", "Refused", |t| {
+    col("legs_rejected", "拒收", "Refused", |t| {
         Cell::Count(t.legs_rejected)
     }),
-    ("coverage_percent", "覆盖率%", "Coverage %", |t| {
+    col("coverage_percent", "覆盖率%", "Coverage %", |t| {
         Cell::Percent(t.coverage())
     }),
 ];
@@ -205,12 +211,21 @@ pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
     ]
     .map(String::from)
     .to_vec();
-    header.extend(COLUMNS.iter().map(|c| c.0.to_string()));
-    header.extend(RETAILER_COLUMNS.iter().map(|c| format!("retailer_{}", c.0)));
-    header.extend(TIER_COLUMNS.iter().map(|c| format!("tier_{}", c.0)));
+    header.extend(COLUMNS.iter().map(|c| c.code.to_string()));
+    header.extend(
+        RETAILER_COLUMNS
+            .iter()
+            .map(|c| format!("retailer_{}", c.code)),
+    );
+    header.extend(TIER_COLUMNS.iter().map(|c| format!("tier_{}", c.code)));
     out.write_record(&header)?;
     let blank_retailer = || RETAILER_COLUMNS.iter().map(|_| String::new());
-    let figures = |f: &Figures| COLUMNS.iter().map(|c| (c.3)(f).text()).collect::<Vec<_>>();
+    let figures = |f: &Figures| {
+        COLUMNS
+            .iter()
+            .map(|c| (c.value)(f).text())
+            .collect::<Vec<_>>()
+    };
     let blank_tier = || {
         TIER_COLUMNS
             .iter()
@@ -249,7 +264,7 @@ pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
     for r in &report.by_retailer {
         let values = RETAILER_COLUMNS
             .iter()
-            .map(|c| (c.3)(&r.figures).text())
+            .map(|c| (c.value)(&r.figures).text())
             .collect();
         row(
             ["retailer", &r.region_code, &r.id, &r.name, &r.credit_code],
@@ -263,7 +278,7 @@ pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
             ["tier", &report.region, "", t.tier, ""],
             COLUMNS.iter().map(|_| String::new()).collect(),
             blank_retailer().collect(),
-            TIER_COLUMNS.iter().map(|c| (c.3)(t).text()).collect(),
+            TIER_COLUMNS.iter().map(|c| (c.value)(t).text()).collect(),
         )?;
     }
     out.into_inner()
@@ -302,8 +317,8 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
     summary.write_string(1, 1, format!("{} — {}", report.from, report.to))?;
     for (i, c) in COLUMNS.iter().enumerate() {
         let row = 3 + i as u32;
-        summary.write_string(row, 0, format!("{} {}", c.1, c.2))?;
-        write_cell(summary, row, 1, (c.3)(&report.totals), &pct, &money)?;
+        summary.write_string(row, 0, c.title())?;
+        write_cell(summary, row, 1, (c.value)(&report.totals), &pct, &money)?;
     }
     summary.set_column_width(0, 36)?;
 
@@ -316,7 +331,7 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
     let counties = book.add_worksheet().set_name("按县区 By county")?;
     lead_headers(counties, &["行政区划代码 Region code"])?;
     for (i, c) in COLUMNS.iter().enumerate() {
-        counties.write_string_with_format(0, 1 + i as u16, format!("{} {}", c.1, c.2), &bold)?;
+        counties.write_string_with_format(0, 1 + i as u16, c.title(), &bold)?;
     }
     for (r, county) in report.by_county.iter().enumerate() {
         let row = 1 + r as u32;
@@ -326,7 +341,7 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 counties,
                 row,
                 1 + i as u16,
-                (c.3)(&county.figures),
+                (c.value)(&county.figures),
                 &pct,
                 &money,
             )?;
@@ -343,7 +358,7 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
         ],
     )?;
     for (i, c) in COLUMNS.iter().enumerate() {
-        producers.write_string_with_format(0, 3 + i as u16, format!("{} {}", c.1, c.2), &bold)?;
+        producers.write_string_with_format(0, 3 + i as u16, c.title(), &bold)?;
     }
     for (r, p) in report.by_producer.iter().enumerate() {
         let row = 1 + r as u32;
@@ -355,7 +370,7 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 producers,
                 row,
                 3 + i as u16,
-                (c.3)(&p.figures),
+                (c.value)(&p.figures),
                 &pct,
                 &money,
             )?;
@@ -372,7 +387,7 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
         ],
     )?;
     for (i, c) in RETAILER_COLUMNS.iter().enumerate() {
-        retailers.write_string_with_format(0, 3 + i as u16, format!("{} {}", c.1, c.2), &bold)?;
+        retailers.write_string_with_format(0, 3 + i as u16, c.title(), &bold)?;
     }
     for (r, x) in report.by_retailer.iter().enumerate() {
         let row = 1 + r as u32;
@@ -384,7 +399,7 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 retailers,
                 row,
                 3 + i as u16,
-                (c.3)(&x.figures),
+                (c.value)(&x.figures),
                 &pct,
                 &money,
             )?;
@@ -394,13 +409,13 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
     let tiers = book.add_worksheet().set_name("按环节 By tier")?;
     lead_headers(tiers, &["环节 Tier"])?;
     for (i, c) in TIER_COLUMNS.iter().enumerate() {
-        tiers.write_string_with_format(0, 1 + i as u16, format!("{} {}", c.1, c.2), &bold)?;
+        tiers.write_string_with_format(0, 1 + i as u16, c.title(), &bold)?;
     }
     for (r, t) in report.by_tier.iter().enumerate() {
         let row = 1 + r as u32;
         tiers.write_string(row, 0, tier_name(t.tier))?;
         for (i, c) in TIER_COLUMNS.iter().enumerate() {
-            write_cell(tiers, row, 1 + i as u16, (c.3)(t), &pct, &money)?;
+            write_cell(tiers, row, 1 + i as u16, (c.value)(t), &pct, &money)?;
         }
     }
     book.save_to_buffer()
