@@ -1,5 +1,6 @@
 //! Reading a CSV file with English (the API's field names) or Chinese headers: UTF-8 with or
-//! without a BOM, each header mapped to its field, unknown and missing columns reported.
+//! without a BOM, each header mapped to its field, unknown and missing columns reported, and
+//! each row turned into a request by the file kind's own rule ([`rows`]).
 
 /// A column: the API field and the Chinese headers used for it.
 pub type Column = (&'static str, &'static [&'static str]);
@@ -47,6 +48,62 @@ pub fn open<'a>(
     }
     match errors.is_empty() {
         true => Ok(Table { fields, reader }),
+        false => Err(errors),
+    }
+}
+
+/// The requests a file gives, with the line each came from.
+#[derive(Debug)]
+pub struct Rows<T> {
+    pub requests: Vec<T>,
+    pub lines: Vec<u64>,
+}
+
+/// Reads every row of `data` into a request with `build`, which gets the row's line and its
+/// non-empty cells by field. Every problem is reported, one per line of the answer; a file
+/// without rows is one.
+pub fn rows<T>(
+    data: &[u8],
+    columns: &[Column],
+    required: &[&str],
+    mut build: impl FnMut(u64, &dyn Fn(&str) -> Option<String>) -> Result<T, Vec<String>>,
+) -> Result<Rows<T>, Vec<String>> {
+    let Table { fields, mut reader } = open(data, columns, required)?;
+    let mut errors = Vec::new();
+    let mut rows = Rows {
+        requests: Vec::new(),
+        lines: Vec::new(),
+    };
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(e.to_string());
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        let get = |name: &str| {
+            fields
+                .iter()
+                .position(|f| *f == name)
+                .and_then(|i| record.get(i))
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        match build(line, &get) {
+            Ok(request) => {
+                rows.requests.push(request);
+                rows.lines.push(line);
+            }
+            Err(e) => errors.extend(e),
+        }
+    }
+    if rows.requests.is_empty() && errors.is_empty() {
+        errors.push("the file has no rows below its header".into());
+    }
+    match errors.is_empty() {
+        true => Ok(rows),
         false => Err(errors),
     }
 }

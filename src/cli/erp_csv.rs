@@ -1,7 +1,7 @@
 //! Reading an ERP export for `certrail issue --csv`: UTF-8 with or without a BOM, a header
 //! row in English (the API's field names) or Chinese, one certificate per row.
 
-use super::csv_in::{Column, Table};
+use super::csv_in::{Column, Rows};
 use chrono::NaiveDate;
 
 use crate::service::issuance::issue::IssueRequest;
@@ -32,13 +32,6 @@ const REQUIRED: &[&str] = &[
     "inspector",
 ];
 
-/// The rows of a file, each with the line it started on.
-#[derive(Debug)]
-pub struct Rows {
-    pub requests: Vec<IssueRequest>,
-    pub lines: Vec<u64>,
-}
-
 /// `2026-11-20`, `2026/11/20` and `2026.11.20` (with or without leading zeros) become ISO
 /// dates; anything else is passed on for the issuing rules to reject with a clear message.
 fn date(value: &str) -> String {
@@ -64,40 +57,16 @@ fn integer(line: u64, field: &str, value: &str) -> Result<i64, String> {
 }
 
 /// Parses the file's bytes. Every problem is reported, one per line of the answer.
-pub fn parse(data: &[u8]) -> Result<Rows, Vec<String>> {
-    let Table { fields, mut reader } = super::csv_in::open(data, COLUMNS, REQUIRED)?;
-    let mut errors = Vec::new();
-    let mut rows = Rows {
-        requests: Vec::new(),
-        lines: Vec::new(),
-    };
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(e.to_string());
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| p.line());
-        let get = |name: &str| {
-            fields
-                .iter()
-                .position(|f| *f == name)
-                .and_then(|i| record.get(i))
-                .filter(|v| !v.is_empty())
-        };
-        let text = |name: &str| get(name).unwrap_or_default().to_string();
+pub fn parse(data: &[u8]) -> Result<Rows<IssueRequest>, Vec<String>> {
+    super::csv_in::rows(data, COLUMNS, REQUIRED, |line, get| {
+        let text = |name: &str| get(name).unwrap_or_default();
         let quantity = integer(line, "quantity", &text("quantity"));
-        let units = get("units").map(|u| integer(line, "units", u)).transpose();
+        let units = get("units").map(|u| integer(line, "units", &u)).transpose();
         let (quantity, units) = match (quantity, units) {
             (Ok(q), Ok(u)) => (q, u),
-            (q, u) => {
-                errors.extend(q.err().into_iter().chain(u.err()));
-                continue;
-            }
+            (q, u) => return Err(q.err().into_iter().chain(u.err()).collect()),
         };
-        rows.requests.push(IssueRequest {
+        Ok(IssueRequest {
             product_id: text("product_id"),
             batch_no: text("batch_no"),
             quantity,
@@ -105,23 +74,14 @@ pub fn parse(data: &[u8]) -> Result<Rows, Vec<String>> {
             production_date: date(&text("production_date")),
             inspection_date: date(&text("inspection_date")),
             inspector: text("inspector"),
-            result: get("result").map_or_else(|| "pass".into(), result),
+            result: get("result").map_or_else(|| "pass".into(), |r| result(&r)),
             items: None,
-            lab_report_no: get("lab_report_no").map(str::to_string),
-            expiry_date: get("expiry_date").map(date),
+            lab_report_no: get("lab_report_no"),
+            expiry_date: get("expiry_date").map(|d| date(&d)),
             units,
-            lab_id: get("lab_id").map(str::to_string),
-        });
-        rows.lines.push(line);
-    }
-    if rows.requests.is_empty() && errors.is_empty() {
-        errors.push("the file has no rows below its header".into());
-    }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    }
+            lab_id: get("lab_id"),
+        })
+    })
 }
 
 #[cfg(test)]

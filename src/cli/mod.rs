@@ -3,7 +3,7 @@
 //! `certrail verify`, `certrail sign`.
 
 pub mod admin;
-mod csv_in;
+pub mod csv_in;
 pub mod demo;
 pub mod erp_csv;
 pub mod promise_csv;

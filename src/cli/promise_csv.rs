@@ -3,7 +3,7 @@
 //! `parent` is a child lot split from it (the holder re-issues it); otherwise a new lot of one
 //! of the producer's products.
 
-use super::csv_in::{Column, Table};
+use super::csv_in::{Column, Rows};
 use crate::domain::promise::ParentRef;
 use crate::service::issuance::promise::PromiseRequest;
 
@@ -23,46 +23,14 @@ const COLUMNS: &[Column] = &[
 
 const REQUIRED: &[&str] = &["batch_no", "quantity", "contact"];
 
-/// The requests of a file, each with the line it started on.
-#[derive(Debug)]
-pub struct Rows {
-    pub requests: Vec<PromiseRequest>,
-    pub lines: Vec<u64>,
-}
-
 /// Parses the file's bytes; every problem is reported, one per line of the answer.
-pub fn parse(data: &[u8]) -> Result<Rows, Vec<String>> {
-    let Table { fields, mut reader } = super::csv_in::open(data, COLUMNS, REQUIRED)?;
-    let mut errors = Vec::new();
-    let mut rows = Rows {
-        requests: Vec::new(),
-        lines: Vec::new(),
-    };
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(e.to_string());
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| p.line());
-        let get = |name: &str| {
-            fields
-                .iter()
-                .position(|f| *f == name)
-                .and_then(|i| record.get(i))
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
-        let quantity = match get("quantity").unwrap_or_default().parse::<i64>() {
-            Ok(q) => q,
-            Err(_) => {
-                errors.push(format!("line {line}: quantity: not a whole number"));
-                continue;
-            }
-        };
-        rows.requests.push(PromiseRequest {
+pub fn parse(data: &[u8]) -> Result<Rows<PromiseRequest>, Vec<String>> {
+    super::csv_in::rows(data, COLUMNS, REQUIRED, |line, get| {
+        let quantity = get("quantity")
+            .unwrap_or_default()
+            .parse::<i64>()
+            .map_err(|_| vec![format!("line {line}: quantity: not a whole number")])?;
+        Ok(PromiseRequest {
             product_id: get("product_id"),
             product_name: get("product_name"),
             batch_no: get("batch_no").unwrap_or_default(),
@@ -75,16 +43,8 @@ pub fn parse(data: &[u8]) -> Result<Rows, Vec<String>> {
             promise: None,
             basis: None,
             parents: get("parent").map(|id| vec![ParentRef { id, quantity }]),
-        });
-        rows.lines.push(line);
-    }
-    if rows.requests.is_empty() && errors.is_empty() {
-        errors.push("the file has no rows below its header".into());
-    }
-    match errors.is_empty() {
-        true => Ok(rows),
-        false => Err(errors),
-    }
+        })
+    })
 }
 
 #[cfg(test)]
