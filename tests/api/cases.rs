@@ -76,6 +76,14 @@ async fn a_seller_compensates_and_the_consumer_closes_the_case() {
     t.post(&url("accept"), Some(&producer), &json!({}))
         .await
         .error(403, "forbidden");
+    // Who may act is checked before what was sent: a stranger's bad answer is 403, not 422.
+    t.post(
+        &url("answer"),
+        Some(&stranger),
+        &json!({"outcome": "lost", "text": ""}),
+    )
+    .await
+    .error(403, "forbidden");
     let mine = t.get("/api/v1/cases", Some(&producer)).await.json();
     assert_eq!(mine[0]["id"], case_id.as_str());
     assert!(

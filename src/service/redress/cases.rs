@@ -338,19 +338,27 @@ fn require_respondent<'a>(actor: &'a Actor, case: &Case) -> AppResult<&'a Organi
     }
 }
 
-/// The named party takes the case up, or answers it (`resolution`: compensated with the
-/// amount, replaced, or refused).
+/// The named party takes the case up, or answers it (`answer`: compensated with the amount,
+/// replaced, or refused). Who may act is checked before what was sent.
 fn respond(
     state: &AppState,
     actor: &Actor,
     id: &str,
     step: CaseStep,
-    resolution: Option<&Resolution>,
+    answer: Option<&CaseAnswer>,
 ) -> AppResult<CaseView> {
     state.write(|conn| {
         let case = by_id(conn, id)?;
         let org = require_respondent(actor, &case)?;
-        let case = take_step(state, conn, &case, step, resolution, (org, "respondent"))?;
+        let resolution = answer.map(checked_answer).transpose()?;
+        let case = take_step(
+            state,
+            conn,
+            &case,
+            step,
+            resolution.as_ref(),
+            (org, "respondent"),
+        )?;
         view(conn, case, None)
     })
 }
@@ -362,8 +370,7 @@ pub fn accept(state: &AppState, actor: &Actor, id: &str) -> AppResult<CaseView> 
 
 /// The named party answers: compensated (with the amount), replaced, or refused.
 pub fn answer(state: &AppState, actor: &Actor, id: &str, input: CaseAnswer) -> AppResult<CaseView> {
-    let resolution = checked_answer(&input)?;
-    respond(state, actor, id, CaseStep::Answer, Some(&resolution))
+    respond(state, actor, id, CaseStep::Answer, Some(&input))
 }
 
 fn respondent_of(conn: &mut DbConn, case: &Case) -> AppResult<Organization> {
@@ -401,11 +408,11 @@ fn regulator_of<'a>(actor: &'a Actor, respondent: &Organization) -> AppResult<&'
 
 /// A regulator of the named party's region decides an overdue case, which closes it.
 pub fn decide(state: &AppState, actor: &Actor, id: &str, input: CaseAnswer) -> AppResult<CaseView> {
-    let mut resolution = checked_answer(&input)?;
     state.write(|conn| {
         let case = by_id(conn, id)?;
         let respondent = respondent_of(conn, &case)?;
         let regulator = regulator_of(actor, &respondent)?;
+        let mut resolution = checked_answer(&input)?;
         if !is_overdue(&case) {
             return Err(AppError::Conflict {
                 code: "not_overdue",
