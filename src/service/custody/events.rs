@@ -108,19 +108,7 @@ enum Written {
 /// Records a custody event on certificate `id`. An intake that no shipment to the caller led to
 /// is not written to the trail: it becomes a claim of custody (see [`claims`]).
 pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> AppResult<Recorded> {
-    let kind = match input.kind.trim() {
-        "shipped" => EventType::Shipped,
-        "received" => EventType::Received,
-        "rejected" => EventType::Rejected,
-        "sold" => EventType::Sold,
-        _ => {
-            return Err(AppError::invalid(
-                "invalid_event_type",
-                "type",
-                "type must be shipped, received, rejected or sold",
-            ))
-        }
-    };
+    let kind = event_type(&input.kind)?;
     let org = match kind {
         EventType::Shipped => actor.require_kind(&OrgKind::HOLDERS)?,
         _ => actor.require_kind(&OrgKind::RECEIVERS)?,
@@ -155,13 +143,130 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
         )?),
         _ => None,
     };
-    let mut serial = input.serial;
-    let scanned = match input
-        .label_url
-        .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-    {
+    let (scanned, serial) = scanned_label(kind, &cert, input.label_url.as_deref(), input.serial)?;
+    check_serial(&cert, serial)?;
+    let check = scanned
+        .as_ref()
+        .map(|s| check_label(state, s))
+        .transpose()?;
+    let mut details = details_of(note.as_deref(), reason.as_deref(), check.as_ref());
+    let written = state.write(|conn| {
+        Certificate::lock(conn, &cert.id)?;
+        let mine = EventRow::by_actor(conn, &cert.id, &org.id)?;
+        let legs = Shipment::for_certificate(conn, &cert.id)?;
+        let open = legs::open_leg(&legs, &org.id, serial);
+        // Scanning the same label in again is the same intake, and a unit is shipped or sold
+        // by one party once: the earlier event is the answer, nothing is written twice.
+        let repeated = |e: &&EventRow| {
+            e.kind == kind.as_str()
+                && e.serial == serial
+                && (serial.is_some() || (kind == EventType::Received && open.is_none()))
+        };
+        if let Some(earlier) = mine.iter().find(repeated) {
+            return Ok(Written::Event(earlier.clone(), false));
+        }
+        // An intake along no leg is a claim, unless the party already holds these goods (a
+        // holder of the lot recording its units one by one).
+        if kind == EventType::Received
+            && open.is_none()
+            && !legs::holds(&cert.organization_id, &org.id, &legs, serial)
+        {
+            let Some(claim) = claim.as_ref() else {
+                return Err(AppError::internal("an intake without its claim request"));
+            };
+            let (row, created) = claims::open(
+                conn,
+                claim,
+                &cert,
+                &org.id,
+                serial,
+                check.as_ref().map_or("unknown", |c| c.verdict.as_str()),
+                note.clone(),
+            )?;
+            return Ok(Written::Claim(row, created));
+        }
+        check_room(&mine, serial)?;
+        let holds =
+            |e: &EventRow| e.kind == "received" && (e.serial.is_none() || e.serial == serial);
+        match kind {
+            EventType::Sold if !mine.iter().any(holds) => {
+                return Err(AppError::Conflict {
+                    code: "not_received",
+                    message: "record intake (received) before the sale".into(),
+                });
+            }
+            EventType::Shipped => ship_within_holding(
+                conn,
+                &cert,
+                &org.id,
+                &legs,
+                serial,
+                leg.as_mut(),
+                &mut details,
+            )?,
+            EventType::Rejected if open.is_none() => {
+                return Err(AppError::Conflict {
+                    code: "no_open_shipment",
+                    message: "nothing was shipped to you for this certificate to refuse".into(),
+                });
+            }
+            EventType::Received | EventType::Rejected => legs::describe_intake(&mut details, open),
+            _ => {}
+        }
+        let row = trail::append(state, conn, &cert.id, org, kind, serial, details.clone())?;
+        match (kind, open, &leg) {
+            (EventType::Received, Some(l), _) => {
+                Shipment::close(conn, &l.id, "received", row.seq, row.at, None)?
+            }
+            (EventType::Rejected, Some(l), _) => {
+                Shipment::close(conn, &l.id, "rejected", row.seq, row.at, reason.as_deref())?
+            }
+            (EventType::Shipped, _, Some(leg)) => leg.insert(conn, &cert.id, serial, &row)?,
+            _ => {}
+        }
+        Ok(Written::Event(row, true))
+    })?;
+    Ok(match written {
+        Written::Event(row, created) => Recorded {
+            event: Some(trail::present(std::slice::from_ref(&row)).remove(0)),
+            claim: None,
+            label: check,
+            created,
+        },
+        Written::Claim(row, created) => Recorded {
+            event: None,
+            claim: Some(claims::view(state, row)?),
+            label: check,
+            created,
+        },
+    })
+}
+
+/// The event type a request names.
+fn event_type(kind: &str) -> AppResult<EventType> {
+    match kind.trim() {
+        "shipped" => Ok(EventType::Shipped),
+        "received" => Ok(EventType::Received),
+        "rejected" => Ok(EventType::Rejected),
+        "sold" => Ok(EventType::Sold),
+        _ => Err(AppError::invalid(
+            "invalid_event_type",
+            "type",
+            "type must be shipped, received, rejected or sold",
+        )),
+    }
+}
+
+/// The label the event's party scanned, checked against the certificate and the unit named,
+/// with the unit it names (an intake must scan one; a unit's intake scans the unit's own).
+fn scanned_label(
+    kind: EventType,
+    cert: &Certificate,
+    label_url: Option<&str>,
+    serial: Option<i64>,
+) -> AppResult<(Option<label::ScannedLabel>, Option<i64>)> {
+    let mut serial = serial;
+    let scanned = match label_url.map(str::trim).filter(|u| !u.is_empty()) {
         None if kind == EventType::Received => {
             return Err(AppError::invalid(
                 "required",
@@ -199,158 +304,102 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
             Some(scanned)
         }
     };
-    check_serial(&cert, serial)?;
-    let check = match &scanned {
-        None => None,
-        Some(s) => {
-            let label = Label {
-                id: &s.id,
-                serial: s.serial,
-                signature: s.signature.as_deref(),
-            };
-            let answer = verify(state, &label, Source::Check)?;
-            Some(LabelCheck {
-                verdict: answer.verdict,
-                reasons: answer.reasons,
-            })
-        }
+    Ok((scanned, serial))
+}
+
+/// The verdict of the scanned label, as a seller's check at intake sees it.
+fn check_label(state: &AppState, s: &label::ScannedLabel) -> AppResult<LabelCheck> {
+    let label = Label {
+        id: &s.id,
+        serial: s.serial,
+        signature: s.signature.as_deref(),
     };
+    let answer = verify(state, &label, Source::Check)?;
+    Ok(LabelCheck {
+        verdict: answer.verdict,
+        reasons: answer.reasons,
+    })
+}
+
+/// The event's details: its note, a refusal's reason, the scanned label's verdict.
+fn details_of(
+    note: Option<&str>,
+    reason: Option<&str>,
+    check: Option<&LabelCheck>,
+) -> Map<String, Value> {
     let mut details = Map::new();
-    if let Some(note) = &note {
-        details.insert("note".into(), Value::String(note.clone()));
+    if let Some(note) = note {
+        details.insert("note".into(), Value::String(note.to_string()));
     }
-    if let Some(reason) = &reason {
-        details.insert("reason".into(), Value::String(reason.clone()));
+    if let Some(reason) = reason {
+        details.insert("reason".into(), Value::String(reason.to_string()));
     }
-    if let Some(check) = &check {
+    if let Some(check) = check {
         details.insert(
             "label_verdict".into(),
             Value::String(check.verdict.as_str().into()),
         );
         details.insert("label_reasons".into(), check.reasons.clone().into());
     }
-    let written = state.write(|conn| {
-        Certificate::lock(conn, &cert.id)?;
-        let mine = EventRow::by_actor(conn, &cert.id, &org.id)?;
-        let legs = Shipment::for_certificate(conn, &cert.id)?;
-        let open = legs::open_leg(&legs, &org.id, serial);
-        // Scanning the same label in again is the same intake, and a unit is shipped or sold
-        // by one party once: the earlier event is the answer, nothing is written twice.
-        let repeated = |e: &&EventRow| {
-            e.kind == kind.as_str()
-                && e.serial == serial
-                && (serial.is_some() || (kind == EventType::Received && open.is_none()))
-        };
-        if let Some(earlier) = mine.iter().find(repeated) {
-            return Ok(Written::Event(earlier.clone(), false));
-        }
-        // An intake along no leg is a claim, unless the party already holds these goods (a
-        // holder of the lot recording its units one by one).
-        if kind == EventType::Received
-            && open.is_none()
-            && !legs::holds(&cert.organization_id, &org.id, &legs, serial)
-        {
-            let Some(claim) = claim.as_ref() else {
-                return Err(AppError::internal("an intake without its claim request"));
-            };
-            let (row, created) = claims::open(
-                conn,
-                claim,
-                &cert,
-                &org.id,
-                serial,
-                check.as_ref().map_or("unknown", |c| c.verdict.as_str()),
-                note.clone(),
-            )?;
-            return Ok(Written::Claim(row, created));
-        }
-        let level = |e: &&EventRow| e.serial.is_some() == serial.is_some();
-        let (count, limit) = match serial {
-            None => (MAX_EVENTS_PER_ORGANIZATION, "batch-level"),
-            Some(_) => (MAX_UNIT_EVENTS_PER_ORGANIZATION, "unit-level"),
-        };
-        if mine.iter().filter(level).count() >= count {
-            return Err(AppError::Conflict {
-                code: "too_many_events",
-                message: format!(
-                    "an organization may add at most {count} {limit} events to one certificate"
-                ),
-            });
-        }
-        let holds =
-            |e: &EventRow| e.kind == "received" && (e.serial.is_none() || e.serial == serial);
-        match kind {
-            EventType::Sold if !mine.iter().any(holds) => {
+    details
+}
+
+/// Refuses an event beyond what one party may add to one certificate (batch-level and
+/// unit-level events counted apart).
+fn check_room(mine: &[EventRow], serial: Option<i64>) -> AppResult<()> {
+    let level = |e: &&EventRow| e.serial.is_some() == serial.is_some();
+    let (count, limit) = match serial {
+        None => (MAX_EVENTS_PER_ORGANIZATION, "batch-level"),
+        Some(_) => (MAX_UNIT_EVENTS_PER_ORGANIZATION, "unit-level"),
+    };
+    if mine.iter().filter(level).count() >= count {
+        return Err(AppError::Conflict {
+            code: "too_many_events",
+            message: format!(
+                "an organization may add at most {count} {limit} events to one certificate"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A shipment is made by a holder of the goods, and of no more than it holds: a unit it
+/// still has, or a quantity within its share (all of it when none is stated).
+fn ship_within_holding(
+    conn: &mut crate::db::DbConn,
+    cert: &Certificate,
+    org_id: &str,
+    legs: &[Shipment],
+    serial: Option<i64>,
+    leg: Option<&mut legs::LegRequest>,
+    details: &mut Map<String, Value>,
+) -> AppResult<()> {
+    if !legs::holds(&cert.organization_id, org_id, legs, serial) {
+        return Err(AppError::Forbidden(
+            "only the issuer or a party the goods were shipped to ships them".into(),
+        ));
+    }
+    if let Some(leg) = leg {
+        let held = legs::holding_now(conn, cert, org_id)?;
+        match serial {
+            Some(s) if !legs::holds_unit(org_id, legs, s, held) => {
                 return Err(AppError::Conflict {
-                    code: "not_received",
-                    message: "record intake (received) before the sale".into(),
+                    code: "nothing_held",
+                    message: format!(
+                        "you do not hold unit {s}: it was shipped on, or your share of the lot is used up"
+                    ),
                 });
             }
-            EventType::Shipped => {
-                if !legs::holds(&cert.organization_id, &org.id, &legs, serial) {
-                    return Err(AppError::Forbidden(
-                        "only the issuer or a party the goods were shipped to ships them".into(),
-                    ));
+            Some(_) => {}
+            None => {
+                let quantity = leg.quantity.unwrap_or(held);
+                if held <= 0 || quantity > held {
+                    return Err(legs::exceeds_holding(held));
                 }
-                if let Some(leg) = leg.as_mut() {
-                    let held = legs::holding_now(conn, &cert, &org.id)?;
-                    match serial {
-                        Some(s) if !legs::holds_unit(&org.id, &legs, s, held) => {
-                            return Err(AppError::Conflict {
-                                code: "nothing_held",
-                                message: format!(
-                                    "you do not hold unit {s}: it was shipped on, or your share of the lot is used up"
-                                ),
-                            });
-                        }
-                        Some(_) => {}
-                        None => {
-                            let quantity = leg.quantity.unwrap_or(held);
-                            if held <= 0 || quantity > held {
-                                return Err(legs::exceeds_holding(held));
-                            }
-                            leg.quantity = Some(quantity);
-                        }
-                    }
-                    leg.describe(&mut details);
-                }
+                leg.quantity = Some(quantity);
             }
-            EventType::Rejected if open.is_none() => {
-                return Err(AppError::Conflict {
-                    code: "no_open_shipment",
-                    message: "nothing was shipped to you for this certificate to refuse".into(),
-                });
-            }
-            EventType::Received | EventType::Rejected => {
-                legs::describe_intake(&mut details, open)
-            }
-            _ => {}
         }
-        let row = trail::append(state, conn, &cert.id, org, kind, serial, details.clone())?;
-        match (kind, open, &leg) {
-            (EventType::Received, Some(l), _) => {
-                Shipment::close(conn, &l.id, "received", row.seq, row.at, None)?
-            }
-            (EventType::Rejected, Some(l), _) => {
-                Shipment::close(conn, &l.id, "rejected", row.seq, row.at, reason.as_deref())?
-            }
-            (EventType::Shipped, _, Some(leg)) => leg.insert(conn, &cert.id, serial, &row)?,
-            _ => {}
-        }
-        Ok(Written::Event(row, true))
-    })?;
-    Ok(match written {
-        Written::Event(row, created) => Recorded {
-            event: Some(trail::present(std::slice::from_ref(&row)).remove(0)),
-            claim: None,
-            label: check,
-            created,
-        },
-        Written::Claim(row, created) => Recorded {
-            event: None,
-            claim: Some(claims::view(state, row)?),
-            label: check,
-            created,
-        },
-    })
+        leg.describe(details);
+    }
+    Ok(())
 }
