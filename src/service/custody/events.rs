@@ -2,6 +2,9 @@
 //! the scanned label is verified and the verdict it saw is recorded, even a failed one) or
 //! refuses the goods; a seller records the sale. Legs themselves live in [`custody`], claims of
 //! custody (intakes nobody shipped to) in [`claims`].
+//!
+//! Longer than 400 lines because recording an event is one use case whose steps (the label
+//! scanned and checked, the room left, the holding a shipment comes from) sit beside it.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

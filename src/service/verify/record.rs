@@ -187,89 +187,12 @@ impl Record {
         let payload: Option<Payload> = stored
             .as_ref()
             .and_then(|(v, _)| serde_json::from_value(v.clone()).ok());
-        let marks = match &payload {
-            Some(p) if !p.marks.is_empty() => {
-                let records = MarkRecord::for_product(conn, &cert.product_id)?;
-                p.marks
-                    .iter()
-                    .map(|m| MarkRow {
-                        scheme: m.scheme.clone(),
-                        cert_no: m.cert_no.clone(),
-                        record: records
-                            .iter()
-                            .find(|r| r.scheme == m.scheme && r.cert_no == m.cert_no)
-                            .map(|r| (r.status.clone(), r.valid_until.clone())),
-                    })
-                    .collect()
-            }
-            _ => vec![],
-        };
-        let lab_not_accredited = match (&cert.lab_id, &payload) {
-            (Some(lab), Some(p)) => !labs::accredited(conn, lab, &p.inspection.date)?,
-            _ => false,
-        };
-        let lab_outside_scope = match (&cert.lab_id, &payload) {
-            (Some(lab), Some(p)) if !lab_not_accredited => {
-                let items: Vec<String> =
-                    p.inspection.items.iter().map(|i| i.name.clone()).collect();
-                labs::outside_scope(conn, lab, &p.inspection.date, &items)?
-            }
-            _ => vec![],
-        };
+        let marks = marks_of(conn, &cert, payload.as_ref())?;
+        let (lab_not_accredited, lab_outside_scope) = lab_findings(conn, &cert, payload.as_ref())?;
         let custody = |e: &&EventRow| e.kind == "shipped" || e.kind == "received";
-        let mut receivers: HashMap<i64, HashSet<&str>> = HashMap::new();
-        // A unit counts as taken in by a party only with that unit's genuine label scanned at
-        // intake (a failed label says nothing of where the real unit went). Intakes written
-        // before claims of custody existed, by a party no leg led to, carry `unexpected`: a
-        // stranger's word, which never counts towards a consumer's warnings.
-        // Read from the canonical body as text (the chain check hashed it; in RFC 8785 form a
-        // quote inside a string is escaped, so these can only be the details' own keys).
-        let counts_as_intake = |e: &&EventRow| {
-            e.body.contains("\"label_verdict\":\"genuine\"")
-                && !e.body.contains("\"unexpected\":true")
-        };
-        for e in events
-            .iter()
-            .filter(|e| e.kind == "received" && e.serial.is_some())
-            .filter(counts_as_intake)
-        {
-            if let Some(serial) = e.serial {
-                receivers.entry(serial).or_default().insert(&e.actor_id);
-            }
-        }
         let latest = &events[events.len().saturating_sub(TRAIL_IN_ANSWER)..];
         let trail = trail::present(latest);
-        let custody_kinds = [
-            EventType::Issued,
-            EventType::Shipped,
-            EventType::Received,
-            EventType::Rejected,
-            EventType::Sold,
-        ];
-        let holders: Vec<&str> = trail
-            .iter()
-            .filter(|e| custody_kinds.contains(&e.body.kind))
-            .map(|e| e.body.actor.id.as_str())
-            .collect();
-        let places = Organization::addresses(conn, &holders)?;
-        let trail_lines = trail
-            .iter()
-            .map(|e| TrailLine {
-                at: e.body.at.clone(),
-                kind: e.body.kind,
-                actor: e.body.actor.name.clone(),
-                place: custody_kinds
-                    .contains(&e.body.kind)
-                    .then(|| places.get(&e.body.actor.id).cloned())
-                    .flatten(),
-                to: e
-                    .body
-                    .details
-                    .get("consignee_name")
-                    .and_then(|v| v.as_str())
-                    .map(String::from),
-            })
-            .collect();
+        let trail_lines = trail_lines(conn, &trail)?;
         let payload_json = match &stored {
             Some((value, _)) => RawJson::of(value)?,
             None => RawJson::of(&serde_json::Value::Null)?,
@@ -303,7 +226,7 @@ impl Record {
             marks,
             lab_not_accredited,
             lab_outside_scope,
-            unit_receivers: receivers.iter().map(|(s, r)| (*s, r.len())).collect(),
+            unit_receivers: unit_receivers(&events),
             custody_batch: events.iter().filter(custody).any(|e| e.serial.is_none()),
             custody_units: events
                 .iter()
@@ -361,4 +284,112 @@ impl Record {
             .sum();
         (json + lines + 640) as u64
     }
+}
+
+/// The marks the payload claims, each with the mark's record if one exists.
+fn marks_of(
+    conn: &mut DbConn,
+    cert: &Certificate,
+    payload: Option<&Payload>,
+) -> AppResult<Vec<MarkRow>> {
+    Ok(match payload {
+        Some(p) if !p.marks.is_empty() => {
+            let records = MarkRecord::for_product(conn, &cert.product_id)?;
+            p.marks
+                .iter()
+                .map(|m| MarkRow {
+                    scheme: m.scheme.clone(),
+                    cert_no: m.cert_no.clone(),
+                    record: records
+                        .iter()
+                        .find(|r| r.scheme == m.scheme && r.cert_no == m.cert_no)
+                        .map(|r| (r.status.clone(), r.valid_until.clone())),
+                })
+                .collect()
+        }
+        _ => vec![],
+    })
+}
+
+/// Whether the certificate's lab was not accredited on the inspection date, and which of its
+/// inspection items fall outside the lab's scope.
+fn lab_findings(
+    conn: &mut DbConn,
+    cert: &Certificate,
+    payload: Option<&Payload>,
+) -> AppResult<(bool, Vec<String>)> {
+    let lab_not_accredited = match (&cert.lab_id, payload) {
+        (Some(lab), Some(p)) => !labs::accredited(conn, lab, &p.inspection.date)?,
+        _ => false,
+    };
+    let lab_outside_scope = match (&cert.lab_id, payload) {
+        (Some(lab), Some(p)) if !lab_not_accredited => {
+            let items: Vec<String> = p.inspection.items.iter().map(|i| i.name.clone()).collect();
+            labs::outside_scope(conn, lab, &p.inspection.date, &items)?
+        }
+        _ => vec![],
+    };
+    Ok((lab_not_accredited, lab_outside_scope))
+}
+
+/// How many parties took each unit in.
+fn unit_receivers(events: &[EventRow]) -> HashMap<i64, usize> {
+    let mut receivers: HashMap<i64, HashSet<&str>> = HashMap::new();
+    // A unit counts as taken in by a party only with that unit's genuine label scanned at
+    // intake (a failed label says nothing of where the real unit went). Intakes written
+    // before claims of custody existed, by a party no leg led to, carry `unexpected`: a
+    // stranger's word, which never counts towards a consumer's warnings.
+    // Read from the canonical body as text (the chain check hashed it; in RFC 8785 form a
+    // quote inside a string is escaped, so these can only be the details' own keys).
+    let counts_as_intake = |e: &&EventRow| {
+        e.body.contains("\"label_verdict\":\"genuine\"") && !e.body.contains("\"unexpected\":true")
+    };
+    for e in events
+        .iter()
+        .filter(|e| e.kind == "received" && e.serial.is_some())
+        .filter(counts_as_intake)
+    {
+        if let Some(serial) = e.serial {
+            receivers.entry(serial).or_default().insert(&e.actor_id);
+        }
+    }
+    receivers.iter().map(|(s, r)| (*s, r.len())).collect()
+}
+
+/// The latest trail events in brief, with the place of each custody step's party.
+fn trail_lines(
+    conn: &mut DbConn,
+    trail: &[crate::service::trail::TrailEvent],
+) -> AppResult<Vec<TrailLine>> {
+    let custody_kinds = [
+        EventType::Issued,
+        EventType::Shipped,
+        EventType::Received,
+        EventType::Rejected,
+        EventType::Sold,
+    ];
+    let holders: Vec<&str> = trail
+        .iter()
+        .filter(|e| custody_kinds.contains(&e.body.kind))
+        .map(|e| e.body.actor.id.as_str())
+        .collect();
+    let places = Organization::addresses(conn, &holders)?;
+    Ok(trail
+        .iter()
+        .map(|e| TrailLine {
+            at: e.body.at.clone(),
+            kind: e.body.kind,
+            actor: e.body.actor.name.clone(),
+            place: custody_kinds
+                .contains(&e.body.kind)
+                .then(|| places.get(&e.body.actor.id).cloned())
+                .flatten(),
+            to: e
+                .body
+                .details
+                .get("consignee_name")
+                .and_then(|v| v.as_str())
+                .map(String::from),
+        })
+        .collect())
 }
