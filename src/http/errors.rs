@@ -1,13 +1,29 @@
 //! Turns actix's own error responses (unknown route, wrong method, bad query, body too large)
 //! into the contract's JSON envelope; responses that already are JSON or HTML pass through.
+//! A wrong method keeps the `Allow` header actix's resource gives it (the methods the
+//! resource has routes for), as RFC 9110 requires of a 405.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header::{self, HeaderMap, HeaderName};
+use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::HttpResponse;
 
 use crate::error::{envelope_response, AppError};
+
+/// Headers an error answer keeps when its body is replaced (by the envelope, or by an error
+/// page): the methods a 405's resource takes, and when to come back after a 429 or 503.
+const KEPT_HEADERS: [HeaderName; 2] = [header::ALLOW, header::RETRY_AFTER];
+
+/// Copies the [`KEPT_HEADERS`] of an error answer onto the answer that replaces it.
+pub fn keep_headers(from: &HeaderMap, to: &mut HeaderMap) {
+    for name in KEPT_HEADERS {
+        for value in from.get_all(&name) {
+            to.append(name.clone(), value.clone());
+        }
+    }
+}
 
 /// Middleware that wraps every non-JSON, non-HTML error response in the envelope.
 pub fn envelope<B: MessageBody + 'static>() -> ErrorHandlers<B> {
@@ -55,7 +71,8 @@ fn wrap<B: MessageBody + 'static>(
         }
         None => status.canonical_reason().unwrap_or("error").to_string(),
     };
-    let body = envelope_response(status, code_for(status), &message, None);
+    let mut body = envelope_response(status, code_for(status), &message, None);
+    keep_headers(res.headers(), body.headers_mut());
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, body).map_into_right_body(),
     ))

@@ -11,7 +11,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::error::{AppError, AppResult};
-use crate::http::errors::code_for;
+use crate::http::errors::{code_for, keep_headers};
 
 use crate::web::page::{render, same_site_referer, wants_json, Chrome, Lang};
 use crate::web::words;
@@ -120,11 +120,7 @@ fn to_page<B: MessageBody + 'static>(
             return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
         }
     };
-    if let Some(retry) = original.headers().get(header::RETRY_AFTER) {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, retry.clone());
-    }
+    keep_headers(original.headers(), response.headers_mut());
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, response).map_into_right_body(),
     ))

@@ -424,6 +424,64 @@ async fn bad_paths_unknown_routes_and_methods_get_the_envelope() {
         .error(405, "method_not_allowed");
 }
 
+/// The methods a 405's `Allow` header names, sorted.
+fn allowed(res: &crate::helpers::Resp) -> Vec<String> {
+    let mut methods: Vec<String> = res
+        .header("allow")
+        .split(',')
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty())
+        .collect();
+    methods.sort();
+    methods
+}
+
+#[actix_web::test]
+async fn a_wrong_method_is_405_with_allow_naming_the_resources_methods() {
+    let t = spawn().await;
+    // API resources: the envelope, with or without a token, and the resource's own methods.
+    let res = t
+        .send(with_token(
+            TestRequest::delete().uri("/api/v1/organizations"),
+            Some(&t.admin),
+        ))
+        .await;
+    res.error(405, "method_not_allowed");
+    assert_eq!(allowed(&res), ["GET", "POST"]);
+    let res = t.send(TestRequest::put().uri("/api/v1/certificates")).await;
+    res.error(405, "method_not_allowed");
+    assert_eq!(allowed(&res), ["POST"]);
+    let res = t
+        .send(TestRequest::post().uri("/api/v1/log/consistency?from=1"))
+        .await;
+    res.error(405, "method_not_allowed");
+    assert_eq!(allowed(&res), ["GET"]);
+    let res = t.send(TestRequest::post().uri("/healthz")).await;
+    res.error(405, "method_not_allowed");
+    assert_eq!(allowed(&res), ["GET", "HEAD"]);
+    // A page: its error page, with the same header; a client asking for JSON gets the envelope.
+    let res = t.send(TestRequest::delete().uri("/login")).await;
+    assert_eq!(res.status, 405);
+    assert!(res.header("content-type").starts_with("text/html"));
+    assert_eq!(allowed(&res), ["GET", "POST"]);
+    let res = t
+        .send(
+            TestRequest::put()
+                .uri("/console/products")
+                .insert_header(("Accept", "application/json")),
+        )
+        .await;
+    res.error(405, "method_not_allowed");
+    assert_eq!(allowed(&res), ["GET", "POST"]);
+    let res = t.send(TestRequest::post().uri("/v/anything")).await;
+    assert_eq!(res.status, 405);
+    assert_eq!(allowed(&res), ["GET"]);
+    // A static file.
+    let res = t.send(TestRequest::post().uri("/robots.txt")).await;
+    res.error(405, "method_not_allowed");
+    assert_eq!(allowed(&res), ["GET"]);
+}
+
 #[actix_web::test]
 async fn trail_endpoints_reject_bad_input_and_write_nothing() {
     let t = spawn().await;
