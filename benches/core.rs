@@ -93,6 +93,7 @@ fn setup() -> (tempfile::TempDir, AppState, Actor, String) {
         label_font: None,
         copy: Default::default(),
         tuning: Default::default(),
+        ops: Default::default(),
         workflow: Default::default(),
     };
     let state = AppState::open(config).expect("state");

@@ -77,6 +77,7 @@ fn state(dir: &std::path::Path, url: String) -> AppState {
         label_font: None,
         copy: Default::default(),
         tuning: Default::default(),
+        ops: Default::default(),
         workflow: Default::default(),
     })
     .expect("state")

@@ -3,10 +3,11 @@
 # SQLite is bundled into the binary; PostgreSQL support links libpq; the label-sheet test
 # renders PDFs with pdftoppm (poppler-utils); labels are read back with zbarimg (zbar-tools);
 # page tests drive Debian's Chromium (with a CJK font so Chinese renders) from Node.js; the
-# book is built with mdbook.
+# book is built with mdbook; the cluster drill puts HAProxy (and the nginx sample) in front of
+# three instances on throwaway PostgreSQL clusters it drives with psql.
 set -euo pipefail
 
-packages=(libpq-dev pkg-config poppler-utils zbar-tools chromium fonts-wqy-microhei)
+packages=(libpq-dev pkg-config poppler-utils zbar-tools chromium fonts-wqy-microhei haproxy nginx-light postgresql-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -23,6 +23,10 @@
 //! | `CERTRAIL_WEBHOOK_ALLOW_PRIVATE` | `false` (deliver webhooks to loopback and private addresses) |
 //! | `CERTRAIL_CASE_DAYS`   | `7` (days a named party has to answer a 先行赔付 case) |
 //! | `CERTRAIL_RECALL_ACK_HOURS` | `48` (hours a retailer has to acknowledge a recall) |
+//! | `CERTRAIL_DATABASE_REPLICA_URLS` | unset (PostgreSQL streaming replicas for reads, comma-separated) |
+//! | `CERTRAIL_LOG_ORIGIN`  | `{host[:port] of CERTRAIL_PUBLIC_URL}/log` (keep a moved platform's log name) |
+//! | `CERTRAIL_DRAIN_SECS`  | `5` (after SIGTERM, `/readyz` answers 503 this long before the listener closes) |
+//! | `CERTRAIL_LOG_ROLLBACK_ACCEPTED` | unset (the checkpoint size of a rollback the operator accepts) |
 //! | `RUST_LOG`             | `info`                                    |
 
 use std::path::PathBuf;
@@ -51,6 +55,35 @@ pub struct Config {
     pub tuning: Tuning,
     /// Deadlines and deliveries of the regulatory workflows.
     pub workflow: Workflow,
+    /// Replicas, shutdown and restores: running several instances.
+    pub ops: Operations,
+}
+
+/// Settings for running several instances on one database.
+#[derive(Debug, Clone)]
+pub struct Operations {
+    /// PostgreSQL streaming replicas that reads which need not see the newest write may use.
+    /// Never logged as given (they may hold passwords).
+    pub replica_urls: Vec<String>,
+    /// The transparency log's name, when it is not the one `public_url` gives (a platform that
+    /// moved to another address keeps its log's name).
+    pub log_origin: Option<String>,
+    /// After SIGTERM, how long `/readyz` answers 503 (so load balancers stop sending) before
+    /// the listener closes and in-flight requests finish.
+    pub drain: std::time::Duration,
+    /// The size of the kept checkpoint whose loss the operator accepted after a restore.
+    pub rollback_accepted: Option<u64>,
+}
+
+impl Default for Operations {
+    fn default() -> Self {
+        Self {
+            replica_urls: Vec::new(),
+            log_origin: None,
+            drain: std::time::Duration::from_secs(5),
+            rollback_accepted: None,
+        }
+    }
 }
 
 /// Deadlines of cases and recalls, and webhook delivery settings.
@@ -132,6 +165,18 @@ impl std::fmt::Debug for Config {
             .field("copy", &self.copy)
             .field("tuning", &self.tuning)
             .field("workflow", &self.workflow)
+            .field(
+                "replica_urls",
+                &self
+                    .ops
+                    .replica_urls
+                    .iter()
+                    .map(|u| redact_url(u))
+                    .collect::<Vec<_>>(),
+            )
+            .field("log_origin", &self.ops.log_origin)
+            .field("drain", &self.ops.drain)
+            .field("rollback_accepted", &self.ops.rollback_accepted)
             .finish()
     }
 }
@@ -232,7 +277,32 @@ impl Config {
                 48,
             )?),
         };
+        let ops = Operations {
+            replica_urls: env("CERTRAIL_DATABASE_REPLICA_URLS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(String::from)
+                .collect(),
+            log_origin: env("CERTRAIL_LOG_ORIGIN"),
+            drain: match env("CERTRAIL_DRAIN_SECS") {
+                Some(v) => std::time::Duration::from_secs(
+                    v.parse()
+                        .map_err(|_| "CERTRAIL_DRAIN_SECS must be a whole number of seconds")?,
+                ),
+                None => Operations::default().drain,
+            },
+            rollback_accepted: match env("CERTRAIL_LOG_ROLLBACK_ACCEPTED") {
+                Some(v) => Some(v.parse().map_err(|_| {
+                    "CERTRAIL_LOG_ROLLBACK_ACCEPTED must be the size of the checkpoint the \
+                     start-up check named"
+                })?),
+                None => None,
+            },
+        };
         Ok(Self {
+            ops,
             tuning,
             workflow,
             bind,

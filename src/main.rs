@@ -74,6 +74,8 @@ fn main() -> ExitCode {
             command: AdminCommand::CompromiseKey { kid, since },
         }) => cli::admin::compromise_key(config, kid, since),
         Some(Command::Demo) => cli::demo(config),
+        Some(Command::Check) => cli::ops::check(&config),
+        Some(Command::Backup { dest }) => cli::ops::backup(&config, dest),
         Some(Command::Issue { csv, token, out }) => {
             cli::issue_csv(config, csv, token, out.as_deref())
         }

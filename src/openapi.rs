@@ -58,7 +58,10 @@ impl Modify for StandardErrors {
             )
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let page = !path.starts_with("/api/") && path != "/healthz" && path != "/metrics";
+            let page = !path.starts_with("/api/")
+                && path != "/healthz"
+                && path != "/readyz"
+                && path != "/metrics";
             for op in [
                 &mut item.get,
                 &mut item.post,
@@ -130,6 +133,7 @@ fn add_html(responses: &mut utoipa::openapi::Responses) {
     ),
     paths(
         crate::routes::ops::healthz,
+        crate::routes::ops::readyz,
         crate::routes::verify::keys,
         crate::routes::keys::list,
         crate::routes::keys::rotate,

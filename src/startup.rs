@@ -76,10 +76,12 @@ const BLOCKING_THREADS_PER_WORKER: usize = 32;
 pub async fn serve(config: Config) -> Result<(), String> {
     log::info!("starting certrail with {config:?}");
     let bind = config.bind.clone();
-    let state = web::block(move || AppState::open(config))
-        .await
-        .map_err(|e| e.to_string())??;
+    let state =
+        web::block(move || AppState::open_for(config, crate::service::ops::identity::Use::Serve))
+            .await
+            .map_err(|e| e.to_string())??;
     let state = web::Data::new(state);
+    let running = state.clone();
     if crate::service::access::organizations::first_run(&state).unwrap_or(false) {
         log::info!(
             "the database has no organizations yet: for a look around, stop the server and run \
@@ -93,7 +95,11 @@ pub async fn serve(config: Config) -> Result<(), String> {
     // parser's own 400 and 431 answers carry the error envelope, and in `Timed` so a request's
     // body has `CERTRAIL_BODY_TIMEOUT_SECS` to arrive.
     let body_timeout = state.config.tuning.body_timeout;
-    let builder = actix_server::Server::build().backlog(1024);
+    // Signals are handled by `drain_on_signal`, which first tells load balancers to stop.
+    let builder = actix_server::Server::build()
+        .backlog(1024)
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_SECS);
     let shutdown = builder.graceful_shutdown_signal();
     let server = builder
         // Blocking work waits for one of a few database connections anyway; hundreds of
@@ -129,5 +135,58 @@ pub async fn serve(config: Config) -> Result<(), String> {
         })
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     log::info!("listening on http://{bind}");
-    server.run().await.map_err(|e| e.to_string())
+    let server = server.run();
+    actix_rt::spawn(drain_on_signal(server.handle(), running.clone()));
+    let served = server.await.map_err(|e| e.to_string());
+    // Scans answered before the listener closed are stored before the process exits.
+    let flushed = web::block(move || running.scans.flush())
+        .await
+        .unwrap_or(false);
+    if !flushed {
+        log::warn!("scans not yet stored at shutdown were lost");
+    }
+    log::info!("stopped");
+    served
+}
+
+/// Longest time in-flight requests have to finish once the listener closed.
+const SHUTDOWN_SECS: u64 = 30;
+
+/// SIGTERM (systemd, an orchestrator): `/readyz` answers 503 for `CERTRAIL_DRAIN_SECS` so load
+/// balancers stop sending requests, then the listener closes and in-flight requests finish.
+/// SIGINT (Ctrl-C) does the same without the wait; SIGQUIT stops at once.
+async fn drain_on_signal(server: actix_server::ServerHandle, state: web::Data<AppState>) {
+    use actix_rt::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int), Ok(mut quit)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::quit()),
+    ) else {
+        log::error!("cannot listen for signals: stop the server with SIGKILL");
+        return;
+    };
+    let wait = std::future::poll_fn(|cx| {
+        use std::task::Poll;
+        if term.poll_recv(cx).is_ready() {
+            Poll::Ready(Some(state.config.ops.drain))
+        } else if int.poll_recv(cx).is_ready() {
+            Poll::Ready(Some(Duration::ZERO))
+        } else if quit.poll_recv(cx).is_ready() {
+            Poll::Ready(None)
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    let Some(wait) = wait else {
+        server.stop(false).await;
+        return;
+    };
+    state.draining.begin();
+    log::info!(
+        "draining: /readyz answers 503; the listener closes in {} s",
+        wait.as_secs()
+    );
+    actix_rt::time::sleep(wait).await;
+    server.stop(true).await;
 }

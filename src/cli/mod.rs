@@ -1,11 +1,12 @@
 //! Command line: `certrail [serve]`, `certrail admin token`, `certrail demo`,
 //! `certrail issue --csv`, `certrail pilot`, `certrail limits`, `certrail witness`,
-//! `certrail verify`, `certrail sign`.
+//! `certrail verify`, `certrail sign`, `certrail check`, `certrail backup`.
 
 pub mod admin;
 pub mod csv_in;
 pub mod demo;
 pub mod erp_csv;
+pub mod ops;
 pub mod promise_csv;
 pub mod sign;
 pub mod verify;
@@ -98,6 +99,16 @@ pub enum Command {
     },
     /// Check a label with no network, from a trust bundle (exit 0 only for genuine).
     Verify(verify::VerifyArgs),
+    /// Whether this instance may start: configuration, database, schema, the platform's
+    /// identity (log name, master key), the log checkpoint kept beside the data, key file
+    /// modes and the clock. Changes nothing; exits non-zero on any problem.
+    Check,
+    /// A consistent copy of the SQLite database to DEST while the server runs (the master
+    /// key is not in it: keep it apart).
+    Backup {
+        /// Where the copy goes; must not exist.
+        dest: PathBuf,
+    },
     /// A regulator's witness of the platform's transparency log.
     Witness {
         #[command(subcommand)]

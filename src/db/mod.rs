@@ -4,6 +4,7 @@
 //! Longer than 400 lines because it is the one connection layer both backends share: the URL, the pool with its failure accounting and the checkout with its wait keep one set of invariants.
 
 pub mod models;
+pub mod replicas;
 pub mod schema;
 
 use std::cell::Cell;
@@ -96,6 +97,11 @@ impl DbUrl {
         ))
     }
 
+    /// What the driver is given: the SQLite file's path, or the PostgreSQL URL.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
     /// Opens one connection, with the backend's per-connection settings applied.
     pub fn establish(&self) -> Result<DbConn, diesel::ConnectionError> {
         match self.backend {
@@ -167,6 +173,18 @@ thread_local! {
     static HOLDING: Cell<bool> = const { Cell::new(false) };
     /// Whether the connection this thread holds was found dead (see [`connection_lost`]).
     static LOST: Cell<bool> = const { Cell::new(false) };
+}
+
+thread_local! {
+    /// Whether this thread's last [`Db::replica_reader`] handed out a replica that may lag
+    /// beyond the bound.
+    static STALE_READ: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the connection this thread's last [`Db::replica_reader`] gave was a replica that
+/// may lag beyond the bound (the primary was away); asking clears it.
+pub fn took_stale_read() -> bool {
+    STALE_READ.with(|s| s.replace(false))
 }
 
 /// When storage last failed, in milliseconds since [`EPOCH`] (0: never).
@@ -270,13 +288,37 @@ pub struct Db {
     read: DbPool,
     write: DbPool,
     pub metrics: PoolMetrics,
+    /// Streaming replicas for reads that may lag a little (none unless configured).
+    pub replicas: std::sync::Arc<replicas::Replicas>,
 }
 
 impl Db {
     /// Connects, runs pending migrations and builds the pools. Fails fast with a clear
     /// message when the URL is malformed or the server cannot be reached. A checkout that
     /// finds no free connection within `wait` fails (503) instead of queueing on.
-    pub fn connect(url: &str, pool_size: u32, wait: Duration) -> Result<Self, String> {
+    /// `replica_urls` are PostgreSQL streaming replicas of it (their pools connect lazily: a
+    /// replica that is away at start is used once it answers).
+    pub fn connect(
+        url: &str,
+        replica_urls: &[String],
+        pool_size: u32,
+        wait: Duration,
+    ) -> Result<Self, String> {
+        Self::open(url, replica_urls, pool_size, wait, true)
+    }
+
+    /// Connects without applying migrations (`certrail check`, backups).
+    pub fn connect_as_is(url: &str, wait: Duration) -> Result<Self, String> {
+        Self::open(url, &[], 2, wait, false)
+    }
+
+    fn open(
+        url: &str,
+        replica_urls: &[String],
+        pool_size: u32,
+        wait: Duration,
+        migrate: bool,
+    ) -> Result<Self, String> {
         let url = DbUrl::parse(url)?;
         let mut first = url.establish().map_err(|e| {
             format!(
@@ -284,7 +326,9 @@ impl Db {
                 crate::config::redact_url(&url.target)
             )
         })?;
-        run_migrations(&mut first)?;
+        if migrate {
+            run_migrations(&mut first)?;
+        }
         let manager = Manager(url.clone());
         let build = |size: u32| {
             Pool::builder()
@@ -299,6 +343,24 @@ impl Db {
                 .build(manager.clone())
                 .map_err(|e| format!("cannot build connection pool: {e}"))
         };
+        let replicas = replica_urls
+            .iter()
+            .map(|u| {
+                let url = DbUrl::parse(u)?;
+                if url.backend != Backend::Postgres {
+                    return Err("CERTRAIL_DATABASE_REPLICA_URLS must be postgres:// URLs".into());
+                }
+                Ok(Pool::builder()
+                    .max_size(pool_size)
+                    .min_idle(Some(0))
+                    .test_on_check_out(false)
+                    .connection_timeout(wait)
+                    .build_unchecked(Manager(url)))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        if !replicas.is_empty() && url.backend != Backend::Postgres {
+            return Err("read replicas need DATABASE_URL to be PostgreSQL".into());
+        }
         let read = build(pool_size)?;
         let write = match url.backend {
             Backend::Sqlite => build(1)?,
@@ -309,12 +371,42 @@ impl Db {
             read,
             write,
             metrics: PoolMetrics::new(),
+            replicas: std::sync::Arc::new(replicas::Replicas::new(replicas)),
         })
     }
 
     /// A connection for queries that only read.
     pub fn reader(&self) -> Result<PooledConn, CheckoutError> {
         self.checkout(&self.read)
+    }
+
+    /// A connection for reads that need not see this request's own writes: a fresh replica's
+    /// when there is one (see [`replicas`]), else the primary's.
+    ///
+    /// When the primary does not answer either (it failed, and no standby is promoted yet),
+    /// any replica that answers serves, and [`took_stale_read`] tells the caller its data may
+    /// be older than the bound, so that it says so and does not cache it.
+    pub fn replica_reader(&self) -> Result<PooledConn, CheckoutError> {
+        STALE_READ.with(|s| s.set(false));
+        if let Some(pool) = self.replicas.fresh() {
+            if let Ok(conn) = self.checkout(pool) {
+                self.replicas.count_read("replica");
+                return Ok(conn);
+            }
+        }
+        let primary = self.reader();
+        if primary.is_ok() || self.replicas.is_empty() {
+            self.replicas.count_read("primary");
+            return primary;
+        }
+        for pool in self.replicas.any() {
+            if let Ok(conn) = self.checkout(pool) {
+                self.replicas.count_read("stale_replica");
+                STALE_READ.with(|s| s.set(true));
+                return Ok(conn);
+            }
+        }
+        primary
     }
 
     /// A connection for transactions that write.
@@ -406,8 +498,67 @@ pub fn analyze(conn: &mut DbConn) -> diesel::QueryResult<()> {
     }
 }
 
-/// Applies the backend's embedded migrations.
+/// A database's schema against the migrations this binary carries.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SchemaState {
+    Current,
+    /// This many of the binary's migrations are not applied yet.
+    Behind(usize),
+    /// The database has these migrations the binary does not know (a newer certrail ran).
+    Ahead(Vec<String>),
+}
+
+/// Compares the applied migrations with the binary's own.
+pub fn schema_state(conn: &mut DbConn) -> Result<SchemaState, String> {
+    use diesel::migration::MigrationSource;
+    fn versions<B: diesel::backend::Backend>(
+        source: &EmbeddedMigrations,
+        applied: diesel::migration::Result<Vec<diesel::migration::MigrationVersion<'static>>>,
+    ) -> diesel::migration::Result<(Vec<String>, Vec<String>)>
+    where
+        EmbeddedMigrations: MigrationSource<B>,
+    {
+        let known = MigrationSource::<B>::migrations(source)?
+            .iter()
+            .map(|m| m.name().version().to_string())
+            .collect();
+        let applied = applied?.iter().map(ToString::to_string).collect();
+        Ok((known, applied))
+    }
+    let (known, applied) = match conn {
+        DbConn::Sqlite(c) => versions::<diesel::sqlite::Sqlite>(
+            &SQLITE_MIGRATIONS,
+            MigrationHarness::applied_migrations(c),
+        ),
+        DbConn::Pg(c) => {
+            versions::<diesel::pg::Pg>(&PG_MIGRATIONS, MigrationHarness::applied_migrations(c))
+        }
+    }
+    .map_err(|e| format!("reading the applied migrations: {e}"))?;
+    let ahead: Vec<String> = applied
+        .iter()
+        .filter(|v| !known.contains(v))
+        .cloned()
+        .collect();
+    if !ahead.is_empty() {
+        return Ok(SchemaState::Ahead(ahead));
+    }
+    match known.iter().filter(|v| !applied.contains(v)).count() {
+        0 => Ok(SchemaState::Current),
+        n => Ok(SchemaState::Behind(n)),
+    }
+}
+
+/// Applies the backend's embedded migrations; refuses a database a newer certrail migrated
+/// (its code may rely on what this binary's does not know).
 pub fn run_migrations(conn: &mut DbConn) -> Result<(), String> {
+    if let SchemaState::Ahead(unknown) = schema_state(conn)? {
+        return Err(format!(
+            "the database has migrations this certrail does not know ({}): a newer version \
+             migrated it; run that version",
+            unknown.join(", ")
+        ));
+    }
     let applied = match conn {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),

@@ -293,6 +293,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    platform_identity (id) {
+        id -> BigInt,
+        log_vkey -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     certificate_drafts (id) {
         id -> Text,
         organization_id -> Text,

@@ -39,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(get().to(ops::healthz))
             .route(web::head().to(ops::healthz)),
     )
+    .service(resource("/readyz").route(get().to(ops::readyz)))
     .service(resource("/metrics").route(get().to(ops::metrics)))
     // One scope: a request elsewhere (a label's `/v/…`) is turned away by one prefix
     // comparison instead of being tried against every API path pattern.

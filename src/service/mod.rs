@@ -9,10 +9,10 @@ pub mod audit;
 pub mod certification;
 pub mod changes;
 pub mod custody;
-pub mod housekeeping;
 pub mod interop;
 pub mod issuance;
 pub mod keys;
+pub mod ops;
 pub mod oversight;
 pub mod redress;
 pub mod tlog;
@@ -42,7 +42,9 @@ pub struct AppState {
     /// Reads other instances' changes; stops when the state is dropped.
     _changes: verify::invalidation::Poller,
     /// Purges what has served its time; stops when the state is dropped.
-    _housekeeping: housekeeping::Sweeper,
+    _housekeeping: ops::housekeeping::Sweeper,
+    /// Set once a shutdown began (`/readyz` answers 503).
+    pub draining: ops::readiness::Draining,
     /// Per-client limits on problem reports and sign-in attempts.
     pub limits: access::limits::Limits,
     /// Password hashes at once, within `CERTRAIL_HASH_MEMORY_MB`.
@@ -60,12 +62,23 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Connects to the database (running migrations) and loads the master key.
+    /// Connects to the database (running migrations) and loads the master key, for a command
+    /// or a test (see [`ops::identity::Use`]).
     pub fn open(config: Config) -> Result<Self, String> {
+        Self::open_for(config, ops::identity::Use::Tool)
+    }
+
+    /// Like [`Self::open`], for `purpose`.
+    pub fn open_for(config: Config, purpose: ops::identity::Use) -> Result<Self, String> {
         create_private_dir(&config.data_dir)?;
         crate::print::font::configure(config.label_font.clone());
         let tuning = config.tuning;
-        let db = Db::connect(&config.database_url, config.pool_size, tuning.db_wait)?;
+        let db = Db::connect(
+            &config.database_url,
+            &config.ops.replica_urls,
+            config.pool_size,
+            tuning.db_wait,
+        )?;
         let master = match &config.master_key {
             Some(text) => crate::crypto::seal::MasterKey::parse(text)
                 .map_err(|e| format!("CERTRAIL_MASTER_KEY: {e}"))?,
@@ -84,6 +97,22 @@ impl AppState {
             "db_pool_timeouts",
             "Checkouts that found no free connection in time (answered 503)",
             pool.timeouts,
+        );
+        let replicas = db.replicas.metrics.clone();
+        metrics.register(
+            "db_reads",
+            "Reads that may go to a replica, by where they went (primary, replica)",
+            replicas.reads,
+        );
+        metrics.register(
+            "db_replica_lag_bytes",
+            "WAL bytes each replica had still to replay at the last poll",
+            replicas.lag_bytes,
+        );
+        metrics.register(
+            "db_replica_fresh",
+            "1 while a replica has replayed what the primary had at the last poll (used for reads)",
+            replicas.fresh,
         );
         let scan_metrics = verify::scan_writer::ScanMetrics::default();
         for (name, help, metric) in [
@@ -120,16 +149,26 @@ impl AppState {
             "Distinct labels, hours and regions waiting for the scan writer",
             scan_metrics.queued.clone(),
         );
+        let origin = match &config.ops.log_origin {
+            Some(origin) => origin.clone(),
+            None => tlog::note::origin_of(&config.public_url)?,
+        };
+        // Before anything is written: an instance that disagrees with the database refuses.
+        let log_key = std::sync::Arc::new(ops::identity::settle(
+            &db,
+            origin,
+            master.log_seed(),
+            purpose,
+            true,
+        )?);
+        let head = ops::log_head::HeadFile::new(&config.data_dir);
+        ops::log_head::check(&db, &head, &log_key, config.ops.rollback_accepted)?;
         let backfilled = tlog::entry::backfill(&db).map_err(|e| format!("log backfill: {e}"))?;
         if backfilled > 0 {
             log::info!(
                 "queued {backfilled} certificates issued before the transparency log for it"
             );
         }
-        let log_key = std::sync::Arc::new(tlog::LogKey::with_origin(
-            tlog::note::log_origin(&db, &config.public_url)?,
-            master.log_seed(),
-        )?);
         let log_metrics = tlog::sequencer::LogMetrics::default();
         log_metrics.register(&mut metrics);
         let webhook_metrics = webhooks::sender::WebhookMetrics::default();
@@ -151,12 +190,14 @@ impl AppState {
                 verify.clone(),
                 tuning.change_poll,
             ),
-            _housekeeping: housekeeping::Sweeper::start(db.clone()),
+            _housekeeping: ops::housekeeping::Sweeper::start(db.clone()),
+            draining: Default::default(),
             _sequencer: tlog::sequencer::Sequencer::start(
                 db.clone(),
                 log_key.clone(),
                 tuning.log_interval,
                 log_metrics,
+                head,
             ),
             _webhooks: webhooks::sender::Sender::start(
                 db.clone(),
@@ -207,7 +248,7 @@ impl AppState {
             conn.transaction(f)
         };
         match &result {
-            Ok(_) => verify::invalidation::apply(&self.verify),
+            Ok(_) => verify::invalidation::apply(&self.db, &self.verify),
             Err(_) => changes::discard(),
         }
         result

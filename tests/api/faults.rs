@@ -4,17 +4,17 @@
 //! answers were 503 `database_unavailable` with `Retry-After` (never a 500) while storage was
 //! gone, that nothing was half-written, and that service resumed without a restart.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
 use crate::helpers::{batch, skipped, TestDb, CODES};
-use crate::process::{get, post, producer, serve, Answer, Server};
+use crate::pg_cluster::Cluster;
+use crate::process::{count, get, post, producer, serve, Answer, Server};
 
 const ADMIN: &str = "faults-test-admin-token";
 
@@ -27,24 +27,6 @@ fn numbered(product: &str, batch_no: &str) -> Value {
     let mut body = batch(product);
     body["batch_no"] = json!(batch_no);
     body
-}
-
-/// Rows of `sql` (`SELECT COUNT(*) AS n …`) on the database at `url`.
-fn count(url: &str, sql: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = certrail::db::DbUrl::parse(url)
-        .unwrap()
-        .establish()
-        .expect("connect to the test database");
-    let rows: Vec<N> = match &mut conn {
-        certrail::db::DbConn::Sqlite(c) => diesel::sql_query(sql).load(c).unwrap(),
-        certrail::db::DbConn::Pg(c) => diesel::sql_query(sql).load(c).unwrap(),
-    };
-    rows[0].n
 }
 
 /// Every certificate's trail checks (hashes, links, signatures, recorded head).
@@ -98,114 +80,6 @@ fn assert_no_500(answers: &[Observed]) {
             assert_eq!(a.code(), "database_unavailable", "{what}: {}", a.body);
             assert!(a.retry_after.is_some(), "{what}: 503 without Retry-After");
         }
-    }
-}
-
-/// A throwaway PostgreSQL cluster on its own port (never the shared server), stopped and
-/// removed when dropped.
-struct Cluster {
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-fn pg_bin(name: &str) -> PathBuf {
-    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .expect("PostgreSQL's server binaries (/usr/lib/postgresql/*/bin)")
-        .filter_map(|e| e.ok().map(|e| e.path().join("bin").join(name)))
-        .filter(|p| p.exists())
-        .collect();
-    versions.sort();
-    versions.pop().expect("initdb and pg_ctl")
-}
-
-/// Whether this process runs as root.
-#[allow(unsafe_code)]
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
-/// A command run as the `postgres` user when this process is root (initdb refuses root).
-fn as_postgres(bin: &Path) -> Command {
-    if is_root() {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(bin);
-        c
-    } else {
-        Command::new(bin)
-    }
-}
-
-impl Cluster {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        if is_root() {
-            let status = Command::new("chown")
-                .args(["postgres:postgres"])
-                .arg(dir.path())
-                .status()
-                .unwrap();
-            assert!(status.success());
-        }
-        let data = dir.path().join("data");
-        let out = as_postgres(&pg_bin("initdb"))
-            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-D"])
-            .arg(&data)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "initdb: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let cluster = Cluster {
-            dir,
-            port: crate::process::free_port(),
-        };
-        cluster.start();
-        cluster
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-
-    fn pg_ctl(&self, args: &[&str]) {
-        let out = as_postgres(&pg_bin("pg_ctl"))
-            .arg("-D")
-            .arg(self.dir.path().join("data"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "pg_ctl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn start(&self) {
-        let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-            self.port,
-            self.dir.path().display()
-        );
-        let log = self.dir.path().join("server.log");
-        self.pg_ctl(&["-w", "-o", &options, "-l", log.to_str().unwrap(), "start"]);
-    }
-
-    fn stop(&self) {
-        self.pg_ctl(&["-w", "-m", "fast", "stop"]);
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = as_postgres(&pg_bin("pg_ctl"))
-            .arg("-D")
-            .arg(self.dir.path().join("data"))
-            .args(["-w", "-m", "immediate", "stop"])
-            .output();
     }
 }
 

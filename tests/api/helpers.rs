@@ -181,6 +181,7 @@ pub async fn spawn_with(
         label_font: None,
         copy: Default::default(),
         tuning: Default::default(),
+        ops: Default::default(),
         workflow: certrail::config::Workflow {
             webhook_allow_private: true,
             webhook_retry_scale: 0.001,

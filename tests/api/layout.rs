@@ -281,6 +281,7 @@ fn the_use_cases_are_grouped_by_capability() {
         "redress",
         "certification",
         "interop",
+        "ops",
     ] {
         assert!(
             dir.join(area).join("mod.rs").is_file(),

@@ -6,6 +6,7 @@
 
 mod helpers;
 mod keys;
+mod pg_cluster;
 mod process;
 
 mod admin;
@@ -16,6 +17,7 @@ mod bulk;
 mod cases;
 mod claims;
 mod cli;
+mod cluster;
 mod complaints;
 mod console;
 mod credentials;
@@ -35,6 +37,8 @@ mod oversight;
 mod pages;
 mod promises;
 mod reports;
+mod restore;
+mod running;
 mod scans;
 mod stories;
 mod tampering;

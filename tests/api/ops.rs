@@ -172,7 +172,11 @@ async fn housekeeping_deletes_expired_sessions_and_old_idempotency_answers_only(
     let purged = actix_web::web::block(move || {
         let mut conn = state.db.writer().unwrap();
         let now = chrono::Utc::now().naive_utc();
-        certrail::service::housekeeping::purge(&mut conn, now, now - chrono::Duration::hours(1))
+        certrail::service::ops::housekeeping::purge(
+            &mut conn,
+            now,
+            now - chrono::Duration::hours(1),
+        )
     })
     .await
     .unwrap()

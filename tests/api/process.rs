@@ -2,6 +2,8 @@
 //! it over real HTTP, kill it, restart it, or take its database away.
 
 use std::path::Path;
+
+use diesel::RunQueryDsl;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,6 +21,31 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// SIGTERM, as systemd or an orchestrator stops a server; waits up to `within` for it to
+    /// exit and returns how it did.
+    pub fn terminate(&mut self, within: Duration) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the server") {
+                return status;
+            }
+            assert!(
+                started.elapsed() < within,
+                "the server did not exit within {within:?} of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `{url}/api/v1{path}`.
     pub fn api(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.url)
@@ -30,6 +57,9 @@ impl Drop for Server {
         self.kill();
     }
 }
+
+/// The log origin of a platform configured with no public URL (`http://127.0.0.1:8080`).
+pub const DEFAULT_ORIGIN: &str = "127.0.0.1:8080/log";
 
 /// A free loopback port.
 pub fn free_port() -> u16 {
@@ -43,7 +73,14 @@ pub fn free_port() -> u16 {
 /// `certrail serve` on `database_url` with `data_dir`, `admin` as the admin token and `env`
 /// on top; returns once `/healthz` answers.
 pub fn serve(database_url: &str, data_dir: &Path, admin: &str, env: &[(&str, &str)]) -> Server {
-    start(database_url, data_dir, admin, env, Stdio::inherit())
+    start_at(
+        free_port(),
+        database_url,
+        data_dir,
+        admin,
+        env,
+        Stdio::inherit(),
+    )
 }
 
 /// Like [`serve`], with the server's log (its standard error) written to `log`.
@@ -54,17 +91,36 @@ pub fn serve_logged(
     env: &[(&str, &str)],
     log: std::fs::File,
 ) -> Server {
-    start(database_url, data_dir, admin, env, Stdio::from(log))
+    start_at(
+        free_port(),
+        database_url,
+        data_dir,
+        admin,
+        env,
+        Stdio::from(log),
+    )
 }
 
-fn start(
+/// Like [`serve`], on `port` (a restarted instance comes back where its load balancer
+/// expects it).
+pub fn serve_at(
+    port: u16,
+    database_url: &str,
+    data_dir: &Path,
+    admin: &str,
+    env: &[(&str, &str)],
+) -> Server {
+    start_at(port, database_url, data_dir, admin, env, Stdio::inherit())
+}
+
+fn start_at(
+    port: u16,
     database_url: &str,
     data_dir: &Path,
     admin: &str,
     env: &[(&str, &str)],
     stderr: Stdio,
 ) -> Server {
-    let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let child = Command::new(env!("CARGO_BIN_EXE_certrail"))
         .arg("serve")
@@ -72,6 +128,9 @@ fn start(
         .env("DATABASE_URL", database_url)
         .env("CERTRAIL_BIND", format!("127.0.0.1:{port}"))
         .env("CERTRAIL_PUBLIC_URL", &url)
+        // One platform whatever port a test gives it: the log keeps one name (the one commands
+        // run without a public URL give it).
+        .env("CERTRAIL_LOG_ORIGIN", DEFAULT_ORIGIN)
         .env("CERTRAIL_ADMIN_TOKEN", admin)
         .env("CERTRAIL_LOG_INTERVAL_MS", "50")
         .env("RUST_LOG", "warn")
@@ -80,8 +139,12 @@ fn start(
         .stderr(stderr)
         .spawn()
         .expect("start certrail serve");
+    let mut child = child;
     let started = Instant::now();
     while ureq::get(format!("{url}/healthz")).call().is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the server exited at start: {status}");
+        }
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "server did not start"
@@ -193,4 +256,22 @@ pub fn producer(server: &Server, admin: &str, code: &str) -> (String, String, St
     assert_eq!(product.status, 201, "{}", product.body);
     let product = product.json()["id"].as_str().unwrap().to_string();
     (id, token, product)
+}
+
+/// Rows of `sql` (`SELECT COUNT(*) AS n …`) on the database at `url`.
+pub fn count(url: &str, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = certrail::db::DbUrl::parse(url)
+        .unwrap()
+        .establish()
+        .expect("connect to the test database");
+    let rows: Vec<N> = match &mut conn {
+        certrail::db::DbConn::Sqlite(c) => diesel::sql_query(sql).load(c).unwrap(),
+        certrail::db::DbConn::Pg(c) => diesel::sql_query(sql).load(c).unwrap(),
+    };
+    rows[0].n
 }

@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod lineage;
 pub mod mark;
 pub mod organization;
+pub mod platform;
 pub mod product;
 pub mod recall;
 pub mod sanction;

@@ -62,7 +62,7 @@ fn secure(state: &AppState, claims: &Value) -> String {
 
 /// The status list index of certificate `id`, given on first use.
 fn index_of(state: &AppState, id: &str) -> AppResult<i64> {
-    if let Some(index) = credential::index_of(&mut *state.db.reader()?, id)? {
+    if let Some(index) = credential::index_of(&mut *state.db.replica_reader()?, id)? {
         return Ok(index);
     }
     // Two certificates asking at once on PostgreSQL may both pick the next index: the later
@@ -89,7 +89,7 @@ fn status_list_url(state: &AppState, purpose: &str, list: i64) -> String {
 pub fn credential(state: &AppState, id: &str) -> AppResult<String> {
     let id = checked_id(id, "certificate")?;
     let (cert, product, producer) = {
-        let mut conn = state.db.reader()?;
+        let mut conn = state.db.replica_reader()?;
         let cert =
             Certificate::find(&mut conn, id)?.ok_or_else(|| AppError::not_found("certificate"))?;
         let product = Product::find(&mut conn, &cert.product_id)?
@@ -198,7 +198,12 @@ pub fn status_list(state: &AppState, purpose: &str, list: i64) -> AppResult<Stri
         return Err(AppError::not_found("status list"));
     }
     let from = list * LIST_SIZE;
-    let flagged = credential::flagged(&mut *state.db.reader()?, from, from + LIST_SIZE, statuses)?;
+    let flagged = credential::flagged(
+        &mut *state.db.replica_reader()?,
+        from,
+        from + LIST_SIZE,
+        statuses,
+    )?;
     let mut bits = vec![0u8; (LIST_SIZE / 8) as usize];
     for index in flagged {
         let at = (index - from) as usize;

@@ -18,7 +18,7 @@ const MAX_CANDIDATES: i64 = 8;
 
 /// The Digital Link batch label of certificate `id` (public, like the batch label).
 pub fn batch_label(state: &AppState, id: &str) -> AppResult<String> {
-    let mut conn = state.db.reader()?;
+    let mut conn = state.db.replica_reader()?;
     let cert = Certificate::find(&mut conn, checked_id(id, "certificate")?)?
         .ok_or_else(|| AppError::not_found("certificate"))?;
     let product = Product::find(&mut conn, &cert.product_id)?
@@ -51,7 +51,7 @@ pub fn resolve(
     let Some(gtin) = gtin14(gtin) else {
         return Ok(None);
     };
-    let mut conn = state.db.reader()?;
+    let mut conn = state.db.replica_reader()?;
     let candidates =
         Certificate::by_gtin_and_batch(&mut conn, &registered_forms(&gtin), batch, MAX_CANDIDATES)?;
     // Only the GTIN's owner's certificates answer for it (products registered under it by

@@ -32,7 +32,7 @@ pub fn rec20_unit(unit: &str) -> Option<&'static str> {
 pub fn document(state: &AppState, id: &str, page: PageQuery) -> AppResult<(Value, Option<i64>)> {
     let page = page.checked()?;
     let first = page.0 == 0;
-    let mut conn = state.db.reader()?;
+    let mut conn = state.db.replica_reader()?;
     let cert = Certificate::find(&mut conn, checked_id(id, "certificate")?)?
         .ok_or_else(|| AppError::not_found("certificate"))?;
     let quantity = serde_json::from_str::<Value>(&cert.payload)

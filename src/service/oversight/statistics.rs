@@ -104,7 +104,7 @@ pub fn build(state: &AppState, actor: &Actor, query: &ReportQuery) -> AppResult<
     let from = start_of(from_day);
     let to = start_of(to_day + chrono::Days::new(1));
     let scope = Scope::new(prefix(&region), from, to);
-    let mut conn = state.db.reader()?;
+    let mut conn = state.db.replica_reader()?;
     let conn = &mut *conn;
     let orgs = Organization::in_region(conn, prefix(&region))?;
     let mut producers: BTreeMap<String, Figures> = orgs

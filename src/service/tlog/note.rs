@@ -83,25 +83,6 @@ impl LogKey {
     }
 }
 
-/// The origin of the log in `db`: the one its checkpoints carry, or for a new log the one
-/// `public_url` gives.
-pub fn log_origin(db: &crate::db::Db, public_url: &str) -> Result<String, String> {
-    let configured = origin_of(public_url)?;
-    let mut conn = db.reader().map_err(|e| e.to_string())?;
-    let latest =
-        crate::db::models::tlog::latest_checkpoint(&mut conn).map_err(|e| e.to_string())?;
-    let Some(kept) = latest.and_then(|c| c.note.lines().next().map(str::to_string)) else {
-        return Ok(configured);
-    };
-    if kept != configured {
-        log::warn!(
-            "keeping the transparency log's origin {kept}: CERTRAIL_PUBLIC_URL now gives {configured}, \
-             but a log's name does not change with the platform's address"
-        );
-    }
-    Ok(kept)
-}
-
 /// `{host[:port] of public_url}/log`.
 pub fn origin_of(public_url: &str) -> Result<String, String> {
     let url = url::Url::parse(public_url).map_err(|e| format!("public URL: {e}"))?;

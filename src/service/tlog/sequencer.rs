@@ -20,6 +20,7 @@ use crate::db::{Db, DbConn};
 use crate::error::{AppError, AppResult};
 
 use super::LogKey;
+use crate::service::ops::log_head::HeadFile;
 use crate::service::tlog::tree::StoredHashes;
 
 /// Entries appended per transaction at most (a bulk issuance is sequenced in several).
@@ -199,12 +200,19 @@ impl Sequencer {
         clippy::expect_used,
         reason = "runs once at start-up: a server that cannot start its worker thread cannot run"
     )]
-    pub fn start(db: Db, key: Arc<LogKey>, every: Duration, metrics: LogMetrics) -> Self {
+    /// Each new checkpoint is also kept in `head`, outside the database.
+    pub fn start(
+        db: Db,
+        key: Arc<LogKey>,
+        every: Duration,
+        metrics: LogMetrics,
+        head: HeadFile,
+    ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
         std::thread::Builder::new()
             .name("log-sequencer".into())
-            .spawn(move || run(&db, &key, every, &metrics, &stopped))
+            .spawn(move || run(&db, &key, every, &metrics, &head, &stopped))
             .expect("spawn the log sequencer thread");
         Self { stop }
     }
@@ -216,14 +224,36 @@ impl Drop for Sequencer {
     }
 }
 
-fn run(db: &Db, key: &LogKey, every: Duration, metrics: &LogMetrics, stop: &AtomicBool) {
+/// Ticks between two copies of the newest checkpoint into the head file when this instance
+/// sequenced nothing (another instance may have).
+const HEAD_EVERY_TICKS: u32 = 20;
+
+fn run(
+    db: &Db,
+    key: &LogKey,
+    every: Duration,
+    metrics: &LogMetrics,
+    head: &HeadFile,
+    stop: &AtomicBool,
+) {
     let mut full = false;
+    let mut ticks = 0u32;
+    let mut kept = 0u64;
     while !stop.load(Ordering::Relaxed) {
         if !full {
             std::thread::sleep(every);
         }
         full = false;
-        match sequence_once(db, key, BATCH) {
+        ticks = ticks.wrapping_add(1);
+        let round = sequence_once(db, key, BATCH);
+        let grown = matches!(&round, Ok(Some((r, _))) if r.tree_size > kept);
+        if grown || ticks.is_multiple_of(HEAD_EVERY_TICKS) {
+            match keep_head(db, key, head) {
+                Ok(size) => kept = size,
+                Err(e) => ::log::warn!("keeping the newest checkpoint: {e}"),
+            }
+        }
+        match round {
             Ok(Some((round, lag_ms))) => {
                 metrics.tree_size.set(round.tree_size as i64);
                 if round.sequenced > 0 {
@@ -241,4 +271,12 @@ fn run(db: &Db, key: &LogKey, every: Duration, metrics: &LogMetrics, stop: &Atom
             }
         }
     }
+}
+
+/// Copies the newest checkpoint into `head`; returns its size.
+fn keep_head(db: &Db, key: &LogKey, head: &HeadFile) -> Result<u64, String> {
+    let mut conn = db.reader().map_err(|e| e.to_string())?;
+    let size = logdb::entry_count(&mut conn).map_err(|e| e.to_string())? as u64;
+    head.keep_latest(&mut conn, key)?;
+    Ok(size)
 }

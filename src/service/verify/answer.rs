@@ -330,6 +330,10 @@ fn record_warning_text(code: &str) -> Bilingual {
             "监管部门已暂停该生产者开具新合格证的资格；本合格证签发在先，其结论不受影响。",
             "A regulator suspended this producer's right to issue new certificates; this certificate was issued before and its verdict stands.",
         ),
+        record::STATUS_NOT_CURRENT => Bilingual::new(
+            "平台主数据库暂时无法访问：此结论读自只读副本，证书状态可能不是最新的。请稍后再扫一次。",
+            "The platform's primary database cannot be reached: this answer was read from a replica, and the certificate's status may not be current. Scan again shortly.",
+        ),
         _ => Bilingual::new("请注意。", "Take note."),
     }
 }

@@ -9,13 +9,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::db::models::now;
+use crate::db::replicas::primary_lsn;
 use crate::db::Db;
 use crate::service::changes;
 
 use super::cache::VerifyCache;
 
-/// Drops what this thread's committed transaction changed.
-pub(crate) fn apply(cache: &VerifyCache) {
+/// Drops what this thread's committed transaction changed; until the next poll no replica is
+/// known to hold it.
+pub(crate) fn apply(db: &Db, cache: &VerifyCache) {
+    db.replicas.written();
     for changed in changes::take() {
         cache.invalidate(&changed);
     }
@@ -58,10 +61,22 @@ fn poll(db: &Db, cache: &VerifyCache, every: Duration, stop: &AtomicBool) {
     let mut seen: HashSet<i64> = HashSet::new();
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(every);
-        let rows = db.reader().map_err(|e| e.to_string()).and_then(|mut conn| {
-            changes::since(&mut conn, now() - lookback).map_err(|e| e.to_string())
+        // The primary's WAL position first: every change read next committed before it, so a
+        // replica that replayed up to it holds them all.
+        let polled = db.reader().map_err(|e| e.to_string()).and_then(|mut conn| {
+            let lsn = match db.replicas.is_empty() {
+                true => None,
+                false => primary_lsn(&mut conn).map_err(|e| e.to_string())?,
+            };
+            let rows = changes::since(&mut conn, now() - lookback).map_err(|e| e.to_string())?;
+            Ok((lsn, rows))
         });
-        match rows {
+        // Which replicas are fresh is published before the cache is told: a record read from
+        // a replica that lacks a change is then either refused by the cache (read before the
+        // invalidation) or not read from that replica at all.
+        db.replicas
+            .refresh(polled.as_ref().ok().and_then(|(lsn, _)| lsn.as_deref()));
+        match polled.map(|(_, rows)| rows) {
             Ok(rows) => {
                 let current: HashSet<i64> = rows.iter().map(|(id, _)| *id).collect();
                 for (id, changed) in rows {

@@ -86,11 +86,18 @@ fn cached_or_load(
         return Ok(Some(record));
     }
     let epoch = state.verify.epoch();
-    let Some(loaded) = Record::load(state, connection(state, conn)?, id)? else {
+    let Some(mut loaded) = Record::load(state, connection(state, conn)?, id)? else {
         return Ok(None);
     };
+    // Read from a replica while the primary was away: said in the answer, and not kept.
+    let stale = crate::db::took_stale_read();
+    if stale {
+        loaded.warnings.push(record::STATUS_NOT_CURRENT);
+    }
     let record = Arc::new(loaded);
-    state.verify.keep(epoch, record.clone());
+    if !stale {
+        state.verify.keep(epoch, record.clone());
+    }
     Ok(Some(record))
 }
 
@@ -211,7 +218,7 @@ fn connection<'c>(
 ) -> AppResult<&'c mut crate::db::DbConn> {
     match conn {
         Some(conn) => Ok(conn),
-        None => Ok(conn.insert(state.db.reader()?)),
+        None => Ok(conn.insert(state.db.replica_reader()?)),
     }
 }
 

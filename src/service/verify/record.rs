@@ -135,6 +135,10 @@ pub struct Record {
 /// verdict).
 pub const PRODUCER_SANCTIONED: &str = "producer_issuance_suspended";
 
+/// Warning: the record was read from a replica while the primary was away, so its status may
+/// be older than the bound replicas are otherwise held to.
+pub const STATUS_NOT_CURRENT: &str = "status_not_current";
+
 impl Record {
     /// Reads certificate `id` and everything verification needs of it; `None` if unknown.
     pub fn load(state: &AppState, conn: &mut DbConn, id: &str) -> AppResult<Option<Self>> {

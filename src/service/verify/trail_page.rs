@@ -12,7 +12,7 @@ pub fn get(state: &AppState, id: &str, page: PageQuery) -> AppResult<Trail> {
     let id = checked_id(id, "certificate")?;
     let page = page.checked()?;
     let record = super::record(state, id)?.ok_or_else(|| AppError::not_found("certificate"))?;
-    let (rows, next) = page_rows(&mut *state.db.reader()?, id, page)?;
+    let (rows, next) = page_rows(&mut *state.db.replica_reader()?, id, page)?;
     Ok(Trail {
         certificate_id: id.to_string(),
         intact: record.trail_fault.is_none(),
