@@ -336,6 +336,13 @@ pub fn latest_cosignature(conn: &mut DbConn, witness: &str) -> QueryResult<Optio
         .optional()
 }
 
+/// When the newest cosignature of any witness was made, if any.
+pub fn latest_cosigned_at(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
+    log_cosignatures::table
+        .select(diesel::dsl::max(log_cosignatures::signed_at))
+        .first(conn)
+}
+
 /// Whether any witness is registered.
 pub fn has_witnesses(conn: &mut DbConn) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(

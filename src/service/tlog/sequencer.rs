@@ -38,6 +38,11 @@ pub struct LogMetrics {
     /// Seconds from an entry's write to its sequencing (the oldest of each batch).
     pub lag: Histogram,
     pub failures: Counter,
+    /// Entries waiting to be sequenced, and the age of the oldest.
+    pub pending: Gauge,
+    pub pending_oldest_seconds: Gauge,
+    /// Seconds since any witness last cosigned (0 while none is registered).
+    pub cosignature_age_seconds: Gauge,
 }
 
 impl Default for LogMetrics {
@@ -49,6 +54,9 @@ impl Default for LogMetrics {
                 0.05, 2.0, 10,
             )),
             failures: Counter::default(),
+            pending: Gauge::default(),
+            pending_oldest_seconds: Gauge::default(),
+            cosignature_age_seconds: Gauge::default(),
         }
     }
 }
@@ -75,6 +83,21 @@ impl LogMetrics {
             "log_sequencer_failures",
             "Failed sequencer rounds (retried)",
             self.failures.clone(),
+        );
+        metrics.register(
+            "log_pending_entries",
+            "Entries written but not yet sequenced (read every few seconds)",
+            self.pending.clone(),
+        );
+        metrics.register(
+            "log_pending_oldest_seconds",
+            "Age of the oldest entry not yet sequenced",
+            self.pending_oldest_seconds.clone(),
+        );
+        metrics.register(
+            "log_cosignature_age_seconds",
+            "Seconds since a witness last cosigned a checkpoint (0 while no witness is registered)",
+            self.cosignature_age_seconds.clone(),
         );
     }
 }
@@ -248,7 +271,7 @@ fn run(
         let round = sequence_once(db, key, BATCH);
         let grown = matches!(&round, Ok(Some((r, _))) if r.tree_size > kept);
         if grown || ticks.is_multiple_of(HEAD_EVERY_TICKS) {
-            match keep_head(db, key, head) {
+            match keep_head(db, key, head, metrics) {
                 Ok(size) => kept = size,
                 Err(e) => ::log::warn!("keeping the newest checkpoint: {e}"),
             }
@@ -273,10 +296,29 @@ fn run(
     }
 }
 
-/// Copies the newest checkpoint into `head`; returns its size.
-fn keep_head(db: &Db, key: &LogKey, head: &HeadFile) -> Result<u64, String> {
+/// Copies the newest checkpoint into `head`, and updates the backlog and witness figures;
+/// returns the log's size.
+fn keep_head(db: &Db, key: &LogKey, head: &HeadFile, metrics: &LogMetrics) -> Result<u64, String> {
     let mut conn = db.reader().map_err(|e| e.to_string())?;
     let size = logdb::entry_count(&mut conn).map_err(|e| e.to_string())? as u64;
     head.keep_latest(&mut conn, key)?;
+    let at = now();
+    let (pending, oldest) = logdb::backlog(&mut conn).map_err(|e| e.to_string())?;
+    metrics.pending.set(pending);
+    metrics
+        .pending_oldest_seconds
+        .set(oldest.map_or(0, |o| (at - o).num_seconds().max(0)));
+    let cosigned = match logdb::has_witnesses(&mut conn).map_err(|e| e.to_string())? {
+        false => None,
+        true => Some(logdb::latest_cosigned_at(&mut conn).map_err(|e| e.to_string())?),
+    };
+    metrics.cosignature_age_seconds.set(match cosigned {
+        None => 0,
+        // Witnesses registered, none has cosigned yet: as old as the log's newest checkpoint.
+        Some(None) => logdb::latest_checkpoint(&mut conn)
+            .map_err(|e| e.to_string())?
+            .map_or(0, |c| (at - c.created_at).num_seconds().max(0)),
+        Some(Some(signed)) => (at - signed).num_seconds().max(0),
+    });
     Ok(size)
 }
