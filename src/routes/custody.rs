@@ -48,6 +48,7 @@ pub async fn record_event(
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ClaimQuery {
     /// pending, confirmed or disputed (default: all).
     status: Option<String>,

@@ -90,6 +90,7 @@ pub async fn info(state: State) -> AppResult<HttpResponse> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// The smaller tree size (0 gives an empty proof).
     pub from: u64,

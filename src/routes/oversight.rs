@@ -49,6 +49,7 @@ pub async fn impose_sanction(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SanctionQuery {
     /// Only this producer's sanctions.
     organization_id: Option<String>,

@@ -55,6 +55,7 @@ pub const MAX_PAGE: i64 = 500;
 
 /// A page of a trail: events after `after` (default 0, the start), at most `limit`.
 #[derive(Debug, Clone, Copy, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// The `next` of the page before (default: from the start).
     pub after: Option<i64>,

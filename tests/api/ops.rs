@@ -85,6 +85,33 @@ async fn openapi_document_lists_the_core_api() {
 }
 
 #[actix_web::test]
+async fn openapi_parameters_are_where_the_server_reads_them() {
+    let t = spawn().await;
+    let doc = t.get("/api-docs/openapi.json", None).await.json();
+    // A parameter is `in: path` exactly when the path has its segment; query strings read
+    // through the API's own extractor were documented as path parameters.
+    let mut misplaced = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                let name = param["name"].as_str().unwrap();
+                if (param["in"] == "path") != path.contains(&format!("{{{name}}}")) {
+                    misplaced.push(format!("{method} {path} {name} in {}", param["in"]));
+                }
+            }
+        }
+    }
+    assert_eq!(misplaced, Vec::<String>::new());
+    let consistency = doc["paths"]["/api/v1/log/consistency"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    for param in consistency {
+        assert_eq!(param["in"], "query", "{param}");
+        assert_eq!(param["required"], true, "{param}");
+    }
+}
+
+#[actix_web::test]
 async fn metrics_labels_stay_bounded_whatever_methods_clients_send() {
     let t = crate::helpers::spawn().await;
     for i in 0..200 {

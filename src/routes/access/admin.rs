@@ -21,6 +21,7 @@ use actix_web::HttpResponse;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Search {
     /// Part of a name or credit code.
     q: Option<String>,

@@ -16,6 +16,7 @@ use crate::service::{checked_id, Actor, AppState};
 
 /// `GET /api/v1/marks/lookup?scheme=&cert_no=`.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MarkQuery {
     pub scheme: Option<String>,
     pub cert_no: Option<String>,

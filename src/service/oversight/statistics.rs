@@ -33,6 +33,7 @@ const DEFAULT_DAYS: u64 = 30;
 
 /// `GET /api/v1/reports?region=&from=&to=`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// A 6-digit region code inside the caller's jurisdiction (default: the jurisdiction).
     pub region: Option<String>,
