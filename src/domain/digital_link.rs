@@ -45,25 +45,6 @@ pub fn encode_segment(value: &str) -> String {
         .collect()
 }
 
-/// Decodes `%XX` escapes left in a path segment (the web framework leaves `%2F`, `%25` and
-/// `%2B` encoded); `None` if an escape is malformed or the result is not UTF-8.
-pub fn decode_segment(value: &str) -> Option<String> {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = value.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 /// The Digital Link path of a batch (and unit), if the batch number fits AI 10.
 pub fn path(gtin: &str, batch: &str, serial: Option<i64>) -> Option<String> {
     let gtin = gtin14(gtin)?;
@@ -98,9 +79,6 @@ mod tests {
             "too long"
         );
         assert!(path("6901234567892", &"1".repeat(20), None).is_some());
-        assert_eq!(decode_segment("A%2FB%25").as_deref(), Some("A/B%"));
-        assert_eq!(decode_segment("A%2"), None);
-        assert_eq!(decode_segment("%ZZ"), None);
         assert_eq!(path("12345", "A", None), None);
         assert_eq!(
             registered_forms("06901234567892"),

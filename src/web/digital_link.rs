@@ -6,7 +6,6 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use crate::domain::digital_link::decode_segment;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::blocking;
 use crate::service::{interop::digital_link, AppState};
@@ -21,6 +20,8 @@ pub struct LinkQuery {
     link_type: Option<String>,
 }
 
+/// The segments as `web::Path` gives them: fully percent-decoded (`%2F`, `%25` and `%2B`
+/// included), so a batch number is used as it is, never decoded a second time.
 #[derive(Debug, Deserialize)]
 pub struct BatchPath {
     gtin: String,
@@ -51,11 +52,6 @@ async fn answer(
     serial: Option<i64>,
     query: LinkQuery,
 ) -> AppResult<HttpResponse> {
-    let batch = decode_segment(&batch).ok_or_else(|| AppError::BadRequest {
-        code: "invalid_digital_link",
-        message: "the batch segment has a malformed %-escape".into(),
-        field: None,
-    })?;
     let linkset = wants_linkset(&req, &query);
     let signature = query.s.clone();
     let found = blocking(&state, move |s| {

@@ -187,6 +187,27 @@ async fn the_signature_picks_the_certificate_among_batches_sharing_gtin_and_numb
 }
 
 #[actix_web::test]
+async fn a_batch_number_with_percent_signs_resolves_decoded_once() {
+    let t = spawn().await;
+    let (producer, product) = t.producer_with_product(CODES[0]).await;
+    // `%41` in a batch number is three characters, not an escaped `A`; `/` is escaped too.
+    let mut body = batch(&product);
+    body["batch_no"] = json!("L%41/7%");
+    let cert = t.issue(&producer, &body).await;
+    let id = cert["id"].as_str().unwrap();
+    let png = t
+        .get(&format!("/api/v1/certificates/{id}/dl-qr.png"), None)
+        .await;
+    let link = decode(&png.body);
+    assert!(link.contains("/10/L%2541%2F7%25?s="), "{link}");
+    let answer = t.get_json(&path_of(&link)).await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let answer = answer.json();
+    assert_eq!(answer["verdict"], "genuine", "{answer}");
+    assert_eq!(answer["certificate"]["payload"]["id"], id);
+}
+
+#[actix_web::test]
 async fn a_gtin_belongs_to_one_organization_until_a_regulator_reassigns_it() {
     let t = spawn().await;
     let (owner, product) = t.producer_with_product(CODES[0]).await;

@@ -1,8 +1,8 @@
 //! What a phone's camera reads off a label: the label URL parser, the offline payload it may
-//! carry (base64url of deflate, size-capped) and GS1 Digital Link path segments.
+//! carry (base64url of deflate, size-capped).
 #![no_main]
 
-use certrail::domain::{digital_link, label};
+use certrail::domain::label;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
@@ -15,11 +15,5 @@ fuzz_target!(|text: &str| {
                 assert_eq!(label::unpack_payload(&again).as_deref(), Some(payload.as_str()));
             }
         }
-    }
-    if let Some(decoded) = digital_link::decode_segment(text) {
-        assert_eq!(
-            digital_link::decode_segment(&digital_link::encode_segment(&decoded)).as_deref(),
-            Some(decoded.as_str())
-        );
     }
 });
