@@ -124,6 +124,27 @@ async fn a_promise_is_signed_under_its_own_context_and_verifies() {
 }
 
 #[actix_web::test]
+async fn splitting_a_lot_that_does_not_exist_is_404() {
+    let t = spawn().await;
+    let (_, market) = t.org("market_operator", CODES[1], "430702").await;
+    // One child or several, the unknown lot is the answer (not a 422 about `parents.0.id`,
+    // a field the request does not have).
+    for children in [
+        json!([{"batch_no": "A", "quantity": 1}]),
+        json!([{"batch_no": "A", "quantity": 1}, {"batch_no": "B", "quantity": 1}]),
+    ] {
+        let body = json!({"contact": "x", "children": children});
+        t.post(
+            "/api/v1/certificates/NoSuchLot123/split",
+            Some(&market),
+            &body,
+        )
+        .await
+        .error(404, "not_found");
+    }
+}
+
+#[actix_web::test]
 async fn a_market_splits_a_lot_merges_lots_and_a_recall_of_the_parent_reaches_every_child() {
     let t = spawn().await;
     let (coop, product) = cooperative(&t).await;

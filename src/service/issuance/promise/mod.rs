@@ -113,6 +113,13 @@ pub fn split(
     parent_id: &str,
     req: SplitRequest,
 ) -> AppResult<Vec<PromiseIssued>> {
+    // The lot is the path's resource: an unknown one is 404, as any other unknown id.
+    let id = crate::service::checked_id(parent_id, "certificate")?;
+    let mut conn = state.db.reader()?;
+    if Certificate::find(&mut conn, id)?.is_none() {
+        return Err(AppError::not_found("certificate"));
+    }
+    drop(conn);
     if req.children.is_empty() {
         return Err(AppError::invalid(
             "required",
