@@ -4,10 +4,11 @@
 # renders PDFs with pdftoppm (poppler-utils); labels are read back with zbarimg (zbar-tools);
 # page tests drive Debian's Chromium (with a CJK font so Chinese renders) from Node.js; the
 # book is built with mdbook; the cluster drill puts HAProxy (and the nginx sample) in front of
-# three instances on throwaway PostgreSQL clusters it drives with psql.
+# three instances on throwaway PostgreSQL clusters it drives with psql; the deployment files
+# are checked with promtool (Debian's prometheus) and systemd-analyze.
 set -euo pipefail
 
-packages=(libpq-dev pkg-config poppler-utils zbar-tools chromium fonts-wqy-microhei haproxy nginx-light postgresql-client)
+packages=(libpq-dev pkg-config poppler-utils zbar-tools chromium fonts-wqy-microhei haproxy nginx-light postgresql-client gettext-base prometheus systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

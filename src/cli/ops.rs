@@ -4,7 +4,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::crypto::seal::{read_secret_file, MasterKey};
 use crate::db::{Backend, Db, DbConn, DbUrl, SchemaState};
 use crate::service::ops::{backup, identity, log_head};
 use crate::service::tlog::note::origin_of;
@@ -37,7 +36,7 @@ pub fn check(config: &Config) -> Result<(), String> {
 
 fn lines(config: &Config) -> Vec<Line> {
     let mut lines: Vec<Line> = vec![("data directory", data_dir(&config.data_dir))];
-    let master = master_key(config);
+    let master = crate::service::master_key(config);
     lines.push((
         "master key",
         master
@@ -138,24 +137,6 @@ fn data_dir(dir: &Path) -> Result<String, String> {
         }
     }
     Ok(dir.display().to_string())
-}
-
-/// The master key from the environment or the key file (whose mode is checked as it is read);
-/// `None` when neither exists yet.
-fn master_key(config: &Config) -> Result<Option<MasterKey>, String> {
-    if let Some(text) = &config.master_key {
-        return MasterKey::parse(text)
-            .map(Some)
-            .map_err(|e| format!("CERTRAIL_MASTER_KEY: {e}"));
-    }
-    let path = config.data_dir.join("master.key");
-    if !path.exists() {
-        return Ok(None);
-    }
-    let text = read_secret_file(&path)?;
-    MasterKey::parse(&text)
-        .map(Some)
-        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn reachable(db: &Db) -> Result<String, String> {

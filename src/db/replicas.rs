@@ -55,7 +55,7 @@ pub struct Replicas {
 
 impl Replicas {
     pub(super) fn new(pools: Vec<DbPool>) -> Self {
-        Self {
+        let replicas = Self {
             list: pools
                 .into_iter()
                 .enumerate()
@@ -69,7 +69,17 @@ impl Replicas {
                 .collect(),
             next: AtomicUsize::new(0),
             metrics: ReplicaMetrics::default(),
+        };
+        // Each replica shows in /metrics from the start, as not yet used.
+        for replica in &replicas.list {
+            replicas.metrics.fresh.get_or_create(&replica.label).set(0);
+            replicas
+                .metrics
+                .lag_bytes
+                .get_or_create(&replica.label)
+                .set(0);
         }
+        replicas
     }
 
     pub fn is_empty(&self) -> bool {
@@ -102,12 +112,10 @@ impl Replicas {
     }
 
     pub(super) fn count_read(&self, target: &'static str) {
-        if !self.list.is_empty() {
-            self.metrics
-                .reads
-                .get_or_create(&TargetLabels { target })
-                .inc();
-        }
+        self.metrics
+            .reads
+            .get_or_create(&TargetLabels { target })
+            .inc();
     }
 
     /// Marks fresh each replica that has replayed up to `primary_lsn` (read from the primary

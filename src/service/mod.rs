@@ -79,9 +79,8 @@ impl AppState {
             config.pool_size,
             tuning.db_wait,
         )?;
-        let master = match &config.master_key {
-            Some(text) => crate::crypto::seal::MasterKey::parse(text)
-                .map_err(|e| format!("CERTRAIL_MASTER_KEY: {e}"))?,
+        let master = match master_key(&config)? {
+            Some(master) => master,
             None => {
                 crate::crypto::seal::MasterKey::load_or_create(&config.data_dir.join("master.key"))?
             }
@@ -256,6 +255,33 @@ impl AppState {
 }
 
 /// Creates the data directory (and its parents) if missing; a new one is private (0700).
+/// The systemd credential (`LoadCredential=master-key:…`) that holds the master key.
+const MASTER_KEY_CREDENTIAL: &str = "master-key";
+
+/// The master key from, in this order, `CERTRAIL_MASTER_KEY`, the systemd credential
+/// `master-key` (`$CREDENTIALS_DIRECTORY/master-key`) or the data directory's `master.key`;
+/// `None` when there is none yet (the first start creates the file).
+pub fn master_key(config: &Config) -> Result<Option<crate::crypto::seal::MasterKey>, String> {
+    use crate::crypto::seal::{read_secret_file, MasterKey};
+    if let Some(text) = &config.master_key {
+        return MasterKey::parse(text)
+            .map(Some)
+            .map_err(|e| format!("CERTRAIL_MASTER_KEY: {e}"));
+    }
+    let credential = std::env::var_os("CREDENTIALS_DIRECTORY")
+        .map(|dir| std::path::PathBuf::from(dir).join(MASTER_KEY_CREDENTIAL));
+    let file = credential
+        .filter(|path| path.exists())
+        .unwrap_or_else(|| config.data_dir.join("master.key"));
+    if !file.exists() {
+        return Ok(None);
+    }
+    let text = read_secret_file(&file)?;
+    MasterKey::parse(&text)
+        .map(Some)
+        .map_err(|e| format!("{}: {e}", file.display()))
+}
+
 fn create_private_dir(dir: &std::path::Path) -> Result<(), String> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);

@@ -22,6 +22,7 @@ mod complaints;
 mod console;
 mod credentials;
 mod custody;
+mod deploy;
 mod digital_link;
 mod exports;
 mod faults;
