@@ -6,7 +6,8 @@
 #
 #   scripts/pg-backup.sh base URL DEST
 #       pg_basebackup of the cluster at URL (a replication-capable role) into DEST (a new
-#       directory): tar format, compressed, with the WAL needed to make it consistent.
+#       directory): tar format, compressed, with the WAL needed to make it consistent streamed
+#       beside it (base.tar.gz and pg_wal.tar.gz), synced to disk.
 #   scripts/pg-backup.sh restore BASE ARCHIVE DATA [TARGET_TIME]
 #       Unpacks the base backup BASE into the new data directory DATA and sets it to replay the
 #       WAL archive ARCHIVE (what archive_command copied) up to TARGET_TIME (a timestamp with
@@ -21,13 +22,16 @@ set -euo pipefail
 case "${1:-}" in
   base)
     url=$2 dest=$3
-    pg_basebackup -d "$url" -D "$dest" -F tar -z -X fetch --checkpoint=fast --no-sync
+    pg_basebackup -d "$url" -D "$dest" -F tar -z -X stream --checkpoint=fast
     echo "base backup in $dest"
     ;;
   restore)
     base=$2 archive=$3 data=$4 target=${5:-}
     mkdir -m 700 "$data"
     tar -xzf "$base/base.tar.gz" -C "$data"
+    if [ -f "$base/pg_wal.tar.gz" ]; then
+      tar -xzf "$base/pg_wal.tar.gz" -C "$data/pg_wal"
+    fi
     {
       echo "restore_command = 'cp $archive/%f %p'"
       if [ -n "$target" ]; then
@@ -38,7 +42,8 @@ case "${1:-}" in
       echo "archive_mode = off"
     } >> "$data/postgresql.auto.conf"
     touch "$data/recovery.signal"
-    echo "restore prepared in $data: start it with pg_ctl -D $data start"
+    echo "restore prepared in $data: start it with pg_ctl -D $data start; once it has"
+    echo "promoted, set archive_mode back on (to a new archive) and take a new base backup"
     ;;
   *)
     sed -n '2,20p' "$0" >&2

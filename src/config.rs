@@ -338,7 +338,9 @@ fn trusted_proxies(value: Option<&str>) -> Result<Vec<std::net::IpAddr>, String>
 /// (`postgres://user:***@host/db`) and a `password` query parameter (`?password=***`).
 pub fn redact_url(raw: &str) -> String {
     let Ok(mut url) = url::Url::parse(raw) else {
-        return raw.to_string();
+        // libpq's multi-host form (`postgres://u:pw@h1:5432,h2:5432/db`) is no URL to the
+        // `url` crate: take the password out by hand.
+        return redact_by_hand(raw);
     };
     let in_query = url.query_pairs().any(|(k, _)| k == "password");
     if url.password().is_none() && !in_query {
@@ -358,6 +360,32 @@ pub fn redact_url(raw: &str) -> String {
         url.query_pairs_mut().clear().extend_pairs(pairs);
     }
     url.to_string()
+}
+
+/// The password between `scheme://user:` and the `@` before the hosts, and every
+/// `password=` value, replaced by `***`.
+fn redact_by_hand(raw: &str) -> String {
+    let mut out = raw.to_string();
+    if let Some(start) = out.find("://").map(|i| i + 3) {
+        let authority_end = out[start..]
+            .find(['/', '?'])
+            .map_or(out.len(), |i| start + i);
+        if let Some(at) = out[start..authority_end].rfind('@').map(|i| start + i) {
+            if let Some(colon) = out[start..at].find(':').map(|i| start + i) {
+                out.replace_range(colon + 1..at, "***");
+            }
+        }
+    }
+    let mut from = 0;
+    while let Some(i) = out[from..]
+        .find("password=")
+        .map(|i| from + i + "password=".len())
+    {
+        let end = out[i..].find('&').map_or(out.len(), |e| i + e);
+        out.replace_range(i..end, "***");
+        from = i + 3;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -381,6 +409,19 @@ mod tests {
             "postgres://u:***@h/db?password=***&connect_timeout=5"
         );
         assert_eq!(redact_url("not a url"), "not a url");
+        // libpq's multi-host form, which the url crate does not parse.
+        assert_eq!(
+            redact_url("postgres://u:secret@db1:5432,db2:5432/x?target_session_attrs=read-write"),
+            "postgres://u:***@db1:5432,db2:5432/x?target_session_attrs=read-write"
+        );
+        assert_eq!(
+            redact_url("postgres://u@db1,db2/x?password=hunter2&sslmode=require"),
+            "postgres://u@db1,db2/x?password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://db1:5432,db2:5432/x"),
+            "postgres://db1:5432,db2:5432/x"
+        );
     }
 
     #[test]

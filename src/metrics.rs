@@ -12,15 +12,36 @@ use crate::domain::verdict::Verdict;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HttpLabels {
-    method: String,
+    method: &'static str,
     /// The matched route pattern (`/v/{id}`), never the raw path: bounded cardinality.
-    route: String,
+    route: &'static str,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    route: String,
+    route: &'static str,
+}
+
+/// `route`, kept once for the life of the process: route patterns are a bounded set (the
+/// routes, and `unmatched`), so a request's labels need no allocation of their own.
+fn interned(route: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{OnceLock, RwLock};
+    static ROUTES: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(Default::default);
+    if let Some(kept) = routes.read().unwrap_or_else(|e| e.into_inner()).get(route) {
+        return kept;
+    }
+    let mut routes = routes.write().unwrap_or_else(|e| e.into_inner());
+    match routes.get(route) {
+        Some(kept) => kept,
+        None => {
+            let kept: &'static str = Box::leak(route.to_string().into_boxed_str());
+            routes.insert(kept);
+            kept
+        }
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -91,26 +112,31 @@ impl Default for Metrics {
 impl Metrics {
     /// Records one HTTP request. Labels stay a bounded set whatever clients send: methods
     /// outside the standard ones count as `OTHER`, routes are patterns (or `unmatched`).
-    pub fn observe_http(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    pub fn observe_http(
+        &self,
+        method: &actix_web::http::Method,
+        route: &str,
+        status: u16,
+        seconds: f64,
+    ) {
         const METHODS: [&str; 9] = [
             "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
         ];
         let method = METHODS
             .iter()
-            .find(|m| **m == method)
+            .find(|m| **m == method.as_str())
             .copied()
             .unwrap_or("OTHER");
+        let route = interned(route);
         self.requests
             .get_or_create(&HttpLabels {
-                method: method.to_string(),
-                route: route.to_string(),
+                method,
+                route,
                 status,
             })
             .inc();
         self.latency
-            .get_or_create(&RouteLabels {
-                route: route.to_string(),
-            })
+            .get_or_create(&RouteLabels { route })
             .observe(seconds);
     }
 
@@ -150,7 +176,7 @@ mod tests {
     #[test]
     fn renders_counters() {
         let m = Metrics::default();
-        m.observe_http("GET", "/v/{id}", 200, 0.001);
+        m.observe_http(&actix_web::http::Method::GET, "/v/{id}", 200, 0.001);
         m.certificate_issued();
         m.verified(Verdict::Genuine);
         let text = m.render();

@@ -1,13 +1,14 @@
 //! The one app factory shared by `main` and every test, and the server loop.
 
 use actix_web::body::MessageBody;
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use actix_http::HttpService;
 use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
 use actix_web::dev::AppConfig;
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::Compress;
+use actix_web::middleware::{Compress, Condition};
 use actix_web::{web, App};
 
 use crate::http::body_deadline::{self, Timed};
@@ -38,7 +39,12 @@ pub fn app(
         .wrap(errors::envelope())
         .wrap(Compress::default())
         // Method, path and status; never headers (no tokens), nor signatures or case numbers.
-        .wrap(crate::http::access_log::logger())
+        // Only when its lines would be written: the logger renders each line before the log
+        // filter sees it.
+        .wrap(Condition::new(
+            crate::http::access_log::enabled(),
+            crate::http::access_log::logger(),
+        ))
         .service(
             web::resource("/api-docs/openapi.json")
                 .route(web::get().to(crate::openapi::openapi_json)),
@@ -50,7 +56,7 @@ pub fn app(
         .wrap_fn(|req, srv| {
             // Outermost, so it sees the final status of every response.
             let started = Instant::now();
-            let method = req.method().to_string();
+            let method = req.method().clone();
             let state = req.app_data::<web::Data<AppState>>().cloned();
             let response = srv.call(req);
             async move {
@@ -154,9 +160,10 @@ const SHUTDOWN_SECS: u64 = 30;
 
 /// SIGTERM (systemd, an orchestrator): `/readyz` answers 503 for `CERTRAIL_DRAIN_SECS` so load
 /// balancers stop sending requests, then the listener closes and in-flight requests finish.
-/// SIGINT (Ctrl-C) does the same without the wait; SIGQUIT stops at once.
+/// SIGINT (Ctrl-C) does the same without the wait; SIGQUIT, or any second signal, stops at once.
 async fn drain_on_signal(server: actix_server::ServerHandle, state: web::Data<AppState>) {
     use actix_rt::signal::unix::{signal, SignalKind};
+    use std::task::Poll;
     let (Ok(mut term), Ok(mut int), Ok(mut quit)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
@@ -165,28 +172,44 @@ async fn drain_on_signal(server: actix_server::ServerHandle, state: web::Data<Ap
         log::error!("cannot listen for signals: stop the server with SIGKILL");
         return;
     };
-    let wait = std::future::poll_fn(|cx| {
-        use std::task::Poll;
+    // Which signal came: 0 SIGTERM, 1 SIGINT, 2 SIGQUIT.
+    let mut next = |cx: &mut std::task::Context<'_>| {
         if term.poll_recv(cx).is_ready() {
-            Poll::Ready(Some(state.config.ops.drain))
+            Poll::Ready(0)
         } else if int.poll_recv(cx).is_ready() {
-            Poll::Ready(Some(Duration::ZERO))
+            Poll::Ready(1)
         } else if quit.poll_recv(cx).is_ready() {
-            Poll::Ready(None)
+            Poll::Ready(2)
         } else {
             Poll::Pending
         }
-    })
-    .await;
-    let Some(wait) = wait else {
-        server.stop(false).await;
-        return;
+    };
+    let wait = match std::future::poll_fn(&mut next).await {
+        0 => state.config.ops.drain,
+        1 => Duration::ZERO,
+        _ => return server.stop(false).await,
     };
     state.draining.begin();
     log::info!(
         "draining: /readyz answers 503; the listener closes in {} s",
         wait.as_secs()
     );
-    actix_rt::time::sleep(wait).await;
-    server.stop(true).await;
+    let mut sleep = std::pin::pin!(actix_rt::time::sleep(wait));
+    let interrupted = std::future::poll_fn(|cx| match next(cx) {
+        Poll::Ready(_) => Poll::Ready(true),
+        Poll::Pending => sleep.as_mut().poll(cx).map(|()| false),
+    })
+    .await;
+    if interrupted {
+        return server.stop(false).await;
+    }
+    let mut graceful = std::pin::pin!(server.stop(true));
+    let interrupted = std::future::poll_fn(|cx| match next(cx) {
+        Poll::Ready(_) => Poll::Ready(true),
+        Poll::Pending => graceful.as_mut().poll(cx).map(|()| false),
+    })
+    .await;
+    if interrupted {
+        server.stop(false).await;
+    }
 }

@@ -86,6 +86,13 @@ pub enum Command {
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
     },
+    /// The load script's reference: a bare actix-web handler (`GET /` answers `ok`) with
+    /// actix's defaults and none of certrail's middleware, on ADDR.
+    #[command(hide = true)]
+    Bare {
+        #[arg(long)]
+        bind: String,
+    },
     /// Pilot-scale run: issue COUNT certificates into an empty database and report the rate,
     /// bytes per certificate on disk and verify latency.
     Pilot {
@@ -377,4 +384,15 @@ pub fn limits(seconds: f64) -> Result<(), String> {
     println!("sign/s      {:.0}", limits.sign_per_second);
     println!("verify/s    {:.0}", limits.verify_per_second);
     Ok(())
+}
+
+/// `certrail bare`: what the load script measures the server against.
+pub async fn bare(bind: &str) -> Result<(), String> {
+    use actix_web::{web, App, HttpServer};
+    HttpServer::new(|| App::new().route("/", web::get().to(|| async { "ok" })))
+        .bind(bind)
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?
+        .run()
+        .await
+        .map_err(|e| e.to_string())
 }

@@ -13,7 +13,8 @@ type Line = (&'static str, Result<String, String>);
 
 /// `certrail check`: configuration, database, schema, identity, the log's kept checkpoint,
 /// key file modes and the clock, one line each; `Err` (a non-zero exit) on any problem.
-/// Changes nothing: no migration is applied, no key or identity written.
+/// Applies no migration and writes no key, identity or kept checkpoint (diesel creates its
+/// empty table of applied migrations if the database has none).
 pub fn check(config: &Config) -> Result<(), String> {
     let lines = lines(config);
     let mut problems = 0;
@@ -39,10 +40,11 @@ fn lines(config: &Config) -> Vec<Line> {
     let master = crate::service::master_key(config);
     lines.push((
         "master key",
-        master
-            .as_ref()
-            .map(|_| "readable".to_string())
-            .map_err(Clone::clone),
+        match &master {
+            Ok(Some(_)) => Ok("readable".to_string()),
+            Ok(None) => Ok("none yet: the first start creates one in the data directory".into()),
+            Err(e) => Err(e.clone()),
+        },
     ));
     let origin = match &config.ops.log_origin {
         Some(origin) => Ok(origin.clone()),
@@ -75,9 +77,22 @@ fn lines(config: &Config) -> Vec<Line> {
         (Ok(Some(master)), Ok(origin)) => {
             identity::settle(&db, origin, master.log_seed(), identity::Use::Serve, false)
         }
-        (Ok(None), _) => Err("no master key yet (the first start creates one): nothing \
-                             to compare with the database's"
-            .into()),
+        (Ok(None), _) => match platform_exists(&db) {
+            false => {
+                lines.push((
+                    "platform identity",
+                    Ok("none yet: the first start writes it".into()),
+                ));
+                lines.push(("clock", clock(&db)));
+                return lines;
+            }
+            true => Err(
+                "this instance has no master key, but the database belongs to a \
+                         platform: give it that platform's key (CERTRAIL_MASTER_KEY, the \
+                         credential master-key, or the data directory's master.key)"
+                    .into(),
+            ),
+        },
         (Err(_), _) => Err("needs the master key".into()),
         (_, Err(e)) => Err(e),
     };
@@ -93,12 +108,15 @@ fn lines(config: &Config) -> Vec<Line> {
             let head = log_head::HeadFile::new(&config.data_dir);
             lines.push((
                 "log checkpoint kept beside the data",
-                log_head::examine(&db, &head, &key).and_then(|finding| match finding {
-                    log_head::Finding::Consistent => {
-                        Ok("the database's log extends it (or none kept yet)".into())
-                    }
-                    _ => log_head::check(&db, &head, &key, None).map(|()| String::new()),
-                }),
+                log_head::examine(&db, &head, &key)
+                    .and_then(|finding| {
+                        log_head::judge(&head, finding, config.ops.rollback_accepted)
+                    })
+                    .map(|accepted| {
+                        accepted.unwrap_or_else(|| {
+                            "the database's log extends it (or none kept yet)".into()
+                        })
+                    }),
             ));
         }
         Err(e) => lines.push(("platform identity", Err(e))),
@@ -113,6 +131,21 @@ fn lines(config: &Config) -> Vec<Line> {
         ));
     }
     lines
+}
+
+/// Whether the database already has a platform's identity or log (then a new master key would
+/// not be its key).
+fn platform_exists(db: &Db) -> bool {
+    let Ok(mut conn) = db.reader() else {
+        return false;
+    };
+    let identity = crate::db::models::platform::log_vkey(&mut conn)
+        .ok()
+        .flatten();
+    let checkpoint = crate::db::models::tlog::latest_checkpoint(&mut conn)
+        .ok()
+        .flatten();
+    identity.is_some() || checkpoint.is_some()
 }
 
 /// Nobody but its owner may write in the data directory (it holds the key file, the SQLite
@@ -197,6 +230,14 @@ fn clock(db: &Db) -> Result<String, String> {
 
 /// `certrail backup DEST`.
 pub fn backup(config: &Config, dest: &Path) -> Result<(), String> {
+    let url = DbUrl::parse(&config.database_url)?;
+    if url.backend == Backend::Sqlite && !Path::new(url.target()).exists() {
+        // Opening it would create an empty database, and back that up.
+        return Err(format!(
+            "no database at {}: check DATABASE_URL and CERTRAIL_DATA_DIR",
+            url.target()
+        ));
+    }
     let db = Db::connect_as_is(&config.database_url, Duration::from_secs(5))?;
     let bytes = backup::sqlite(&db, dest)?;
     println!(

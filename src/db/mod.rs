@@ -175,16 +175,23 @@ thread_local! {
     static LOST: Cell<bool> = const { Cell::new(false) };
 }
 
-thread_local! {
-    /// Whether this thread's last [`Db::replica_reader`] handed out a replica that may lag
-    /// beyond the bound.
-    static STALE_READ: Cell<bool> = const { Cell::new(false) };
+/// Where this thread's last [`Db::replica_reader`] or [`Db::fresh_reader`] read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadFrom {
+    Primary,
+    /// A replica that had replayed what the primary had at the last poll.
+    Replica,
+    /// A replica that may lag beyond the bound (the primary was away).
+    StaleReplica,
 }
 
-/// Whether the connection this thread's last [`Db::replica_reader`] gave was a replica that
-/// may lag beyond the bound (the primary was away); asking clears it.
-pub fn took_stale_read() -> bool {
-    STALE_READ.with(|s| s.replace(false))
+thread_local! {
+    static READ_FROM: Cell<ReadFrom> = const { Cell::new(ReadFrom::Primary) };
+}
+
+/// Where this thread's last replica-capable read came from.
+pub fn last_read() -> ReadFrom {
+    READ_FROM.with(Cell::get)
 }
 
 /// When storage last failed, in milliseconds since [`EPOCH`] (0: never).
@@ -293,23 +300,30 @@ pub struct Db {
 }
 
 impl Db {
-    /// Connects, runs pending migrations and builds the pools. Fails fast with a clear
-    /// message when the URL is malformed or the server cannot be reached. A checkout that
-    /// finds no free connection within `wait` fails (503) instead of queueing on.
+    /// Connects and builds the pools, leaving the migrations to [`Self::migrate`] (an instance
+    /// checks that it agrees with the database before it changes its schema). Fails fast with
+    /// a clear message when the URL is malformed or the server cannot be reached. A checkout
+    /// that finds no free connection within `wait` fails (503) instead of queueing on.
     /// `replica_urls` are PostgreSQL streaming replicas of it (their pools connect lazily: a
     /// replica that is away at start is used once it answers).
-    pub fn connect(
+    pub fn connect_unmigrated(
         url: &str,
         replica_urls: &[String],
         pool_size: u32,
         wait: Duration,
     ) -> Result<Self, String> {
-        Self::open(url, replica_urls, pool_size, wait, true)
+        Self::open(url, replica_urls, pool_size, wait)
+    }
+
+    /// Applies pending migrations (see [`run_migrations`]).
+    pub fn migrate(&self) -> Result<(), String> {
+        let mut conn = self.writer().map_err(|e| e.to_string())?;
+        run_migrations(&mut conn)
     }
 
     /// Connects without applying migrations (`certrail check`, backups).
     pub fn connect_as_is(url: &str, wait: Duration) -> Result<Self, String> {
-        Self::open(url, &[], 2, wait, false)
+        Self::open(url, &[], 2, wait)
     }
 
     fn open(
@@ -317,18 +331,15 @@ impl Db {
         replica_urls: &[String],
         pool_size: u32,
         wait: Duration,
-        migrate: bool,
     ) -> Result<Self, String> {
         let url = DbUrl::parse(url)?;
-        let mut first = url.establish().map_err(|e| {
+        // One connection first: a malformed URL or an unreachable server fails here, clearly.
+        url.establish().map_err(|e| {
             format!(
                 "cannot open database {}: {e}",
                 crate::config::redact_url(&url.target)
             )
         })?;
-        if migrate {
-            run_migrations(&mut first)?;
-        }
         let manager = Manager(url.clone());
         let build = |size: u32| {
             Pool::builder()
@@ -383,26 +394,38 @@ impl Db {
     /// A connection for reads that need not see this request's own writes: a fresh replica's
     /// when there is one (see [`replicas`]), else the primary's.
     ///
-    /// When the primary does not answer either (it failed, and no standby is promoted yet),
-    /// any replica that answers serves, and [`took_stale_read`] tells the caller its data may
-    /// be older than the bound, so that it says so and does not cache it.
+    /// When the primary is away (the change poller has not reached it for three polls: it
+    /// failed, and no standby is promoted yet), any replica that answers serves, and
+    /// [`last_read`] tells the caller its data may be older than the bound, so that it says so
+    /// and does not cache it. A primary that is only busy is waited for, never bypassed.
     pub fn replica_reader(&self) -> Result<PooledConn, CheckoutError> {
-        STALE_READ.with(|s| s.set(false));
+        self.read_for(true)
+    }
+
+    /// Like [`Self::replica_reader`], but never from a replica that may be stale: for what the
+    /// platform signs and dates (the trust bundle, status lists, the trust list).
+    pub fn fresh_reader(&self) -> Result<PooledConn, CheckoutError> {
+        self.read_for(false)
+    }
+
+    fn read_for(&self, stale_allowed: bool) -> Result<PooledConn, CheckoutError> {
+        READ_FROM.with(|r| r.set(ReadFrom::Primary));
         if let Some(pool) = self.replicas.fresh() {
             if let Ok(conn) = self.checkout(pool) {
                 self.replicas.count_read("replica");
+                READ_FROM.with(|r| r.set(ReadFrom::Replica));
                 return Ok(conn);
             }
         }
         let primary = self.reader();
-        if primary.is_ok() || self.replicas.is_empty() {
+        if primary.is_ok() || !stale_allowed || !self.replicas.primary_away() {
             self.replicas.count_read("primary");
             return primary;
         }
         for pool in self.replicas.any() {
             if let Ok(conn) = self.checkout(pool) {
                 self.replicas.count_read("stale_replica");
-                STALE_READ.with(|s| s.set(true));
+                READ_FROM.with(|r| r.set(ReadFrom::StaleReplica));
                 return Ok(conn);
             }
         }
@@ -549,6 +572,10 @@ pub fn schema_state(conn: &mut DbConn) -> Result<SchemaState, String> {
     }
 }
 
+/// The PostgreSQL advisory lock held while migrating ("migr" in ASCII; the second key is the
+/// schema's hash, so databases in different schemas migrate side by side).
+const MIGRATION_LOCK: &str = "1835624306, hashtext(current_schema())";
+
 /// Applies the backend's embedded migrations; refuses a database a newer certrail migrated
 /// (its code may rely on what this binary's does not know).
 pub fn run_migrations(conn: &mut DbConn) -> Result<(), String> {
@@ -561,7 +588,16 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<(), String> {
     }
     let applied = match conn {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+        // Instances started together on a new database take turns (diesel's migrations take
+        // no lock of their own): the second finds them applied.
+        DbConn::Pg(c) => c
+            .batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+            .map_err(Into::into)
+            .and_then(|()| {
+                let ran = c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len());
+                let _ = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+                ran
+            }),
     }
     .map_err(|e| format!("migrations failed: {e}"))?;
     if applied > 0 {

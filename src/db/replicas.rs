@@ -1,12 +1,18 @@
 //! PostgreSQL streaming replicas for reads that need not see the newest write, with the
-//! staleness bounded: a replica is used only while it has replayed everything the primary had
-//! written when the change poller last looked (the poller reads the primary's WAL position,
-//! then the changes, then each replica's replay position, and publishes which replicas are
-//! fresh before it drops what the changes invalidate). A revoke committed on any instance is
-//! thus never read back from a replica that lacks it once the poller has seen it, and this
-//! instance's own writes make every replica stale until the next poll.
+//! staleness bounded, and what the change poller last learnt about the databases (for
+//! `/readyz`, without a connection per probe).
+//!
+//! A replica is used only while it has replayed everything the primary had written when the
+//! change poller last looked: each poll reads the changes, then the primary's WAL insert
+//! position (at or past every commit the changes query saw), then each replica's replay
+//! position, and publishes which replicas are fresh before it drops what the changes
+//! invalidate. A change that commits between the two reads is read, and dropped, by the next
+//! poll, whose drop the verification cache's epoch check makes stick. This instance's own
+//! writes bump a generation that makes every replica unusable for it until a poll that began
+//! after them publishes again.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::RunQueryDsl;
@@ -46,11 +52,40 @@ struct Replica {
     label: ReplicaLabels,
 }
 
-/// The replicas and which of them are fresh.
+/// The replicas, which of them are fresh, and when the poller last reached the databases.
 pub struct Replicas {
     list: Vec<Replica>,
     next: AtomicUsize,
     pub metrics: ReplicaMetrics,
+    /// Bumped by each of this instance's writes.
+    generation: AtomicU64,
+    /// The generation the freshness flags were computed under.
+    published: AtomicU64,
+    /// When the poller last reached the primary, and any replica (ms since [`clock`]'s start).
+    primary_seen: AtomicU64,
+    replica_seen: AtomicU64,
+    /// How long without reaching the primary before it counts as away.
+    away_after_ms: AtomicU64,
+    /// The schema as the poller last found it (see [`Schema`]).
+    schema: AtomicU8,
+}
+
+/// The schema's state as the poller last read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    Current = 0,
+    Behind = 1,
+    Ahead = 2,
+}
+
+/// Milliseconds since the first call (monotonic).
+fn clock() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_millis() as u64
+        + 1
 }
 
 impl Replicas {
@@ -69,6 +104,12 @@ impl Replicas {
                 .collect(),
             next: AtomicUsize::new(0),
             metrics: ReplicaMetrics::default(),
+            generation: AtomicU64::new(0),
+            published: AtomicU64::new(0),
+            primary_seen: AtomicU64::new(clock()),
+            replica_seen: AtomicU64::new(0),
+            away_after_ms: AtomicU64::new(5_000),
+            schema: AtomicU8::new(Schema::Current as u8),
         };
         // Each replica shows in /metrics from the start, as not yet used.
         for replica in &replicas.list {
@@ -86,10 +127,13 @@ impl Replicas {
         self.list.is_empty()
     }
 
-    /// A fresh replica's pool, taking turns among them.
+    /// A fresh replica's pool, taking turns among them; none while this instance has written
+    /// since the flags were computed.
     pub(super) fn fresh(&self) -> Option<&DbPool> {
         let n = self.list.len();
-        if n == 0 {
+        if n == 0
+            || self.published.load(Ordering::Acquire) != self.generation.load(Ordering::Acquire)
+        {
             return None;
         }
         let start = self.next.fetch_add(1, Ordering::Relaxed);
@@ -104,10 +148,49 @@ impl Replicas {
         self.list.iter().map(|r| &r.pool)
     }
 
-    /// This instance wrote: no replica is known to have it until the next poll.
+    /// This instance wrote: no replica is known to have it until a poll that began after.
     pub fn written(&self) {
-        for replica in &self.list {
-            replica.fresh.store(false, Ordering::Release);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The generation a poll begins under (read before it reads anything).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The poller's interval: the primary counts as away after three polls without it.
+    pub fn set_poll_interval(&self, every: Duration) {
+        let ms = (every.as_millis() as u64).saturating_mul(3) + 2_000;
+        self.away_after_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// The poller reached the primary, and found its schema so.
+    pub fn primary_answered(&self, schema: Option<Schema>) {
+        self.primary_seen.store(clock(), Ordering::Release);
+        if let Some(schema) = schema {
+            self.schema.store(schema as u8, Ordering::Release);
+        }
+    }
+
+    /// Whether the poller has failed to reach the primary for longer than three polls.
+    pub fn primary_away(&self) -> bool {
+        let away = self.away_after_ms.load(Ordering::Relaxed);
+        clock().saturating_sub(self.primary_seen.load(Ordering::Acquire)) > away
+    }
+
+    /// Whether the poller reached a replica within the same bound.
+    pub fn replica_answers(&self) -> bool {
+        let away = self.away_after_ms.load(Ordering::Relaxed);
+        let seen = self.replica_seen.load(Ordering::Acquire);
+        seen != 0 && clock().saturating_sub(seen) <= away
+    }
+
+    /// The schema as the poller last found it.
+    pub fn schema(&self) -> Schema {
+        match self.schema.load(Ordering::Acquire) {
+            1 => Schema::Behind,
+            2 => Schema::Ahead,
+            _ => Schema::Current,
         }
     }
 
@@ -119,27 +202,36 @@ impl Replicas {
     }
 
     /// Marks fresh each replica that has replayed up to `primary_lsn` (read from the primary
-    /// before the changes this poll applies); with no primary position, none is.
-    pub fn refresh(&self, primary_lsn: Option<&str>) {
+    /// after the changes this poll applies), under `generation` (read before the poll began);
+    /// with no primary position, none is.
+    pub fn refresh(&self, primary_lsn: Option<&str>, generation: u64) {
         for replica in &self.list {
-            let behind = primary_lsn.and_then(|lsn| replay_behind(&replica.pool, lsn).ok());
+            let behind = match primary_lsn {
+                Some(lsn) => replay_behind(&replica.pool, lsn).ok(),
+                None => replay_behind(&replica.pool, "0/0").ok().map(|_| i64::MAX),
+            };
+            if behind.is_some() {
+                self.replica_seen.store(clock(), Ordering::Release);
+            }
             let fresh = behind == Some(0);
             replica.fresh.store(fresh, Ordering::Release);
             self.metrics
                 .fresh
                 .get_or_create(&replica.label)
                 .set(i64::from(fresh));
-            if let Some(bytes) = behind {
+            if let (Some(bytes), Some(_)) = (behind, primary_lsn) {
                 self.metrics
                     .lag_bytes
                     .get_or_create(&replica.label)
                     .set(bytes);
             }
         }
+        self.published.store(generation, Ordering::Release);
     }
 }
 
-/// The primary's current WAL position (`None` on SQLite).
+/// The primary's WAL insert position (`None` on SQLite): at or past the commit record of
+/// every transaction a query before it could see, even with `synchronous_commit` off.
 pub fn primary_lsn(conn: &mut DbConn) -> diesel::QueryResult<Option<String>> {
     #[derive(diesel::QueryableByName)]
     struct Lsn {
@@ -148,7 +240,7 @@ pub fn primary_lsn(conn: &mut DbConn) -> diesel::QueryResult<Option<String>> {
     }
     match conn {
         DbConn::Sqlite(_) => Ok(None),
-        DbConn::Pg(c) => diesel::sql_query("SELECT pg_current_wal_lsn()::TEXT AS lsn")
+        DbConn::Pg(c) => diesel::sql_query("SELECT pg_current_wal_insert_lsn()::TEXT AS lsn")
             .get_result::<Lsn>(c)
             .map(|l| Some(l.lsn)),
     }
@@ -167,10 +259,11 @@ fn replay_behind(pool: &DbPool, lsn: &str) -> Result<i64, String> {
     let DbConn::Pg(c) = &mut *conn else {
         return Err("a replica must be PostgreSQL".into());
     };
+    // A replica that has replayed nothing yet (no position) is as far behind as can be.
     let got: Behind = diesel::sql_query(
         "SELECT pg_is_in_recovery() AS replica, \
-         GREATEST(COALESCE(pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0), 0)::BIGINT \
-         AS behind",
+         COALESCE(GREATEST(pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0), \
+         9223372036854775807)::BIGINT AS behind",
     )
     .bind::<Text, _>(lsn)
     .get_result(c)

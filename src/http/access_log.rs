@@ -17,6 +17,11 @@ const SECRET_PARAMS: &[&str] = &["s", "number"];
 /// Route segments whose values are never logged.
 const SECRET_SEGMENTS: &[&str] = &["{number}"];
 
+/// Whether access-log lines are written (`RUST_LOG` lets actix's logger's info through).
+pub fn enabled() -> bool {
+    log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info)
+}
+
 /// The access-log middleware.
 pub fn logger() -> Logger {
     // The request line is rendered from the response, whose request knows the route matched.

@@ -73,7 +73,7 @@ impl AppState {
         create_private_dir(&config.data_dir)?;
         crate::print::font::configure(config.label_font.clone());
         let tuning = config.tuning;
-        let db = Db::connect(
+        let db = Db::connect_unmigrated(
             &config.database_url,
             &config.ops.replica_urls,
             config.pool_size,
@@ -85,6 +85,13 @@ impl AppState {
                 crate::crypto::seal::MasterKey::load_or_create(&config.data_dir.join("master.key"))?
             }
         };
+        let origin = match &config.ops.log_origin {
+            Some(origin) => origin.clone(),
+            None => tlog::note::origin_of(&config.public_url)?,
+        };
+        // An instance that disagrees with the database refuses before it migrates anything.
+        ops::identity::settle(&db, origin.clone(), master.log_seed(), purpose, false)?;
+        db.migrate()?;
         let mut metrics = Metrics::default();
         let pool = db.metrics.clone();
         metrics.register(
@@ -148,11 +155,8 @@ impl AppState {
             "Distinct labels, hours and regions waiting for the scan writer",
             scan_metrics.queued.clone(),
         );
-        let origin = match &config.ops.log_origin {
-            Some(origin) => origin.clone(),
-            None => tlog::note::origin_of(&config.public_url)?,
-        };
-        // Before anything is written: an instance that disagrees with the database refuses.
+        // The identity written by the first instance (or checked again: another may have
+        // written it since).
         let log_key = std::sync::Arc::new(ops::identity::settle(
             &db,
             origin,

@@ -116,9 +116,10 @@ struct Load {
 }
 
 impl Load {
-    /// Verifies `labels` (each must answer `genuine`) and reads the trust list (which reads
-    /// the database each time, from a fresh replica when there is one), through `base`.
-    fn start(base: &str, labels: &[String]) -> Self {
+    /// Verifies `labels` (each must answer `genuine`) and, with `trust_list`, reads the trust
+    /// list (which reads the database each time, from a fresh replica when there is one),
+    /// through `base`.
+    fn start(base: &str, labels: &[String], trust_list: bool) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let workers = (0..4)
             .map(|w| {
@@ -132,7 +133,9 @@ impl Load {
                     while !stop.load(Ordering::Relaxed) && started.elapsed() < LOAD_LIMIT {
                         n += 1;
                         let (what, answer) = match n % 4 {
-                            0 => ("trust list", get(&format!("{base}/api/v1/keys"), None, &[])),
+                            0 if trust_list => {
+                                ("trust list", get(&format!("{base}/api/v1/keys"), None, &[]))
+                            }
                             _ => {
                                 let label = &labels[n % labels.len()];
                                 let path = &label[label.find("/v/").unwrap()..];
@@ -247,7 +250,7 @@ fn three_instances_behind_haproxy_survive_kills_restarts_a_lagging_replica_and_a
         .collect();
 
     // 1. An instance killed with SIGKILL: HAProxy retries its requests on the others.
-    let load = Load::start(&haproxy.url, &labels);
+    let load = Load::start(&haproxy.url, &labels, true);
     std::thread::sleep(Duration::from_secs(1));
     platform.instances[1].server.as_mut().unwrap().kill();
     std::thread::sleep(Duration::from_secs(2));
@@ -269,7 +272,7 @@ fn three_instances_behind_haproxy_survive_kills_restarts_a_lagging_replica_and_a
     );
 
     // 2. A rolling restart: each instance drains (SIGTERM) and comes back.
-    let load = Load::start(&haproxy.url, &labels);
+    let load = Load::start(&haproxy.url, &labels, true);
     for i in 0..3 {
         let status = platform.instances[i]
             .server
@@ -285,17 +288,34 @@ fn three_instances_behind_haproxy_survive_kills_restarts_a_lagging_replica_and_a
     eprintln!("rolling restart: {served} requests, none failed");
 
     // 3. The standby stopped: reads go to the primary.
-    let load = Load::start(&haproxy.url, &labels);
+    let load = Load::start(&haproxy.url, &labels, true);
     std::thread::sleep(Duration::from_millis(500));
     standby.stop();
-    std::thread::sleep(Duration::from_secs(3));
+    std::thread::sleep(Duration::from_secs(1));
+    let primary_reads = |i| {
+        metric(
+            platform.server(i),
+            "certrail_db_reads_total{target=\"primary\"}",
+        )
+    };
+    let before: Vec<f64> = (0..3).map(primary_reads).collect();
+    std::thread::sleep(Duration::from_secs(2));
     let served = load.finish("standby stopped");
     eprintln!("standby stopped: {served} requests, none failed");
-    let primary_reads = metric(
-        platform.server(0),
-        "certrail_db_reads_total{target=\"primary\"}",
-    );
-    assert!(primary_reads > 0.0);
+    for (i, before) in before.into_iter().enumerate() {
+        assert!(
+            primary_reads(i) > before,
+            "instance {i} reads from the primary"
+        );
+        assert_eq!(
+            metric(
+                platform.server(i),
+                "certrail_db_replica_fresh{replica=\"0\"}"
+            ),
+            0.0,
+            "instance {i} no longer counts the stopped standby as fresh"
+        );
+    }
     standby.start();
 
     // 4. A revoke while the standby's replay is paused: the standby still says active, and no
@@ -366,11 +386,10 @@ fn three_instances_behind_haproxy_survive_kills_restarts_a_lagging_replica_and_a
         "the standby is synchronous",
         || primary.value("SELECT sync_state FROM pg_stat_replication") == "sync",
     );
-    let acknowledged: Vec<String> = (0..5)
+    let acknowledged: Vec<Value> = (0..5)
         .map(|n| issue(&haproxy.url, &token, &product, &format!("SYNC-{n}")))
-        .map(|issued| issued["id"].as_str().unwrap().to_string())
         .collect();
-    let load = Load::start(&haproxy.url, &labels[1..]);
+    let load = Load::start(&haproxy.url, &labels[1..], false);
     primary.crash();
     let mut body = batch(&product);
     body["batch_no"] = json!("DURING-FAILOVER");
@@ -387,6 +406,30 @@ fn three_instances_behind_haproxy_survive_kills_restarts_a_lagging_replica_and_a
         refused.body
     );
     assert!(refused.retry_after.is_some());
+    // Three polls without the primary: it counts as away. The instances stay ready (a replica
+    // answers), and a label no instance has cached is answered from the replica, saying that
+    // its status may not be current.
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(
+        get(&format!("{}/readyz", haproxy.url), None, &[]).status,
+        200
+    );
+    let cold = acknowledged[0]["verify_url"].as_str().unwrap();
+    let answer = get(
+        &format!(
+            "{}{}",
+            platform.instances[0].url(),
+            &cold[cold.find("/v/").unwrap()..]
+        ),
+        None,
+        &[("Accept", "application/json")],
+    );
+    assert_eq!(verdict(&answer), "genuine", "{}", answer.body);
+    assert!(
+        answer.body.contains("status_not_current"),
+        "{}",
+        answer.body
+    );
     standby.promote();
     let started = Instant::now();
     eventually(
@@ -406,7 +449,8 @@ fn three_instances_behind_haproxy_survive_kills_restarts_a_lagging_replica_and_a
     eprintln!("writes resumed {:?} after the promotion", started.elapsed());
     let served = load.finish("failover");
     eprintln!("failover: {served} verifications, none failed");
-    for id in &acknowledged {
+    for issued in &acknowledged {
+        let id = issued["id"].as_str().unwrap();
         let trail = get(
             &format!("{}/api/v1/certificates/{id}/trail", haproxy.url),
             None,
@@ -493,7 +537,7 @@ fn nginx_in_front_sends_reads_to_another_instance_when_one_is_killed_or_drains()
         .map(|n| issue(&nginx.url, &token, &product, &format!("NG-{n}")))
         .map(|issued| issued["verify_url"].as_str().unwrap().to_string())
         .collect();
-    let load = Load::start(&nginx.url, &labels);
+    let load = Load::start(&nginx.url, &labels, true);
     std::thread::sleep(Duration::from_millis(500));
     servers[1].kill();
     std::thread::sleep(Duration::from_secs(1));

@@ -123,7 +123,12 @@ fn readyz_turns_503_on_sigterm_while_requests_are_still_answered_and_scans_are_k
 fn readyz_is_503_when_the_database_was_migrated_by_a_newer_certrail_and_such_a_database_is_refused_at_start(
 ) {
     let db = TestDb::new();
-    let mut server = serve(&db.url, db.dir(), ADMIN, &[]);
+    let mut server = serve(
+        &db.url,
+        db.dir(),
+        ADMIN,
+        &[("CERTRAIL_CHANGE_POLL_MS", "50")],
+    );
     assert_eq!(
         get(&format!("{}/readyz", server.url), None, &[]).status,
         200
@@ -140,12 +145,20 @@ fn readyz_is_503_when_the_database_was_migrated_by_a_newer_certrail_and_such_a_d
         certrail::db::DbConn::Pg(c) => diesel::RunQueryDsl::execute(diesel::sql_query(insert), c),
     }
     .unwrap();
-    let ready = get(&format!("{}/readyz", server.url), None, &[]);
+    // The change poller reads the schema every ten polls (here 0.5 s).
+    let started = Instant::now();
+    let ready = loop {
+        let ready = get(&format!("{}/readyz", server.url), None, &[]);
+        if ready.status != 200 || started.elapsed() > Duration::from_secs(10) {
+            break ready;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert_eq!(ready.status, 503, "{}", ready.body);
     assert!(ready.json()["error"]["message"]
         .as_str()
         .unwrap()
-        .contains("newer"));
+        .contains("schema"));
     server.kill();
     let out = certrail(&db, &["serve"], &[]);
     assert!(!out.status.success());
@@ -281,6 +294,12 @@ fn a_database_restored_to_an_earlier_point_is_refused_until_the_loss_is_accepted
     );
     assert_eq!(verify(&rebase(&kept, &server)), (200, "genuine".into()));
     assert_eq!(verify(&rebase(&lost, &server)).1, "unknown");
+    // The checkpoint that was kept stays as evidence.
+    assert!(std::fs::read_dir(db.dir()).unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with("log-checkpoint.rolled-back.")));
     drop(server);
     // Accepted once: the next start is an ordinary one.
     let server = serve(&db.url, db.dir(), ADMIN, &[]);
@@ -297,4 +316,109 @@ fn assert_private(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "{}", path.display());
+}
+
+/// Runs `sql` on the database at `url` (behind the server's back).
+fn execute(url: &str, sql: &str) {
+    use diesel::connection::SimpleConnection;
+    let mut conn = certrail::db::DbUrl::parse(url)
+        .unwrap()
+        .establish()
+        .unwrap();
+    match &mut conn {
+        certrail::db::DbConn::Sqlite(c) => c.batch_execute(sql),
+        certrail::db::DbConn::Pg(c) => c.batch_execute(sql),
+    }
+    .unwrap();
+}
+
+#[test]
+fn a_log_that_goes_back_in_time_while_instances_run_stops_the_sequencer_and_is_kept_as_evidence() {
+    let db = TestDb::new();
+    let mut server = serve(&db.url, db.dir(), ADMIN, &[]);
+    let (_, token, product) = producer(&server, ADMIN, &code(9104));
+    issue(&server, &token, &product, "R-4a");
+    issue(&server, &token, &product, "R-4b");
+    let seen = settled_log(&server);
+    // The sequencer keeps each new checkpoint within its round; give it one more.
+    std::thread::sleep(Duration::from_millis(300));
+    // The database loses the newest entries, as an asynchronous failover or a restore under
+    // running instances would make it.
+    let now = seen - 2;
+    execute(
+        &db.url,
+        &format!(
+            "DELETE FROM log_entries WHERE idx >= {now}; \
+             DELETE FROM log_checkpoints WHERE tree_size > {now};"
+        ),
+    );
+    let lost = issue(&server, &token, &product, "R-4c");
+    let started = Instant::now();
+    while get(&format!("{}/metrics", server.url), None, &[])
+        .body
+        .lines()
+        .all(|l| l != "certrail_log_rollback_detected 1")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the rollback was not detected"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Nothing is appended at the lost positions: the new entries wait.
+    std::thread::sleep(Duration::from_millis(500));
+    let info = get(&server.api("/log"), None, &[]).json();
+    assert!(info["pending"].as_u64().unwrap() > 0, "{info}");
+    assert_eq!(
+        count(&db.url, "SELECT COUNT(*) AS n FROM log_entries"),
+        now as i64
+    );
+    // The kept checkpoint was not overwritten: a restart names what was lost.
+    assert!(server.terminate(Duration::from_secs(15)).success());
+    let out = certrail(&db, &["serve"], &[]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains(&format!("log entries {now}..{seen}")),
+        "{}",
+        text(&out)
+    );
+    drop(lost);
+}
+
+#[test]
+fn check_passes_on_a_database_no_instance_has_started_on() {
+    let db = TestDb::new();
+    let out = certrail(&db, &["check"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("ok       master key: none yet"),
+        "{}",
+        text(&out)
+    );
+    // No key was made, and on SQLite no database file either.
+    assert!(!db.dir().join("master.key").exists());
+    if !on_postgres() {
+        assert!(!db.dir().join("certrail.db").exists());
+    }
+    // With a key but no start yet: the identity is written by the first start.
+    let key = [(
+        "CERTRAIL_MASTER_KEY",
+        "Y2x1c3Rlci1kcmlsbC1tYXN0ZXIta2V5LTMyYnl0ZXM",
+    )];
+    let out = certrail(&db, &["check"], &key);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn backup_refuses_a_database_that_is_not_there_instead_of_copying_an_empty_one() {
+    if on_postgres() {
+        return skipped("certrail backup copies SQLite; PostgreSQL has scripts/pg-backup.sh");
+    }
+    let db = TestDb::new();
+    let dest = db.dir().join("copy.db");
+    let out = certrail(&db, &["backup", dest.to_str().unwrap()], &[]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("no database at"), "{}", text(&out));
+    assert!(!dest.exists());
+    assert!(!db.dir().join("certrail.db").exists());
 }

@@ -199,7 +199,7 @@ pub fn status_list(state: &AppState, purpose: &str, list: i64) -> AppResult<Stri
     }
     let from = list * LIST_SIZE;
     let flagged = credential::flagged(
-        &mut *state.db.replica_reader()?,
+        &mut *state.db.fresh_reader()?,
         from,
         from + LIST_SIZE,
         statuses,

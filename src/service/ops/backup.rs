@@ -52,7 +52,8 @@ pub fn sqlite(db: &Db, dest: &Path) -> Result<u64, String> {
         .map_err(|e| format!("{}: {e}", dest.display()))
 }
 
-/// Opens the copy on its own and runs SQLite's integrity check over it.
+/// Opens the copy on its own: SQLite's integrity check, and a schema this binary's migrations
+/// made (an empty or foreign file is no backup); then syncs it to disk.
 fn check_copy(path: &str) -> Result<(), String> {
     use diesel::Connection;
     #[derive(diesel::QueryableByName)]
@@ -65,7 +66,24 @@ fn check_copy(path: &str) -> Result<(), String> {
         .load(&mut copy)
         .map_err(|e| e.to_string())?;
     match rows.first().map(|r| r.integrity_check.as_str()) {
-        Some("ok") => Ok(()),
-        other => Err(format!("the copy failed its integrity check: {other:?}")),
+        Some("ok") => {}
+        other => return Err(format!("the copy failed its integrity check: {other:?}")),
     }
+    let mut copy = DbConn::Sqlite(copy);
+    if crate::db::schema_state(&mut copy)? != crate::db::SchemaState::Current {
+        return Err("the copy is not a database of this certrail's schema".into());
+    }
+    drop(copy);
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    file.sync_all().map_err(|e| e.to_string())?;
+    if let Some(dir) = Path::new(path).parent() {
+        if let Ok(dir) = std::fs::File::open(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        }) {
+            let _ = dir.sync_all();
+        }
+    }
+    Ok(())
 }

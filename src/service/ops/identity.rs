@@ -65,12 +65,24 @@ pub fn settle(
 ) -> Result<LogKey, String> {
     let mut ours = LogKey::with_origin(origin, seed)?;
     let mut conn = db.writer().map_err(|e| e.to_string())?;
-    let stored = match platform::log_vkey(&mut conn).map_err(|e| e.to_string())? {
-        Some(vkey) => Some(vkey.split('+').next().unwrap_or_default().to_string()),
-        // A log from before the identity row is named by its checkpoints.
-        None => logdb::latest_checkpoint(&mut conn)
-            .map_err(|e| e.to_string())?
-            .map(|c| c.note.lines().next().unwrap_or_default().to_string()),
+    // Checking a database its first start has not migrated yet: no identity row can exist.
+    let row = match platform::log_vkey(&mut conn) {
+        Ok(row) => row,
+        Err(_) if !write => None,
+        Err(e) => return Err(e.to_string()),
+    };
+    // A log from before the identity row is named by its newest checkpoint (none on a
+    // database not migrated yet).
+    let latest = match (&row, logdb::latest_checkpoint(&mut conn)) {
+        (Some(_), _) => None,
+        (None, Ok(latest)) => latest,
+        (None, Err(_)) if !write => None,
+        (None, Err(e)) => return Err(e.to_string()),
+    };
+    let stored = match (&row, &latest) {
+        (Some(vkey), _) => Some(vkey.split('+').next().unwrap_or_default().to_string()),
+        (None, Some(c)) => Some(c.note.lines().next().unwrap_or_default().to_string()),
+        (None, None) => None,
     };
     if let Some(stored) = stored.filter(|s| s != ours.origin()) {
         let mismatch = Mismatch::Origin {
@@ -83,10 +95,10 @@ pub fn settle(
         log::warn!("using the database's log name {stored}: {mismatch}");
         ours = LogKey::with_origin(stored, seed)?;
     }
-    match platform::log_vkey(&mut conn).map_err(|e| e.to_string())? {
+    match row {
         Some(stored) => check(&stored, &ours).map_err(|e| e.to_string())?,
         None => {
-            if let Some(latest) = logdb::latest_checkpoint(&mut conn).map_err(|e| e.to_string())? {
+            if let Some(latest) = latest {
                 verify_checkpoint(&latest.note, ours.verifier_key())
                     .map_err(|_| Mismatch::MasterKey.to_string())?;
             }

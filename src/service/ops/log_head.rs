@@ -53,20 +53,46 @@ impl HeadFile {
         }
     }
 
-    /// Keeps `note` (a checkpoint of `size` entries) unless the kept one is as large:
-    /// written to a new file and renamed over the old, so a crash leaves one or the other.
+    /// The size of the kept checkpoint (0 when there is none, or it does not verify).
+    pub fn kept_size(&self, key: &LogKey) -> u64 {
+        self.read()
+            .ok()
+            .flatten()
+            .and_then(|note| verify_checkpoint(&note, key.verifier_key()).ok())
+            .map_or(0, |kept| kept.checkpoint.size())
+    }
+
+    /// Keeps `note` (a checkpoint of `size` entries) unless the kept one is as large. The
+    /// caller has checked that the database's log extends the kept checkpoint.
     pub fn keep(&self, note: &str, size: u64, key: &LogKey) -> Result<(), String> {
-        if let Some(kept) = self.read()? {
-            if let Ok(kept) = verify_checkpoint(&kept, key.verifier_key()) {
-                if kept.checkpoint.size() >= size {
-                    return Ok(());
-                }
-            }
+        if self.kept_size(key) >= size {
+            return Ok(());
         }
-        let partial = self.path.with_extension("partial");
-        std::fs::write(&partial, note)
+        self.replace(note)
+    }
+
+    /// Writes `note` to a new file of its own, synced, and renames it over the kept one, so a
+    /// crash leaves one or the other, and instances sharing a data directory do not mix theirs.
+    fn replace(&self, note: &str) -> Result<(), String> {
+        use std::io::Write;
+        let cannot = |e: std::io::Error| format!("{}: {e}", self.path.display());
+        let partial = self.path.with_extension(format!(
+            "partial.{}.{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&partial)
+            .map_err(cannot)?;
+        file.write_all(note.as_bytes())
+            .and_then(|()| file.sync_all())
             .and_then(|()| std::fs::rename(&partial, &self.path))
-            .map_err(|e| format!("{}: {e}", self.path.display()))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&partial);
+                cannot(e)
+            })
     }
 
     /// Keeps the database's newest checkpoint.
@@ -103,13 +129,16 @@ pub fn examine(db: &Db, head: &HeadFile, key: &LogKey) -> Result<Finding, String
     }
 }
 
-/// Refuses a database whose log went back in time, unless `accepted` names the size of the
-/// kept checkpoint (`CERTRAIL_LOG_ROLLBACK_ACCEPTED`): then says so loudly and keeps the
-/// database's own newest checkpoint from now on.
-pub fn check(db: &Db, head: &HeadFile, key: &LogKey, accepted: Option<u64>) -> Result<(), String> {
-    let finding = examine(db, head, key)?;
+/// Whether `finding` lets the instance start: `Ok(None)` for a consistent log, `Ok(Some(what))`
+/// when `accepted` names the kept checkpoint's size (`CERTRAIL_LOG_ROLLBACK_ACCEPTED`), else
+/// `Err` saying what was lost and how to go on. Changes nothing.
+pub fn judge(
+    head: &HeadFile,
+    finding: Finding,
+    accepted: Option<u64>,
+) -> Result<Option<String>, String> {
     let (seen, what) = match finding {
-        Finding::Consistent => return Ok(()),
+        Finding::Consistent => return Ok(None),
         Finding::RolledBack { now, seen } => (
             seen,
             format!(
@@ -130,18 +159,38 @@ pub fn check(db: &Db, head: &HeadFile, key: &LogKey, accepted: Option<u64>) -> R
             ),
         ),
     };
-    if accepted != Some(seen) {
-        return Err(format!(
+    match accepted == Some(seen) {
+        true => Ok(Some(format!(
+            "accepted (CERTRAIL_LOG_ROLLBACK_ACCEPTED={seen}): {what}"
+        ))),
+        false => Err(format!(
             "{what}. Verifiers and witnesses may hold proofs for the lost entries; witnesses' \
              cosigned checkpoints and any copy of the log's tiles name them. Restore a newer \
              backup if there is one; to go on with this database anyway, start with \
              CERTRAIL_LOG_ROLLBACK_ACCEPTED={seen}"
-        ));
+        )),
     }
-    log::error!("ACCEPTED LOG ROLLBACK (CERTRAIL_LOG_ROLLBACK_ACCEPTED={seen}): {what}");
+}
+
+/// Refuses a database whose log went back in time, unless `accepted` names the size of the
+/// kept checkpoint: then says so loudly, keeps the old checkpoint as
+/// `log-checkpoint.rolled-back.<unix time>` and the database's own newest from now on.
+pub fn check(db: &Db, head: &HeadFile, key: &LogKey, accepted: Option<u64>) -> Result<(), String> {
+    let Some(what) = judge(head, examine(db, head, key)?, accepted)? else {
+        return Ok(());
+    };
+    log::error!("LOG ROLLBACK {what}");
     let mut conn = db.reader().map_err(|e| e.to_string())?;
-    let partial = head.path().with_extension("rolled-back");
-    std::fs::rename(head.path(), &partial)
-        .map_err(|e| format!("{}: {e}", head.path().display()))?;
-    head.keep_latest(&mut conn, key)
+    let evidence = head
+        .path()
+        .with_extension(format!("rolled-back.{}", chrono::Utc::now().timestamp()));
+    std::fs::copy(head.path(), &evidence).map_err(|e| format!("{}: {e}", evidence.display()))?;
+    let latest =
+        crate::db::models::tlog::latest_checkpoint(&mut conn).map_err(|e| e.to_string())?;
+    match latest {
+        Some(latest) => head.replace(&latest.note),
+        None => {
+            std::fs::remove_file(head.path()).map_err(|e| format!("{}: {e}", head.path().display()))
+        }
+    }
 }

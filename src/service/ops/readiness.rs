@@ -4,7 +4,8 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::db::{Db, SchemaState};
+use crate::db::replicas::Schema;
+use crate::db::Db;
 
 /// Set once a shutdown began: the load balancer is told to stop sending requests while those
 /// already sent finish.
@@ -21,22 +22,21 @@ impl Draining {
     }
 }
 
-/// `Ok` when ready, else why not (for the operator: says no more than which check failed).
+/// `Ok` when ready, else why not. Reads only what the change poller last learnt (it reaches
+/// the primary, the replicas and the schema every poll), so a probe costs no connection and a
+/// busy pool does not make a loaded instance look dead. Ready while the primary or a replica
+/// answers: with the primary away, verifications are still served from the cache and replicas.
 pub fn check(db: &Db, draining: &Draining) -> Result<(), String> {
     if draining.is_on() {
         return Err("draining: this instance is shutting down".into());
     }
-    let mut conn = db
-        .reader()
-        .map_err(|_| "the database does not answer".to_string())?;
-    match crate::db::schema_state(&mut conn) {
-        Ok(SchemaState::Current) => Ok(()),
-        Ok(SchemaState::Behind(n)) => Err(format!(
-            "the database's schema is behind this binary ({n} migrations not applied)"
-        )),
-        Ok(SchemaState::Ahead(_)) => {
-            Err("the database's schema is newer than this binary: upgrade this instance".into())
-        }
-        Err(_) => Err("the database does not answer".into()),
+    match db.replicas.schema() {
+        Schema::Current => {}
+        Schema::Behind => return Err("the database's schema is not this binary's".into()),
+        Schema::Ahead => return Err("the database's schema is not this binary's".into()),
     }
+    if db.replicas.primary_away() && !db.replicas.replica_answers() {
+        return Err("the database does not answer".into());
+    }
+    Ok(())
 }

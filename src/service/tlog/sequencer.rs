@@ -20,7 +20,7 @@ use crate::db::{Db, DbConn};
 use crate::error::{AppError, AppResult};
 
 use super::LogKey;
-use crate::service::ops::log_head::HeadFile;
+use crate::service::ops::log_head::{self, HeadFile};
 use crate::service::tlog::tree::StoredHashes;
 
 /// Entries appended per transaction at most (a bulk issuance is sequenced in several).
@@ -43,6 +43,9 @@ pub struct LogMetrics {
     pub pending_oldest_seconds: Gauge,
     /// Seconds since any witness last cosigned (0 while none is registered).
     pub cosignature_age_seconds: Gauge,
+    /// 1 once the database's log no longer extends the checkpoint kept beside the data (the
+    /// sequencer then stops).
+    pub rollback_detected: Gauge,
 }
 
 impl Default for LogMetrics {
@@ -57,6 +60,7 @@ impl Default for LogMetrics {
             pending: Gauge::default(),
             pending_oldest_seconds: Gauge::default(),
             cosignature_age_seconds: Gauge::default(),
+            rollback_detected: Gauge::default(),
         }
     }
 }
@@ -99,6 +103,11 @@ impl LogMetrics {
             "Seconds since a witness last cosigned a checkpoint (0 while no witness is registered)",
             self.cosignature_age_seconds.clone(),
         );
+        metrics.register(
+            "log_rollback_detected",
+            "1 once the database's log no longer extends the checkpoint kept beside the data (sequencing stopped)",
+            self.rollback_detected.clone(),
+        );
     }
 }
 
@@ -111,6 +120,12 @@ pub struct Round {
 
 /// Sequences up to `max` queued entries; `None` when another instance holds the sequencer.
 pub fn sequence_once(db: &Db, key: &LogKey, max: i64) -> AppResult<Option<(Round, i64)>> {
+    sequence_from(db, key, max, 0)
+}
+
+/// Like [`sequence_once`], refusing to append to a log shorter than `floor` (the kept
+/// checkpoint's size): its positions from there on were published with other contents.
+fn sequence_from(db: &Db, key: &LogKey, max: i64, floor: u64) -> AppResult<Option<(Round, i64)>> {
     // Nothing queued: no write lock taken (SQLite's is the one every write waits for).
     if logdb::pending(&mut *db.reader()?, 1)?.is_empty() {
         return Ok(None);
@@ -123,6 +138,12 @@ pub fn sequence_once(db: &Db, key: &LogKey, max: i64) -> AppResult<Option<(Round
         }
         let pending = logdb::pending(conn, max)?;
         let size = logdb::entry_count(conn)? as u64;
+        if size < floor {
+            return Err(AppError::internal(format!(
+                "the log has {size} entries, fewer than the checkpoint of {floor} kept beside \
+                 the data: the database went back in time; not sequencing"
+            )));
+        }
         if pending.is_empty() {
             return Ok(Some((
                 Round {
@@ -261,19 +282,30 @@ fn run(
 ) {
     let mut full = false;
     let mut ticks = 0u32;
-    let mut kept = 0u64;
+    let mut kept = head.kept_size(key);
+    let mut halted = false;
     while !stop.load(Ordering::Relaxed) {
         if !full {
             std::thread::sleep(every);
         }
         full = false;
         ticks = ticks.wrapping_add(1);
-        let round = sequence_once(db, key, BATCH);
+        if halted {
+            continue;
+        }
+        let round = sequence_from(db, key, BATCH, kept);
         let grown = matches!(&round, Ok(Some((r, _))) if r.tree_size > kept);
-        if grown || ticks.is_multiple_of(HEAD_EVERY_TICKS) {
+        if grown || ticks.is_multiple_of(HEAD_EVERY_TICKS) || round.is_err() {
             match keep_head(db, key, head, metrics) {
                 Ok(size) => kept = size,
-                Err(e) => ::log::warn!("keeping the newest checkpoint: {e}"),
+                Err(e) => {
+                    ::log::error!("{e}");
+                    halted = e.starts_with(ROLLED_BACK);
+                    if halted {
+                        metrics.rollback_detected.set(1);
+                        continue;
+                    }
+                }
             }
         }
         match round {
@@ -296,11 +328,23 @@ fn run(
     }
 }
 
-/// Copies the newest checkpoint into `head`, and updates the backlog and witness figures;
-/// returns the log's size.
+/// How [`keep_head`]'s error begins when the database's log no longer extends the kept one.
+const ROLLED_BACK: &str = "the transparency log went back in time";
+
+/// Copies the newest checkpoint into `head` once the database's log is seen to extend the kept
+/// one (else says so, and the sequencer stops), and updates the backlog and witness figures;
+/// returns the kept checkpoint's size.
 fn keep_head(db: &Db, key: &LogKey, head: &HeadFile, metrics: &LogMetrics) -> Result<u64, String> {
+    match log_head::examine(db, head, key)? {
+        log_head::Finding::Consistent => {}
+        finding => {
+            return Err(format!(
+                "{ROLLED_BACK} while this instance ran ({finding:?}): sequencing stopped; \
+                 restart the instance to see what was lost and decide"
+            ))
+        }
+    }
     let mut conn = db.reader().map_err(|e| e.to_string())?;
-    let size = logdb::entry_count(&mut conn).map_err(|e| e.to_string())? as u64;
     head.keep_latest(&mut conn, key)?;
     let at = now();
     let (pending, oldest) = logdb::backlog(&mut conn).map_err(|e| e.to_string())?;
@@ -320,5 +364,5 @@ fn keep_head(db: &Db, key: &LogKey, head: &HeadFile, metrics: &LogMetrics) -> Re
             .map_or(0, |c| (at - c.created_at).num_seconds().max(0)),
         Some(Some(signed)) => (at - signed).num_seconds().max(0),
     });
-    Ok(size)
+    Ok(head.kept_size(key))
 }

@@ -87,7 +87,7 @@ pub fn current(state: &AppState) -> AppResult<std::sync::Arc<Bundle>> {
 
 /// Builds and signs the bundle.
 pub fn build(state: &AppState) -> AppResult<Bundle> {
-    let mut conn = state.db.replica_reader()?;
+    let mut conn = state.db.fresh_reader()?;
     let checkpoint = match witnesses::served_checkpoint(&mut conn)? {
         Some(text) => text,
         None => state.log.sign_checkpoint(0, tlog_tiles::EMPTY_HASH),

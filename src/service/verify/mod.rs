@@ -32,7 +32,7 @@ use chrono::{Duration, NaiveDateTime, Timelike};
 use crate::crypto::verification as rules;
 use crate::db::models::now;
 use crate::db::models::scan::{StoredSignals, ALL_LABELS, BATCH_LABEL};
-use crate::db::PooledConn;
+use crate::db::{PooledConn, ReadFrom};
 use crate::domain::copy::{self};
 use crate::domain::validate::is_id;
 use crate::domain::verdict::{Findings, Verdict};
@@ -86,11 +86,19 @@ fn cached_or_load(
         return Ok(Some(record));
     }
     let epoch = state.verify.epoch();
-    let Some(mut loaded) = Record::load(state, connection(state, conn)?, id)? else {
+    let mut loaded = Record::load(state, connection(state, conn)?, id)?;
+    if loaded.is_none() && crate::db::last_read() == ReadFrom::Replica {
+        // Issued on another instance since the replica's last known position: ask the primary
+        // before answering `unknown`.
+        *conn = None;
+        *conn = Some(state.db.reader()?);
+        loaded = Record::load(state, connection(state, conn)?, id)?;
+    }
+    let Some(mut loaded) = loaded else {
         return Ok(None);
     };
     // Read from a replica while the primary was away: said in the answer, and not kept.
-    let stale = crate::db::took_stale_read();
+    let stale = crate::db::last_read() == ReadFrom::StaleReplica;
     if stale {
         loaded.warnings.push(record::STATUS_NOT_CURRENT);
     }

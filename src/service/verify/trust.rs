@@ -33,7 +33,7 @@ pub struct TrustList {
 }
 
 pub fn trust_list(state: &AppState) -> AppResult<TrustList> {
-    let mut conn = state.db.replica_reader()?;
+    let mut conn = state.db.fresh_reader()?;
     trust_list_on(&mut conn)
 }
 
