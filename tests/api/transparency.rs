@@ -11,7 +11,7 @@ use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{batch, path_of, spawn, TestApp, CODES};
+use crate::helpers::{batch, path_of, spawn, spawn_with, TestApp, CODES};
 use crate::merkle::{self, H};
 
 /// RFC 8785 for the JSON the platform signs (objects, arrays, strings, integers, booleans).
@@ -667,4 +667,30 @@ async fn certificates_issued_before_the_log_are_queued_for_it_once() {
     let answer = t.get_json(&label).await.json();
     assert_eq!(answer["verdict"], "genuine", "{answer}");
     assert_eq!(answer["log"]["tree_size"], 2);
+}
+
+/// The figure `CertrailWitnessSilent` watches: 0 while no witness is registered, then the time
+/// since a witness last cosigned, or since the first was registered when none has yet.
+#[actix_web::test]
+async fn the_cosignature_age_counts_from_registration_while_no_witness_has_cosigned() {
+    let t = spawn_with(|c| c.tuning.log_interval = std::time::Duration::from_millis(10)).await;
+    let age = |text: String| -> i64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix("certrail_log_cosignature_age_seconds "))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1)
+    };
+    // The sequencer refreshes the figure every 20 rounds (here 0.2 s).
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    assert_eq!(age(t.get("/metrics", None).await.text()), 0);
+    let (regulator, _) = t.org("regulator", CODES[3], "430700").await;
+    register_witness(&t, &regulator).await;
+    let two_hours_ago = (chrono::Utc::now() - chrono::Duration::hours(2)).naive_utc();
+    t.sql(&format!(
+        "UPDATE log_witnesses SET created_at = '{}'",
+        two_hours_ago.format("%Y-%m-%d %H:%M:%S")
+    ));
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let silent = age(t.get("/metrics", None).await.text());
+    assert!((7_190..7_300).contains(&silent), "{silent}");
 }

@@ -343,6 +343,13 @@ pub fn latest_cosigned_at(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime
         .first(conn)
 }
 
+/// When the first witness still registered was registered, if any.
+pub fn first_witness_registered_at(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
+    log_witnesses::table
+        .select(diesel::dsl::min(log_witnesses::created_at))
+        .first(conn)
+}
+
 /// Whether any witness is registered.
 pub fn has_witnesses(conn: &mut DbConn) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(

@@ -358,10 +358,10 @@ fn keep_head(db: &Db, key: &LogKey, head: &HeadFile, metrics: &LogMetrics) -> Re
     };
     metrics.cosignature_age_seconds.set(match cosigned {
         None => 0,
-        // Witnesses registered, none has cosigned yet: as old as the log's newest checkpoint.
-        Some(None) => logdb::latest_checkpoint(&mut conn)
+        // Witnesses registered, none has cosigned yet: silent since the first was registered.
+        Some(None) => logdb::first_witness_registered_at(&mut conn)
             .map_err(|e| e.to_string())?
-            .map_or(0, |c| (at - c.created_at).num_seconds().max(0)),
+            .map_or(0, |r| (at - r).num_seconds().max(0)),
         Some(Some(signed)) => (at - signed).num_seconds().max(0),
     });
     Ok(head.kept_size(key))
