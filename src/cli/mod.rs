@@ -108,7 +108,8 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Whether this instance may start: configuration, database, schema, the platform's
     /// identity (log name, master key), the log checkpoint kept beside the data, key file
-    /// modes and the clock. Changes nothing; exits non-zero on any problem.
+    /// modes and the clock. Applies no migration and writes no key or identity; exits
+    /// non-zero on any problem.
     Check,
     /// A consistent copy of the SQLite database to DEST while the server runs (the master
     /// key is not in it: keep it apart).
