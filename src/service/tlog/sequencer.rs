@@ -295,7 +295,7 @@ fn run(
         }
         let round = sequence_from(db, key, BATCH, kept);
         let grown = matches!(&round, Ok(Some((r, _))) if r.tree_size > kept);
-        if grown || ticks.is_multiple_of(HEAD_EVERY_TICKS) || round.is_err() {
+        if grown || ticks.is_multiple_of(HEAD_EVERY_TICKS) {
             match keep_head(db, key, head, metrics) {
                 Ok(size) => kept = size,
                 Err(e) => {
