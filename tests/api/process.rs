@@ -275,3 +275,21 @@ pub fn count(url: &str, sql: &str) -> i64 {
     };
     rows[0].n
 }
+
+/// Waits until the log has sequenced everything written so far (the sequencer runs every
+/// 50 ms in these tests); returns its size.
+pub fn settled_log(server: &Server) -> u64 {
+    let started = Instant::now();
+    loop {
+        let info = get(&server.api("/log"), None, &[]);
+        if info.status == 200 && info.json()["pending"] == 0 {
+            return info.json()["tree_size"].as_u64().unwrap();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "log: {}",
+            info.body
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{batch, skipped, CODES};
 use crate::pg_cluster::{backup_script, postgres_dir, Cluster};
-use crate::process::{get, post, producer, serve, Server, DEFAULT_ORIGIN};
+use crate::process::{get, post, producer, serve, settled_log, Server, DEFAULT_ORIGIN};
 
 const ADMIN: &str = "restore-drill-admin-token";
 
@@ -20,19 +20,6 @@ fn issue(server: &Server, token: &str, product: &str, batch_no: &str) -> String 
     assert_eq!(issued.status, 201, "{}", issued.body);
     let url = issued.json()["verify_url"].as_str().unwrap().to_string();
     url[url.find("/v/").unwrap()..].to_string()
-}
-
-/// The log's size once everything written is sequenced.
-fn settled_log(server: &Server) -> u64 {
-    let started = Instant::now();
-    loop {
-        let info = get(&server.api("/log"), None, &[]);
-        if info.status == 200 && info.json()["pending"] == 0 {
-            return info.json()["tree_size"].as_u64().unwrap();
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "{}", info.body);
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn verdict(server: &Server, path: &str) -> String {

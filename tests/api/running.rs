@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::helpers::{batch, code, skipped, TestDb};
-use crate::process::{count, free_port, get, post, producer, serve, Server, DEFAULT_ORIGIN};
+use crate::process::{
+    count, free_port, get, post, producer, serve, settled_log, Server, DEFAULT_ORIGIN,
+};
 
 const ADMIN: &str = "running-test-admin-token";
 
@@ -58,24 +60,6 @@ fn verify(url: &str) -> (u16, String) {
         .map(|v| v["verdict"].as_str().unwrap_or_default().to_string())
         .unwrap_or_default();
     (answer.status, verdict)
-}
-
-/// Waits until the log has sequenced everything written so far (the sequencer runs every
-/// 50 ms in these tests); returns its size.
-fn settled_log(server: &Server) -> u64 {
-    let started = Instant::now();
-    loop {
-        let info = get(&server.api("/log"), None, &[]);
-        if info.status == 200 && info.json()["pending"] == 0 {
-            return info.json()["tree_size"].as_u64().unwrap();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "log: {}",
-            info.body
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]
