@@ -182,7 +182,7 @@ fn proofs_at_size(entries: usize) {
         while sequence_once(
             &state.db,
             &state.log,
-            certrail::service::tlog::sequencer::BATCH,
+            certrail::service::tlog::sequencer::batch(&state.db),
         )
         .unwrap()
         .is_some_and(|(round, _)| round.sequenced > 0)

@@ -24,7 +24,21 @@ use crate::service::ops::log_head::{self, HeadFile};
 use crate::service::tlog::tree::StoredHashes;
 
 /// Entries appended per transaction at most (a bulk issuance is sequenced in several).
-pub const BATCH: i64 = 20_000;
+const BATCH: i64 = 20_000;
+
+/// The same on SQLite, where a round holds the one write connection that every issuance,
+/// intake and scan commit waits for: 20,000 entries held it ~0.35 s on a quiet machine
+/// (benches/log.rs: 58,300 entries/s) and longer with the cores busy, and an issuance beside
+/// such a round in a load run waited past `CERTRAIL_DB_WAIT_MS` (503).
+const BATCH_SQLITE: i64 = 2_000;
+
+/// Entries per round on `db`'s backend.
+pub fn batch(db: &Db) -> i64 {
+    match db.backend {
+        crate::db::Backend::Sqlite => BATCH_SQLITE,
+        crate::db::Backend::Postgres => BATCH,
+    }
+}
 
 /// The PostgreSQL advisory lock class of the sequencer ("cert" in ASCII); the second key is
 /// the schema's hash, so logs in different schemas of one database do not wait for each other.
@@ -284,6 +298,7 @@ fn run(
     let mut ticks = 0u32;
     let mut kept = head.kept_size(key);
     let mut halted = false;
+    let batch = batch(db);
     while !stop.load(Ordering::Relaxed) {
         if !full {
             std::thread::sleep(every);
@@ -293,7 +308,7 @@ fn run(
         if halted {
             continue;
         }
-        let round = sequence_from(db, key, BATCH, kept);
+        let round = sequence_from(db, key, batch, kept);
         let grown = matches!(&round, Ok(Some((r, _))) if r.tree_size > kept);
         if grown || ticks.is_multiple_of(HEAD_EVERY_TICKS) {
             match keep_head(db, key, head, metrics) {
@@ -314,7 +329,7 @@ fn run(
                 if round.sequenced > 0 {
                     metrics.sequenced.inc_by(round.sequenced as u64);
                     metrics.lag.observe(lag_ms.max(0) as f64 / 1000.0);
-                    full = round.sequenced as i64 == BATCH;
+                    full = round.sequenced as i64 == batch;
                 }
             }
             Ok(None) => {}
