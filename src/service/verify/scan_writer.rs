@@ -9,8 +9,9 @@
 //! The batch is bounded by distinct keys, not by scans: a flood on one label adds to one
 //! counter. When `capacity` distinct keys wait, callers wait for the writer (back-pressure,
 //! counted in `/metrics`) up to the configured database wait; a scan that still finds no room
-//! is dropped and counted. On a crash, the scans of the batch being gathered (normally well
-//! under a second of traffic) are lost; committed aggregates are not.
+//! is dropped and counted. On a crash, the scans of the batch being gathered (a quarter of a
+//! second of traffic, up to a second while commits are slow) are lost; committed aggregates
+//! are not.
 //!
 //! Longer than 400 lines because the queue, its bounds and the writer thread share one lock's invariants.
 
@@ -66,6 +67,20 @@ pub struct Genuine {
 /// transaction, so a busy label costs one upsert per interval, not one per scan. A flush
 /// (tests, shutdown) does not wait for it.
 const GATHER: Duration = Duration::from_millis(250);
+
+/// The most that interval grows to while commits are slow: scans of many distinct labels (a
+/// province's shoppers, not one popular label) make each commit long, and the writer then
+/// waits [`DUTY`] times its last commit's duration, so that it stores more scans per row
+/// written instead of taking the cores the verifications need.
+const MAX_GATHER: Duration = Duration::from_secs(1);
+
+/// The writer spends about one part in `DUTY` of its time storing, at most.
+const DUTY: u32 = 8;
+
+/// The interval before the next commit, after one that took `stored_in`.
+fn gather_after(stored_in: Duration) -> Duration {
+    stored_in.saturating_mul(DUTY).clamp(GATHER, MAX_GATHER)
+}
 
 /// A scan of a label that named a certificate but did not verify.
 pub struct Forged {
@@ -347,6 +362,7 @@ impl Drop for ScanWriter {
 
 fn run(db: &Db, shared: &Shared) {
     let mut last_commit = std::time::Instant::now() - GATHER;
+    let mut gather = GATHER;
     loop {
         let (gathered, upto) = {
             let queue = shared.lock();
@@ -354,8 +370,8 @@ fn run(db: &Db, shared: &Shared) {
                 .work
                 .wait_while(queue, |q| q.gathered.is_empty() && !q.stop)
                 .unwrap_or_else(|e| e.into_inner());
-            // Let scans gather until GATHER has passed since the last commit.
-            let rest = GATHER.saturating_sub(last_commit.elapsed());
+            // Let scans gather until `gather` has passed since the last commit began.
+            let rest = gather.saturating_sub(last_commit.elapsed());
             let (mut queue, _) = shared
                 .work
                 .wait_timeout_while(queue, rest, |q| {
@@ -395,6 +411,7 @@ fn run(db: &Db, shared: &Shared) {
                 }
             }
         }
+        gather = gather_after(last_commit.elapsed());
         let mut queue = shared.lock();
         queue.done = upto;
         drop(queue);
@@ -521,4 +538,20 @@ fn read_back(conn: &mut DbConn, gathered: &Gathered) -> diesel::QueryResult<Read
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_interval_grows_with_slow_commits_between_its_bounds() {
+        let ms = Duration::from_millis;
+        assert_eq!(gather_after(ms(1)), GATHER);
+        assert_eq!(gather_after(ms(31)), GATHER);
+        assert_eq!(gather_after(ms(32)), ms(256));
+        assert_eq!(gather_after(ms(100)), ms(800));
+        assert_eq!(gather_after(ms(125)), MAX_GATHER);
+        assert_eq!(gather_after(Duration::from_secs(30)), MAX_GATHER);
+    }
 }
