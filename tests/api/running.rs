@@ -209,7 +209,7 @@ fn an_instance_whose_public_url_or_master_key_disagrees_with_the_database_refuse
 fn a_database_restored_to_an_earlier_point_is_refused_until_the_loss_is_accepted() {
     if on_postgres() {
         return skipped(
-            "SQLite's file copy; PostgreSQL's restore drill is scripts/cluster-test.sh",
+            "SQLite's file copy; PostgreSQL's restore drill is restore::a_point_in_time_restore_brings_back_what_was_before_and_the_lost_log_entries_are_named",
         );
     }
     let db = TestDb::new();

@@ -19,6 +19,17 @@ use crate::service::AppState;
 use crate::web::page::{render, wants_json, Chrome, Lang, FORM_CSRF_COOKIE};
 use crate::web::words::{self, VerdictWords};
 
+/// Labels whose records are being read from the database at once, at most: a cold cache (after
+/// a start or a cache drop) sends every scan there, and more readers than cores only switch
+/// between each other and contend for the database's locks; the rest wait without a thread.
+fn cold_loads() -> &'static tokio::sync::Semaphore {
+    static COLD: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    COLD.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        tokio::sync::Semaphore::new(2 * cores)
+    })
+}
+
 /// The label's query string.
 #[derive(Debug, Deserialize)]
 pub struct LabelQuery {
@@ -113,6 +124,7 @@ pub(crate) async fn respond(
     let answer = match verify_cached(&state, &label, &source) {
         Some(answer) => answer,
         None => {
+            let _permit = cold_loads().acquire().await.ok();
             blocking(&state, move |st| {
                 let label = Label {
                     id: &id,
