@@ -28,8 +28,9 @@ const BATCH: i64 = 20_000;
 
 /// The same on SQLite, where a round holds the one write connection that every issuance,
 /// intake and scan commit waits for: 20,000 entries held it ~0.35 s on a quiet machine
-/// (benches/log.rs: 58,300 entries/s) and longer with the cores busy, and an issuance beside
-/// such a round in a load run waited past `CERTRAIL_DB_WAIT_MS` (503).
+/// (benches/log.rs: 58,300 entries/s) and longer with the cores busy. A load run's issuance
+/// scenarios met a 503 (a checkout that waited past `CERTRAIL_DB_WAIT_MS`) with such rounds,
+/// and none in the runs with rounds of 2,000.
 const BATCH_SQLITE: i64 = 2_000;
 
 /// Entries per round on `db`'s backend.
