@@ -300,21 +300,6 @@ pub struct Db {
 }
 
 impl Db {
-    /// Connects and builds the pools, leaving the migrations to [`Self::migrate`] (an instance
-    /// checks that it agrees with the database before it changes its schema). Fails fast with
-    /// a clear message when the URL is malformed or the server cannot be reached. A checkout
-    /// that finds no free connection within `wait` fails (503) instead of queueing on.
-    /// `replica_urls` are PostgreSQL streaming replicas of it (their pools connect lazily: a
-    /// replica that is away at start is used once it answers).
-    pub fn connect_unmigrated(
-        url: &str,
-        replica_urls: &[String],
-        pool_size: u32,
-        wait: Duration,
-    ) -> Result<Self, String> {
-        Self::open(url, replica_urls, pool_size, wait)
-    }
-
     /// Applies pending migrations (see [`run_migrations`]).
     pub fn migrate(&self) -> Result<(), String> {
         let mut conn = self.writer().map_err(|e| e.to_string())?;
@@ -323,10 +308,16 @@ impl Db {
 
     /// Connects without applying migrations (`certrail check`, backups).
     pub fn connect_as_is(url: &str, wait: Duration) -> Result<Self, String> {
-        Self::open(url, &[], 2, wait)
+        Self::connect_unmigrated(url, &[], 2, wait)
     }
 
-    fn open(
+    /// Connects and builds the pools, leaving the migrations to [`Self::migrate`] (an instance
+    /// checks that it agrees with the database before it changes its schema). Fails fast with
+    /// a clear message when the URL is malformed or the server cannot be reached. A checkout
+    /// that finds no free connection within `wait` fails (503) instead of queueing on.
+    /// `replica_urls` are PostgreSQL streaming replicas of it (their pools connect lazily: a
+    /// replica that is away at start is used once it answers).
+    pub fn connect_unmigrated(
         url: &str,
         replica_urls: &[String],
         pool_size: u32,

@@ -30,10 +30,8 @@ pub fn check(db: &Db, draining: &Draining) -> Result<(), String> {
     if draining.is_on() {
         return Err("draining: this instance is shutting down".into());
     }
-    match db.replicas.schema() {
-        Schema::Current => {}
-        Schema::Behind => return Err("the database's schema is not this binary's".into()),
-        Schema::Ahead => return Err("the database's schema is not this binary's".into()),
+    if db.replicas.schema() != Schema::Current {
+        return Err("the database's schema is not this binary's".into());
     }
     if db.replicas.primary_away() && !db.replicas.replica_answers() {
         return Err("the database does not answer".into());
