@@ -475,6 +475,37 @@ impl Db {
     }
 }
 
+/// Runs `f` in one write transaction; any error rolls it back. On SQLite it begins
+/// `IMMEDIATE`, taking the write lock first: a deferred transaction that read before writing
+/// fails at its first write with "database is locked", at once and whatever `busy_timeout`
+/// says, when another process (a second instance, a `certrail` tool) committed after its read,
+/// since SQLite cannot move a read snapshot forward; an immediate one waits its turn instead.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConn as Connection>::TransactionManager;
+    let DbConn::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => match Manager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = Manager::rollback_transaction(conn);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            Manager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
 /// Bytes the database's tables take on disk, indexes included: for SQLite the used pages of
 /// the file after a WAL checkpoint, for PostgreSQL the total relation size of every table in
 /// the current schema (heap, TOAST and indexes).
@@ -623,5 +654,30 @@ mod tests {
         ] {
             assert!(DbUrl::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Another process writes between a write transaction's read and its write: the
+    /// transaction must wait for it and commit, not fail with "database is locked".
+    #[test]
+    fn a_sqlite_write_transaction_that_reads_first_waits_for_another_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DbUrl::parse(&format!("sqlite://{}", dir.path().join("t.db").display())).unwrap();
+        let mut a = url.establish().unwrap();
+        a.batch_execute("CREATE TABLE t (n INTEGER NOT NULL)")
+            .unwrap();
+        let other = std::sync::Mutex::new(None);
+        let ours: Result<(), diesel::result::Error> = write_transaction(&mut a, |a| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("SELECT n FROM t").execute(a)?;
+            let url = url.clone();
+            *other.lock().unwrap() = Some(std::thread::spawn(move || {
+                let mut b = url.establish().unwrap();
+                write_transaction(&mut b, |b| b.batch_execute("INSERT INTO t VALUES (2)"))
+            }));
+            std::thread::sleep(Duration::from_millis(300));
+            a.batch_execute("INSERT INTO t VALUES (1)")
+        });
+        let theirs = other.into_inner().unwrap().unwrap().join().unwrap();
+        assert_eq!((ours, theirs), (Ok(()), Ok(())));
     }
 }

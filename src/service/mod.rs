@@ -243,12 +243,11 @@ impl AppState {
     /// Runs `f` in one write transaction; any error rolls everything back. What the
     /// transaction recorded through [`changes`] is dropped from the caches once it commits.
     pub fn write<T>(&self, f: impl FnOnce(&mut crate::db::DbConn) -> AppResult<T>) -> AppResult<T> {
-        use diesel::Connection;
         changes::discard();
         let result = {
             let mut pooled = self.db.writer()?;
             let conn: &mut crate::db::DbConn = &mut pooled;
-            conn.transaction(f)
+            crate::db::write_transaction(conn, f)
         };
         match &result {
             Ok(_) => verify::invalidation::apply(&self.db, &self.verify),

@@ -1,8 +1,6 @@
 //! Who is calling: bearer tokens resolved to the platform admin or an organization, and the
 //! role and ownership checks every write goes through.
 
-use diesel::Connection;
-
 use crate::crypto::random::{new_token, token_hash};
 use crate::db::models::{now, ApiToken, Organization};
 use crate::domain::role::{OrgKind, Scope};
@@ -126,7 +124,9 @@ pub fn issue_token(
 /// `certrail admin token`: a fresh platform admin token.
 pub fn create_admin_token(state: &AppState) -> AppResult<String> {
     let mut conn = state.db.writer()?;
-    conn.transaction(|conn| issue_token(conn, None, "admin", Scope::Admin, None).map(|(t, _)| t))
+    crate::db::write_transaction(&mut conn, |conn| {
+        issue_token(conn, None, "admin", Scope::Admin, None).map(|(t, _)| t)
+    })
 }
 
 /// Allows the producer that owns the goods, or a regulator whose jurisdiction (region code

@@ -88,10 +88,9 @@ pub fn queue_issued(
 /// Queues every certificate issued before the log existed, with its trail, once (the
 /// migration that made the log marks it due). One transaction: all or nothing.
 pub fn backfill(db: &crate::db::Db) -> crate::error::AppResult<usize> {
-    use diesel::Connection;
     let mut pooled = db.writer()?;
     let conn: &mut DbConn = &mut pooled;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         // The sequencer's lock: instances starting together backfill once.
         crate::service::tlog::sequencer::take_lock(conn, true)?;
         if !logdb::backfill_due(conn)? {

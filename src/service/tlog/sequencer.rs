@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::Connection;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
@@ -147,7 +146,7 @@ fn sequence_from(db: &Db, key: &LogKey, max: i64, floor: u64) -> AppResult<Optio
     }
     let mut pooled = db.writer()?;
     let conn: &mut DbConn = &mut pooled;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if !take_lock(conn, false)? {
             return Ok(None);
         }

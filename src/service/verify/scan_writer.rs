@@ -20,7 +20,6 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use diesel::Connection;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 
@@ -478,7 +477,7 @@ fn store(db: &Db, gathered: &Gathered) -> Result<(), String> {
     {
         let mut pooled = db.writer().map_err(|e| e.to_string())?;
         let conn: &mut DbConn = &mut pooled;
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             // Also puts the rows in one order for every writer, so two instances never lock
             // the same rows in opposite orders (PostgreSQL would abort one as a deadlock).
             batch.bound_regions(conn)?;

@@ -38,7 +38,6 @@ pub fn issue_bulk_once(
     body_hash: &str,
     req: BulkRequest,
 ) -> Result<String, BulkError> {
-    use diesel::Connection;
     let org_id = match actor {
         Actor::Org(org) => org.id.clone(),
         Actor::Admin => {
@@ -78,7 +77,7 @@ pub fn issue_bulk_once(
     let signed = check_and_sign(state, actor, req.certificates)?;
     let mut pooled = state.db.writer().map_err(AppError::from)?;
     let conn: &mut DbConn = &mut pooled;
-    let result = conn.transaction(|conn| {
+    let result = crate::db::write_transaction(conn, |conn| {
         if let Some(answer) = replay(conn)? {
             return Ok(answer);
         }

@@ -30,12 +30,11 @@ pub fn issue_file(
     reqs: Vec<IssueRequest>,
     mut progress: impl FnMut(usize),
 ) -> Result<Vec<FileIssued>, BulkError> {
-    use diesel::Connection;
     let org_id = actor.require_kind(&[OrgKind::Producer])?.id.clone();
     let key = format!("file:{file_hash}");
     let mut pooled = state.db.writer().map_err(AppError::from)?;
     let conn: &mut DbConn = &mut pooled;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if let Some(first) = IdempotencyKey::find(conn, &org_id, &key)? {
             return Err(AppError::Conflict {
                 code: "file_already_issued",

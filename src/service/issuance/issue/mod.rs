@@ -101,11 +101,10 @@ pub fn issue_bulk(
     actor: &Actor,
     reqs: Vec<IssueRequest>,
 ) -> Result<Vec<Issued>, BulkError> {
-    use diesel::Connection;
     let signed = check_and_sign(state, actor, reqs)?;
     let mut pooled = state.db.writer().map_err(AppError::from)?;
     let conn: &mut DbConn = &mut pooled;
-    conn.transaction(|conn| store(state, conn, signed))
+    crate::db::write_transaction(conn, |conn| store(state, conn, signed))
 }
 
 /// A request that passed every check, ready to sign.
