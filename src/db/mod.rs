@@ -368,6 +368,17 @@ impl Db {
             Backend::Sqlite => build(1)?,
             Backend::Postgres => read.clone(),
         };
+        // The pool's first connection, waited for as long as a connect may take: on a busy
+        // machine it can take longer than a request's `wait`, and the start-up's own queries
+        // (identity, migrations) would fail on it. It stays in the pool, idle.
+        write
+            .get_timeout(Duration::from_secs(PG_CONNECT_TIMEOUT_SECS.into()))
+            .map_err(|e| {
+                format!(
+                    "cannot open database {}: {e}",
+                    crate::config::redact_url(&url.target)
+                )
+            })?;
         Ok(Self {
             backend: url.backend,
             read,
@@ -679,5 +690,15 @@ mod tests {
         });
         let theirs = other.into_inner().unwrap().unwrap().join().unwrap();
         assert_eq!((ours, theirs), (Ok(()), Ok(())));
+    }
+
+    /// Start-up's first queries find a connection already made (not one still connecting
+    /// within a request's short wait).
+    #[test]
+    fn a_new_pool_holds_its_first_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Db::connect_unmigrated(&url, &[], 4, Duration::from_millis(1)).unwrap();
+        assert_eq!(db.write.state().idle_connections, 1);
     }
 }
