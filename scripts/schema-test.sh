@@ -2,9 +2,11 @@
 # Schemathesis (PyPI) against the OpenAPI document the release server serves, on a fresh
 # SQLite database with the demo data: every operation, generated valid and invalid requests,
 # once with a producer's token and once with the platform admin's (CERTRAIL_ADMIN_TOKEN: the
-# demo creates no admin organization). Fails on any 5xx, an answer whose status, content type
-# or body the document does not declare, or an error outside the envelope (the document
-# declares ErrorEnvelope for every error status).
+# demo creates no admin organization), with every check: fails on any 5xx, an answer whose
+# status, content type or body the document does not declare, an error outside the envelope
+# (the document declares ErrorEnvelope for every error status), a request the document allows
+# but the server refuses (scripts/schemathesis.toml names the operations with rules JSON
+# Schema cannot state), or one it forbids but the server accepts.
 #
 # CERTRAIL_BIN=target/debug/certrail runs another build (no release build then);
 # SCHEMA_SECONDS is each run's time limit.
@@ -32,9 +34,9 @@ for who in producer admin; do
   echo "== Schemathesis with the $who's token"
   # POST /api/v1/organizations/import is left out: Hypothesis 6 fails inside its own strategy
   # for that text/csv body ("AST constructor recursion depth mismatch"), before any request.
-  "$venv/bin/st" run "http://127.0.0.1:$PORT/api-docs/openapi.json" \
+  "$venv/bin/st" --config-file scripts/schemathesis.toml run "http://127.0.0.1:$PORT/api-docs/openapi.json" \
     -H "Authorization: Bearer $token" \
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+    --checks all \
     --exclude-path /api/v1/organizations/import \
     --phases examples,coverage,fuzzing --max-time "${SCHEMA_SECONDS:-60}" --workers 2 \
     --seed 20261130 --suppress-health-check all --no-color

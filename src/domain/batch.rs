@@ -18,21 +18,37 @@ pub const MAX_QUANTITY: i64 = 1_000_000_000;
 #[serde(deny_unknown_fields)]
 pub struct IssueRequest {
     pub product_id: String,
+    #[schema(value_type = crate::domain::request::Text64)]
     pub batch_no: String,
+    #[serde(deserialize_with = "crate::domain::request::whole_number")]
+    #[schema(minimum = 1, maximum = 1000000000)]
     pub quantity: i64,
+    #[schema(value_type = crate::domain::request::Text16)]
     pub unit: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub production_date: String,
     /// `YYYY-MM-DD`, not before the production date.
+    #[schema(format = Date)]
     pub inspection_date: String,
+    #[schema(value_type = crate::domain::request::Text64)]
     pub inspector: String,
     /// Must be `pass`.
+    #[schema(value_type = crate::domain::payload::PassOnly)]
     pub result: String,
+    #[schema(max_items = 100)]
     pub items: Option<Vec<InspectionItem>>,
+    #[schema(value_type = Option<crate::domain::request::OptionalText64>)]
     pub lab_report_no: Option<String>,
     /// `YYYY-MM-DD`, after the production date.
+    #[schema(format = Date)]
     pub expiry_date: Option<String>,
     /// Serialize the batch into this many unit labels (1..=quantity).
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::request::optional_whole_number"
+    )]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub units: Option<i64>,
     /// The testing lab whose report is cited (an organization of kind `lab`); a warning is shown
     /// if it was not accredited (CMA and CATL) on the inspection date. Not part of the payload.

@@ -12,6 +12,7 @@ pub mod label;
 pub mod payload;
 pub mod promise;
 pub mod region;
+pub mod request;
 pub mod role;
 pub mod statistics;
 pub mod status;

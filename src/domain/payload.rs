@@ -78,18 +78,29 @@ pub struct Inspection {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InspectionItem {
+    #[schema(value_type = crate::domain::request::Text100)]
     pub name: String,
+    #[schema(value_type = crate::domain::request::Text200)]
     pub requirement: String,
+    #[schema(value_type = crate::domain::request::Text200)]
     pub measured: String,
     /// `pass` or `fail`.
+    #[schema(value_type = PassOnly)]
     pub verdict: String,
 }
+
+crate::domain::request::named_schema!(
+    /// `pass`: a batch or an item that failed cannot be certified.
+    PassOnly = crate::domain::request::one_of(&["pass"])
+);
 
 /// A certification mark claimed by the product (organic, green product, CCC, …).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Mark {
+    #[schema(value_type = crate::domain::request::Text50)]
     pub scheme: String,
+    #[schema(value_type = crate::domain::request::Text64)]
     pub cert_no: String,
 }
 

@@ -117,6 +117,8 @@ pub struct Origin {
 #[serde(deny_unknown_fields)]
 pub struct ParentRef {
     pub id: String,
+    #[serde(deserialize_with = "crate::domain::request::whole_number")]
+    #[schema(minimum = 1, maximum = 1000000000)]
     pub quantity: i64,
 }
 

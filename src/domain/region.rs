@@ -39,6 +39,20 @@ const PREFECTURES: [u16; 343] = [
     6530, 6531, 6532, 6540, 6542, 6543, 6590,
 ];
 
+super::request::named_schema!(
+    /// A region code as [`parse`] accepts it, for the OpenAPI document: six digits beginning
+    /// with a province's two.
+    RegionCode = schema()
+);
+
+/// The schema of [`RegionCode`].
+pub fn schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(format!("^(?:{})[0-9]{{4}}$", PROVINCES.join("|"))))
+        .build()
+}
+
 /// Checks a six-digit region code with a known province prefix; returns it trimmed.
 pub fn parse(field: &str, input: &str) -> Result<String, ValidationError> {
     let code = input.trim();

@@ -20,6 +20,11 @@ pub enum OrgKind {
     MarketOperator,
 }
 
+crate::domain::request::named_schema!(
+    /// An organization's kind.
+    OrgKindName = crate::domain::request::one_of(&OrgKind::ALL.map(OrgKind::as_str))
+);
+
 impl OrgKind {
     pub const ALL: [OrgKind; 7] = [
         OrgKind::Producer,

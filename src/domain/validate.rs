@@ -25,22 +25,22 @@ impl ValidationError {
     }
 }
 
-/// Trims `value` and checks it is non-empty, at most `max_chars` characters long and free of
-/// control characters. Text is otherwise kept verbatim (escaping is the renderer's job).
+/// Checks `value` is at most `max_chars` characters long as sent, then trims it and checks it
+/// is non-empty and free of control characters. Text is otherwise kept verbatim (escaping is the renderer's job).
 pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, ValidationError> {
+    if value.chars().count() > max_chars {
+        return Err(ValidationError::new(
+            "too_long",
+            field,
+            format!("{field} must be at most {max_chars} characters"),
+        ));
+    }
     let value = value.trim();
     if value.is_empty() {
         return Err(ValidationError::new(
             "required",
             field,
             format!("{field} must not be empty"),
-        ));
-    }
-    if value.chars().count() > max_chars {
-        return Err(ValidationError::new(
-            "too_long",
-            field,
-            format!("{field} must be at most {max_chars} characters"),
         ));
     }
     if value
@@ -56,8 +56,8 @@ pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, Valida
             ),
         ));
     }
-    let bidi_mark = |c: char| matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}');
-    if value.chars().any(bidi_mark) && !value.chars().any(is_right_to_left) {
+    if value.chars().any(|c| in_ranges(c, DIRECTION_MARKS)) && !value.chars().any(is_right_to_left)
+    {
         return Err(ValidationError::new(
             "invalid_characters",
             field,
@@ -86,13 +86,19 @@ pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, Valida
 /// The joiners U+200C and U+200D stay: Persian and the Indic scripts need ZWNJ and ZWJ to shape
 /// words, Mongolian and emoji sequences ZWJ; so do Mongolian's own U+180B–U+180F and the
 /// variation selectors. None of these may be the whole text ([`is_invisible`]).
+pub(crate) const FORBIDDEN: &[(char, char)] = &[
+    ('\u{00AD}', '\u{00AD}'),
+    ('\u{200B}', '\u{200B}'),
+    ('\u{2028}', '\u{202E}'),
+    ('\u{2060}', '\u{2064}'),
+    ('\u{2066}', '\u{206F}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFF9}', '\u{FFFB}'),
+    ('\u{E0000}', '\u{E007F}'),
+];
+
 fn is_forbidden_format(c: char) -> bool {
-    matches!(
-        c,
-        '\u{206A}'..='\u{206F}' | '\u{FFF9}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}' |
-        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}' |
-        '\u{200B}' | '\u{2060}'..='\u{2064}' | '\u{00AD}'
-    )
+    in_ranges(c, FORBIDDEN)
 }
 
 /// Letters of right-to-left scripts (Hebrew, Arabic and its extensions, as Uyghur and Kazakh
@@ -106,37 +112,46 @@ fn is_right_to_left(c: char) -> bool {
 
 /// Characters that print nothing. Allowed inside text (Mongolian and Tibetan need the
 /// joiners and variation selectors), but never as the whole of it.
+pub(crate) const INVISIBLE: &[(char, char)] = &[
+    ('\u{00AD}', '\u{00AD}'),
+    ('\u{034F}', '\u{034F}'),
+    ('\u{061C}', '\u{061C}'),
+    ('\u{115F}', '\u{1160}'),
+    ('\u{17B4}', '\u{17B5}'),
+    ('\u{180B}', '\u{180F}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{2060}', '\u{2064}'),
+    ('\u{2800}', '\u{2800}'),
+    ('\u{3164}', '\u{3164}'),
+    ('\u{FE00}', '\u{FE0F}'),
+    ('\u{FFA0}', '\u{FFA0}'),
+    ('\u{1BCA0}', '\u{1BCA3}'),
+    ('\u{1D173}', '\u{1D17A}'),
+    ('\u{E0100}', '\u{E01EF}'),
+];
+
 fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{034F}'
-            | '\u{061C}'
-            | '\u{115F}'
-            | '\u{1160}'
-            | '\u{17B4}'
-            | '\u{17B5}'
-            | '\u{180B}'..='\u{180F}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2800}'
-            | '\u{3164}'
-            | '\u{1BCA0}'..='\u{1BCA3}'
-            | '\u{1D173}'..='\u{1D17A}'
-            | '\u{FE00}'..='\u{FE0F}'
-            | '\u{FFA0}'
-            | '\u{E0100}'..='\u{E01EF}'
-    )
+    in_ranges(c, INVISIBLE)
 }
 
-/// Like [`text`] for an optional field; an absent or blank value becomes `None`.
+/// The direction marks, allowed only beside right-to-left letters.
+pub(crate) const DIRECTION_MARKS: &[(char, char)] =
+    &[('\u{061C}', '\u{061C}'), ('\u{200E}', '\u{200F}')];
+
+fn in_ranges(c: char, ranges: &[(char, char)]) -> bool {
+    ranges.iter().any(|&(low, high)| (low..=high).contains(&c))
+}
+
+/// Like [`text`] for an optional field; an absent or blank value (within `max_chars`) becomes
+/// `None`.
 pub fn optional_text(
     field: &str,
     value: Option<&str>,
     max_chars: usize,
 ) -> Result<Option<String>, ValidationError> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
+    match value {
+        None => Ok(None),
+        Some(v) if v.trim().is_empty() && v.chars().count() <= max_chars => Ok(None),
         Some(v) => text(field, v, max_chars).map(Some),
     }
 }
@@ -201,6 +216,15 @@ mod tests {
     #[test]
     fn text_rules() {
         assert_eq!(text("f", "  常德  ", 10).unwrap(), "常德");
+        // The length counts what was sent, white space and all (as the document's maxLength).
+        assert_eq!(text("f", "abc", 3).unwrap(), "abc");
+        assert_eq!(text("f", " abc", 3).unwrap_err().code, "too_long");
+        assert_eq!(optional_text("f", Some("   "), 3), Ok(None));
+        assert_eq!(
+            optional_text("f", Some("    "), 3).unwrap_err().code,
+            "too_long"
+        );
+        assert_eq!(optional_text("f", None, 3), Ok(None));
         assert_eq!(text("f", "   ", 10).unwrap_err().code, "required");
         assert_eq!(
             text("f", &"长".repeat(11), 10).unwrap_err().code,

@@ -50,9 +50,15 @@ pub async fn record_event(
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ClaimQuery {
-    /// pending, confirmed or disputed (default: all).
+    /// pending, confirmed or disputed (absent or empty: all).
+    #[param(value_type = Option<ClaimState>, inline)]
     status: Option<String>,
 }
+
+crate::domain::request::named_schema!(
+    /// A claim's state, or empty for all (as a filter form sends it).
+    ClaimState = crate::domain::request::one_of(&["", "pending", "confirmed", "disputed"])
+);
 
 #[utoipa::path(get, path = "/api/v1/claims", tag = "trail", params(ClaimQuery), security(("bearer" = [])),
     responses((status = 200, body = Vec<ClaimView>, description = "Claims of custody: for an organization, those it made, that name it as the source, or about goods it issued; for a regulator, those about goods of its region; newest 200"),

@@ -26,10 +26,18 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct ComplaintRequest {
     /// `suspected_fake`, `quality`, `label_damaged` or `other`.
+    #[schema(value_type = crate::service::redress::complaints::ComplaintCategory)]
     pub category: String,
+    #[schema(value_type = crate::domain::request::Text1000)]
     pub message: String,
+    #[schema(value_type = Option<crate::domain::request::OptionalText100>)]
     pub contact: Option<String>,
     /// The unit label scanned, if it was one.
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::request::optional_whole_number"
+    )]
+    #[schema(minimum = 1)]
     pub serial: Option<i64>,
     /// Ask for 先行赔付 from the producer or a seller that took the goods in.
     pub case: Option<NewCase>,

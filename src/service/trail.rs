@@ -58,8 +58,10 @@ pub const MAX_PAGE: i64 = 500;
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// The `next` of the page before (default: from the start).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// Events on this page: 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 

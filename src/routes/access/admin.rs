@@ -24,6 +24,7 @@ use serde::Deserialize;
 #[into_params(parameter_in = Query)]
 pub struct Search {
     /// Part of a name or credit code.
+    #[param(value_type = Option<crate::domain::request::OptionalText100>, inline)]
     q: Option<String>,
 }
 
@@ -43,6 +44,7 @@ pub async fn list_organizations(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
+    #[schema(value_type = crate::domain::request::Text500)]
     pub reason: String,
 }
 

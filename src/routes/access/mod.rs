@@ -54,9 +54,10 @@ pub async fn create_token(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
+    // No body, or `null` (the document's `Option<TokenRequest>`), asks for the defaults.
     let req: TokenRequest = match body.iter().all(u8::is_ascii_whitespace) {
         true => TokenRequest::default(),
-        false => parse_json(&body)?,
+        false => parse_json::<Option<TokenRequest>>(&body)?.unwrap_or_default(),
     };
     let token = blocking(&state, move |s| tokens::create(s, &actor, &id, req)).await?;
     Ok(HttpResponse::Created()

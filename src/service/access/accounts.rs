@@ -23,6 +23,7 @@ pub const SESSION_HOURS: i64 = 12;
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// 3 to 64 characters: letters, digits, `.`, `_`, `-`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{3,64}$")]
     pub username: String,
     /// A platform admin user signs in to the admin console and acts as the platform admin.
     #[serde(default)]

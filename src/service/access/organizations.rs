@@ -16,12 +16,16 @@ use crate::service::{checked_id, Actor, AppState};
 #[serde(deny_unknown_fields)]
 pub struct NewOrganization {
     /// producer, retailer, regulator, certification_body, lab, wholesaler or market_operator.
+    #[schema(value_type = crate::domain::role::OrgKindName)]
     pub kind: String,
+    #[schema(value_type = crate::domain::request::Text200)]
     pub name: String,
     /// 18-character unified social credit code.
     pub credit_code: String,
     /// 6-digit GB/T 2260 region code.
+    #[schema(value_type = crate::domain::region::RegionCode)]
     pub region_code: String,
+    #[schema(value_type = crate::domain::request::Text300)]
     pub address: String,
     /// For a stallholder (kind `retailer`): the id of the market operator it sells under.
     #[serde(default)]

@@ -20,12 +20,20 @@ use crate::service::{checked_id, Actor, AppState};
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// What the token is for, e.g. `ERP export` (default `token`).
+    #[schema(value_type = Option<crate::domain::request::Text100>)]
     pub name: Option<String>,
     /// `read`, `issue`, `trail` or `admin` (default).
+    #[schema(value_type = Option<TokenScope>)]
     pub scope: Option<String>,
     /// When it stops working (RFC 3339, in the future).
+    #[schema(format = DateTime)]
     pub expires_at: Option<String>,
 }
+
+crate::domain::request::named_schema!(
+    /// A token's scope.
+    TokenScope = crate::domain::request::one_of(&["read", "issue", "trail", "admin"])
+);
 
 /// A new token, shown once.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

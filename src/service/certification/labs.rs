@@ -20,15 +20,25 @@ use crate::service::{checked_id, Actor, AppState};
 #[serde(deny_unknown_fields)]
 pub struct NewAccreditation {
     /// `CMA` (资质认定) or `CATL` (农产品质检机构考核).
+    #[schema(value_type = AccreditationScheme)]
     pub scheme: String,
+    #[schema(value_type = crate::domain::request::Text64)]
     pub number: String,
     /// The accredited scope (products and parameters).
+    #[schema(value_type = crate::domain::request::Text1000)]
     pub scope: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub valid_from: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub valid_until: String,
 }
+
+crate::domain::request::named_schema!(
+    /// CMA (资质认定) or CATL (农产品质量安全检测机构考核).
+    AccreditationScheme = crate::domain::request::one_of(&["CMA", "CATL"])
+);
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccreditationView {

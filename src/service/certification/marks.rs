@@ -18,7 +18,9 @@ use crate::service::{checked_id, Actor, AppState};
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MarkQuery {
+    #[param(value_type = crate::domain::request::Text50, inline, required = true)]
     pub scheme: Option<String>,
+    #[param(value_type = crate::domain::request::Text64, inline, required = true)]
     pub cert_no: Option<String>,
 }
 
@@ -28,11 +30,15 @@ pub struct MarkQuery {
 pub struct NewMark {
     pub product_id: String,
     /// e.g. `organic`, `green_product`, `蒙字标`, `CCC`.
+    #[schema(value_type = crate::domain::request::Text50)]
     pub scheme: String,
+    #[schema(value_type = crate::domain::request::Text64)]
     pub cert_no: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub valid_from: String,
     /// `YYYY-MM-DD`, after `valid_from`.
+    #[schema(format = Date)]
     pub valid_until: String,
 }
 

@@ -193,8 +193,14 @@ pub fn view(state: &AppState, row: ClaimRow) -> AppResult<ClaimView> {
 pub struct ClaimDecision {
     /// Confirming a claim on a lot: how much was handed over (default: the claim's quantity;
     /// required when the claim named none: a confirmation never hands over "all").
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::request::optional_whole_number"
+    )]
+    #[schema(minimum = 1, maximum = 1000000000)]
     pub quantity: Option<i64>,
     /// Disputing: why (required).
+    #[schema(value_type = Option<crate::domain::request::Text500>)]
     pub reason: Option<String>,
 }
 

@@ -34,23 +34,41 @@ pub struct NewEvent {
     /// `rejected` (the consignee: a wholesaler, market operator or retailer), `sold`
     /// (a receiver).
     #[serde(rename = "type")]
+    #[schema(value_type = CustodyEventKind)]
     pub kind: String,
     /// The unit, for serialized certificates.
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::request::optional_whole_number"
+    )]
+    #[schema(minimum = 1)]
     pub serial: Option<i64>,
     /// The scanned QR content; verified and recorded with its verdict. Required for `received`.
     pub label_url: Option<String>,
+    #[schema(value_type = Option<crate::domain::request::OptionalText500>)]
     pub note: Option<String>,
     /// `shipped`: the organization id of the consignee, whose intake closes this leg.
     pub consignee: Option<String>,
     /// `shipped`: how much of the batch travels on this leg (in the batch's unit; default: all
     /// the shipper holds). `received` with no shipment to the caller: how much it says it took in.
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::request::optional_whole_number"
+    )]
+    #[schema(minimum = 1, maximum = 1000000000)]
     pub quantity: Option<i64>,
     /// `received` with no shipment to the caller: the organization id of the party that handed
     /// the goods over (default: the issuer), which confirms or disputes the claim.
     pub from: Option<String>,
     /// `rejected`: why the goods were refused.
+    #[schema(value_type = Option<crate::domain::request::Text500>)]
     pub reason: Option<String>,
 }
+
+crate::domain::request::named_schema!(
+    /// The custody events a party records.
+    CustodyEventKind = crate::domain::request::one_of(&["shipped", "received", "rejected", "sold"])
+);
 
 /// What a label check saw.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

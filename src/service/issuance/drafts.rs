@@ -83,6 +83,7 @@ fn single(e: BulkError) -> AppError {
 pub struct DraftSignature {
     /// Ed25519 over `"CERTRAIL-CERT-V1\n"` ‖ JCS(payload) by the producer's key, base64url
     /// without padding (86 characters), as `certrail sign` prints it.
+    #[schema(pattern = "^[A-Za-z0-9_-]{85}[AQgw]$")]
     pub signature: String,
 }
 

@@ -56,6 +56,7 @@ pub fn take_for_product(conn: &mut DbConn, org: &str, gtin: &str) -> AppResult<(
 #[serde(deny_unknown_fields)]
 pub struct NewPrefix {
     /// The GS1 company prefix the producer was licensed (6 to 12 digits).
+    #[schema(pattern = "^[0-9]{6,12}$")]
     pub prefix: String,
 }
 
@@ -146,10 +147,17 @@ pub struct Reassign {
     /// The producer the GTIN or prefix belongs to from now on.
     pub organization_id: String,
     /// Why (audited).
+    #[schema(value_type = crate::domain::request::Text500)]
     pub reason: String,
     /// `gtin` or `company_prefix` (default: a GTIN for 8, 13 and 14 digits, else a prefix).
+    #[schema(value_type = Option<GtinKeyKind>)]
     pub kind: Option<String>,
 }
+
+crate::domain::request::named_schema!(
+    /// What a reassigned key is.
+    GtinKeyKind = crate::domain::request::one_of(&["gtin", "company_prefix"])
+);
 
 /// The platform admin, or a regulator whose region covers the new owner, gives a GTIN (or a
 /// company prefix) to the producer it belongs to. Audited.

@@ -116,6 +116,7 @@ fn unit_urls(
 #[serde(deny_unknown_fields)]
 pub struct ExportRequest {
     /// Ids of the calling producer's certificates (e.g. from a bulk issuance).
+    #[schema(value_type = Vec<crate::domain::request::Id>, min_items = 1, max_items = 10000)]
     pub certificates: Vec<String>,
     /// Every unit label (1..=units) of each certificate instead of its batch label.
     #[serde(default)]

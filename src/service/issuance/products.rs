@@ -15,12 +15,16 @@ use crate::service::{checked_id, Actor, AppState};
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
+    #[schema(value_type = crate::domain::request::Text200)]
     pub name: String,
     /// Model or specification (规格型号).
+    #[schema(value_type = crate::domain::request::Text100)]
     pub model: String,
     /// Standard executed (执行标准), e.g. `GB/T 23586-2022` or `Q/CDDS 0001S-2024`.
+    #[schema(value_type = crate::domain::request::Text100)]
     pub standard: String,
     pub gtin: Option<String>,
+    #[schema(value_type = Option<crate::domain::request::OptionalText100>)]
     pub category: Option<String>,
     pub marks: Option<Vec<Mark>>,
 }

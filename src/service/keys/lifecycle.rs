@@ -103,6 +103,7 @@ pub fn rotate(state: &AppState, actor: &Actor, organization_id: &str) -> AppResu
 pub struct RegisterKey {
     /// The raw 32-byte Ed25519 public key, base64url without padding (43 characters), as
     /// `certrail sign --new-key` prints it.
+    #[schema(pattern = "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$")]
     pub public_key: String,
 }
 
@@ -162,6 +163,7 @@ pub fn register(
 #[serde(deny_unknown_fields)]
 pub struct Compromise {
     /// From when the key may have been in other hands (RFC 3339).
+    #[schema(format = DateTime)]
     pub since: String,
 }
 

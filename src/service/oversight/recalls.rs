@@ -25,7 +25,9 @@ use crate::service::{audit, checked_id, trail, webhooks, Actor, AppState};
 pub struct NewRecall {
     pub product_id: String,
     /// Only this batch; all batches when absent.
+    #[schema(value_type = Option<crate::domain::request::OptionalText64>)]
     pub batch_no: Option<String>,
+    #[schema(value_type = crate::domain::request::Text500)]
     pub reason: String,
 }
 
@@ -55,7 +57,10 @@ pub struct AffectedRetailer {
 #[serde(deny_unknown_fields)]
 pub struct NewAcknowledgement {
     /// How many of the recalled goods were taken off sale (0 if none were left).
+    #[serde(deserialize_with = "crate::domain::request::whole_number")]
+    #[schema(minimum = 0, maximum = 1000000000)]
     pub quantity_removed: i64,
+    #[schema(value_type = Option<crate::domain::request::OptionalText500>)]
     pub note: Option<String>,
 }
 

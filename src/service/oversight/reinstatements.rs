@@ -27,8 +27,10 @@ const LIST_LIMIT: i64 = 500;
 #[serde(deny_unknown_fields)]
 pub struct NewReinstatementRequest {
     /// What was put right, in words.
+    #[schema(value_type = crate::domain::request::Text2000)]
     pub evidence: String,
     /// The report of the new test, if there is one.
+    #[schema(value_type = Option<crate::domain::request::OptionalText64>)]
     pub lab_report_no: Option<String>,
 }
 
@@ -37,9 +39,16 @@ pub struct NewReinstatementRequest {
 #[serde(deny_unknown_fields)]
 pub struct Decision {
     /// `approve` or `refuse`.
+    #[schema(value_type = ReinstatementDecision)]
     pub decision: String,
+    #[schema(value_type = crate::domain::request::Text1000)]
     pub note: String,
 }
+
+crate::domain::request::named_schema!(
+    /// A regulator's decision on a request.
+    ReinstatementDecision = crate::domain::request::one_of(&["approve", "refuse"])
+);
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReinstatementView {

@@ -26,16 +26,25 @@ const LIST_LIMIT: i64 = 500;
 #[serde(deny_unknown_fields)]
 pub struct NewSanction {
     /// `issuance_suspended` (certificates are suspended through their own endpoint).
+    #[schema(value_type = SanctionKind)]
     pub kind: String,
+    #[schema(value_type = crate::domain::request::Text500)]
     pub reason: String,
     /// The provision the measure rests on, as text.
+    #[schema(value_type = crate::domain::request::Text500)]
     pub legal_basis: String,
 }
+
+crate::domain::request::named_schema!(
+    /// The sanctions placed through this endpoint.
+    SanctionKind = crate::domain::request::one_of(&[ISSUANCE_SUSPENDED])
+);
 
 /// `POST /api/v1/sanctions/{id}/lift`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LiftSanction {
+    #[schema(value_type = crate::domain::request::Text500)]
     pub reason: String,
 }
 

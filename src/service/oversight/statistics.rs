@@ -36,12 +36,20 @@ const DEFAULT_DAYS: u64 = 30;
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// A 6-digit region code inside the caller's jurisdiction (default: the jurisdiction).
+    #[param(value_type = Option<RegionOrBlank>, inline)]
     pub region: Option<String>,
     /// First day, YYYY-MM-DD (default: 30 days before `to`).
+    #[param(value_type = Option<crate::domain::request::DateOrBlank>, inline)]
     pub from: Option<String>,
     /// Last day, YYYY-MM-DD, included (default: today, UTC).
+    #[param(value_type = Option<crate::domain::request::DateOrBlank>, inline)]
     pub to: Option<String>,
 }
+
+crate::domain::request::named_schema!(
+    /// A region code or blank (the report form's field left empty), for the OpenAPI document.
+    RegionOrBlank = crate::domain::request::or_blank(crate::domain::region::schema())
+);
 
 /// The region and days a query asks for, checked against the caller's jurisdiction.
 fn scope_of(actor: &Actor, query: &ReportQuery) -> AppResult<(String, NaiveDate, NaiveDate)> {

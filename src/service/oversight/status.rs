@@ -23,9 +23,11 @@ use crate::service::{audit, certification::labs, oversight::holds, webhooks, Act
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
+    #[schema(value_type = crate::domain::request::Text500)]
     pub reason: String,
     /// The provision a regulator's suspension rests on (required from regulators).
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::request::OptionalText500>)]
     pub legal_basis: Option<String>,
 }
 
@@ -44,12 +46,20 @@ pub struct StatusChanged {
 #[serde(deny_unknown_fields)]
 pub struct NewInspection {
     /// `conformant` or `non_conformant`.
+    #[schema(value_type = SpotCheckResult)]
     pub result: String,
+    #[schema(value_type = crate::domain::request::Text2000)]
     pub findings: String,
+    #[schema(value_type = Option<crate::domain::request::OptionalText64>)]
     pub lab_report_no: Option<String>,
     /// The lab that tested the sample; warned about if not accredited (CMA and CATL) today.
     pub lab_id: Option<String>,
 }
+
+crate::domain::request::named_schema!(
+    /// A spot-check's result.
+    SpotCheckResult = crate::domain::request::one_of(&["conformant", "non_conformant"])
+);
 
 /// Moves `cert` to the status `kind` leads to and records the event; `Conflict` if the current
 /// status does not allow it.

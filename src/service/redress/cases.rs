@@ -41,6 +41,7 @@ pub struct NewCase {
     /// The producer, or a retailer that recorded intake of this certificate.
     pub respondent_id: String,
     /// What the consumer asks for (refund, replacement, …).
+    #[schema(value_type = crate::domain::request::Text500)]
     pub claim: String,
 }
 
@@ -49,12 +50,24 @@ pub struct NewCase {
 #[serde(deny_unknown_fields)]
 pub struct CaseAnswer {
     /// `compensated`, `replaced` or `refused`.
+    #[schema(value_type = CaseOutcome)]
     pub outcome: String,
     /// For `compensated`: the amount paid, in fen (1 yuan = 100 fen).
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::request::optional_whole_number"
+    )]
+    #[schema(minimum = 1, maximum = 100000000)]
     pub amount_fen: Option<i64>,
     /// What was done, or why it was refused.
+    #[schema(value_type = crate::domain::request::Text1000)]
     pub text: String,
 }
+
+crate::domain::request::named_schema!(
+    /// How a case ended.
+    CaseOutcome = crate::domain::request::one_of(&["compensated", "replaced", "refused"])
+);
 
 /// A case as its parties and its consumer see it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

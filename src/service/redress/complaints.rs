@@ -38,6 +38,11 @@ pub struct NewComplaint {
     pub contact: Option<String>,
 }
 
+crate::domain::request::named_schema!(
+    /// A report's category.
+    ComplaintCategory = crate::domain::request::one_of(&CATEGORIES.map(|c| c.0))
+);
+
 /// A report as the producer and regulators see it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ComplaintView {

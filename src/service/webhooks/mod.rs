@@ -41,11 +41,18 @@ const LOG_LIMIT: i64 = 200;
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
     /// `https://…` (or `http://`): where deliveries are POSTed.
+    #[schema(value_type = crate::domain::request::Text2000)]
     pub url: String,
     /// Event types: `recall.created`, `certificate.status_changed`, `complaint.created`,
     /// `case.updated`.
+    #[schema(value_type = Vec<WebhookEvent>, min_items = 1)]
     pub events: Vec<String>,
 }
+
+crate::domain::request::named_schema!(
+    /// An event a webhook may subscribe to.
+    WebhookEvent = crate::domain::request::one_of(&EVENT_TYPES)
+);
 
 /// An endpoint as listed (without its secret).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -19,6 +19,7 @@ use super::{check_and_sign, store, BulkError, Issued};
 #[serde(deny_unknown_fields)]
 pub struct BulkRequest {
     /// 1 to 10,000 certificates, each as for single issuance.
+    #[schema(min_items = 1, max_items = 10000)]
     pub certificates: Vec<IssueRequest>,
 }
 

@@ -36,8 +36,11 @@ pub struct PromiseRequest {
     pub product_id: Option<String>,
     /// 产品名称 (default: the product's, or the first parent's).
     pub product_name: Option<String>,
+    #[schema(value_type = crate::domain::request::Text64)]
     pub batch_no: String,
     /// 数量.
+    #[serde(deserialize_with = "crate::domain::request::whole_number")]
+    #[schema(minimum = 1, maximum = 1000000000)]
     pub quantity: i64,
     /// Default for a re-issued lot: the first parent's unit.
     pub unit: Option<String>,
@@ -49,6 +52,7 @@ pub struct PromiseRequest {
     /// to its own kind (wholesaler, market_operator, retailer).
     pub issuer_kind: Option<String>,
     /// 联系方式.
+    #[schema(value_type = crate::domain::request::Text100)]
     pub contact: String,
     /// The promise clause by clause (default: the order's model wording).
     pub promise: Option<Vec<String>>,
@@ -63,6 +67,7 @@ pub struct PromiseRequest {
 #[serde(deny_unknown_fields)]
 pub struct SplitRequest {
     /// 联系方式 of the holder re-issuing.
+    #[schema(value_type = crate::domain::request::Text100)]
     pub contact: String,
     /// The child lots: at most the parent's quantity in total.
     pub children: Vec<SplitChild>,
@@ -71,7 +76,10 @@ pub struct SplitRequest {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SplitChild {
+    #[schema(value_type = crate::domain::request::Text64)]
     pub batch_no: String,
+    #[serde(deserialize_with = "crate::domain::request::whole_number")]
+    #[schema(minimum = 1, maximum = 1000000000)]
     pub quantity: i64,
 }
 
