@@ -592,3 +592,52 @@ async fn trail_endpoints_reject_bad_input_and_write_nothing() {
         .error(404, "not_found");
     assert_eq!(t.counts(), before, "no failed request wrote anything");
 }
+
+/// What the OpenAPI document allows is what the server takes: an integer written with a zero
+/// fraction is an integer (JSON Schema says so), a fraction is not; a text's length counts
+/// what was sent, white space and all (as the document's `maxLength`); a token request's body
+/// may be `null`.
+#[actix_web::test]
+async fn integers_lengths_and_null_bodies_as_the_document_says() {
+    let t = spawn().await;
+    let (token, product) = t.producer_with_product(CODES[0]).await;
+    let mut body = batch(&product);
+    body["quantity"] = json!(1020.0);
+    body["units"] = json!(1.2e1);
+    let issued = t.issue(&token, &body).await;
+    assert_eq!(issued["payload"]["batch"]["quantity"], 1020);
+    assert_eq!(issued["payload"]["units"], 12);
+
+    let before = t.counts();
+    for (field, value, code) in [
+        ("quantity", json!(10.5), "invalid_type"),
+        ("quantity", json!(9007199254740994.0), "invalid_type"),
+        ("units", json!(0.5), "invalid_type"),
+        (
+            "batch_no",
+            json!(format!(" {}", "a".repeat(64))),
+            "too_long",
+        ),
+    ] {
+        let mut body = batch(&product);
+        body[field] = value.clone();
+        let err = t
+            .post("/api/v1/certificates", Some(&token), &body)
+            .await
+            .error(422, code);
+        assert_eq!(err["field"], field, "{field}={value}");
+    }
+    assert_eq!(t.counts(), before);
+    let mut body = batch(&product);
+    body["batch_no"] = json!(format!(" {} ", "a".repeat(62)));
+    assert_eq!(
+        t.issue(&token, &body).await["payload"]["batch"]["no"],
+        "a".repeat(62)
+    );
+
+    let (producer, admin) = t.org("producer", CODES[1], "430702").await;
+    let tokens = format!("/api/v1/organizations/{producer}/tokens");
+    let made = t.post(&tokens, Some(&admin), &json!(null)).await;
+    assert_eq!(made.status, 201, "{}", made.text());
+    assert_eq!(made.json()["name"], "token");
+}
