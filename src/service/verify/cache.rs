@@ -92,6 +92,12 @@ impl VerifyCache {
         (record.loaded.elapsed() < self.ttl.min(record.fresh_for)).then_some(record)
     }
 
+    /// The cached record of `id` however old: what to answer from, marked as possibly not
+    /// current, while the database cannot be read.
+    pub fn last_known(&self, id: &str) -> Option<Arc<Record>> {
+        self.records.get(id)
+    }
+
     /// The current epoch; pass it to [`Self::keep`] with what was read after taking it.
     pub fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::Acquire)

@@ -36,7 +36,7 @@ use crate::db::{PooledConn, ReadFrom};
 use crate::domain::copy::{self};
 use crate::domain::validate::is_id;
 use crate::domain::verdict::{Findings, Verdict};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 use super::AppState;
 use crate::service::tlog::inclusion::{self};
@@ -86,7 +86,10 @@ fn cached_or_load(
         return Ok(Some(record));
     }
     let epoch = state.verify.epoch();
-    let mut loaded = Record::load(state, connection(state, conn)?, id)?;
+    let mut loaded = match connection(state, conn).and_then(|c| Record::load(state, c, id)) {
+        Err(AppError::Unavailable(cause)) => return last_known(state, id, cause),
+        read => read?,
+    };
     if loaded.is_none() && crate::db::last_read() == ReadFrom::Replica {
         // Issued on another instance since the replica's last known position: ask the primary
         // before answering `unknown`.
@@ -107,6 +110,20 @@ fn cached_or_load(
         state.verify.keep(epoch, record.clone());
     }
     Ok(Some(record))
+}
+
+/// With the database away (and before the change poller counts the primary as away, when no
+/// replica may serve), the record last read if the cache still holds it, which was due for a
+/// re-read: answered with [`record::STATUS_NOT_CURRENT`] and not kept. Without one, the 503.
+fn last_known(state: &AppState, id: &str, cause: String) -> AppResult<Option<Arc<Record>>> {
+    let Some(aged) = state.verify.last_known(id) else {
+        return Err(AppError::Unavailable(cause));
+    };
+    let mut record = Record::clone(&aged);
+    if !record.warnings.contains(&record::STATUS_NOT_CURRENT) {
+        record.warnings.push(record::STATUS_NOT_CURRENT);
+    }
+    Ok(Some(Arc::new(record)))
 }
 
 /// Verifies a label from memory alone: `None` when that needs the database (the record or

@@ -80,6 +80,7 @@ pub struct TrailLine {
 
 /// One certificate as verification sees it. Kept small (about 2 KB for a fresh certificate):
 /// the payload and the latest events only as the JSON the answer sends.
+#[derive(Clone)]
 pub struct Record {
     pub id: Arc<str>,
     pub kid: String,
@@ -128,7 +129,27 @@ pub struct Record {
     pub trail_fault: Option<&'static str>,
     pub loaded: Instant,
     /// Copy warnings this process already handed to the scan writer: (serial, code).
-    pub remembered: Mutex<HashSet<(i64, &'static str)>>,
+    pub remembered: Remembered,
+}
+
+/// Copy warnings a record's process already handed to the scan writer: (serial, code). A
+/// clone holds what the original held then.
+#[derive(Default)]
+pub struct Remembered(Mutex<HashSet<(i64, &'static str)>>);
+
+impl std::ops::Deref for Remembered {
+    type Target = Mutex<HashSet<(i64, &'static str)>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl Clone for Remembered {
+    fn clone(&self) -> Self {
+        Self(Mutex::new(
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        ))
+    }
 }
 
 /// Warning: a regulator suspended the producer's right to issue (this certificate keeps its
@@ -243,7 +264,7 @@ impl Record {
             trail_fault,
             kid: cert.kid,
             loaded: Instant::now(),
-            remembered: Mutex::default(),
+            remembered: Remembered::default(),
         }))
     }
 
