@@ -49,8 +49,13 @@ super::request::named_schema!(
 pub fn schema() -> utoipa::openapi::schema::Object {
     utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
-        .pattern(Some(format!("^(?:{})[0-9]{{4}}$", PROVINCES.join("|"))))
+        .pattern(Some(format!("^{}$", pattern())))
         .build()
+}
+
+/// The regular expression (unanchored) of a region code [`parse`] accepts.
+pub fn pattern() -> String {
+    format!("(?:{})[0-9]{{4}}", PROVINCES.join("|"))
 }
 
 /// Checks a six-digit region code with a known province prefix; returns it trimmed.

@@ -7,8 +7,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::validate::{DIRECTION_MARKS, FORBIDDEN, INVISIBLE};
 
-use utoipa::openapi::schema::{AnyOfBuilder, Object, ObjectBuilder, Schema, Type};
-use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 /// Unicode's White_Space, what `str::trim` takes off both ends (`char::is_whitespace`).
 const WHITE_SPACE: &[(char, char)] = &[
@@ -85,13 +84,15 @@ fn text_or_blank_schema(max_chars: usize, blank: bool) -> Object {
         .build()
 }
 
-/// `schema`, or blank (empty or white space), as a filter form sends a field left empty.
-pub fn or_blank(schema: Object) -> RefOr<Schema> {
-    let blank = ObjectBuilder::new()
+/// A string matching `core` (a regular expression, unanchored) or blank, white space at
+/// either end allowed (the server trims it): a field a filter form may send empty.
+pub fn or_blank(core: &str, description: &str) -> Object {
+    let space = class(&[WHITE_SPACE]);
+    ObjectBuilder::new()
         .schema_type(Type::String)
-        .pattern(Some(format!("^[{}]*$", class(&[WHITE_SPACE]))))
-        .build();
-    Schema::AnyOf(AnyOfBuilder::new().item(schema).item(blank).build()).into()
+        .pattern(Some(format!("^[{space}]*(?:{core})?[{space}]*$")))
+        .description(Some(format!("{description}, or blank")))
+        .build()
 }
 
 /// Declares `$name`, a type the OpenAPI document knows by the schema `$schema` builds (an
@@ -124,15 +125,7 @@ pub fn one_of(values: &[&str]) -> Object {
 
 named_schema!(
     /// A calendar date (`YYYY-MM-DD`) or blank, for the OpenAPI document.
-    DateOrBlank = {
-        use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
-        or_blank(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
-                .build(),
-        )
-    }
+    DateOrBlank = or_blank("[0-9]{4}-[0-9]{2}-[0-9]{2}", "A calendar date, YYYY-MM-DD")
 );
 
 /// Names for [`text_schema`] and [`optional_text_schema`] of each length in use, for request

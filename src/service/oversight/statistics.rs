@@ -48,7 +48,10 @@ pub struct ReportQuery {
 
 crate::domain::request::named_schema!(
     /// A region code or blank (the report form's field left empty), for the OpenAPI document.
-    RegionOrBlank = crate::domain::request::or_blank(crate::domain::region::schema())
+    RegionOrBlank = crate::domain::request::or_blank(
+        &crate::domain::region::pattern(),
+        "A region code such as 430700",
+    )
 );
 
 /// The region and days a query asks for, checked against the caller's jurisdiction.
