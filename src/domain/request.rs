@@ -228,10 +228,26 @@ mod tests {
         assert_eq!(read(r#"{"n": -3.0, "m": null}"#), Ok((-3, None)));
         assert_eq!(read(r#"{"n": 9007199254740992.0}"#), Ok((1 << 53, None)));
         assert!(read(r#"{"n": 9007199254740994.0}"#).is_err());
-        assert!(read(r#"{"n": 1.5}"#).is_err());
+        assert_eq!(read(r#"{"n": -7}"#), Ok((-7, None)));
+        let fraction = read(r#"{"n": 1.5}"#).unwrap_err();
+        assert!(fraction.contains("expected an integer"), "{fraction}");
         assert!(read(r#"{"n": 18446744073709551615}"#).is_err());
         assert!(read(r#"{"n": "7"}"#).is_err());
         assert!(read(r#"{"n": 1, "m": 0.5}"#).is_err());
+    }
+
+    #[test]
+    fn enumerations_list_their_values() {
+        let schema = one_of(&["pending", "confirmed"]);
+        assert_eq!(
+            schema.enum_values,
+            Some(vec![
+                serde_json::json!("pending"),
+                serde_json::json!("confirmed")
+            ])
+        );
+        let json = serde_json::to_value(&schema).unwrap();
+        assert_eq!(json["type"], "string");
     }
 
     #[test]
