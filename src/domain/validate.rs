@@ -312,6 +312,23 @@ mod tests {
     }
 
     #[test]
+    fn a_period_ends_after_it_starts() {
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            period("2026-01-01", "2026-01-02"),
+            Ok((day("2026-01-01"), day("2026-01-02")))
+        );
+        for (from, until) in [("2026-01-02", "2026-01-02"), ("2026-01-03", "2026-01-02")] {
+            assert_eq!(period(from, until).unwrap_err().code, "invalid_period");
+        }
+        assert_eq!(
+            period("2026-02-30", "2027-01-01").unwrap_err().field,
+            "valid_from"
+        );
+        assert_eq!(period("2026-01-01", "x").unwrap_err().field, "valid_until");
+    }
+
+    #[test]
     fn date_rules() {
         assert!(date("d", "2026-02-28").is_ok());
         for bad in [
