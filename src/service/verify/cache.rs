@@ -15,7 +15,7 @@ use quick_cache::Weighter;
 use crate::service::changes::Changed;
 use crate::service::verify::scan_counters::SignalCache;
 
-use crate::service::verify::record::Record;
+use crate::service::verify::record::{Record, STATUS_NOT_CURRENT};
 
 #[derive(Clone)]
 struct RecordWeight;
@@ -92,10 +92,15 @@ impl VerifyCache {
         (record.loaded.elapsed() < self.ttl.min(record.fresh_for)).then_some(record)
     }
 
-    /// The cached record of `id` however old: what to answer from, marked as possibly not
-    /// current, while the database cannot be read.
+    /// While the database cannot be read (before the change poller counts the primary as
+    /// away, or with no replica), the record of `id` last read if still cached, however old:
+    /// a copy marked [`STATUS_NOT_CURRENT`], for one answer, not kept.
     pub fn last_known(&self, id: &str) -> Option<Arc<Record>> {
-        self.records.get(id)
+        let mut record = Record::clone(&*self.records.get(id)?);
+        if !record.warnings.contains(&STATUS_NOT_CURRENT) {
+            record.warnings.push(STATUS_NOT_CURRENT);
+        }
+        Some(Arc::new(record))
     }
 
     /// The current epoch; pass it to [`Self::keep`] with what was read after taking it.

@@ -87,7 +87,13 @@ fn cached_or_load(
     }
     let epoch = state.verify.epoch();
     let mut loaded = match connection(state, conn).and_then(|c| Record::load(state, c, id)) {
-        Err(AppError::Unavailable(cause)) => return last_known(state, id, cause),
+        Err(AppError::Unavailable(cause)) => {
+            return state
+                .verify
+                .last_known(id)
+                .map(Some)
+                .ok_or(AppError::Unavailable(cause))
+        }
         read => read?,
     };
     if loaded.is_none() && crate::db::last_read() == ReadFrom::Replica {
@@ -110,20 +116,6 @@ fn cached_or_load(
         state.verify.keep(epoch, record.clone());
     }
     Ok(Some(record))
-}
-
-/// With the database away (and before the change poller counts the primary as away, when no
-/// replica may serve), the record last read if the cache still holds it, which was due for a
-/// re-read: answered with [`record::STATUS_NOT_CURRENT`] and not kept. Without one, the 503.
-fn last_known(state: &AppState, id: &str, cause: String) -> AppResult<Option<Arc<Record>>> {
-    let Some(aged) = state.verify.last_known(id) else {
-        return Err(AppError::Unavailable(cause));
-    };
-    let mut record = Record::clone(&aged);
-    if !record.warnings.contains(&record::STATUS_NOT_CURRENT) {
-        record.warnings.push(record::STATUS_NOT_CURRENT);
-    }
-    Ok(Some(Arc::new(record)))
 }
 
 /// Verifies a label from memory alone: `None` when that needs the database (the record or

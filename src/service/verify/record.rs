@@ -5,7 +5,7 @@
 //! Everything here changes only through a write that invalidates the cached record.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -129,27 +129,7 @@ pub struct Record {
     pub trail_fault: Option<&'static str>,
     pub loaded: Instant,
     /// Copy warnings this process already handed to the scan writer: (serial, code).
-    pub remembered: Remembered,
-}
-
-/// Copy warnings a record's process already handed to the scan writer: (serial, code). A
-/// clone holds what the original held then.
-#[derive(Default)]
-pub struct Remembered(Mutex<HashSet<(i64, &'static str)>>);
-
-impl std::ops::Deref for Remembered {
-    type Target = Mutex<HashSet<(i64, &'static str)>>;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl Clone for Remembered {
-    fn clone(&self) -> Self {
-        Self(Mutex::new(
-            self.0.lock().unwrap_or_else(|e| e.into_inner()).clone(),
-        ))
-    }
+    pub remembered: super::scan_counters::Remembered,
 }
 
 /// Warning: a regulator suspended the producer's right to issue (this certificate keeps its
@@ -264,7 +244,7 @@ impl Record {
             trail_fault,
             kid: cert.kid,
             loaded: Instant::now(),
-            remembered: Remembered::default(),
+            remembered: Default::default(),
         }))
     }
 

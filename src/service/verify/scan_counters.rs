@@ -5,6 +5,7 @@
 //! which includes other server instances' scans). A verification reads these, never the
 //! database, so its cost does not depend on how often a label was scanned.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDateTime;
@@ -204,5 +205,25 @@ mod tests {
         s.committed(0, Some((10, &[("44".to_string(), at(5))])));
         let snap = s.peek(at(0));
         assert_eq!((snap.scans, snap.provinces_in_window), (12, 1));
+    }
+}
+
+/// Copy warnings a record's process already handed to the scan writer: (serial, code). A
+/// clone holds what the original held then.
+#[derive(Default)]
+pub struct Remembered(Mutex<HashSet<(i64, &'static str)>>);
+
+impl std::ops::Deref for Remembered {
+    type Target = Mutex<HashSet<(i64, &'static str)>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl Clone for Remembered {
+    fn clone(&self) -> Self {
+        Self(Mutex::new(
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        ))
     }
 }
