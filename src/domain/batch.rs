@@ -5,7 +5,7 @@
 use chrono::{Days, NaiveDate};
 use serde::Deserialize;
 
-use super::payload::{Batch, Inspection, InspectionItem};
+use super::payload::{Batch, Inspection, InspectionItem, PASS};
 use super::validate::{self, ValidationError};
 
 /// Most serialized units one certificate may carry.
@@ -106,7 +106,7 @@ pub fn check(req: &IssueRequest, today: NaiveDate) -> Result<CheckedBatch, Valid
             "expiry_date must be after production_date",
         ));
     }
-    if req.result.trim() != "pass" {
+    if req.result.trim() != PASS {
         return Err(ValidationError::new(
             "result_not_pass",
             "result",
@@ -134,7 +134,7 @@ pub fn check(req: &IssueRequest, today: NaiveDate) -> Result<CheckedBatch, Valid
                     "an inspected item failed: the batch cannot be certified",
                 ));
             }
-            if verdict != "pass" {
+            if verdict != PASS {
                 return Err(ValidationError::new(
                     "invalid_verdict",
                     &f("verdict"),

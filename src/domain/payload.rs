@@ -89,9 +89,12 @@ pub struct InspectionItem {
     pub verdict: String,
 }
 
+/// The only result and verdict a certificate is issued for.
+pub const PASS: &str = "pass";
+
 crate::domain::request::named_schema!(
     /// `pass`: a batch or an item that failed cannot be certified.
-    PassOnly = crate::domain::request::one_of(&["pass"])
+    PassOnly = crate::domain::request::one_of(&[PASS])
 );
 
 /// A certification mark claimed by the product (organic, green product, CCC, …).

@@ -105,14 +105,10 @@ pub enum Scope {
 }
 
 impl Scope {
+    pub const ALL: [Scope; 4] = [Scope::Read, Scope::Issue, Scope::Trail, Scope::Admin];
+
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "read" => Scope::Read,
-            "issue" => Scope::Issue,
-            "trail" => Scope::Trail,
-            "admin" => Scope::Admin,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
     pub fn as_str(self) -> &'static str {

@@ -201,6 +201,39 @@ pub fn count(field: &str, value: i64, min: i64, max: i64) -> Result<i64, Validat
     }
 }
 
+/// The one of `names` that `value` (trimmed) is, or a refusal with `code` that lists them. The
+/// same constant names the values in the API document (`request::one_of`), so the two agree.
+pub fn one_of(
+    field: &str,
+    code: &'static str,
+    value: &str,
+    names: &[&'static str],
+) -> Result<&'static str, ValidationError> {
+    pick(field, code, value, names, |n| n)
+}
+
+/// [`one_of`] for a closed set of values each with a name (`Scope::ALL`, `Scope::as_str`).
+pub fn pick<T: Copy>(
+    field: &str,
+    code: &'static str,
+    value: &str,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> Result<T, ValidationError> {
+    let value = value.trim();
+    all.iter()
+        .copied()
+        .find(|t| name(*t) == value)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|t| name(*t)).collect();
+            let listed = match names.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+                _ => names.join(""),
+            };
+            ValidationError::new(code, field, format!("{field} must be {listed}"))
+        })
+}
+
 /// Whether `s` has the shape of a certrail id (base64url, 1 to 32 characters). Checked before
 /// any lookup so that arbitrary bytes from a URL never reach the database.
 pub fn is_id(s: &str) -> bool {
@@ -341,5 +374,21 @@ mod tests {
         ] {
             assert_eq!(date("d", bad).unwrap_err().code, "invalid_date", "{bad}");
         }
+    }
+
+    #[test]
+    fn one_of_answers_the_name_trimmed_or_lists_them() {
+        let names = ["read", "issue", "admin"];
+        assert_eq!(
+            one_of("scope", "invalid_scope", " issue ", &names),
+            Ok("issue")
+        );
+        let err = one_of("scope", "invalid_scope", "Issue", &names).unwrap_err();
+        assert_eq!((err.code, err.field.as_str()), ("invalid_scope", "scope"));
+        assert_eq!(err.message, "scope must be read, issue or admin");
+        let two = one_of("d", "bad", "", &["approve", "refuse"]).unwrap_err();
+        assert_eq!(two.message, "d must be approve or refuse");
+        let single = one_of("kind", "bad", "x", &["pass"]).unwrap_err();
+        assert_eq!(single.message, "kind must be pass");
     }
 }

@@ -57,7 +57,7 @@ pub struct ClaimQuery {
 
 crate::domain::request::named_schema!(
     /// A claim's state, or empty for all (as a filter form sends it).
-    ClaimState = crate::domain::request::one_of(&["", "pending", "confirmed", "disputed"])
+    ClaimState = crate::domain::request::one_of(&[&[""][..], &claims::STATES].concat())
 );
 
 #[utoipa::path(get, path = "/api/v1/claims", tag = "trail", params(ClaimQuery), security(("bearer" = [])),

@@ -32,7 +32,7 @@ pub struct TokenRequest {
 
 crate::domain::request::named_schema!(
     /// A token's scope.
-    TokenScope = crate::domain::request::one_of(&["read", "issue", "trail", "admin"])
+    TokenScope = crate::domain::request::one_of(&Scope::ALL.map(Scope::as_str))
 );
 
 /// A new token, shown once.
@@ -93,13 +93,7 @@ pub fn create(
     let name = validate::text("name", req.name.as_deref().unwrap_or("token"), 100)?;
     let scope = match req.scope.as_deref() {
         None => Scope::Admin,
-        Some(s) => Scope::parse(s.trim()).ok_or_else(|| {
-            AppError::invalid(
-                "invalid_scope",
-                "scope",
-                "scope must be read, issue, trail or admin",
-            )
-        })?,
+        Some(s) => validate::pick("scope", "invalid_scope", s, &Scope::ALL, Scope::as_str)?,
     };
     let expires_at = match req.expires_at.as_deref() {
         None => None,

@@ -35,9 +35,12 @@ pub struct NewAccreditation {
     pub valid_until: String,
 }
 
+/// The accreditation schemes a lab records.
+pub const SCHEMES: [&str; 2] = ["CMA", "CATL"];
+
 crate::domain::request::named_schema!(
     /// CMA (资质认定) or CATL (农产品质量安全检测机构考核).
-    AccreditationScheme = crate::domain::request::one_of(&["CMA", "CATL"])
+    AccreditationScheme = crate::domain::request::one_of(&SCHEMES)
 );
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -76,16 +79,7 @@ pub fn add(
     input: NewAccreditation,
 ) -> AppResult<AccreditationView> {
     let lab = actor.require_kind(&[OrgKind::Lab])?;
-    let scheme = match input.scheme.trim() {
-        s @ ("CMA" | "CATL") => s.to_string(),
-        _ => {
-            return Err(AppError::invalid(
-                "invalid_scheme",
-                "scheme",
-                "scheme must be CMA or CATL",
-            ))
-        }
-    };
+    let scheme = validate::one_of("scheme", "invalid_scheme", &input.scheme, &SCHEMES)?.to_string();
     let (from, until) = validate::period(&input.valid_from, &input.valid_until)?;
     let row = Accreditation {
         id: new_id(),

@@ -34,6 +34,9 @@ pub const MAX_PENDING_CLAIMS: i64 = 200;
 /// Most claims a list shows.
 pub const CLAIMS_SHOWN: i64 = 200;
 
+/// A claim's states, as a list filters them.
+pub const STATES: [&str; 3] = ["pending", "confirmed", "disputed"];
+
 /// A claim's source and quantity, checked before the intake is written.
 #[derive(Debug, Clone)]
 pub struct ClaimRequest {
@@ -403,14 +406,7 @@ pub fn dispute(
 pub fn list(state: &AppState, actor: &Actor, status: Option<&str>) -> AppResult<Vec<ClaimView>> {
     let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
-        Some(s @ ("pending" | "confirmed" | "disputed")) => Some(s),
-        Some(_) => {
-            return Err(AppError::invalid(
-                "invalid_status",
-                "status",
-                "status must be pending, confirmed or disputed",
-            ))
-        }
+        Some(s) => Some(validate::one_of("status", "invalid_status", s, &STATES)?),
     };
     let org = match actor {
         Actor::Org(org) => org,

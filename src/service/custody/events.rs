@@ -65,9 +65,17 @@ pub struct NewEvent {
     pub reason: Option<String>,
 }
 
+/// The custody events a party records.
+const CUSTODY_KINDS: [EventType; 4] = [
+    EventType::Shipped,
+    EventType::Received,
+    EventType::Rejected,
+    EventType::Sold,
+];
+
 crate::domain::request::named_schema!(
     /// The custody events a party records.
-    CustodyEventKind = crate::domain::request::one_of(&["shipped", "received", "rejected", "sold"])
+    CustodyEventKind = crate::domain::request::one_of(&CUSTODY_KINDS.map(EventType::as_str))
 );
 
 /// What a label check saw.
@@ -129,7 +137,13 @@ enum Written {
 /// Records a custody event on certificate `id`. An intake that no shipment to the caller led to
 /// is not written to the trail: it becomes a claim of custody (see [`claims`]).
 pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> AppResult<Recorded> {
-    let kind = event_type(&input.kind)?;
+    let kind = validate::pick(
+        "type",
+        "invalid_event_type",
+        &input.kind,
+        &CUSTODY_KINDS,
+        EventType::as_str,
+    )?;
     let org = match kind {
         EventType::Shipped => actor.require_kind(&OrgKind::HOLDERS)?,
         _ => actor.require_kind(&OrgKind::RECEIVERS)?,
@@ -261,21 +275,6 @@ pub fn record(state: &AppState, actor: &Actor, id: &str, input: NewEvent) -> App
             created,
         },
     })
-}
-
-/// The event type a request names.
-fn event_type(kind: &str) -> AppResult<EventType> {
-    match kind.trim() {
-        "shipped" => Ok(EventType::Shipped),
-        "received" => Ok(EventType::Received),
-        "rejected" => Ok(EventType::Rejected),
-        "sold" => Ok(EventType::Sold),
-        _ => Err(AppError::invalid(
-            "invalid_event_type",
-            "type",
-            "type must be shipped, received, rejected or sold",
-        )),
-    }
 }
 
 /// The label the event's party scanned, checked against the certificate and the unit named,

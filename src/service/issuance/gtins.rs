@@ -154,9 +154,12 @@ pub struct Reassign {
     pub kind: Option<String>,
 }
 
+/// What a reassigned key is: a whole GTIN or a GS1 company prefix.
+const KEY_KINDS: [&str; 2] = ["gtin", "company_prefix"];
+
 crate::domain::request::named_schema!(
     /// What a reassigned key is.
-    GtinKeyKind = crate::domain::request::one_of(&["gtin", "company_prefix"])
+    GtinKeyKind = crate::domain::request::one_of(&KEY_KINDS)
 );
 
 /// The platform admin, or a regulator whose region covers the new owner, gives a GTIN (or a
@@ -169,18 +172,14 @@ pub fn reassign(
 ) -> AppResult<GtinOwnerView> {
     let reason = crate::domain::validate::text("reason", &req.reason, 500)?;
     let key = key.trim();
-    let key = match (req.kind.as_deref(), key.len()) {
+    let kind = (req.kind.as_deref())
+        .map(|k| crate::domain::validate::one_of("kind", "invalid_kind", k, &KEY_KINDS))
+        .transpose()?;
+    let key = match (kind, key.len()) {
         (Some("gtin"), _) | (None, 8 | 13 | 14) => {
             gtin::parse("prefix", key).map(|g| gtin14(&g))?
         }
-        (Some("company_prefix"), _) | (None, _) => gtin::company_prefix("prefix", key)?,
-        (Some(_), _) => {
-            return Err(AppError::invalid(
-                "invalid_kind",
-                "kind",
-                "kind must be gtin or company_prefix",
-            ))
-        }
+        _ => gtin::company_prefix("prefix", key)?,
     };
     let mut conn = state.db.reader()?;
     let new_owner =

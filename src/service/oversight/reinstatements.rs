@@ -45,9 +45,12 @@ pub struct Decision {
     pub note: String,
 }
 
+/// A regulator's decisions on a request: the first reinstates.
+const DECISIONS: [&str; 2] = ["approve", "refuse"];
+
 crate::domain::request::named_schema!(
     /// A regulator's decision on a request.
-    ReinstatementDecision = crate::domain::request::one_of(&["approve", "refuse"])
+    ReinstatementDecision = crate::domain::request::one_of(&DECISIONS)
 );
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -156,17 +159,8 @@ pub fn decide(
     id: &str,
     input: Decision,
 ) -> AppResult<ReinstatementView> {
-    let approve = match input.decision.trim() {
-        "approve" => true,
-        "refuse" => false,
-        _ => {
-            return Err(AppError::invalid(
-                "invalid_decision",
-                "decision",
-                "decision must be approve or refuse",
-            ))
-        }
-    };
+    let approve = validate::one_of("decision", "invalid_decision", &input.decision, &DECISIONS)?
+        == DECISIONS[0];
     let note = validate::text("note", &input.note, 1000)?;
     let mut conn = state.db.reader()?;
     let found = ReinstatementRequest::find(&mut conn, checked_id(id, "request")?)?

@@ -56,9 +56,12 @@ pub struct NewInspection {
     pub lab_id: Option<String>,
 }
 
+/// A spot-check's results: the first passes.
+const RESULTS: [&str; 2] = ["conformant", "non_conformant"];
+
 crate::domain::request::named_schema!(
     /// A spot-check's result.
-    SpotCheckResult = crate::domain::request::one_of(&["conformant", "non_conformant"])
+    SpotCheckResult = crate::domain::request::one_of(&RESULTS)
 );
 
 /// Moves `cert` to the status `kind` leads to and records the event; `Conflict` if the current
@@ -201,17 +204,8 @@ pub fn inspect(
     id: &str,
     input: NewInspection,
 ) -> AppResult<StatusChanged> {
-    let conformant = match input.result.trim() {
-        "conformant" => true,
-        "non_conformant" => false,
-        _ => {
-            return Err(AppError::invalid(
-                "invalid_result",
-                "result",
-                "result must be conformant or non_conformant",
-            ))
-        }
-    };
+    let conformant =
+        validate::one_of("result", "invalid_result", &input.result, &RESULTS)? == RESULTS[0];
     let findings = validate::text("findings", &input.findings, 2000)?;
     let report = validate::optional_text("lab_report_no", input.lab_report_no.as_deref(), 64)?;
     let mut conn = state.db.reader()?;

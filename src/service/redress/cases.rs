@@ -64,9 +64,12 @@ pub struct CaseAnswer {
     pub text: String,
 }
 
+/// How a case may end: only the first goes with an amount.
+const OUTCOMES: [&str; 3] = ["compensated", "replaced", "refused"];
+
 crate::domain::request::named_schema!(
     /// How a case ended.
-    CaseOutcome = crate::domain::request::one_of(&["compensated", "replaced", "refused"])
+    CaseOutcome = crate::domain::request::one_of(&OUTCOMES)
 );
 
 /// A case as its parties and its consumer see it.
@@ -286,30 +289,23 @@ pub fn get(state: &AppState, number: &str) -> AppResult<CaseView> {
 }
 
 fn checked_answer(input: &CaseAnswer) -> AppResult<Resolution> {
-    let outcome = input.outcome.trim();
     let answer = validate::text("text", &input.text, 1000)?;
-    let amount_fen = match (outcome, input.amount_fen) {
-        ("compensated", Some(fen)) => Some(validate::count("amount_fen", fen, 1, MAX_FEN)?),
-        ("compensated", None) => {
+    let outcome = validate::one_of("outcome", "invalid_outcome", &input.outcome, &OUTCOMES)?;
+    let amount_fen = match (outcome == OUTCOMES[0], input.amount_fen) {
+        (true, Some(fen)) => Some(validate::count("amount_fen", fen, 1, MAX_FEN)?),
+        (true, None) => {
             return Err(AppError::invalid(
                 "required",
                 "amount_fen",
                 "say how much was paid, in fen",
             ))
         }
-        ("replaced" | "refused", None) => None,
-        ("replaced" | "refused", Some(_)) => {
+        (false, None) => None,
+        (false, Some(_)) => {
             return Err(AppError::invalid(
                 "amount_not_allowed",
                 "amount_fen",
                 "an amount goes only with the outcome compensated",
-            ))
-        }
-        _ => {
-            return Err(AppError::invalid(
-                "invalid_outcome",
-                "outcome",
-                "outcome must be compensated, replaced or refused",
             ))
         }
     };
