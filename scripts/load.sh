@@ -115,7 +115,9 @@ PY
   run verify_json_20000_cold verify.lua / "$CONNECTIONS" LOAD_PATHS="$all" ACCEPT=application/json
   # Then one unmeasured pass over every label: the figures after it are the steady state; the
   # cost of a label's first scan alone is in the criterion bench (consumer_scan/database/*).
-  LOAD_PATHS="$all" WARM_THREADS=2 wrk -t2 -c"$CONNECTIONS" -d15s -s scripts/load/warm.lua "$base/" >/dev/null
+  # It stops once every label was answered: a fixed time would leave labels cold wherever first
+  # loads are slower than that time allows, and the warm figures would mix them in.
+  python3 scripts/load/warm.py "$base" "$all" 16
   run verify_json_300 verify.lua / "$CONNECTIONS" LOAD_PATHS="$few" ACCEPT=application/json
   run verify_json_20000 verify.lua / "$CONNECTIONS" LOAD_PATHS="$all" ACCEPT=application/json
   run consumer_page_300 verify.lua / "$CONNECTIONS" LOAD_PATHS="$few" ACCEPT=text/html

@@ -279,4 +279,35 @@ mod tests {
             "item_failed"
         );
     }
+
+    /// Today is 2026-11-21: dates up to the 22nd (a day ahead, for UTC+8) pass, the 23rd not;
+    /// inspection may be on the production day.
+    #[test]
+    fn date_boundaries() {
+        let dated = |production: &str, inspection: &str| {
+            code(IssueRequest {
+                production_date: production.into(),
+                inspection_date: inspection.into(),
+                ..request()
+            })
+        };
+        assert_eq!(dated("2026-11-22", "2026-11-22"), "ok");
+        assert_eq!(dated("2026-11-23", "2026-11-23"), "production_date_in_future");
+        assert_eq!(dated("2026-11-20", "2026-11-20"), "ok");
+        assert_eq!(dated("2026-11-20", "2026-11-22"), "ok");
+        assert_eq!(dated("2026-11-20", "2026-11-23"), "inspection_date_in_future");
+        assert_eq!(dated("2026-11-20", "2026-11-19"), "inspection_before_production");
+    }
+
+    #[test]
+    fn the_checked_batch_carries_iso_dates() {
+        let req = IssueRequest {
+            expiry_date: Some("2027-05-01".into()),
+            ..request()
+        };
+        let checked = check(&req, NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()).unwrap();
+        assert_eq!(checked.batch.production_date, "2026-11-01");
+        assert_eq!(checked.batch.expiry_date.as_deref(), Some("2027-05-01"));
+        assert_eq!(checked.inspection.date, "2026-11-02");
+    }
 }
