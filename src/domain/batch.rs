@@ -292,11 +292,20 @@ mod tests {
             })
         };
         assert_eq!(dated("2026-11-22", "2026-11-22"), "ok");
-        assert_eq!(dated("2026-11-23", "2026-11-23"), "production_date_in_future");
+        assert_eq!(
+            dated("2026-11-23", "2026-11-23"),
+            "production_date_in_future"
+        );
         assert_eq!(dated("2026-11-20", "2026-11-20"), "ok");
         assert_eq!(dated("2026-11-20", "2026-11-22"), "ok");
-        assert_eq!(dated("2026-11-20", "2026-11-23"), "inspection_date_in_future");
-        assert_eq!(dated("2026-11-20", "2026-11-19"), "inspection_before_production");
+        assert_eq!(
+            dated("2026-11-20", "2026-11-23"),
+            "inspection_date_in_future"
+        );
+        assert_eq!(
+            dated("2026-11-20", "2026-11-19"),
+            "inspection_before_production"
+        );
     }
 
     #[test]

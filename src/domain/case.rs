@@ -118,6 +118,9 @@ mod tests {
         }
         assert_eq!(CaseState::parse("open"), None);
         assert_eq!(CaseState::from_stored("garbled"), Reported);
+        assert_eq!(CaseState::from_stored("closed"), Closed);
+        let shown: Vec<String> = CaseState::ALL.iter().map(|s| s.to_string()).collect();
+        assert_eq!(shown, ["reported", "accepted", "answered", "closed"]);
         assert!(Reported.awaits_answer() && Accepted.awaits_answer());
         assert!(!Answered.awaits_answer() && !Closed.awaits_answer());
     }

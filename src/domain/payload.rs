@@ -212,4 +212,16 @@ mod tests {
             "{\"a\":1,\"b\":\"a\\\"\\\\\\u0001\\n/é\"}"
         );
     }
+
+    #[test]
+    fn expiry_and_issue_times_in_their_wire_forms() {
+        let mut p = sample();
+        assert_eq!(p.expiry_date(), None);
+        p.batch.expiry_date = Some("2027-05-01".into());
+        assert_eq!(p.expiry_date(), chrono::NaiveDate::from_ymd_opt(2027, 5, 1));
+        p.batch.expiry_date = Some("2027-02-30".into());
+        assert_eq!(p.expiry_date(), None);
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-21T08:00:00.750+08:00").unwrap();
+        assert_eq!(rfc3339_seconds(at.to_utc()), "2026-11-21T00:00:00Z");
+    }
 }

@@ -70,14 +70,7 @@ impl OrgKind {
 
     /// Parses a submitted kind, or says which kinds there are.
     pub fn parse_field(field: &'static str, s: &str) -> Result<OrgKind, ValidationError> {
-        Self::parse(s.trim()).ok_or_else(|| {
-            let names: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
-            ValidationError::new(
-                "invalid_kind",
-                field,
-                format!("kind must be one of {}", names.join(", ")),
-            )
-        })
+        super::validate::pick(field, "invalid_kind", s, &Self::ALL, Self::as_str)
     }
 
     /// The tier of the supply chain a receiver stands in, for reports: `wholesale`, `market`
@@ -123,6 +116,59 @@ impl Scope {
     /// Whether a token of this scope may do what `needed` names.
     pub fn allows(self, needed: Scope) -> bool {
         self == Scope::Admin || needed == Scope::Read || self == needed
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::OrgKind::{self, *};
+
+    #[test]
+    fn kinds_round_trip_their_wire_names() {
+        let names: Vec<&str> = OrgKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "producer",
+                "retailer",
+                "regulator",
+                "certification_body",
+                "lab",
+                "wholesaler",
+                "market_operator"
+            ]
+        );
+        for kind in OrgKind::ALL {
+            assert_eq!(OrgKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(
+                OrgKind::parse_field("kind", &format!(" {} ", kind.as_str())),
+                Ok(kind)
+            );
+        }
+        assert_eq!(OrgKind::parse("Producer"), None);
+        let err = OrgKind::parse_field("organizations.3.kind", "farm").unwrap_err();
+        assert_eq!(
+            (err.code, err.field.as_str()),
+            ("invalid_kind", "organizations.3.kind")
+        );
+    }
+
+    #[test]
+    fn only_receivers_stand_in_a_tier() {
+        let tiers: Vec<_> = OrgKind::ALL.iter().map(|k| (*k, k.tier())).collect();
+        assert_eq!(
+            tiers,
+            [
+                (Producer, None),
+                (Retailer, Some("retail")),
+                (Regulator, None),
+                (CertificationBody, None),
+                (Lab, None),
+                (Wholesaler, Some("wholesale")),
+                (MarketOperator, Some("market")),
+            ]
+        );
+        assert!(OrgKind::RECEIVERS.iter().all(|k| k.tier().is_some()));
     }
 }
 

@@ -206,4 +206,52 @@ mod tests {
         assert_eq!(tier("market").coverage(), Some(0.0));
         assert_eq!(tier("retail").legs_received, 4);
     }
+
+    /// Field i (from 1) is `base + step * i`: every field its own value, so that a field added
+    /// to the wrong one, or not added, shows.
+    fn numbered(base: i64, step: i64) -> Figures {
+        Figures {
+            certificates_issued: base + step,
+            producers_active: base + step * 2,
+            batches_shipped: base + step * 3,
+            batches_shipped_received: base + step * 4,
+            spot_checks: base + step * 5,
+            spot_checks_conformant: base + step * 6,
+            suspensions: base + step * 7,
+            recalls: base + step * 8,
+            recall_retailers: base + step * 9,
+            recall_acknowledged: base + step * 10,
+            complaints: base + step * 11,
+            cases: base + step * 12,
+            cases_open: base + step * 13,
+            cases_overdue: base + step * 14,
+            compensated_fen: base + step * 15,
+            open_warnings: base + step * 16,
+        }
+    }
+
+    #[test]
+    fn figures_add_field_by_field() {
+        let mut total = numbered(100, 1);
+        total.add(&numbered(1000, 1));
+        assert_eq!(total, numbered(1100, 2));
+    }
+
+    #[test]
+    fn coverage_and_pass_rate_read_their_own_fields() {
+        let f = Figures {
+            batches_shipped: 8,
+            batches_shipped_received: 2,
+            spot_checks: 5,
+            spot_checks_conformant: 4,
+            ..Default::default()
+        };
+        assert_eq!(f.intake_coverage(), Some(25.0));
+        assert_eq!(f.pass_rate(), Some(80.0));
+        assert_eq!(Figures::default().intake_coverage(), None);
+        assert_eq!(Figures::default().pass_rate(), None);
+        assert_eq!(percent(1, 1), Some(100.0));
+        assert_eq!(percent(3, 8), Some(37.5));
+        assert_eq!(percent(1, -1), None);
+    }
 }

@@ -122,4 +122,21 @@ mod tests {
         assert_eq!(CertStatus::from_stored("valid"), Suspended);
         assert_eq!(CertStatus::from_stored("revoked"), Revoked);
     }
+
+    #[test]
+    fn statuses_in_words_and_on_the_wire() {
+        let shown: Vec<_> = CertStatus::ALL
+            .iter()
+            .map(|s| (s.to_string(), s.words()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("active".to_string(), ("有效", "Active")),
+                ("suspended".to_string(), ("已暂停", "Suspended")),
+                ("revoked".to_string(), ("已撤销", "Revoked")),
+                ("recalled".to_string(), ("已召回", "Recalled")),
+            ]
+        );
+    }
 }

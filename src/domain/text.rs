@@ -40,4 +40,10 @@ mod tests {
             "2026-11-21 22:15 UTC"
         );
     }
+
+    #[test]
+    fn both_languages_chinese_first() {
+        let text = super::Bilingual::new("有效", "Active");
+        assert_eq!(text.joined(), "有效 Active");
+    }
 }

@@ -336,4 +336,49 @@ mod tests {
             Err(ChainFault::BodyAltered(1))
         );
     }
+
+    #[test]
+    fn each_event_type_maps_to_its_cbv_step_and_disposition() {
+        use EventType::*;
+        let table: Vec<_> = EventType::ALL.iter().map(|t| (*t, t.epcis())).collect();
+        assert_eq!(
+            table,
+            [
+                (Issued, (Some("creating_class_instance"), Some("active"))),
+                (Shipped, (Some("shipping"), Some("in_transit"))),
+                (Received, (Some("receiving"), Some("sellable_accessible"))),
+                (Rejected, (Some("arriving"), Some("non_sellable_other"))),
+                (Sold, (Some("retail_selling"), Some("retail_sold"))),
+                (Inspected, (Some("inspecting"), None)),
+                (Suspended, (None, Some("non_sellable_other"))),
+                (Reinstated, (None, Some("sellable_accessible"))),
+                (Revoked, (None, Some("non_sellable_other"))),
+                (Recalled, (None, Some("recalled"))),
+                (ReinstatementRequested, (None, None)),
+                (ReinstatementRefused, (None, None)),
+                (CaseUpdated, (None, None)),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_event_signature_covers_the_context_and_the_hash() {
+        assert_eq!(event_message("ab12"), b"CERTRAIL-EVENT-V1\nab12".to_vec());
+        let codes = [
+            ChainFault::BodyAltered(1),
+            ChainFault::Broken(2),
+            ChainFault::BadSignature(3),
+            ChainFault::HeadMismatch,
+        ]
+        .map(|f| f.code());
+        assert_eq!(
+            codes,
+            [
+                "trail_event_altered",
+                "trail_chain_broken",
+                "trail_signature_invalid",
+                "trail_head_mismatch"
+            ]
+        );
+    }
 }

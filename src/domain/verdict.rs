@@ -110,4 +110,20 @@ mod tests {
         assert_eq!(f.verdict(), Verdict::Tampered);
         assert_eq!(f.reasons(), vec!["payload_signature_invalid", "expired"]);
     }
+
+    #[test]
+    fn verdict_names_and_merged_findings() {
+        let names: Vec<&str> = Verdict::ALL.iter().map(|v| v.as_str()).collect();
+        assert_eq!(
+            names.join(" > "),
+            "unknown > forged > tampered > revoked > recalled > suspended > expired > genuine"
+        );
+        let mut f = Findings::default();
+        f.add(Verdict::Expired, "expired");
+        let mut other = Findings::default();
+        other.add(Verdict::Revoked, "revoked");
+        f.extend(other);
+        assert_eq!(f.verdict(), Verdict::Revoked);
+        assert_eq!(f.reasons(), vec!["revoked", "expired"]);
+    }
 }

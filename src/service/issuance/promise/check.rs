@@ -50,14 +50,7 @@ pub(super) fn check(
     };
     let mut basis = Vec::new();
     for (i, b) in req.basis.iter().flatten().enumerate() {
-        let b = b.trim();
-        if !BASES.contains(&b) {
-            return Err(AppError::invalid(
-                "invalid_basis",
-                &format!("basis.{i}"),
-                format!("basis must be one of {}", BASES.join(", ")),
-            ));
-        }
+        let b = validate::one_of(&format!("basis.{i}"), "invalid_basis", b, &BASES)?;
         if !basis.iter().any(|x: &String| x == b) {
             basis.push(b.to_string());
         }
