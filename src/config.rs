@@ -14,6 +14,7 @@
 //! | `CERTRAIL_DB_WAIT_MS`  | `1000` (longest wait for a pooled connection, then 503) |
 //! | `CERTRAIL_VERIFY_CACHE_MB` | `64` (verification cache of certificate records) |
 //! | `CERTRAIL_VERIFY_CACHE_TTL_SECS` | `300` (a cached record is re-read at least this often) |
+//! | `CERTRAIL_WARM_RECORDS` | `20000` (newest certificates' records read into the cache after a start, before `/readyz` is ready; `0`: none) |
 //! | `CERTRAIL_SCAN_QUEUE`  | `65536` (distinct labels waiting for the scan writer) |
 //! | `CERTRAIL_CHANGE_POLL_MS` | `1000` (how often other instances' changes are read) |
 //! | `CERTRAIL_LOG_INTERVAL_MS` | `250` (how often the transparency log sequences) |
@@ -121,6 +122,8 @@ pub struct Tuning {
     /// A cached certificate record is re-read after this long even if nothing said it changed
     /// (an edit made behind the platform's back shows by then).
     pub verify_cache_ttl: std::time::Duration,
+    /// Records read into the verification cache after a start, before ready (`verify::warm`).
+    pub warm_records: usize,
     /// Distinct labels whose scans may wait for the scan writer; beyond it callers wait.
     pub scan_queue: usize,
     /// How often changes made by other server instances are read.
@@ -141,6 +144,7 @@ impl Default for Tuning {
             db_wait: Duration::from_millis(1000),
             verify_cache_bytes: 64 << 20,
             verify_cache_ttl: Duration::from_secs(300),
+            warm_records: 20_000,
             scan_queue: 65_536,
             change_poll: Duration::from_millis(1000),
             log_interval: Duration::from_millis(250),
@@ -245,6 +249,12 @@ impl Config {
                 "CERTRAIL_VERIFY_CACHE_TTL_SECS",
                 d.verify_cache_ttl.as_secs(),
             )?),
+            warm_records: match env("CERTRAIL_WARM_RECORDS") {
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| "CERTRAIL_WARM_RECORDS must be a whole number (0: none)")?,
+                None => d.warm_records,
+            },
             scan_queue: positive("CERTRAIL_SCAN_QUEUE", d.scan_queue)?,
             change_poll: ms("CERTRAIL_CHANGE_POLL_MS", d.change_poll)?,
             log_interval: ms("CERTRAIL_LOG_INTERVAL_MS", d.log_interval)?,

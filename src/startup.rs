@@ -141,6 +141,15 @@ pub async fn serve(config: Config) -> Result<(), String> {
         })
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     log::info!("listening on http://{bind}");
+    // Out of the load balancer until the verification cache holds the newest records.
+    running.warming.raise();
+    let warming = running.clone();
+    std::thread::Builder::new()
+        .name("certrail-warm".into())
+        .spawn(move || {
+            crate::service::verify::warm::run(&warming, warming.config.tuning.warm_records)
+        })
+        .map_err(|e| format!("cannot start the cache warming: {e}"))?;
     let server = server.run();
     actix_rt::spawn(drain_on_signal(server.handle(), running.clone()));
     let served = server.await.map_err(|e| e.to_string());
@@ -189,7 +198,7 @@ async fn drain_on_signal(server: actix_server::ServerHandle, state: web::Data<Ap
         1 => Duration::ZERO,
         _ => return server.stop(false).await,
     };
-    state.draining.begin();
+    state.draining.raise();
     log::info!(
         "draining: /readyz answers 503; the listener closes in {} s",
         wait.as_secs()

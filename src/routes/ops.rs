@@ -16,7 +16,7 @@ pub async fn healthz() -> HttpResponse {
     (status = 503, description = "Not ready: which check failed", body = crate::error::ErrorEnvelope),
 ))]
 pub async fn readyz(state: State) -> HttpResponse {
-    match crate::service::ops::readiness::check(&state.db, &state.draining) {
+    match crate::service::ops::readiness::check(&state.db, &state.draining, &state.warming) {
         Ok(()) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(serde_json::json!({"status": "ready"})),

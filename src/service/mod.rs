@@ -44,7 +44,9 @@ pub struct AppState {
     /// Purges what has served its time; stops when the state is dropped.
     _housekeeping: ops::housekeeping::Sweeper,
     /// Set once a shutdown began (`/readyz` answers 503).
-    pub draining: ops::readiness::Draining,
+    pub draining: ops::readiness::Flag,
+    /// Set while the verification cache is filled after a start (`/readyz` answers 503).
+    pub warming: ops::readiness::Flag,
     /// Per-client limits on problem reports and sign-in attempts.
     pub limits: access::limits::Limits,
     /// Password hashes at once, within `CERTRAIL_HASH_MEMORY_MB`.
@@ -195,6 +197,7 @@ impl AppState {
             ),
             _housekeeping: ops::housekeeping::Sweeper::start(db.clone()),
             draining: Default::default(),
+            warming: Default::default(),
             _sequencer: tlog::sequencer::Sequencer::start(
                 db.clone(),
                 log_key.clone(),

@@ -151,6 +151,18 @@ fn start_at(
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Started means listening and done filling the verification cache (`/readyz` no longer
+    // says "warming"); other reasons not to be ready are the tests' to see.
+    while get(&format!("{url}/readyz"), None, &[])
+        .body
+        .contains("warming")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(70),
+            "the verification cache was still being filled"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     Server { child, url }
 }
 

@@ -103,6 +103,62 @@ fn readyz_turns_503_on_sigterm_while_requests_are_still_answered_and_scans_are_k
     assert_eq!(stored, 4);
 }
 
+/// `certrail_verify_cache_records` from `/metrics`.
+fn cached_records(server: &Server) -> u64 {
+    let metrics = get(&format!("{}/metrics", server.url), None, &[]).body;
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("certrail_verify_cache_records "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no cache figure in {metrics}"))
+}
+
+#[test]
+fn a_restarted_instance_is_ready_only_once_its_cache_holds_the_newest_records() {
+    let db = TestDb::new();
+    let mut server = serve(&db.url, db.dir(), ADMIN, &[]);
+    let (_, token, product) = producer(&server, ADMIN, &code(9102));
+    let urls: Vec<String> = (0..3)
+        .map(|i| issue(&server, &token, &product, &format!("W-{i}")))
+        .collect();
+    settled_log(&server);
+    let first_url = server.url.clone();
+    server.kill();
+    // Ready, and before any scan the three records are in the cache.
+    let mut server = serve(&db.url, db.dir(), ADMIN, &[]);
+    assert_eq!(
+        get(&format!("{}/readyz", server.url), None, &[]).status,
+        200
+    );
+    assert_eq!(cached_records(&server), 3);
+    let label = urls[0].replace(&first_url, &server.url);
+    assert_eq!(verify(&label), (200, "genuine".into()));
+    server.kill();
+    // At most CERTRAIL_WARM_RECORDS, newest first; none with 0.
+    let mut server = serve(&db.url, db.dir(), ADMIN, &[("CERTRAIL_WARM_RECORDS", "1")]);
+    assert_eq!(cached_records(&server), 1);
+    let label = |i: usize| urls[i].replace(&first_url, &server.url);
+    assert_eq!(verify(&label(2)), (200, "genuine".into()));
+    assert_eq!(
+        cached_records(&server),
+        1,
+        "the newest was read at the start"
+    );
+    assert_eq!(verify(&label(0)), (200, "genuine".into()));
+    assert_eq!(cached_records(&server), 2, "the oldest was not");
+    server.kill();
+    let mut server = serve(&db.url, db.dir(), ADMIN, &[("CERTRAIL_WARM_RECORDS", "0")]);
+    assert_eq!(cached_records(&server), 0);
+    server.kill();
+    let refused = certrail(&db, &["serve"], &[("CERTRAIL_WARM_RECORDS", "-1")]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("CERTRAIL_WARM_RECORDS"),
+        "{}",
+        text(&refused)
+    );
+}
+
 #[test]
 fn readyz_is_503_when_the_database_was_migrated_by_a_newer_certrail_and_such_a_database_is_refused_at_start(
 ) {

@@ -191,6 +191,17 @@ pub fn entries_for(conn: &mut DbConn, certificate_id: &str) -> QueryResult<Vec<L
         .load(conn)
 }
 
+/// The certificates of the newest `limit` certificate entries, newest first: the goods most
+/// likely on shelves now (read along the log's index, with no sort).
+pub fn newest_certificates(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<String>> {
+    log_entries::table
+        .filter(log_entries::seq.eq(0))
+        .order(log_entries::idx.desc())
+        .limit(limit)
+        .select(log_entries::certificate_id)
+        .load(conn)
+}
+
 /// Entries with leaf index in `from..to`, in order.
 pub fn entries_between(conn: &mut DbConn, from: i64, to: i64) -> QueryResult<Vec<LogEntry>> {
     log_entries::table

@@ -1,20 +1,26 @@
 //! Whether this instance should be sent requests (`GET /readyz`, for a load balancer), apart
 //! from whether it is alive (`GET /healthz`): its database answers, the database's schema is
-//! the one this binary knows, and it is not draining for a shutdown.
+//! the one this binary knows, it has filled its verification cache after a start, and it is
+//! not draining for a shutdown.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::db::replicas::Schema;
 use crate::db::Db;
 
-/// Set once a shutdown began: the load balancer is told to stop sending requests while those
-/// already sent finish.
+/// A condition that keeps the instance out of the load balancer while it holds: draining
+/// (set once a shutdown began, while requests already sent finish) or warming (set from the
+/// start until the verification cache is filled, see `verify::warm`).
 #[derive(Default)]
-pub struct Draining(AtomicBool);
+pub struct Flag(AtomicBool);
 
-impl Draining {
-    pub fn begin(&self) {
+impl Flag {
+    pub fn raise(&self) {
         self.0.store(true, Ordering::Release);
+    }
+
+    pub fn lower(&self) {
+        self.0.store(false, Ordering::Release);
     }
 
     pub fn is_on(&self) -> bool {
@@ -26,9 +32,12 @@ impl Draining {
 /// the primary, the replicas and the schema every poll), so a probe costs no connection and a
 /// busy pool does not make a loaded instance look dead. Ready while the primary or a replica
 /// answers: with the primary away, verifications are still served from the cache and replicas.
-pub fn check(db: &Db, draining: &Draining) -> Result<(), String> {
+pub fn check(db: &Db, draining: &Flag, warming: &Flag) -> Result<(), String> {
     if draining.is_on() {
         return Err("draining: this instance is shutting down".into());
+    }
+    if warming.is_on() {
+        return Err("warming: the verification cache is being filled after the start".into());
     }
     if db.replicas.schema() != Schema::Current {
         return Err("the database's schema is not this binary's".into());

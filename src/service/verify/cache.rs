@@ -103,6 +103,17 @@ impl VerifyCache {
         Some(Arc::new(record))
     }
 
+    /// Whether the records held weigh nine tenths of what the cache may hold (filling it
+    /// further would only push records out).
+    pub fn nearly_full(&self) -> bool {
+        self.records.weight() >= self.records.capacity() / 10 * 9
+    }
+
+    /// Records held.
+    pub fn held(&self) -> usize {
+        self.records.len()
+    }
+
     /// The current epoch; pass it to [`Self::keep`] with what was read after taking it.
     pub fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::Acquire)

@@ -5,8 +5,7 @@
 //! The path every consumer's phone takes, built to stay fast however popular a label is:
 //! - the certificate's record (payload, its signature check, key, status, trail, marks) is read
 //!   once into [`cache::VerifyCache`] and dropped when a write changes it;
-//! - copy signals come from per-label counters ([`crate::service::verify::scan_counters`]), never from a
-//!   label's scan history;
+//! - copy signals come from per-label counters ([`scan_counters`]), never from scan history;
 //! - a scan counts only once its label verified; a failed label is counted apart as an
 //!   attempted fake of that certificate;
 //! - the scan is handed to the group-commit writer, never waited for.
@@ -24,6 +23,7 @@ pub mod scan_counters;
 pub mod scan_writer;
 pub mod trail_page;
 pub mod trust;
+pub mod warm;
 
 use std::sync::Arc;
 
