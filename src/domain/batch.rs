@@ -319,4 +319,23 @@ mod tests {
         assert_eq!(checked.batch.expiry_date.as_deref(), Some("2027-05-01"));
         assert_eq!(checked.inspection.date, "2026-11-02");
     }
+
+    #[test]
+    fn at_most_a_hundred_inspection_items() {
+        let item = InspectionItem {
+            name: "水分".into(),
+            requirement: "≤ 15%".into(),
+            measured: "12%".into(),
+            verdict: "pass".into(),
+        };
+        let with = |n: usize| {
+            code(IssueRequest {
+                items: Some(vec![item.clone(); n]),
+                ..request()
+            })
+        };
+        assert_eq!(with(100), "ok");
+        assert_eq!(with(101), "too_many");
+        assert_eq!(with(0), "ok");
+    }
 }

@@ -1,5 +1,6 @@
 //! Filling the verification cache after a start, before `/readyz` reports ready: the records
-//! of the newest certificates (the goods on shelves now, which consumers scan), so that a load
+//! of the newest certificates and their batch labels' scan counters (the goods on shelves now,
+//! which consumers scan), so that a load
 //! balancer sends a started instance no scan it must first read from the database. A record's
 //! first load takes a dozen queries; a cold instance taking full traffic answers its first
 //! seconds at the database's pace, not the cache's.
@@ -10,7 +11,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::db::models::scan::BATCH_LABEL;
 use crate::db::models::tlog;
+use crate::error::AppResult;
 use crate::service::AppState;
 
 /// Longest the warming keeps the instance unready.
@@ -49,7 +52,18 @@ pub fn run(state: &AppState, limit: usize) -> Warmed {
     })
 }
 
-fn fill(state: &AppState, limit: usize, started: Instant) -> crate::error::AppResult<Warmed> {
+/// Reads certificate `id`'s record and its batch label's counters into the cache: all that a
+/// scan of the batch label needs to be answered from memory. (A unit label's counters are read
+/// at its first scan.)
+fn preload(state: &AppState, id: &str) -> AppResult<()> {
+    let mut conn = None;
+    if let Some(record) = super::cached_or_load(state, &mut conn, id)? {
+        super::signals(state, &mut conn, &record, BATCH_LABEL)?;
+    }
+    Ok(())
+}
+
+fn fill(state: &AppState, limit: usize, started: Instant) -> AppResult<Warmed> {
     if limit == 0 {
         return Ok(Warmed {
             records: 0,
@@ -72,7 +86,7 @@ fn fill(state: &AppState, limit: usize, started: Instant) -> crate::error::AppRe
                     if stop {
                         return;
                     }
-                    if let Err(e) = super::record(state, id) {
+                    if let Err(e) = preload(state, id) {
                         if let Ok(mut f) = failed.lock() {
                             f.get_or_insert(e);
                         }
