@@ -135,24 +135,29 @@ fn valid_on(conn: &mut DbConn, lab_id: &str, date: &str) -> AppResult<Vec<Accred
 /// Whether `lab_id` held both CMA and CATL accreditations, confirmed by a regulator and valid
 /// on `date` (`YYYY-MM-DD`).
 pub fn accredited(conn: &mut DbConn, lab_id: &str, date: &str) -> AppResult<bool> {
-    let valid = valid_on(conn, lab_id, date)?;
-    Ok(valid.iter().any(|a| a.scheme == "CMA") && valid.iter().any(|a| a.scheme == "CATL"))
+    Ok(judged(conn, lab_id, date, &[])?.0)
 }
 
-/// The inspection `items` (by name) that no confirmed accreditation of `lab_id` valid on `date`
-/// covers: an item is covered when its name appears in an accreditation's scope text.
-pub fn outside_scope(
+/// Whether `lab_id` held every scheme ([`SCHEMES`]) on `date`, and if it did, the inspection
+/// `items` (by name) that no confirmed accreditation valid on `date` covers (an item is
+/// covered when its name appears in an accreditation's scope text). One read.
+pub fn judged(
     conn: &mut DbConn,
     lab_id: &str,
     date: &str,
     items: &[String],
-) -> AppResult<Vec<String>> {
+) -> AppResult<(bool, Vec<String>)> {
     let valid = valid_on(conn, lab_id, date)?;
-    Ok(items
-        .iter()
-        .filter(|item| !valid.iter().any(|a| a.scope.contains(item.trim())))
-        .cloned()
-        .collect())
+    let accredited = SCHEMES.iter().all(|s| valid.iter().any(|a| a.scheme == *s));
+    let outside = match accredited {
+        true => items
+            .iter()
+            .filter(|item| !valid.iter().any(|a| a.scope.contains(item.trim())))
+            .cloned()
+            .collect(),
+        false => vec![],
+    };
+    Ok((accredited, outside))
 }
 
 /// The lab of accreditation `id` and the regulator acting on it, checked: a regulator of the

@@ -323,18 +323,12 @@ fn lab_findings(
     cert: &Certificate,
     payload: Option<&Payload>,
 ) -> AppResult<(bool, Vec<String>)> {
-    let lab_not_accredited = match (&cert.lab_id, payload) {
-        (Some(lab), Some(p)) => !labs::accredited(conn, lab, &p.inspection.date)?,
-        _ => false,
+    let (Some(lab), Some(p)) = (&cert.lab_id, payload) else {
+        return Ok((false, vec![]));
     };
-    let lab_outside_scope = match (&cert.lab_id, payload) {
-        (Some(lab), Some(p)) if !lab_not_accredited => {
-            let items: Vec<String> = p.inspection.items.iter().map(|i| i.name.clone()).collect();
-            labs::outside_scope(conn, lab, &p.inspection.date, &items)?
-        }
-        _ => vec![],
-    };
-    Ok((lab_not_accredited, lab_outside_scope))
+    let items: Vec<String> = p.inspection.items.iter().map(|i| i.name.clone()).collect();
+    let (accredited, outside_scope) = labs::judged(conn, lab, &p.inspection.date, &items)?;
+    Ok((!accredited, outside_scope))
 }
 
 /// How many parties took each unit in.
