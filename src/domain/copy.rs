@@ -188,4 +188,23 @@ mod tests {
             vec!["no_intake_recorded"]
         );
     }
+
+    #[test]
+    fn one_receiver_and_no_scan_are_no_signal() {
+        let quiet = LabelFacts {
+            serial: Some(1),
+            quantity: 10,
+            scans: 1,
+            unit_receivers: 1,
+            custody_recorded: true,
+            ..Default::default()
+        };
+        assert!(codes(&quiet).is_empty());
+        let unscanned = LabelFacts {
+            scans: 0,
+            custody_recorded: false,
+            ..quiet
+        };
+        assert!(codes(&unscanned).is_empty());
+    }
 }
