@@ -22,34 +22,19 @@ pub const TIME_LIMIT: Duration = Duration::from_secs(60);
 /// Loads that run at once (as many as cold scans may: two a core).
 const THREADS: usize = 4;
 
-/// What a warming did.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Warmed {
-    /// Records in the cache afterwards.
-    pub records: usize,
-    /// Certificates it meant to load.
-    pub wanted: usize,
-}
-
 /// Fills the cache with up to `limit` records, newest certificates first, in [`THREADS`]
 /// threads, then lowers `state.warming`. Meant for a thread of its own.
-pub fn run(state: &AppState, limit: usize) -> Warmed {
+pub fn run(state: &AppState, limit: usize) {
     let started = Instant::now();
-    let warmed = fill(state, limit, started);
-    state.warming.lower();
-    match &warmed {
-        Ok(w) => log::info!(
-            "verification cache filled: {} records of {} wanted in {:.1} s",
-            w.records,
-            w.wanted,
+    match fill(state, limit, started) {
+        Ok(wanted) => log::info!(
+            "verification cache filled: {} records of {wanted} wanted in {:.1} s",
+            state.verify.held(),
             started.elapsed().as_secs_f64()
         ),
         Err(e) => log::warn!("verification cache not filled at start: {e}"),
     }
-    warmed.unwrap_or(Warmed {
-        records: state.verify.held(),
-        wanted: limit,
-    })
+    state.warming.lower();
 }
 
 /// Reads certificate `id`'s record and its batch label's counters into the cache: all that a
@@ -63,12 +48,10 @@ fn preload(state: &AppState, id: &str) -> AppResult<()> {
     Ok(())
 }
 
-fn fill(state: &AppState, limit: usize, started: Instant) -> AppResult<Warmed> {
+/// Loads the newest `limit` certificates' records; answers how many it meant to load.
+fn fill(state: &AppState, limit: usize, started: Instant) -> AppResult<usize> {
     if limit == 0 {
-        return Ok(Warmed {
-            records: 0,
-            wanted: 0,
-        });
+        return Ok(0);
     }
     let ids = {
         let mut conn = state.db.reader()?;
@@ -98,8 +81,5 @@ fn fill(state: &AppState, limit: usize, started: Instant) -> AppResult<Warmed> {
     if let Some(e) = failed.into_inner().ok().flatten() {
         return Err(e);
     }
-    Ok(Warmed {
-        records: state.verify.held(),
-        wanted: ids.len(),
-    })
+    Ok(ids.len())
 }
