@@ -14,8 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use certrail::config::Config;
-use certrail::db::models::now;
-use certrail::db::models::tlog::{self, NewPending};
+use certrail::db::models::tlog;
 use certrail::service::issuance::issue::{issue_bulk, MAX_BULK};
 use certrail::service::tlog::sequencer::sequence_once;
 use certrail::service::tlog::tree::StoredHashes;
@@ -64,7 +63,8 @@ fn drop_schema(pg: Option<(String, String)>) {
     }
 }
 
-fn state(dir: &std::path::Path, url: String) -> AppState {
+/// A server's state on `url`, its own sequencer running every `log_interval`.
+fn state(dir: &std::path::Path, url: String, log_interval: Duration) -> AppState {
     AppState::open(Config {
         bind: "127.0.0.1:0".into(),
         public_url: "https://certrail.example.cn".into(),
@@ -76,7 +76,10 @@ fn state(dir: &std::path::Path, url: String) -> AppState {
         trusted_proxies: Vec::new(),
         label_font: None,
         copy: Default::default(),
-        tuning: Default::default(),
+        tuning: certrail::config::Tuning {
+            log_interval,
+            ..Default::default()
+        },
         ops: Default::default(),
         workflow: Default::default(),
     })
@@ -88,7 +91,7 @@ fn state(dir: &std::path::Path, url: String) -> AppState {
 fn lag_under_bulk(total: usize) {
     let dir = tempfile::tempdir().unwrap();
     let (url, pg) = database(dir.path(), "lag");
-    let state = state(dir.path(), url);
+    let state = state(dir.path(), url, Duration::from_millis(250));
     let (actor, product) = certrail::pilot::setup(&state).expect("setup");
     let sizes: Arc<Mutex<Vec<(Instant, u64)>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
@@ -155,28 +158,25 @@ fn lag_under_bulk(total: usize) {
     drop_schema(pg);
 }
 
-/// Sequences `entries` synthetic entries as fast as the sequencer goes, then times proofs.
+/// Issues certificates for `entries` entries, sequencing each bulk's as fast as the sequencer
+/// goes (the entries' bytes rebuilt from the rows, as in a server), then times proofs.
 fn proofs_at_size(entries: usize) {
     let dir = tempfile::tempdir().unwrap();
     let (url, pg) = database(dir.path(), "proofs");
-    let state = state(dir.path(), url);
+    // The state's own sequencer stays asleep: this loop sequences, and is timed.
+    let state = state(dir.path(), url, Duration::from_secs(3600));
+    let (actor, product) = certrail::pilot::setup(&state).expect("setup");
     let started = Instant::now();
     let mut queued = 0;
     let mut sequencing = Duration::ZERO;
     while queued < entries {
-        let n = 50_000.min(entries - queued);
-        let rows: Vec<NewPending> = (queued..queued + n)
-            .map(|i| NewPending {
-                certificate_id: format!("bench{i:012}"),
-                seq: 0,
-                entry: format!(r#"{{"id":"bench{i:012}","kid":"k","payload_sha256":"{i:064x}","signature":"s","type":"certificate"}}"#),
-                created_at: now(),
-            })
+        // Each certificate and its `issued` event: two entries, rebuilt from their rows.
+        let n = MAX_BULK.min((entries - queued).div_ceil(2));
+        let reqs = (0..n)
+            .map(|i| certrail::pilot::request(&product, queued / 2 + i))
             .collect();
-        {
-            let mut conn = state.db.writer().unwrap();
-            conn.transaction(|c| tlog::enqueue(c, &rows)).unwrap();
-        }
+        issue_bulk(&state, &actor, reqs).expect("bulk issuance");
+        let n = 2 * n;
         queued += n;
         let t = Instant::now();
         while sequence_once(
@@ -189,11 +189,11 @@ fn proofs_at_size(entries: usize) {
         {}
         sequencing += t.elapsed();
     }
-    let size = entries as u64;
+    let size = queued as u64;
     println!(
-        "log_sequencing: {entries} entries sequenced in {:.1} s ({:.0} entries/s; {:.1} s including queueing)",
+        "log_sequencing: {size} entries sequenced in {:.1} s ({:.0} entries/s; {:.1} s including issuance)",
         sequencing.as_secs_f64(),
-        entries as f64 / sequencing.as_secs_f64(),
+        size as f64 / sequencing.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
     let mut conn = state.db.reader().unwrap();

@@ -82,9 +82,9 @@ fn main() -> ExitCode {
         Some(Command::Promise { csv, token, out }) => {
             cli::promise_csv(config, csv, token, out.as_deref())
         }
-        Some(Command::Limits { seconds }) => cli::limits(*seconds),
+        Some(Command::Limits { seconds }) => cli::measure::limits(*seconds),
         Some(Command::Bare { bind }) => actix_web::rt::System::new().block_on(cli::bare(bind)),
-        Some(Command::Pilot { count }) => cli::pilot(config, *count),
+        Some(Command::Pilot { count }) => cli::measure::pilot(config, *count),
         Some(Command::Witness { .. } | Command::Verify(_) | Command::Sign { .. }) => {
             unreachable!("handled above")
         }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod csv_in;
 pub mod demo;
 pub mod erp_csv;
+pub mod measure;
 pub mod ops;
 pub mod promise_csv;
 pub mod sign;
@@ -203,7 +204,7 @@ pub fn demo(config: Config) -> Result<(), String> {
 }
 
 /// A progress bar on stderr for `total` items (hidden when stderr is not a terminal).
-fn progress_bar(total: usize) -> indicatif::ProgressBar {
+pub(crate) fn progress_bar(total: usize) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(total as u64);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
         "{elapsed_precise} [{wide_bar}] {human_pos}/{human_len} ({per_sec}, {eta} left)",
@@ -211,43 +212,6 @@ fn progress_bar(total: usize) -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
-}
-
-/// `certrail pilot --count N`: issues N certificates and prints what it measured.
-pub fn pilot(config: Config, count: usize) -> Result<(), String> {
-    let backend = config
-        .database_url
-        .split(':')
-        .next()
-        .unwrap_or("")
-        .to_string();
-    let state = AppState::open(config)?;
-    let bar = progress_bar(count);
-    let report = crate::pilot::run(&state, count, |done| bar.set_position(done as u64))?;
-    bar.finish_and_clear();
-    println!("backend                 {backend}");
-    println!("certificates            {}", report.certificates);
-    println!(
-        "time                    {:.1} s",
-        report.elapsed.as_secs_f64()
-    );
-    println!("certificates/s          {:.0}", report.per_second());
-    println!("trail events after      {}", report.trail_events);
-    println!(
-        "report (30 days)        {:.0} ms, CSV and .xlsx {:.0} ms",
-        report.report.as_secs_f64() * 1e3,
-        report.report_files.as_secs_f64() * 1e3
-    );
-    println!(
-        "bytes per certificate   {:.0}",
-        report.bytes_per_certificate
-    );
-    println!(
-        "verify p50 / p99        {:.0} µs / {:.0} µs",
-        report.verify_p50.as_secs_f64() * 1e6,
-        report.verify_p99.as_secs_f64() * 1e6
-    );
-    Ok(())
 }
 
 /// `certrail issue --csv FILE`: issues every row of an ERP export, all or none.
@@ -376,15 +340,6 @@ fn write_issued<'a>(
             .map_err(write_err)?;
     }
     writer.flush().map_err(|e| e.to_string())
-}
-
-/// `certrail limits`: raw Ed25519 rates on all cores.
-pub fn limits(seconds: f64) -> Result<(), String> {
-    let limits = crate::pilot::crypto_limits(seconds);
-    println!("threads     {}", limits.threads);
-    println!("sign/s      {:.0}", limits.sign_per_second);
-    println!("verify/s    {:.0}", limits.verify_per_second);
-    Ok(())
 }
 
 /// `certrail bare`: what the load script measures the server against.

@@ -237,7 +237,6 @@ diesel::table! {
         id -> BigInt,
         certificate_id -> Text,
         seq -> BigInt,
-        entry -> Text,
         created_at -> Timestamp,
     }
 }
@@ -247,7 +246,6 @@ diesel::table! {
         idx -> BigInt,
         certificate_id -> Text,
         seq -> BigInt,
-        entry -> Text,
         sequenced_at -> Timestamp,
     }
 }

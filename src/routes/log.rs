@@ -10,6 +10,7 @@ use crate::http::extract::blocking;
 use crate::http::extract::Auth;
 use crate::http::extract::ValidJson;
 use crate::routes::State;
+use crate::service::tlog::entry;
 use crate::service::tlog::tree;
 use crate::service::tlog::tree::StoredHashes;
 use crate::service::tlog::tree::TilePath;
@@ -62,15 +63,7 @@ pub async fn tile(state: State, path: web::Path<String>) -> AppResult<HttpRespon
             Some(level) => StoredHashes::new(&mut conn)
                 .tile(level, tile.n, tile.width)?
                 .map_err(|e| AppError::internal_from("log tile", e)),
-            None => {
-                let from = (tile.n * 256) as i64;
-                let entries =
-                    logdb::entries_between(&mut conn, from, from + i64::from(tile.width))?;
-                if entries.len() != tile.width as usize {
-                    return Err(AppError::internal("log entries missing"));
-                }
-                Ok(tree::entry_bundle(&entries))
-            }
+            None => entry::tile(&mut conn, tile.n, tile.width),
         }
     })
     .await?;

@@ -114,6 +114,47 @@ fn demo_prints_tokens_and_verify_urls() {
 }
 
 #[test]
+fn pilot_issues_into_an_empty_database_waits_for_the_log_and_reports_what_it_measured() {
+    let db = TestDb::new();
+    let out = certrail(&db, &["pilot", "--count", "450"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let figure = |label: &str| -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} in {text}"));
+        line[label.len()..]
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{line}"))
+    };
+    assert_eq!(figure("certificates "), 450.0);
+    // Shipped every 200th (0, 200, 400), every second of those taken in: 3 + 2 events.
+    assert_eq!(figure("trail events after"), 5.0);
+    assert!(figure("bytes per certificate") > 300.0, "{text}");
+    assert!(figure("verify p50 / p99 cold") > 0.0 && figure("verify p50 / p99 warm") > 0.0);
+    // The log took all of it (the pilot returns once nothing waits): 450 certificates, their
+    // `issued` events, and then the 5 custody events, sequenced or queued.
+    let (entries, pending) = (
+        crate::process::count(&db.url, "SELECT COUNT(*) AS n FROM log_entries"),
+        crate::process::count(&db.url, "SELECT COUNT(*) AS n FROM log_pending"),
+    );
+    assert!(
+        entries >= 900 && entries + pending == 905,
+        "{entries} + {pending}"
+    );
+    let again = certrail(&db, &["pilot", "--count", "10"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("empty database"));
+}
+
+#[test]
 fn mistyped_or_unreachable_database_url_fails_fast() {
     let db = TestDb::new();
     for url in [

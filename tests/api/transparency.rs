@@ -193,15 +193,8 @@ async fn an_independent_verifier_checks_checkpoints_proofs_and_tiles() {
     // hash, the tile's hashes make the checkpoint's root, and each certificate and event of
     // the trail is there as the verifier rebuilds it.
     let bundle = t.get("/log/tile/entries/000.p/7", None).await;
-    assert_eq!(bundle.status, 200);
     assert!(bundle.header("cache-control").contains("immutable"));
-    let mut entries = vec![];
-    let mut rest: &[u8] = &bundle.body;
-    while !rest.is_empty() {
-        let len = u16::from_be_bytes([rest[0], rest[1]]) as usize;
-        entries.push(String::from_utf8(rest[2..2 + len].to_vec()).unwrap());
-        rest = &rest[2 + len..];
-    }
+    let entries = entry_bundle(&t, 7).await;
     assert_eq!(entries.len(), 7);
     let tile = t.get("/log/tile/0/000.p/7", None).await;
     assert_eq!(tile.body.len(), 7 * 32);
@@ -270,6 +263,89 @@ async fn an_independent_verifier_checks_checkpoints_proofs_and_tiles() {
     ] {
         t.get(beyond, None).await.error(404, "not_found");
     }
+}
+
+/// The entries of tile 0 (the first `width`), as the bundle serves them.
+async fn entry_bundle<S, B>(t: &TestApp<S>, width: usize) -> Vec<String>
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let bundle = t
+        .get(&format!("/log/tile/entries/000.p/{width}"), None)
+        .await;
+    assert_eq!(bundle.status, 200);
+    let mut entries = vec![];
+    let mut rest: &[u8] = &bundle.body;
+    while !rest.is_empty() {
+        let len = u16::from_be_bytes([rest[0], rest[1]]) as usize;
+        entries.push(String::from_utf8(rest[2..2 + len].to_vec()).unwrap());
+        rest = &rest[2 + len..];
+    }
+    entries
+}
+
+#[actix_web::test]
+async fn an_entry_whose_row_was_deleted_before_sequencing_leaves_the_queue_unlogged() {
+    let t = spawn().await;
+    let (token, product) = t.producer_with_product(CODES[0]).await;
+    let gone = t.issue(&token, &batch(&product)).await;
+    let gone = gone["id"].as_str().unwrap();
+    t.sql(&format!(
+        "DELETE FROM events WHERE certificate_id = '{gone}'; DELETE FROM certificates WHERE id = '{gone}'"
+    ));
+    t.sequence();
+    assert_eq!(t.get("/api/v1/log", None).await.json()["tree_size"], 0);
+    // The queue is empty and the log goes on with what comes next.
+    let kept = t.issue(&token, &batch(&product)).await;
+    t.sequence();
+    let info = t.get("/api/v1/log", None).await.json();
+    assert_eq!(
+        (info["tree_size"].as_u64(), info["pending"].as_u64()),
+        (Some(2), Some(0)),
+        "{info}"
+    );
+    let entries = entry_bundle(&t, 2).await;
+    assert!(entries[0].contains(kept["id"].as_str().unwrap()));
+}
+
+#[actix_web::test]
+async fn an_entry_rebuilt_from_a_row_edited_behind_the_logs_back_no_longer_matches_its_leaf() {
+    // The log keeps each entry as a reference to its row and the tree's leaf hash: the bytes
+    // served in a tile are rebuilt from the row, so an edited row shows to anyone who checks
+    // the bundle against the hash tile (as every tlog-tiles client does).
+    let t = spawn().await;
+    let (token, product) = t.producer_with_product(CODES[0]).await;
+    let issued = t.issue(&token, &batch(&product)).await;
+    let id = issued["id"].as_str().unwrap();
+    t.sequence();
+    let leaves: Vec<H> = t
+        .get("/log/tile/0/000.p/2", None)
+        .await
+        .body
+        .chunks(32)
+        .map(|c| c.try_into().unwrap())
+        .collect();
+    let before = entry_bundle(&t, 2).await;
+    assert_eq!(merkle::leaf_hash(before[0].as_bytes()), leaves[0]);
+    assert_eq!(merkle::leaf_hash(before[1].as_bytes()), leaves[1]);
+    assert!(before[0].contains(id) && before[0].contains(r#""type":"certificate""#));
+
+    t.sql(&format!(
+        "UPDATE certificates SET payload = replace(payload, '酱板鸭', '假冒鸭') WHERE id = '{id}'"
+    ));
+    t.sql(&format!(
+        "UPDATE events SET hash = '{}' WHERE certificate_id = '{id}'",
+        "ab".repeat(32)
+    ));
+    let after = entry_bundle(&t, 2).await;
+    assert_ne!(merkle::leaf_hash(after[0].as_bytes()), leaves[0]);
+    assert_ne!(merkle::leaf_hash(after[1].as_bytes()), leaves[1]);
+    assert!(after[1].contains(&"ab".repeat(32)));
 }
 
 /// Registers a witness run by `regulator` (admin); returns its name and key.
@@ -490,6 +566,12 @@ async fn history_edited_behind_the_logs_back_is_refused_by_the_witness_and_repor
     assert_eq!(answer["verdict"], "tampered");
     assert_eq!(answer["reasons"], json!(["certificate_deleted"]));
     assert_eq!(answer["log"]["index"], 2);
+    // Its entries cannot be rebuilt: the tile serves them empty, which no leaf hash matches.
+    let entries = entry_bundle(&t, 4).await;
+    assert_eq!(
+        (entries[1].is_empty(), &entries[2], &entries[3]),
+        (false, &String::new(), &String::new())
+    );
 
     // 2. The tree rolled back by two entries (A's stay): the witness refuses, and A's entries
     // that are gone from the log make A tampered.
@@ -574,18 +656,14 @@ async fn history_edited_behind_the_logs_back_is_refused_by_the_witness_and_repor
 /// Queues certificate `id` and its trail for the log again, as they are stored now (what
 /// rebuilding the log after editing rows takes).
 fn requeue<S>(t: &TestApp<S>, id: &str) {
-    use certrail::db::models::{tlog, Certificate, EventRow};
-    use certrail::service::tlog::entry;
+    use certrail::db::models::{tlog, EventRow};
     let mut conn = t.state.db.writer().unwrap();
-    let cert = Certificate::find(&mut conn, id).unwrap().unwrap();
     let events = EventRow::trail(&mut conn, id).unwrap();
-    let rows: Vec<tlog::NewPending> = [(0, entry::of_certificate(&cert))]
-        .into_iter()
-        .chain(events.iter().map(|e| (e.seq, entry::of_event(e))))
-        .map(|(seq, entry)| tlog::NewPending {
+    let rows: Vec<tlog::NewPending> = std::iter::once(0)
+        .chain(events.iter().map(|e| e.seq))
+        .map(|seq| tlog::NewPending {
             certificate_id: id.to_string(),
             seq,
-            entry,
             created_at: certrail::db::models::now(),
         })
         .collect();

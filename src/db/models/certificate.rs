@@ -35,6 +35,9 @@ pub struct Certificate {
     pub kind: String,
 }
 
+/// What a certificate's log entry is made of: id, kid, canonical payload, signature.
+pub type CertificateEntryParts = (String, String, String, Vec<u8>);
+
 impl Certificate {
     /// The stored status as the domain type (a damaged value reads as suspended).
     pub fn current_status(&self) -> CertStatus {
@@ -169,6 +172,26 @@ impl Certificate {
             );
         }
         Ok(rows)
+    }
+
+    /// What the log entries of the certificates among `ids` are made of: id, kid, canonical
+    /// payload, signature (of those that exist).
+    pub fn entry_parts(conn: &mut DbConn, ids: &[&str]) -> QueryResult<Vec<CertificateEntryParts>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(super::INSERT_CHUNK * 10) {
+            out.extend(
+                certificates::table
+                    .filter(certificates::id.eq_any(chunk))
+                    .select((
+                        certificates::id,
+                        certificates::kid,
+                        certificates::payload,
+                        certificates::signature,
+                    ))
+                    .load::<CertificateEntryParts>(conn)?,
+            );
+        }
+        Ok(out)
     }
 
     pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Self>> {

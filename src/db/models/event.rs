@@ -32,6 +32,9 @@ pub struct ClaimedHead {
     pub prev_hash: String,
 }
 
+/// What an event's log entry is made of: certificate id, seq, hash, kid, signature.
+pub type EventEntryParts = (String, i64, String, String, Vec<u8>);
+
 impl EventRow {
     /// Reserves the next sequence number of `certificate_id`'s trail. The UPDATE takes the row
     /// lock first, so concurrent appenders on PostgreSQL queue here instead of racing for the
@@ -112,6 +115,33 @@ impl EventRow {
             .limit(limit)
             .select(Self::as_select())
             .load(conn)
+    }
+
+    /// What the log entries of the events of `certificate_ids` whose seq is among `seqs` are
+    /// made of: certificate id, seq, hash, kid, signature (a superset of the pairs wanted
+    /// when several certificates are asked at once).
+    pub fn entry_parts(
+        conn: &mut DbConn,
+        certificate_ids: &[&str],
+        seqs: &[i64],
+    ) -> QueryResult<Vec<EventEntryParts>> {
+        let mut out = Vec::with_capacity(certificate_ids.len());
+        for chunk in certificate_ids.chunks(super::INSERT_CHUNK * 10) {
+            out.extend(
+                events::table
+                    .filter(events::certificate_id.eq_any(chunk))
+                    .filter(events::seq.eq_any(seqs))
+                    .select((
+                        events::certificate_id,
+                        events::seq,
+                        events::hash,
+                        events::kid,
+                        events::signature,
+                    ))
+                    .load::<EventEntryParts>(conn)?,
+            );
+        }
+        Ok(out)
     }
 
     /// The whole trails of `certificate_ids`, by certificate and position.

@@ -20,8 +20,6 @@ pub struct NewPending {
     pub certificate_id: String,
     /// 0 for the certificate, N for its trail event N.
     pub seq: i64,
-    /// The entry's bytes (contract §9), JCS text.
-    pub entry: String,
     pub created_at: NaiveDateTime,
 }
 
@@ -31,10 +29,10 @@ pub struct Pending {
     pub id: i64,
     pub certificate_id: String,
     pub seq: i64,
-    pub entry: String,
 }
 
-/// A sequenced entry.
+/// A sequenced entry: where in the tree, and which row it records (its bytes are rebuilt
+/// from that row, [`crate::service::tlog::entry`]).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = log_entries)]
 pub struct LogEntry {
@@ -42,7 +40,6 @@ pub struct LogEntry {
     pub idx: i64,
     pub certificate_id: String,
     pub seq: i64,
-    pub entry: String,
     pub sequenced_at: NaiveDateTime,
 }
 
@@ -106,7 +103,6 @@ pub fn pending(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Pending>> {
             log_pending::id,
             log_pending::certificate_id,
             log_pending::seq,
-            log_pending::entry,
         ))
         .load(conn)
 }

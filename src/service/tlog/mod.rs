@@ -2,8 +2,10 @@
 //! one append-only Merkle tree (RFC 6962 hashing), so nobody, the platform's operator included,
 //! can back-date, rewrite or delete either without it showing.
 //!
-//! - [`entry`]: the entry bytes of a certificate or event, queued in the write's transaction;
-//! - [`sequencer`]: one sequencer at a time appends queued entries and signs a checkpoint;
+//! - [`entry`]: the entry bytes of a certificate or event, queued (as a reference to its row)
+//!   in the write's transaction and rebuilt from that row;
+//! - [`sequencer`]: one sequencer at a time ([`lock`]) appends queued entries and signs a
+//!   checkpoint;
 //! - [`tree`]: stored hashes, tiles (C2SP tlog-tiles), inclusion and consistency proofs;
 //! - [`note`]: the log key, checkpoints as C2SP signed notes, witness cosignatures.
 //!
@@ -12,6 +14,7 @@
 
 pub mod entry;
 pub mod inclusion;
+pub mod lock;
 pub mod note;
 pub mod sequencer;
 pub mod tree;

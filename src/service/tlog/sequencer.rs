@@ -7,11 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
-use tlog_tiles::record_hash;
 
 use crate::db::models::now;
 use crate::db::models::tlog::{self as logdb, CheckpointRow, LogEntry};
@@ -39,10 +37,6 @@ pub fn batch(db: &Db) -> i64 {
         crate::db::Backend::Postgres => BATCH,
     }
 }
-
-/// The PostgreSQL advisory lock class of the sequencer ("cert" in ASCII); the second key is
-/// the schema's hash, so logs in different schemas of one database do not wait for each other.
-const LOCK_CLASS: i32 = 0x6365_7274;
 
 /// Sequencer figures for `/metrics`.
 #[derive(Clone)]
@@ -147,7 +141,7 @@ fn sequence_from(db: &Db, key: &LogKey, max: i64, floor: u64) -> AppResult<Optio
     let mut pooled = db.writer()?;
     let conn: &mut DbConn = &mut pooled;
     crate::db::write_transaction(conn, |conn| {
-        if !take_lock(conn, false)? {
+        if !super::lock::take(conn, false)? {
             return Ok(None);
         }
         let pending = logdb::pending(conn, max)?;
@@ -168,11 +162,17 @@ fn sequence_from(db: &Db, key: &LogKey, max: i64, floor: u64) -> AppResult<Optio
             )));
         }
         let at = now();
-        let oldest = logdb::oldest_of(conn, pending.iter().map(|p| p.id).min().unwrap_or(0))?;
-        let leaves: Vec<_> = pending
-            .iter()
-            .map(|p| record_hash(p.entry.as_bytes()))
-            .collect();
+        let ids: Vec<i64> = pending.iter().map(|p| p.id).collect();
+        let oldest = logdb::oldest_of(conn, ids.iter().copied().min().unwrap_or(0))?;
+        let (pending, leaves) = super::entry::leaves(conn, pending)?;
+        if pending.is_empty() {
+            logdb::dequeue(conn, &ids)?;
+            let round = Round {
+                sequenced: 0,
+                tree_size: size,
+            };
+            return Ok(Some((round, 0)));
+        }
         let new_size = size + pending.len() as u64;
         let (hashes, root) = {
             let tree = StoredHashes::new(conn);
@@ -182,7 +182,6 @@ fn sequence_from(db: &Db, key: &LogKey, max: i64, floor: u64) -> AppResult<Optio
                 .map_err(|e| AppError::internal_from("log root", e))?;
             (hashes, root)
         };
-        let ids: Vec<i64> = pending.iter().map(|p| p.id).collect();
         let entries: Vec<LogEntry> = pending
             .into_iter()
             .enumerate()
@@ -190,7 +189,6 @@ fn sequence_from(db: &Db, key: &LogKey, max: i64, floor: u64) -> AppResult<Optio
                 idx: (size + i as u64) as i64,
                 certificate_id: p.certificate_id,
                 seq: p.seq,
-                entry: p.entry,
                 sequenced_at: at,
             })
             .collect();
@@ -217,34 +215,6 @@ fn sequence_from(db: &Db, key: &LogKey, max: i64, floor: u64) -> AppResult<Optio
             lag_ms,
         )))
     })
-}
-
-/// Takes the sequencer's lock for this transaction: `false` if another holds it (with `wait`,
-/// waits for it instead).
-pub(super) fn take_lock(conn: &mut DbConn, wait: bool) -> AppResult<bool> {
-    use diesel::sql_types::Bool;
-    use diesel::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct Locked {
-        #[diesel(sql_type = Bool)]
-        locked: bool,
-    }
-    match conn {
-        DbConn::Pg(c) => {
-            let key = format!("{LOCK_CLASS}, hashtext(current_schema())");
-            let query = match wait {
-                true => format!("SELECT pg_advisory_xact_lock({key}) IS NULL AS locked"),
-                false => format!("SELECT pg_try_advisory_xact_lock({key}) AS locked"),
-            };
-            let got: Locked = diesel::sql_query(query).get_result(c)?;
-            Ok(wait || got.locked)
-        }
-        // A write takes SQLite's one write lock for the rest of the transaction.
-        DbConn::Sqlite(c) => {
-            c.batch_execute("DELETE FROM log_pending WHERE 0")?;
-            Ok(true)
-        }
-    }
 }
 
 /// The sequencer thread; stops when dropped.

@@ -227,16 +227,6 @@ pub fn tile_exists(size: u64, level: u8, n: u64, width: u32) -> bool {
         .is_some_and(|end| end <= size)
 }
 
-/// An entry bundle (C2SP tlog-tiles): each entry as a big-endian u16 length and its bytes.
-pub fn entry_bundle(entries: &[logdb::LogEntry]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(entries.iter().map(|e| e.entry.len() + 2).sum());
-    for e in entries {
-        out.extend_from_slice(&(e.entry.len() as u16).to_be_bytes());
-        out.extend_from_slice(e.entry.as_bytes());
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
