@@ -251,9 +251,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    log_hashes (idx) {
-        idx -> BigInt,
-        hash -> Binary,
+    log_hash_runs (run) {
+        run -> BigInt,
+        hashes -> Binary,
     }
 }
 
@@ -361,7 +361,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     warnings,
     log_pending,
     log_entries,
-    log_hashes,
+    log_hash_runs,
     log_checkpoints,
     log_witnesses,
     log_cosignatures,

@@ -530,3 +530,78 @@ fn sqlite_and_postgres_migrations_build_the_same_schema() {
         diff.join("\n")
     );
 }
+
+/// Stored log hashes, one row each before `log_hash_runs` and 32 to a row after: the
+/// migration carries every hash over (and its `down.sql` back), on both backends.
+#[test]
+fn the_logs_stored_hashes_survive_the_move_into_runs_and_back() {
+    #[derive(QueryableByName, PartialEq, Debug)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        idx: i64,
+        #[diesel(sql_type = diesel::sql_types::Binary)]
+        hash: Vec<u8>,
+    }
+    fn rows(conn: &mut DbConn) -> Vec<Row> {
+        let read = "SELECT idx, hash FROM log_hashes ORDER BY idx";
+        match conn {
+            DbConn::Sqlite(c) => diesel::sql_query(read).load(c).unwrap(),
+            DbConn::Pg(c) => diesel::sql_query(read).load(c).unwrap(),
+        }
+    }
+    // Back to just before the move (later migrations reverted first).
+    fn revert_runs(conn: &mut DbConn) {
+        // The version of `2026-12-08-000015_log_hash_runs`.
+        while step(conn, false) != "20261208000015" {}
+    }
+    let db = TestDb::new();
+    let mut conn = connect(&db.url);
+    migrate(&mut conn);
+    revert_runs(&mut conn);
+    // 70 hashes: two full runs and 6 in a third.
+    let hash = |i: i64| -> Vec<u8> { (0..32).map(|k| (i * 7 + k * 13) as u8).collect() };
+    let values: Vec<String> = (0..70)
+        .map(|i| {
+            let hex: String = hash(i).iter().map(|b| format!("{b:02x}")).collect();
+            match conn {
+                DbConn::Sqlite(_) => format!("({i}, x'{hex}')"),
+                DbConn::Pg(_) => format!("({i}, '\\x{hex}'::bytea)"),
+            }
+        })
+        .collect();
+    let insert = format!(
+        "INSERT INTO log_hashes (idx, hash) VALUES {}",
+        values.join(", ")
+    );
+    match &mut conn {
+        DbConn::Sqlite(c) => diesel::sql_query(&insert).execute(c).unwrap(),
+        DbConn::Pg(c) => diesel::sql_query(&insert).execute(c).unwrap(),
+    };
+    let before = rows(&mut conn);
+    assert_eq!(before.len(), 70);
+    migrate(&mut conn);
+    let indexes: Vec<i64> = (0..72).collect();
+    let read = certrail::db::models::tlog::read_hashes(&mut conn, &indexes).unwrap();
+    assert_eq!(read.len(), 70, "indexes 70 and 71 were never stored");
+    for (idx, bytes) in &read {
+        assert_eq!(bytes, &hash(*idx), "hash {idx}");
+    }
+    // Appending continues the third run; a gap is refused.
+    let next = [(70u64, [9u8; 32]), (71, [8u8; 32])];
+    certrail::db::models::tlog::insert_hashes(&mut conn, &next).unwrap();
+    let read = certrail::db::models::tlog::read_hashes(&mut conn, &[69, 70, 71]).unwrap();
+    assert_eq!(read[1..], [(70, vec![9u8; 32]), (71, vec![8u8; 32])]);
+    assert_eq!(read[0], (69, hash(69)));
+    assert!(certrail::db::models::tlog::insert_hashes(&mut conn, &[(80, [1u8; 32])]).is_err());
+    revert_runs(&mut conn);
+    let mut expected = before;
+    expected.push(Row {
+        idx: 70,
+        hash: vec![9; 32],
+    });
+    expected.push(Row {
+        idx: 71,
+        hash: vec![8; 32],
+    });
+    assert_eq!(rows(&mut conn), expected);
+}

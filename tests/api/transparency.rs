@@ -577,7 +577,9 @@ async fn history_edited_behind_the_logs_back_is_refused_by_the_witness_and_repor
     // that are gone from the log make A tampered.
     t.sql(
         "DELETE FROM log_cosignatures; DELETE FROM log_checkpoints; \
-         DELETE FROM log_entries WHERE idx >= 2; DELETE FROM log_hashes WHERE idx >= 3",
+         DELETE FROM log_entries WHERE idx >= 2; \
+         UPDATE log_hash_runs SET hashes = substr(hashes, 1, 96) WHERE run = 0; \
+         DELETE FROM log_hash_runs WHERE run > 0",
     );
     resign_checkpoint(&t, 2);
     let refusal = witness_round(&t, &seen, &name, &key).await.unwrap_err();
@@ -613,7 +615,7 @@ async fn history_edited_behind_the_logs_back_is_refused_by_the_witness_and_repor
     };
     t.sql(&format!(
         "UPDATE certificates SET payload = '{canonical}', signature = {blob} WHERE id = '{a_id}'; \
-         DELETE FROM log_entries; DELETE FROM log_hashes; DELETE FROM log_checkpoints"
+         DELETE FROM log_entries; DELETE FROM log_hash_runs; DELETE FROM log_checkpoints"
     ));
     requeue(&t, a_id);
     t.issue(&token, &batch(&product)).await;
@@ -711,7 +713,7 @@ async fn a_rewrite_under_a_kept_cosignature_makes_the_answer_tampered() {
     // event's signature replaced), while the witness's cosignature on size 2 stays.
     let a_id = a["id"].as_str().unwrap();
     t.sql(&format!(
-        "DELETE FROM log_entries; DELETE FROM log_hashes; DELETE FROM log_checkpoints; \
+        "DELETE FROM log_entries; DELETE FROM log_hash_runs; DELETE FROM log_checkpoints; \
          UPDATE events SET kid = 'rewritten' WHERE certificate_id = '{a_id}'"
     ));
     requeue(&t, a_id);

@@ -13,6 +13,7 @@ pub mod event;
 pub mod gtin_owner;
 pub mod idempotency;
 pub mod lineage;
+pub mod log_hashes;
 pub mod mark;
 pub mod organization;
 pub mod platform;

@@ -5,10 +5,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::{
-    log_backfill, log_checkpoints, log_cosignatures, log_entries, log_hashes, log_pending,
-    log_witnesses,
+    log_backfill, log_checkpoints, log_cosignatures, log_entries, log_pending, log_witnesses,
 };
 use crate::db::{insert_rows, DbConn};
+
+pub use super::log_hashes::{insert_hashes, read_hashes};
 
 /// Rows per multi-row INSERT of hashes (two parameters each).
 const HASH_CHUNK: usize = 4000;
@@ -41,13 +42,6 @@ pub struct LogEntry {
     pub certificate_id: String,
     pub seq: i64,
     pub sequenced_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = log_hashes)]
-struct HashRow<'a> {
-    idx: i64,
-    hash: &'a [u8],
 }
 
 /// A checkpoint the log signed.
@@ -147,35 +141,6 @@ pub fn insert_entries(conn: &mut DbConn, rows: &[LogEntry]) -> QueryResult<()> {
         insert_rows!(conn, log_entries::table, chunk);
     }
     Ok(())
-}
-
-/// Stores hashes at their storage indexes.
-pub fn insert_hashes(conn: &mut DbConn, hashes: &[(u64, [u8; 32])]) -> QueryResult<()> {
-    let rows: Vec<HashRow<'_>> = hashes
-        .iter()
-        .map(|(idx, hash)| HashRow {
-            idx: *idx as i64,
-            hash: hash.as_slice(),
-        })
-        .collect();
-    for chunk in rows.chunks(HASH_CHUNK) {
-        insert_rows!(conn, log_hashes::table, chunk);
-    }
-    Ok(())
-}
-
-/// The stored hashes at `indexes` that exist, as (index, hash).
-pub fn read_hashes(conn: &mut DbConn, indexes: &[i64]) -> QueryResult<Vec<(i64, Vec<u8>)>> {
-    let mut out = Vec::with_capacity(indexes.len());
-    for chunk in indexes.chunks(HASH_CHUNK) {
-        out.extend(
-            log_hashes::table
-                .filter(log_hashes::idx.eq_any(chunk))
-                .select((log_hashes::idx, log_hashes::hash))
-                .load::<(i64, Vec<u8>)>(conn)?,
-        );
-    }
-    Ok(out)
 }
 
 /// The sequenced entries of `certificate_id` (seq 0 the certificate), by leaf index.
