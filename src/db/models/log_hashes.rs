@@ -54,8 +54,11 @@ pub fn insert_hashes(conn: &mut DbConn, hashes: &[(u64, [u8; 32])]) -> QueryResu
         run: run as i64,
         hashes: bytes,
     });
-    diesel::delete(log_hash_runs::table.filter(log_hash_runs::run.eq((first / RUN) as i64)))
-        .execute(conn)?;
+    // A run the append continues is written again whole.
+    if first % RUN != 0 {
+        diesel::delete(log_hash_runs::table.filter(log_hash_runs::run.eq((first / RUN) as i64)))
+            .execute(conn)?;
+    }
     for chunk in rows.chunks(super::INSERT_CHUNK) {
         insert_rows!(conn, log_hash_runs::table, chunk);
     }
